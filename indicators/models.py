@@ -1,0 +1,58 @@
+"""Plain data records shared by the tagger, the store and the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+AXES = ("category", "region", "platform")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One lexicon hit: which tag it supports, the term, and where it is in the text."""
+
+    axis: str  # "category" | "region" | "platform"
+    id: str  # taxonomy id, ISO code or platform id
+    term: str  # the lexicon term (base form) that matched
+    start: int  # character offsets into the tagged text (title + "\n" + summary)
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    """The tagger's verdict on one item, with the evidence for every tag."""
+
+    relevant: bool
+    categories: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    matches: tuple[Match, ...] = ()
+
+    def values(self, axis: str) -> tuple[str, ...]:
+        return {"category": self.categories, "region": self.regions,
+                "platform": self.platforms}[axis]
+
+
+EMPTY_TAGS = Tags(relevant=False)
+
+
+def tagged_text(title: str, summary: str) -> str:
+    """The exact text the tagger sees; match spans index into it."""
+    return f"{title}\n{summary}" if summary else title
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """A normalized item ready to be stored (plain text, UTC times, canonical URL)."""
+
+    guid: str | None
+    url: str | None  # canonical http(s) URL, or None
+    title: str
+    summary: str
+    published_at: datetime  # UTC, naive-free (tz-aware)
+    fetched_at: datetime  # UTC
+    lang: str  # "ru" | "kk" | "en" | other ISO 639-1
+    content_hash: str  # hex digest of normalized title + summary
+    story_key: str = ""  # near-duplicate title signature (space-joined tokens), see ingest.stories
+    tags: Tags = field(default=EMPTY_TAGS)

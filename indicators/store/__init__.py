@@ -1,0 +1,1 @@
+"""The store: schema, migrations, the single writer and the read-only queries."""

@@ -1,0 +1,147 @@
+"""The database schema (SQLAlchemy Core), identical on SQLite and PostgreSQL.
+
+This module describes the *current* schema. A fresh database is created from it
+and stamped with the latest migration; an existing database is brought here by
+the ordered steps in `migrations.py`. Change both together.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as naive UTC, returned as timezone-aware UTC.
+
+    SQLite has no time zone type; storing naive UTC everywhere keeps the text
+    sortable and the same on PostgreSQL.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("name", String(300), nullable=False),
+    Column("language", String(8), nullable=False, default=""),
+    Column("country", String(8), nullable=False, default=""),
+    Column("kind", String(20), nullable=False, default="media"),
+    Column("interval_minutes", Integer, nullable=True),  # None: the global default
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("etag", Text, nullable=True),
+    Column("last_modified", Text, nullable=True),
+    Column("last_fetched_at", UTCDateTime, nullable=True),
+    Column("last_status", String(20), nullable=True),  # ok | not_modified | error
+    Column("last_http_status", Integer, nullable=True),
+    Column("last_error_kind", String(40), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_success_at", UTCDateTime, nullable=True),
+    Column("consecutive_errors", Integer, nullable=False, default=0),
+    Column("next_due_at", UTCDateTime, nullable=True),  # None: due now
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="SET NULL"), nullable=True),
+    Column("guid", Text, nullable=True),
+    Column("url", Text, nullable=True),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("published_day", Date, nullable=False),  # UTC day, for cheap GROUP BY
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("lang", String(8), nullable=False, default=""),
+    Column("content_hash", String(64), nullable=False),
+    Column("story_key", Text, nullable=False, default=""),  # title signature, see ingest.stories
+    Column("story_id", Integer, nullable=True),  # id of the story's first item
+    Column("relevant", Boolean, nullable=False, default=False),
+    Column("lexicon_version", String(40), nullable=True),  # None: never tagged
+    UniqueConstraint("feed_id", "guid", name="uq_items_feed_guid"),
+    UniqueConstraint("url", name="uq_items_url"),
+    UniqueConstraint("content_hash", name="uq_items_content_hash"),
+)
+Index("ix_items_published_at", items.c.published_at)
+Index("ix_items_day_relevant", items.c.published_day, items.c.relevant)
+Index("ix_items_feed_day", items.c.feed_id, items.c.published_day)
+Index("ix_items_story", items.c.story_id)
+Index("ix_items_lexicon_version", items.c.lexicon_version)
+
+item_tags = Table(
+    "item_tags",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("axis", String(10), nullable=False),  # category | region | platform
+    Column("value", String(40), nullable=False),
+    Column("terms", Text, nullable=False, default="[]"),  # JSON [{term, start, end}]
+    PrimaryKeyConstraint("item_id", "axis", "value", name="pk_item_tags"),
+)
+Index("ix_item_tags_axis_value", item_tags.c.axis, item_tags.c.value, item_tags.c.item_id)
+
+fetch_runs = Table(
+    "fetch_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("duration_ms", Float, nullable=False, default=0.0),
+    Column("status", String(20), nullable=False),  # ok | not_modified | error
+    Column("http_status", Integer, nullable=True),
+    Column("bytes", Integer, nullable=False, default=0),
+    Column("entries", Integer, nullable=False, default=0),  # items in the document
+    Column("new_items", Integer, nullable=False, default=0),
+    Column("error_kind", String(40), nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("warning", Text, nullable=True),  # e.g. feedparser bozo on a feed that still parsed
+)
+Index("ix_fetch_runs_feed_started", fetch_runs.c.feed_id, fetch_runs.c.started_at)

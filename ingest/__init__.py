@@ -1,0 +1,1 @@
+"""Ingest: fetch public feeds safely, parse, normalize, tag and store them."""

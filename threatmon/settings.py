@@ -1,0 +1,164 @@
+"""The one place where threatmon's configuration is declared and resolved.
+
+Every setting is declared once, as data (name, default, type, env var, help).
+`load_settings()` builds an immutable `Settings` at the edge of the program
+from, in order of precedence: command-line overrides > environment >
+TOML file > defaults. Everything below the command line receives the
+`Settings` object (or the few values it needs) explicitly; no module reads the
+environment on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = REPO_ROOT / "data"
+USER_AGENT = "threatmon/0.1 (+https://github.com/threatmon/threatmon; news monitoring bot)"
+
+
+def _bool(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r} (use 1/0, true/false, yes/no)")
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """Declaration of one setting: where it comes from and what it means."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[Any], Any]
+
+    @property
+    def env(self) -> str:
+        return "THREATMON_" + self.name.upper()
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("db", "sqlite:///var/threatmon.db",
+                "Database URL (SQLAlchemy form). SQLite path is relative to the current directory.",
+                str),
+    SettingSpec("data_dir", str(DEFAULT_DATA_DIR),
+                "Folder with feeds.toml, taxonomy, lexicons and gazetteer.", str),
+    SettingSpec("feeds_file", "",
+                "Feed list loaded by `threatmon init` (default: DATA_DIR/feeds.toml).", str),
+    SettingSpec("interval_minutes", 30, "Default minutes between fetches of one feed.", int),
+    SettingSpec("concurrency", 8, "Feeds fetched in parallel.", int),
+    SettingSpec("connect_timeout", 10.0, "Seconds allowed to open a connection.", float),
+    SettingSpec("fetch_deadline", 30.0,
+                "Seconds allowed for a whole response, redirects and body included.", float),
+    SettingSpec("max_body_bytes", 10 * 1024 * 1024,
+                "Largest accepted response body, counted after decompression.", int),
+    SettingSpec("max_redirects", 5, "Redirects followed before giving up.", int),
+    SettingSpec("allow_private_hosts", False,
+                "Allow fetching from loopback, private and link-local addresses "
+                "(tests and the offline demo need it).", _bool),
+    SettingSpec("parse_timeout", 20.0, "Seconds one feed may spend in the XML parser.", float),
+    SettingSpec("parse_memory_mb", 1024, "Address-space cap (MiB) of the parser process.", int),
+    SettingSpec("user_agent", USER_AGENT, "User-Agent sent with every request.", str),
+    SettingSpec("host", "127.0.0.1", "Address the dashboard binds to.", str),
+    SettingSpec("port", 8050, "Port the dashboard listens on.", int),
+    SettingSpec("log_level", "INFO", "Logging level (DEBUG, INFO, WARNING, ERROR).", str),
+)
+
+SPEC_BY_NAME: dict[str, SettingSpec] = {spec.name: spec for spec in SPECS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration, passed down explicitly."""
+
+    db: str = SPEC_BY_NAME["db"].default
+    data_dir: str = SPEC_BY_NAME["data_dir"].default
+    feeds_file: str = SPEC_BY_NAME["feeds_file"].default
+    interval_minutes: int = SPEC_BY_NAME["interval_minutes"].default
+    concurrency: int = SPEC_BY_NAME["concurrency"].default
+    connect_timeout: float = SPEC_BY_NAME["connect_timeout"].default
+    fetch_deadline: float = SPEC_BY_NAME["fetch_deadline"].default
+    max_body_bytes: int = SPEC_BY_NAME["max_body_bytes"].default
+    max_redirects: int = SPEC_BY_NAME["max_redirects"].default
+    allow_private_hosts: bool = SPEC_BY_NAME["allow_private_hosts"].default
+    parse_timeout: float = SPEC_BY_NAME["parse_timeout"].default
+    parse_memory_mb: int = SPEC_BY_NAME["parse_memory_mb"].default
+    user_agent: str = SPEC_BY_NAME["user_agent"].default
+    host: str = SPEC_BY_NAME["host"].default
+    port: int = SPEC_BY_NAME["port"].default
+    log_level: str = SPEC_BY_NAME["log_level"].default
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def feeds_path(self) -> Path:
+        return Path(self.feeds_file) if self.feeds_file else self.data_path / "feeds.toml"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given (already typed or string) values applied."""
+        clean = {k: SPEC_BY_NAME[k].parse(v) for k, v in overrides.items() if v is not None}
+        return replace(self, **clean)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    section = raw.get("threatmon", raw)
+    unknown = set(section) - set(SPEC_BY_NAME)
+    if unknown:
+        raise ValueError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    return dict(section)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: str | Path | None = None,
+) -> Settings:
+    """Resolve settings: overrides > environment > TOML file > defaults.
+
+    The TOML file is `config_file`, else `$THREATMON_CONFIG`, else
+    `./threatmon.toml` when present. Its keys are the setting names, at the top
+    level or under a `[threatmon]` table.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or env.get("THREATMON_CONFIG") or None
+    if path is None and Path("threatmon.toml").is_file():
+        path = "threatmon.toml"
+    if path:
+        values.update(_read_file(Path(path)))
+    for spec in SPECS:
+        if spec.env in env:
+            values[spec.name] = env[spec.env]
+    for key, value in (overrides or {}).items():
+        if key not in SPEC_BY_NAME:
+            raise KeyError(f"unknown setting: {key}")
+        if value is not None:
+            values[key] = value
+    typed: dict[str, Any] = {}
+    for key, value in values.items():
+        spec = SPEC_BY_NAME[key]
+        try:
+            typed[key] = spec.parse(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"setting {key} ({spec.env}): {exc}") from exc
+    return Settings(**typed)
+
+
+def setting_names() -> list[str]:
+    """Names of all declared settings (the README must document each)."""
+    return [f.name for f in fields(Settings) if f.name != "extra"]
