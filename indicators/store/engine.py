@@ -1,0 +1,70 @@
+"""Opening the database: one function that knows SQLite's and PostgreSQL's quirks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+
+class StoreError(Exception):
+    """The database cannot be opened, created or migrated."""
+
+
+def _sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in {"", ":memory:"} or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """Create an engine for `url`.
+
+    SQLite: creates the parent folder, turns on WAL (readers never block the
+    writer, so the dashboard can read while ingest writes), foreign keys and a
+    busy timeout so a concurrent writer waits instead of failing. `read_only`
+    opens the file with `mode=ro`-like safety via `PRAGMA query_only`.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several types
+        raise StoreError(f"not a database URL: {url!r} ({exc})") from exc
+    kwargs: dict[str, Any] = {"future": True}
+    path = _sqlite_path(url)
+    if parsed.get_backend_name() == "sqlite":
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        # A pool of file connections buys little on SQLite and keeps files open
+        # after tests; NullPool opens per checkout, which is cheap here.
+        if path is not None:
+            kwargs["poolclass"] = NullPool
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            if path is not None:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            if read_only:
+                cur.execute("PRAGMA query_only=ON")
+            cur.close()
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

@@ -1,0 +1,93 @@
+"""Ordered, recorded schema migrations.
+
+Why not Alembic: the schema is small, must run on SQLite and PostgreSQL, and
+`threatmon init` must upgrade any older database without a separate tool or
+config file. A numbered list of Python steps over SQLAlchemy Core does that in
+a few lines, and each applied step is recorded in `schema_migrations`.
+
+A fresh database is created from `schema.metadata` (the current schema) and
+stamped with the newest version; an existing database runs the steps after its
+recorded version, each in its own transaction. A step added here must leave
+the database identical to what `schema.py` creates (a test checks this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from indicators.store import schema
+from indicators.store.engine import StoreError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _initial(conn: Connection) -> None:
+    schema.metadata.create_all(conn)
+
+
+# Append new steps at the end; never edit or reorder an applied one.
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial),)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(engine: Engine) -> int | None:
+    """The newest applied migration, or None for a database threatmon never touched."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("schema_migrations"):
+            return None
+        row = conn.execute(
+            select(schema.schema_migrations.c.version)
+            .order_by(schema.schema_migrations.c.version.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else int(row[0])
+
+
+def upgrade(engine: Engine) -> tuple[int | None, int]:
+    """Bring the database to the newest schema; returns (version before, version after)."""
+    before = current_version(engine)
+    if before is not None and before > LATEST_VERSION:
+        raise StoreError(
+            f"database schema version {before} is newer than this threatmon "
+            f"(knows up to {LATEST_VERSION}); upgrade threatmon"
+        )
+    now = datetime.now(UTC)
+    if before is None:
+        with engine.begin() as conn:
+            schema.metadata.create_all(conn)
+            conn.execute(
+                schema.schema_migrations.insert(),
+                [{"version": m.version, "name": m.name, "applied_at": now} for m in MIGRATIONS],
+            )
+        return None, LATEST_VERSION
+    for migration in MIGRATIONS:
+        if migration.version <= before:
+            continue
+        with engine.begin() as conn:
+            migration.apply(conn)
+            conn.execute(
+                schema.schema_migrations.insert(),
+                {"version": migration.version, "name": migration.name, "applied_at": now},
+            )
+    return before, LATEST_VERSION
+
+
+def require_current(engine: Engine) -> None:
+    """Fail clearly when the database is missing or older than this code expects."""
+    version = current_version(engine)
+    if version is None:
+        raise StoreError("the database is not initialized: run `threatmon init`")
+    if version != LATEST_VERSION:
+        raise StoreError(
+            f"database schema version {version}, expected {LATEST_VERSION}: run `threatmon init`"
+        )

@@ -1,0 +1,246 @@
+"""The single writer: every INSERT/UPDATE/DELETE of threatmon goes through here.
+
+A feed's batch (its new items, their tags, the fetch run and the feed's new
+state, ETag included) is written in ONE transaction, so a crash at any point
+leaves either the whole batch or none of it; the unique keys on items make a
+re-run insert nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.dialects import postgresql
+
+from indicators.models import ItemRecord, Tags
+from indicators.store.schema import feeds, fetch_runs, item_tags, items
+
+
+@dataclass(frozen=True)
+class FeedFields:
+    """Descriptive fields of a feed, as in data/feeds.toml or an OPML file."""
+
+    url: str
+    name: str
+    language: str = ""
+    country: str = ""
+    kind: str = "media"
+    interval_minutes: int | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What one fetch attempt leaves on the feed row (computed by the caller)."""
+
+    last_fetched_at: datetime
+    last_status: str  # ok | not_modified | error
+    next_due_at: datetime
+    consecutive_errors: int
+    last_http_status: int | None = None
+    last_error_kind: str | None = None
+    last_error: str | None = None
+    last_success_at: datetime | None = None  # None: leave unchanged
+    etag: str | None = None  # None with keep_validators: leave unchanged
+    last_modified: str | None = None
+    keep_validators: bool = True  # an error must not erase the last good ETag
+
+
+@dataclass(frozen=True)
+class FetchRunRecord:
+    """One row of `fetch_runs`: what a fetch attempt did."""
+
+    started_at: datetime
+    duration_ms: float
+    status: str
+    http_status: int | None = None
+    bytes: int = 0
+    entries: int = 0
+    new_items: int = 0
+    error_kind: str | None = None
+    error_message: str | None = None
+    warning: str | None = None
+
+
+def _insert_ignore(conn: Connection, table: Any) -> Any:
+    """INSERT that silently skips rows violating a unique key, on both dialects."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return insert(table).prefix_with("OR IGNORE")
+
+
+def _terms_json(tags: Tags, axis: str, value: str) -> str:
+    evidence = [
+        {"term": m.term, "start": m.start, "end": m.end}
+        for m in tags.matches
+        if m.axis == axis and m.id == value
+    ]
+    return json.dumps(evidence, ensure_ascii=False)
+
+
+def tag_rows(item_id: int, tags: Tags) -> list[dict[str, Any]]:
+    """The `item_tags` rows for one item: one per (axis, value) with its evidence."""
+    rows = []
+    for axis in ("category", "region", "platform"):
+        for value in tags.values(axis):
+            rows.append(
+                {"item_id": item_id, "axis": axis, "value": value,
+                 "terms": _terms_json(tags, axis, value)}
+            )
+    return rows
+
+
+def _item_row(feed_id: int | None, item: ItemRecord, lexicon_version: str | None) -> dict[str, Any]:
+    return {
+        "feed_id": feed_id,
+        "guid": item.guid,
+        "url": item.url,
+        "title": item.title,
+        "summary": item.summary,
+        "published_at": item.published_at,
+        "published_day": item.published_at.astimezone(UTC).date(),
+        "fetched_at": item.fetched_at,
+        "lang": item.lang,
+        "content_hash": item.content_hash,
+        "story_key": item.story_key,
+        "relevant": item.tags.relevant,
+        "lexicon_version": lexicon_version,
+    }
+
+
+StoryAssigner = Callable[[int, ItemRecord], int]
+"""Given a just-inserted item's id, return its story id (its own id for a new story)."""
+
+
+def insert_items(
+    conn: Connection,
+    feed_id: int | None,
+    batch: Sequence[ItemRecord],
+    *,
+    lexicon_version: str | None,
+    assign_story: StoryAssigner | None = None,
+) -> list[int]:
+    """Insert items that are not stored yet (by guid per feed, url, or content hash).
+
+    Returns the ids of the rows actually inserted; duplicates are skipped.
+    Runs inside the caller's transaction.
+    """
+    new_ids: list[int] = []
+    stmt = _insert_ignore(conn, items).returning(items.c.id)
+    for item in batch:
+        row = conn.execute(stmt, _item_row(feed_id, item, lexicon_version)).first()
+        if row is None:
+            continue
+        item_id = int(row[0])
+        new_ids.append(item_id)
+        story_id = assign_story(item_id, item) if assign_story else item_id
+        conn.execute(update(items).where(items.c.id == item_id).values(story_id=story_id))
+        tag_batch = tag_rows(item_id, item.tags)
+        if tag_batch:
+            conn.execute(insert(item_tags), tag_batch)
+    return new_ids
+
+
+def _feed_state_values(state: FeedState) -> dict[str, Any]:
+    values = asdict(state)
+    keep = values.pop("keep_validators")
+    if keep:
+        for key in ("etag", "last_modified"):
+            if values[key] is None:
+                values.pop(key)
+    if values["last_success_at"] is None:
+        values.pop("last_success_at")
+    return values
+
+
+def store_feed_batch(
+    engine: Engine,
+    feed_id: int,
+    batch: Sequence[ItemRecord],
+    run: FetchRunRecord,
+    state: FeedState,
+    *,
+    lexicon_version: str | None,
+    assign_story: StoryAssigner | None = None,
+) -> list[int]:
+    """Write a feed's new items, the fetch run and the feed's new state atomically."""
+    with engine.begin() as conn:
+        new_ids = insert_items(
+            conn, feed_id, batch, lexicon_version=lexicon_version, assign_story=assign_story
+        )
+        run_values = asdict(run) | {"feed_id": feed_id, "new_items": len(new_ids)}
+        conn.execute(insert(fetch_runs), run_values)
+        conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**_feed_state_values(state)))
+    return new_ids
+
+
+def replace_tags(
+    conn: Connection, item_id: int, tags: Tags, lexicon_version: str
+) -> None:
+    """Swap an item's tags for a new verdict (used by retag), in the caller's transaction."""
+    conn.execute(delete(item_tags).where(item_tags.c.item_id == item_id))
+    rows = tag_rows(item_id, tags)
+    if rows:
+        conn.execute(insert(item_tags), rows)
+    conn.execute(
+        update(items)
+        .where(items.c.id == item_id)
+        .values(relevant=tags.relevant, lexicon_version=lexicon_version)
+    )
+
+
+# --- feeds -----------------------------------------------------------------
+
+
+def upsert_feed(conn: Connection, fields: FeedFields, *, now: datetime | None = None) -> int:
+    """Insert a feed, or update the descriptive fields of the feed with that URL.
+
+    `enabled` is only set on insert: re-loading the default list must not
+    re-enable a feed the user switched off.
+    """
+    existing = conn.execute(select(feeds.c.id).where(feeds.c.url == fields.url)).first()
+    values = {
+        "name": fields.name,
+        "language": fields.language,
+        "country": fields.country,
+        "kind": fields.kind,
+        "interval_minutes": fields.interval_minutes,
+    }
+    if existing is not None:
+        conn.execute(update(feeds).where(feeds.c.id == existing[0]).values(**values))
+        return int(existing[0])
+    result = conn.execute(
+        insert(feeds).returning(feeds.c.id),
+        values | {"url": fields.url, "enabled": fields.enabled,
+                  "created_at": now or datetime.now(UTC), "consecutive_errors": 0},
+    )
+    return int(result.scalar_one())
+
+
+def upsert_feeds(engine: Engine, many: Iterable[FeedFields]) -> list[int]:
+    """Upsert several feeds in one transaction; returns their ids in order."""
+    with engine.begin() as conn:
+        return [upsert_feed(conn, f) for f in many]
+
+
+def set_feed_enabled(engine: Engine, feed_id: int, enabled: bool) -> bool:
+    """Enable/disable a feed; an enabled feed becomes due at once. False if no such feed."""
+    values: dict[str, Any] = {"enabled": enabled}
+    if enabled:
+        values["next_due_at"] = None
+    with engine.begin() as conn:
+        result = conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
+        return bool(result.rowcount)
+
+
+def remove_feed(engine: Engine, feed_id: int) -> bool:
+    """Delete a feed and its fetch history; its stored items stay (feed_id becomes NULL)."""
+    with engine.begin() as conn:
+        conn.execute(update(items).where(items.c.feed_id == feed_id).values(feed_id=None))
+        result = conn.execute(delete(feeds).where(feeds.c.id == feed_id))
+        return bool(result.rowcount)

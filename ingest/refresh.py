@@ -1,0 +1,299 @@
+"""The ingest pipeline for one feed, and for all due feeds.
+
+`collect_feed` reads top to bottom: fetch -> parse -> normalize -> tag, with no
+database access, so it can run in worker threads. `run_due_feeds` runs it for
+every due feed with bounded concurrency and stores each result from the
+calling thread (the single writer): items, fetch run and feed state in one
+transaction per feed. Every failure becomes a recorded `FetchRun`; nothing
+escapes the per-feed loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import Engine
+
+from indicators.models import ItemRecord, Tags
+from indicators.store import read, write
+from indicators.store.read import FeedRow
+from ingest.errors import ErrorKind, FeedError
+from ingest.fetch import FetchLimits, fetch_feed
+from ingest.normalize import normalize_entry
+from ingest.parse import parse_feed_bounded
+from ingest.schedule import StopFlag, next_due
+from ingest.stories import StoryIndex
+
+log = logging.getLogger(__name__)
+
+STORY_WINDOW = timedelta(days=3)
+
+
+class Tagging(Protocol):
+    """What the pipeline needs from the tagger: a version and a pure tag function."""
+
+    @property
+    def version(self) -> str: ...
+
+    def tag(self, title: str, summary: str, lang: str | None) -> Tags: ...
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """The ingest settings, passed down from `threatmon.settings.Settings`."""
+
+    limits: FetchLimits = field(default_factory=FetchLimits)
+    parse_timeout: float = 20.0
+    parse_memory_mb: int = 1024
+    interval_minutes: int = 30
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What fetching one feed produced, before storing."""
+
+    status: str  # ok | not_modified | error
+    items: tuple[ItemRecord, ...] = ()
+    entries: int = 0
+    http_status: int | None = None
+    bytes: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    warning: str | None = None
+    error: FeedError | None = None
+
+
+@dataclass(frozen=True)
+class FetchRun:
+    """The outcome of one feed in one run, as shown in the summary table."""
+
+    feed_id: int
+    feed_name: str
+    url: str
+    status: str
+    new_items: int
+    entries: int
+    duration_s: float
+    http_status: int | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    warning: str | None = None
+
+
+def collect_feed(
+    feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: datetime
+) -> Collected:
+    """Fetch, parse, normalize and tag one feed. Never raises."""
+    http_status: int | None = None
+    size = 0
+    try:
+        fetched = fetch_feed(
+            feed.url, cfg.limits, etag=feed.etag, last_modified=feed.last_modified
+        )
+        http_status, size = fetched.status, fetched.bytes_read
+        if fetched.not_modified:
+            return Collected("not_modified", http_status=http_status)
+        parsed = parse_feed_bounded(
+            fetched.body, fetched.headers, fetched.url,
+            timeout=cfg.parse_timeout, memory_mb=cfg.parse_memory_mb,
+        )
+        records: list[ItemRecord] = []
+        for entry in parsed.entries:
+            item = normalize_entry(
+                entry, feed_language=parsed.language or feed.language or None,
+                base_url=fetched.url, fetched_at=now,
+            )
+            if item is None:
+                continue
+            records.append(replace(item, tags=tagging.tag(item.title, item.summary, item.lang)))
+        warning = parsed.warning
+        if parsed.repaired_encoding:
+            note = f"declared encoding was wrong; decoded as {parsed.encoding}"
+            warning = f"{warning}; {note}" if warning else note
+        return Collected(
+            "ok", tuple(records), entries=len(parsed.entries), http_status=http_status,
+            bytes=size, etag=fetched.etag, last_modified=fetched.last_modified, warning=warning,
+        )
+    except FeedError as exc:
+        return Collected("error", http_status=exc.http_status or http_status, bytes=size, error=exc)
+    except Exception as exc:  # a bug: record it on the feed, keep the other feeds going
+        log.exception("unexpected failure on feed %s", feed.url)
+        error = FeedError(ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc}")
+        return Collected("error", http_status=http_status, bytes=size, error=error)
+
+
+def feed_state_after(
+    feed: FeedRow, result: Collected, cfg: IngestConfig, *, now: datetime, rng: random.Random
+) -> write.FeedState:
+    """The feed row's new health and next due time (pure).
+
+    Validators (ETag / Last-Modified) change only with a successfully parsed
+    body, and they are written in the same transaction as its items. An error
+    keeps the old validators and the last success time; a 304 keeps the last
+    error message as history but ends the error streak.
+    """
+    interval = timedelta(minutes=feed.interval_minutes or cfg.interval_minutes)
+    if result.error is not None:
+        errors = feed.consecutive_errors + 1
+        return write.FeedState(
+            last_fetched_at=now, last_status="error",
+            next_due_at=next_due(now, interval, errors, result.error.retry_after, rng),
+            consecutive_errors=errors, last_http_status=result.http_status,
+            last_error_kind=result.error.kind.value, last_error=result.error.message,
+        )
+    return write.FeedState(
+        last_fetched_at=now, last_status=result.status,
+        next_due_at=next_due(now, interval, 0, None, rng), consecutive_errors=0,
+        last_http_status=result.http_status,
+        last_error_kind=feed.last_error_kind, last_error=feed.last_error,
+        last_success_at=now, etag=result.etag, last_modified=result.last_modified,
+        keep_validators=result.status == "not_modified",
+    )
+
+
+class StoryGrouper:
+    """Assigns story ids from an index of recent titles, kept in step with commits."""
+
+    def __init__(self, engine: Engine, now: datetime) -> None:
+        self.index = StoryIndex()
+        self.reload(engine, now)
+
+    def reload(self, engine: Engine, now: datetime) -> None:
+        """Rebuild from the store (after a rolled-back batch left ids that do not exist)."""
+        self.index = StoryIndex()
+        for story_id, signature in read.recent_story_keys(engine, now - STORY_WINDOW):
+            self.index.add(story_id, signature)
+
+    def assign(self, item_id: int, item: ItemRecord) -> int:
+        story_id = item_id
+        if item.story_key:
+            story_id = self.index.find(item.story_key) or item_id
+            self.index.add(story_id, item.story_key)
+        return story_id
+
+
+def store_collected(
+    engine: Engine,
+    feed: FeedRow,
+    result: Collected,
+    state: write.FeedState,
+    *,
+    started_at: datetime,
+    duration_s: float,
+    lexicon_version: str,
+    stories: StoryGrouper,
+) -> FetchRun:
+    """Write one feed's result atomically; a store failure is recorded as the feed's error."""
+    error = result.error
+
+    def run_record(res: Collected, err: FeedError | None) -> write.FetchRunRecord:
+        return write.FetchRunRecord(
+            started_at=started_at, duration_ms=duration_s * 1000, status=res.status,
+            http_status=res.http_status, bytes=res.bytes, entries=res.entries,
+            error_kind=err.kind.value if err else None,
+            error_message=err.message if err else None, warning=res.warning,
+        )
+
+    try:
+        new_ids = write.store_feed_batch(
+            engine, feed.id, result.items, run_record(result, error), state,
+            lexicon_version=lexicon_version, assign_story=stories.assign,
+        )
+    except Exception as exc:
+        log.exception("storing feed %s failed", feed.url)
+        error = FeedError(ErrorKind.STORE, f"database refused the batch: {exc}")
+        failed = Collected("error", http_status=result.http_status, bytes=result.bytes,
+                           entries=result.entries, error=error)
+        stories.reload(engine, started_at)
+        errors = feed.consecutive_errors + 1
+        state = replace(state, last_status="error", consecutive_errors=errors,
+                        last_error_kind=error.kind.value, last_error=error.message,
+                        last_success_at=None, etag=None, last_modified=None,
+                        keep_validators=True)
+        write.store_feed_batch(engine, feed.id, (), run_record(failed, error), state,
+                               lexicon_version=lexicon_version)
+        new_ids = []
+        result = failed
+    return FetchRun(
+        feed_id=feed.id, feed_name=feed.name, url=feed.url, status=result.status,
+        new_items=len(new_ids), entries=result.entries, duration_s=duration_s,
+        http_status=result.http_status,
+        error_kind=error.kind.value if error else None,
+        error_message=error.message if error else None, warning=result.warning,
+    )
+
+
+def run_feeds(
+    engine: Engine,
+    feeds: Sequence[FeedRow],
+    cfg: IngestConfig,
+    tagging: Tagging,
+    *,
+    stop: StopFlag | None = None,
+    on_result: Callable[[FetchRun], None] | None = None,
+    rng: random.Random | None = None,
+) -> list[FetchRun]:
+    """Fetch `feeds` with bounded concurrency; store each result as it arrives.
+
+    When `stop` is set, feeds not yet started are skipped; the ones in flight
+    finish and are stored, so a shutdown never leaves a half-written batch.
+    """
+    rng = rng or random.Random()
+    now = datetime.now(UTC)
+    stories = StoryGrouper(engine, now)
+    runs: list[FetchRun] = []
+    queue = list(feeds)
+    in_flight: dict[Future[Collected], tuple[FeedRow, datetime, float]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, cfg.concurrency),
+                            thread_name_prefix="fetch") as pool:
+        while queue or in_flight:
+            while queue and len(in_flight) < max(1, cfg.concurrency) and not (
+                stop and stop.is_set()
+            ):
+                feed = queue.pop(0)
+                started = datetime.now(UTC)
+                future = pool.submit(collect_feed, feed, cfg, tagging, now=started)
+                in_flight[future] = (feed, started, time.monotonic())
+            if stop and stop.is_set():
+                queue.clear()
+            if not in_flight:
+                break
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                feed, started, t0 = in_flight.pop(future)
+                result = future.result()
+                duration = time.monotonic() - t0
+                state = feed_state_after(feed, result, cfg, now=datetime.now(UTC), rng=rng)
+                run = store_collected(
+                    engine, feed, result, state, started_at=started, duration_s=duration,
+                    lexicon_version=tagging.version, stories=stories,
+                )
+                runs.append(run)
+                if on_result:
+                    on_result(run)
+    return runs
+
+
+def run_due_feeds(
+    engine: Engine,
+    cfg: IngestConfig,
+    tagging: Tagging,
+    *,
+    all_enabled: bool = False,
+    stop: StopFlag | None = None,
+    on_result: Callable[[FetchRun], None] | None = None,
+) -> list[FetchRun]:
+    """Run every feed that is due now (every enabled feed with `all_enabled`)."""
+    feeds = read.due_feeds(engine, datetime.now(UTC), all_enabled=all_enabled)
+    if not feeds:
+        return []
+    log.info("fetching %d feed(s)", len(feeds))
+    return run_feeds(engine, feeds, cfg, tagging, stop=stop, on_result=on_result)

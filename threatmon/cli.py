@@ -1,0 +1,305 @@
+"""The `threatmon` command line: thin wrappers that build settings and call the packages."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from indicators.store import read, write
+from indicators.store.engine import StoreError, make_engine
+from indicators.store.migrations import upgrade
+from ingest.refresh import FetchRun, run_due_feeds
+from ingest.schedule import StopFlag, make_scheduler
+from ingest.sources import FeedListError, FeedSpec, load_feed_list, validate_feed_url
+from threatmon.settings import Settings, load_settings
+from threatmon.wiring import ingest_config, open_store, tagging_for
+
+log = logging.getLogger("threatmon")
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    base: Settings = ctx.obj["settings"]
+    return base.with_overrides(**overrides)
+
+
+def _fields(spec: FeedSpec) -> write.FeedFields:
+    return write.FeedFields(**asdict(spec))
+
+
+def _engine(settings: Settings, *, migrate: bool = False) -> Engine:
+    try:
+        return open_store(settings, migrate=migrate)
+    except (StoreError, SQLAlchemyError) as exc:
+        raise click.ClickException(f"database {settings.db}: {exc}") from exc
+
+
+db_option = click.option("--db", "db", metavar="URL", default=None,
+                          help="Database URL (default: $THREATMON_DB or sqlite:///var/threatmon.db).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(dir_okay=False), default=None,
+              help="TOML settings file (default: $THREATMON_CONFIG or ./threatmon.toml).")
+@click.version_option(package_name="threatmon")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None) -> None:
+    """threatmon: watch public news for terrorism, extremism and cyber threats
+    in Kazakhstan and Central Asia."""
+    try:
+        settings = load_settings(config_file=config)
+    except (OSError, ValueError, KeyError) as exc:
+        raise click.ClickException(f"settings: {exc}") from exc
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = {"settings": settings}
+
+
+# --- init ------------------------------------------------------------------
+
+
+def _load_feeds(engine: Engine, path: Path) -> int:
+    try:
+        specs = load_feed_list(path)
+    except FeedListError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot read feed list {path}: {exc}") from exc
+    write.upsert_feeds(engine, [_fields(s) for s in specs])
+    return len(specs)
+
+
+@cli.command()
+@db_option
+@click.option("--feeds", "feeds_file", type=click.Path(dir_okay=False), default=None,
+              help="Feed list to load (default: data/feeds.toml).")
+@click.pass_context
+def init(ctx: click.Context, db: str | None, feeds_file: str | None) -> None:
+    """Create or upgrade the database and load the feed list."""
+    settings = _settings(ctx, db=db, feeds_file=feeds_file)
+    try:
+        engine = make_engine(settings.db)
+        before, after = upgrade(engine)
+    except (StoreError, SQLAlchemyError) as exc:
+        raise click.ClickException(f"database {settings.db}: {exc}") from exc
+    if before is None:
+        click.echo(f"created database {settings.db} (schema version {after})")
+    elif before != after:
+        click.echo(f"upgraded database {settings.db} from version {before} to {after}")
+    else:
+        click.echo(f"database {settings.db} is up to date (schema version {after})")
+    count = _load_feeds(engine, settings.feeds_path)
+    click.echo(f"loaded {count} feeds from {settings.feeds_path}")
+
+
+# --- ingest ------------------------------------------------------------------
+
+
+def _progress_line(run: FetchRun, done: int, total: int) -> str:
+    mark = {"ok": "ok", "not_modified": "304", "error": "ERR"}.get(run.status, run.status)
+    detail = f"+{run.new_items} new" if run.status != "error" else f"{run.error_kind}"
+    return f"[{done}/{total}] {mark:>3} {run.feed_name[:40]:<40} {detail} ({run.duration_s:.1f}s)"
+
+
+def _summary_table(runs: list[FetchRun]) -> str:
+    header = f"{'status':<12} {'new':>5} {'secs':>6}  {'feed':<36} error"
+    lines = [header, "-" * len(header)]
+    for run in sorted(runs, key=lambda r: (r.status != "error", r.feed_name.lower())):
+        error = f"{run.error_kind}: {run.error_message}" if run.error_kind else (run.warning or "")
+        lines.append(
+            f"{run.status:<12} {run.new_items:>5} {run.duration_s:>6.1f}  "
+            f"{run.feed_name[:36]:<36} {error[:120]}"
+        )
+    ok = sum(r.status == "ok" for r in runs)
+    unchanged = sum(r.status == "not_modified" for r in runs)
+    failed = sum(r.status == "error" for r in runs)
+    new = sum(r.new_items for r in runs)
+    lines.append("-" * len(header))
+    lines.append(
+        f"{len(runs)} feeds: {ok} ok, {unchanged} not modified, {failed} failed; {new} new items"
+    )
+    return "\n".join(lines)
+
+
+def _install_stop_handlers(stop: StopFlag, on_stop: Any = None) -> None:
+    def handler(signum: int, _frame: Any) -> None:
+        log.info("received %s: finishing the current feed batch", signal.Signals(signum).name)
+        stop.set()
+        if on_stop is not None:
+            on_stop()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+@cli.command()
+@db_option
+@click.option("--once", is_flag=True, help="Fetch every enabled feed once, print a summary, exit.")
+@click.option("--feeds", "feeds_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Upsert the feeds in this TOML file first.")
+@click.pass_context
+def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | None) -> None:
+    """Fetch feeds: on a schedule (default) or once."""
+    settings = _settings(ctx, db=db)
+    engine = _engine(settings)
+    if feeds_file:
+        click.echo(f"upserted {_load_feeds(engine, Path(feeds_file))} feeds from {feeds_file}")
+    tagging = tagging_for(settings)
+    cfg = ingest_config(settings)
+    stop = StopFlag()
+    if once:
+        _install_stop_handlers(stop)
+        total = len(read.due_feeds(engine, datetime.now(UTC), all_enabled=True))
+        done = 0
+
+        def progress(run: FetchRun) -> None:
+            nonlocal done
+            done += 1
+            click.echo(_progress_line(run, done, total), err=True)
+
+        runs = run_due_feeds(engine, cfg, tagging, all_enabled=True, stop=stop,
+                             on_result=progress)
+        click.echo(_summary_table(runs))
+        return
+    scheduler = make_scheduler(
+        lambda: run_due_feeds(engine, cfg, tagging, stop=stop), blocking=True
+    )
+    _install_stop_handlers(stop, on_stop=lambda: scheduler.shutdown(wait=False))
+    click.echo("ingest scheduler started; Ctrl+C to stop", err=True)
+    scheduler.start()
+
+
+# --- feeds -------------------------------------------------------------------
+
+
+@cli.group()
+def feeds() -> None:
+    """List and manage the feeds."""
+
+
+@feeds.command("list")
+@db_option
+@click.pass_context
+def feeds_list(ctx: click.Context, db: str | None) -> None:
+    """Show every feed with its health."""
+    engine = _engine(_settings(ctx, db=db))
+    rows = read.list_feeds(engine)
+    if not rows:
+        click.echo("no feeds: run `threatmon init` or `threatmon feeds add URL`")
+        return
+    click.echo(f"{'id':>4} {'on':<3} {'lang':<4} {'kind':<8} {'status':<12} {'errs':>4}  "
+               f"{'last fetch (UTC)':<16}  name / url")
+    for f in rows:
+        fetched = f.last_fetched_at.strftime("%Y-%m-%d %H:%M") if f.last_fetched_at else "never"
+        click.echo(
+            f"{f.id:>4} {'yes' if f.enabled else 'no':<3} {f.language:<4} {f.kind:<8} "
+            f"{f.last_status or '-':<12} {f.consecutive_errors:>4}  {fetched:<16}  {f.name}"
+        )
+        click.echo(f"{'':>43}{f.url}")
+        if f.last_status == "error" and f.last_error:
+            click.echo(f"{'':>43}last error: {f.last_error_kind}: {f.last_error}")
+
+
+@feeds.command("add")
+@db_option
+@click.argument("url")
+@click.option("--name", default=None, help="Display name (default: the URL's host).")
+@click.option("--language", default="", help="ru, kk or en (default: detected per item).")
+@click.option("--country", default="", help="ISO 3166-1 alpha-2 code of the outlet.")
+@click.option("--kind", type=click.Choice(["media", "official", "cyber", "search"]),
+              default="media", show_default=True)
+@click.option("--interval", "interval_minutes", type=click.IntRange(min=5), default=None,
+              help="Minutes between fetches (default: the global interval).")
+@click.pass_context
+def feeds_add(ctx: click.Context, db: str | None, url: str, name: str | None, language: str,
+              country: str, kind: str, interval_minutes: int | None) -> None:
+    """Add a feed (or update the one with this URL)."""
+    from urllib.parse import urlsplit
+
+    try:
+        url = validate_feed_url(url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="URL") from exc
+    engine = _engine(_settings(ctx, db=db))
+    fields = write.FeedFields(url=url, name=name or urlsplit(url).hostname or url,
+                              language=language, country=country.upper(), kind=kind,
+                              interval_minutes=interval_minutes)
+    (feed_id,) = write.upsert_feeds(engine, [fields])
+    click.echo(f"feed {feed_id}: {fields.name} <{url}>")
+
+
+def _feed_id_command(name: str, help_text: str, action: Any, done: str) -> None:
+    @feeds.command(name, help=help_text)
+    @db_option
+    @click.argument("feed_id", type=int)
+    @click.pass_context
+    def command(ctx: click.Context, db: str | None, feed_id: int) -> None:
+        engine = _engine(_settings(ctx, db=db))
+        if not action(engine, feed_id):
+            raise click.ClickException(f"no feed with id {feed_id} (see `threatmon feeds list`)")
+        click.echo(f"feed {feed_id} {done}")
+
+
+_feed_id_command("remove", "Delete a feed (its stored items stay).", write.remove_feed, "removed")
+_feed_id_command("enable", "Enable a feed; it is fetched at the next run.",
+                 lambda e, i: write.set_feed_enabled(e, i, True), "enabled")
+_feed_id_command("disable", "Disable a feed; it is no longer fetched.",
+                 lambda e, i: write.set_feed_enabled(e, i, False), "disabled")
+
+
+@feeds.command("import-opml")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def feeds_import_opml(ctx: click.Context, db: str | None, file: str) -> None:
+    """Add the feeds of an OPML file."""
+    from ingest.opml import OpmlError, parse_opml
+
+    try:
+        specs = parse_opml(Path(file).read_bytes())
+    except OpmlError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    engine = _engine(_settings(ctx, db=db))
+    write.upsert_feeds(engine, [_fields(s) for s in specs])
+    click.echo(f"imported {len(specs)} feeds from {file}")
+
+
+@feeds.command("export-opml")
+@db_option
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.pass_context
+def feeds_export_opml(ctx: click.Context, db: str | None, file: str) -> None:
+    """Write all feeds to an OPML file ("-" for standard output)."""
+    from ingest.opml import to_opml
+
+    engine = _engine(_settings(ctx, db=db))
+    specs = [
+        FeedSpec(url=f.url, name=f.name, language=f.language, country=f.country, kind=f.kind,
+                 interval_minutes=f.interval_minutes, enabled=f.enabled)
+        for f in read.list_feeds(engine)
+    ]
+    data = to_opml(specs)
+    if file == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        Path(file).write_bytes(data)
+        click.echo(f"exported {len(specs)} feeds to {file}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="threatmon")
+
+
+if __name__ == "__main__":
+    main()
