@@ -37,12 +37,17 @@ run: $(VENV)/.runtime
 demo: $(VENV)/.runtime
 	$(BIN)/threatmon demo
 
-# Debian packages the browser tests need (chromium); installed only when missing.
+# Debian packages the tests need, installed only when missing: chromium (browser
+# tests) and postgresql (the store's tests run on PostgreSQL as well as SQLite).
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		echo "installing Debian chromium for the browser tests"; \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 test: $(VENV)/.dev system-deps

@@ -30,8 +30,9 @@ class Tags:
     matches: tuple[Match, ...] = ()
 
     def values(self, axis: str) -> tuple[str, ...]:
-        return {"category": self.categories, "region": self.regions,
-                "platform": self.platforms}[axis]
+        return {"category": self.categories, "region": self.regions, "platform": self.platforms}[
+            axis
+        ]
 
 
 EMPTY_TAGS = Tags(relevant=False)

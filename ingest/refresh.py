@@ -88,28 +88,29 @@ class FetchRun:
     warning: str | None = None
 
 
-def collect_feed(
-    feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: datetime
-) -> Collected:
+def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: datetime) -> Collected:
     """Fetch, parse, normalize and tag one feed. Never raises."""
     http_status: int | None = None
     size = 0
     try:
-        fetched = fetch_feed(
-            feed.url, cfg.limits, etag=feed.etag, last_modified=feed.last_modified
-        )
+        fetched = fetch_feed(feed.url, cfg.limits, etag=feed.etag, last_modified=feed.last_modified)
         http_status, size = fetched.status, fetched.bytes_read
         if fetched.not_modified:
             return Collected("not_modified", http_status=http_status)
         parsed = parse_feed_bounded(
-            fetched.body, fetched.headers, fetched.url,
-            timeout=cfg.parse_timeout, memory_mb=cfg.parse_memory_mb,
+            fetched.body,
+            fetched.headers,
+            fetched.url,
+            timeout=cfg.parse_timeout,
+            memory_mb=cfg.parse_memory_mb,
         )
         records: list[ItemRecord] = []
         for entry in parsed.entries:
             item = normalize_entry(
-                entry, feed_language=parsed.language or feed.language or None,
-                base_url=fetched.url, fetched_at=now,
+                entry,
+                feed_language=parsed.language or feed.language or None,
+                base_url=fetched.url,
+                fetched_at=now,
             )
             if item is None:
                 continue
@@ -119,8 +120,14 @@ def collect_feed(
             note = f"declared encoding was wrong; decoded as {parsed.encoding}"
             warning = f"{warning}; {note}" if warning else note
         return Collected(
-            "ok", tuple(records), entries=len(parsed.entries), http_status=http_status,
-            bytes=size, etag=fetched.etag, last_modified=fetched.last_modified, warning=warning,
+            "ok",
+            tuple(records),
+            entries=len(parsed.entries),
+            http_status=http_status,
+            bytes=size,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            warning=warning,
         )
     except FeedError as exc:
         return Collected("error", http_status=exc.http_status or http_status, bytes=size, error=exc)
@@ -144,17 +151,25 @@ def feed_state_after(
     if result.error is not None:
         errors = feed.consecutive_errors + 1
         return write.FeedState(
-            last_fetched_at=now, last_status="error",
+            last_fetched_at=now,
+            last_status="error",
             next_due_at=next_due(now, interval, errors, result.error.retry_after, rng),
-            consecutive_errors=errors, last_http_status=result.http_status,
-            last_error_kind=result.error.kind.value, last_error=result.error.message,
+            consecutive_errors=errors,
+            last_http_status=result.http_status,
+            last_error_kind=result.error.kind.value,
+            last_error=result.error.message,
         )
     return write.FeedState(
-        last_fetched_at=now, last_status=result.status,
-        next_due_at=next_due(now, interval, 0, None, rng), consecutive_errors=0,
+        last_fetched_at=now,
+        last_status=result.status,
+        next_due_at=next_due(now, interval, 0, None, rng),
+        consecutive_errors=0,
         last_http_status=result.http_status,
-        last_error_kind=feed.last_error_kind, last_error=feed.last_error,
-        last_success_at=now, etag=result.etag, last_modified=result.last_modified,
+        last_error_kind=feed.last_error_kind,
+        last_error=feed.last_error,
+        last_success_at=now,
+        etag=result.etag,
+        last_modified=result.last_modified,
         keep_validators=result.status == "not_modified",
     )
 
@@ -196,38 +211,67 @@ def store_collected(
 
     def run_record(res: Collected, err: FeedError | None) -> write.FetchRunRecord:
         return write.FetchRunRecord(
-            started_at=started_at, duration_ms=duration_s * 1000, status=res.status,
-            http_status=res.http_status, bytes=res.bytes, entries=res.entries,
+            started_at=started_at,
+            duration_ms=duration_s * 1000,
+            status=res.status,
+            http_status=res.http_status,
+            bytes=res.bytes,
+            entries=res.entries,
             error_kind=err.kind.value if err else None,
-            error_message=err.message if err else None, warning=res.warning,
+            error_message=err.message if err else None,
+            warning=res.warning,
         )
 
     try:
         new_ids = write.store_feed_batch(
-            engine, feed.id, result.items, run_record(result, error), state,
-            lexicon_version=lexicon_version, assign_story=stories.assign,
+            engine,
+            feed.id,
+            result.items,
+            run_record(result, error),
+            state,
+            lexicon_version=lexicon_version,
+            assign_story=stories.assign,
         )
     except Exception as exc:
         log.exception("storing feed %s failed", feed.url)
         error = FeedError(ErrorKind.STORE, f"database refused the batch: {exc}")
-        failed = Collected("error", http_status=result.http_status, bytes=result.bytes,
-                           entries=result.entries, error=error)
+        failed = Collected(
+            "error",
+            http_status=result.http_status,
+            bytes=result.bytes,
+            entries=result.entries,
+            error=error,
+        )
         stories.reload(engine, started_at)
         errors = feed.consecutive_errors + 1
-        state = replace(state, last_status="error", consecutive_errors=errors,
-                        last_error_kind=error.kind.value, last_error=error.message,
-                        last_success_at=None, etag=None, last_modified=None,
-                        keep_validators=True)
-        write.store_feed_batch(engine, feed.id, (), run_record(failed, error), state,
-                               lexicon_version=lexicon_version)
+        state = replace(
+            state,
+            last_status="error",
+            consecutive_errors=errors,
+            last_error_kind=error.kind.value,
+            last_error=error.message,
+            last_success_at=None,
+            etag=None,
+            last_modified=None,
+            keep_validators=True,
+        )
+        write.store_feed_batch(
+            engine, feed.id, (), run_record(failed, error), state, lexicon_version=lexicon_version
+        )
         new_ids = []
         result = failed
     return FetchRun(
-        feed_id=feed.id, feed_name=feed.name, url=feed.url, status=result.status,
-        new_items=len(new_ids), entries=result.entries, duration_s=duration_s,
+        feed_id=feed.id,
+        feed_name=feed.name,
+        url=feed.url,
+        status=result.status,
+        new_items=len(new_ids),
+        entries=result.entries,
+        duration_s=duration_s,
         http_status=result.http_status,
         error_kind=error.kind.value if error else None,
-        error_message=error.message if error else None, warning=result.warning,
+        error_message=error.message if error else None,
+        warning=result.warning,
     )
 
 
@@ -252,11 +296,12 @@ def run_feeds(
     runs: list[FetchRun] = []
     queue = list(feeds)
     in_flight: dict[Future[Collected], tuple[FeedRow, datetime, float]] = {}
-    with ThreadPoolExecutor(max_workers=max(1, cfg.concurrency),
-                            thread_name_prefix="fetch") as pool:
+    with ThreadPoolExecutor(
+        max_workers=max(1, cfg.concurrency), thread_name_prefix="fetch"
+    ) as pool:
         while queue or in_flight:
-            while queue and len(in_flight) < max(1, cfg.concurrency) and not (
-                stop and stop.is_set()
+            while (
+                queue and len(in_flight) < max(1, cfg.concurrency) and not (stop and stop.is_set())
             ):
                 feed = queue.pop(0)
                 started = datetime.now(UTC)
@@ -273,8 +318,14 @@ def run_feeds(
                 duration = time.monotonic() - t0
                 state = feed_state_after(feed, result, cfg, now=datetime.now(UTC), rng=rng)
                 run = store_collected(
-                    engine, feed, result, state, started_at=started, duration_s=duration,
-                    lexicon_version=tagging.version, stories=stories,
+                    engine,
+                    feed,
+                    result,
+                    state,
+                    started_at=started,
+                    duration_s=duration,
+                    lexicon_version=tagging.version,
+                    stories=stories,
                 )
                 runs.append(run)
                 if on_result:

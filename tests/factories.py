@@ -27,13 +27,20 @@ def make_item(
     first_word = title.split()[0] if title.split() else title
     matches = tuple(
         Match(axis, value, first_word.lower(), 0, len(first_word))
-        for axis, values in (("category", categories), ("region", regions),
-                             ("platform", platforms))
+        for axis, values in (("category", categories), ("region", regions), ("platform", platforms))
         for value in values
     )
     tags = Tags(bool(categories), categories, regions, platforms, matches)
     digest = hashlib.sha256(f"{title}\n{summary}".encode()).hexdigest()
     return ItemRecord(
-        guid=guid, url=url, title=title, summary=summary, published_at=published_at,
-        fetched_at=published_at, lang=lang, content_hash=digest, story_key=story_key, tags=tags,
+        guid=guid,
+        url=url,
+        title=title,
+        summary=summary,
+        published_at=published_at,
+        fetched_at=published_at,
+        lang=lang,
+        content_hash=digest,
+        story_key=story_key,
+        tags=tags,
     )

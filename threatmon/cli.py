@@ -42,13 +42,22 @@ def _engine(settings: Settings, *, migrate: bool = False) -> Engine:
         raise click.ClickException(f"database {settings.db}: {exc}") from exc
 
 
-db_option = click.option("--db", "db", metavar="URL", default=None,
-                          help="Database URL (default: $THREATMON_DB or sqlite:///var/threatmon.db).")
+db_option = click.option(
+    "--db",
+    "db",
+    metavar="URL",
+    default=None,
+    help="Database URL (default: $THREATMON_DB or sqlite:///var/threatmon.db).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", type=click.Path(dir_okay=False), default=None,
-              help="TOML settings file (default: $THREATMON_CONFIG or ./threatmon.toml).")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="TOML settings file (default: $THREATMON_CONFIG or ./threatmon.toml).",
+)
 @click.version_option(package_name="threatmon")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None) -> None:
@@ -81,8 +90,13 @@ def _load_feeds(engine: Engine, path: Path) -> int:
 
 @cli.command()
 @db_option
-@click.option("--feeds", "feeds_file", type=click.Path(dir_okay=False), default=None,
-              help="Feed list to load (default: data/feeds.toml).")
+@click.option(
+    "--feeds",
+    "feeds_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Feed list to load (default: data/feeds.toml).",
+)
 @click.pass_context
 def init(ctx: click.Context, db: str | None, feeds_file: str | None) -> None:
     """Create or upgrade the database and load the feed list."""
@@ -145,8 +159,13 @@ def _install_stop_handlers(stop: StopFlag, on_stop: Any = None) -> None:
 @cli.command()
 @db_option
 @click.option("--once", is_flag=True, help="Fetch every enabled feed once, print a summary, exit.")
-@click.option("--feeds", "feeds_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Upsert the feeds in this TOML file first.")
+@click.option(
+    "--feeds",
+    "feeds_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Upsert the feeds in this TOML file first.",
+)
 @click.pass_context
 def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | None) -> None:
     """Fetch feeds: on a schedule (default) or once."""
@@ -167,8 +186,7 @@ def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | Non
             done += 1
             click.echo(_progress_line(run, done, total), err=True)
 
-        runs = run_due_feeds(engine, cfg, tagging, all_enabled=True, stop=stop,
-                             on_result=progress)
+        runs = run_due_feeds(engine, cfg, tagging, all_enabled=True, stop=stop, on_result=progress)
         click.echo(_summary_table(runs))
         return
     scheduler = make_scheduler(
@@ -197,8 +215,10 @@ def feeds_list(ctx: click.Context, db: str | None) -> None:
     if not rows:
         click.echo("no feeds: run `threatmon init` or `threatmon feeds add URL`")
         return
-    click.echo(f"{'id':>4} {'on':<3} {'lang':<4} {'kind':<8} {'status':<12} {'errs':>4}  "
-               f"{'last fetch (UTC)':<16}  name / url")
+    click.echo(
+        f"{'id':>4} {'on':<3} {'lang':<4} {'kind':<8} {'status':<12} {'errs':>4}  "
+        f"{'last fetch (UTC)':<16}  name / url"
+    )
     for f in rows:
         fetched = f.last_fetched_at.strftime("%Y-%m-%d %H:%M") if f.last_fetched_at else "never"
         click.echo(
@@ -216,13 +236,30 @@ def feeds_list(ctx: click.Context, db: str | None) -> None:
 @click.option("--name", default=None, help="Display name (default: the URL's host).")
 @click.option("--language", default="", help="ru, kk or en (default: detected per item).")
 @click.option("--country", default="", help="ISO 3166-1 alpha-2 code of the outlet.")
-@click.option("--kind", type=click.Choice(["media", "official", "cyber", "search"]),
-              default="media", show_default=True)
-@click.option("--interval", "interval_minutes", type=click.IntRange(min=5), default=None,
-              help="Minutes between fetches (default: the global interval).")
+@click.option(
+    "--kind",
+    type=click.Choice(["media", "official", "cyber", "search"]),
+    default="media",
+    show_default=True,
+)
+@click.option(
+    "--interval",
+    "interval_minutes",
+    type=click.IntRange(min=5),
+    default=None,
+    help="Minutes between fetches (default: the global interval).",
+)
 @click.pass_context
-def feeds_add(ctx: click.Context, db: str | None, url: str, name: str | None, language: str,
-              country: str, kind: str, interval_minutes: int | None) -> None:
+def feeds_add(
+    ctx: click.Context,
+    db: str | None,
+    url: str,
+    name: str | None,
+    language: str,
+    country: str,
+    kind: str,
+    interval_minutes: int | None,
+) -> None:
     """Add a feed (or update the one with this URL)."""
     from urllib.parse import urlsplit
 
@@ -231,9 +268,14 @@ def feeds_add(ctx: click.Context, db: str | None, url: str, name: str | None, la
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="URL") from exc
     engine = _engine(_settings(ctx, db=db))
-    fields = write.FeedFields(url=url, name=name or urlsplit(url).hostname or url,
-                              language=language, country=country.upper(), kind=kind,
-                              interval_minutes=interval_minutes)
+    fields = write.FeedFields(
+        url=url,
+        name=name or urlsplit(url).hostname or url,
+        language=language,
+        country=country.upper(),
+        kind=kind,
+        interval_minutes=interval_minutes,
+    )
     (feed_id,) = write.upsert_feeds(engine, [fields])
     click.echo(f"feed {feed_id}: {fields.name} <{url}>")
 
@@ -251,10 +293,18 @@ def _feed_id_command(name: str, help_text: str, action: Any, done: str) -> None:
 
 
 _feed_id_command("remove", "Delete a feed (its stored items stay).", write.remove_feed, "removed")
-_feed_id_command("enable", "Enable a feed; it is fetched at the next run.",
-                 lambda e, i: write.set_feed_enabled(e, i, True), "enabled")
-_feed_id_command("disable", "Disable a feed; it is no longer fetched.",
-                 lambda e, i: write.set_feed_enabled(e, i, False), "disabled")
+_feed_id_command(
+    "enable",
+    "Enable a feed; it is fetched at the next run.",
+    lambda e, i: write.set_feed_enabled(e, i, True),
+    "enabled",
+)
+_feed_id_command(
+    "disable",
+    "Disable a feed; it is no longer fetched.",
+    lambda e, i: write.set_feed_enabled(e, i, False),
+    "disabled",
+)
 
 
 @feeds.command("import-opml")
@@ -284,8 +334,15 @@ def feeds_export_opml(ctx: click.Context, db: str | None, file: str) -> None:
 
     engine = _engine(_settings(ctx, db=db))
     specs = [
-        FeedSpec(url=f.url, name=f.name, language=f.language, country=f.country, kind=f.kind,
-                 interval_minutes=f.interval_minutes, enabled=f.enabled)
+        FeedSpec(
+            url=f.url,
+            name=f.name,
+            language=f.language,
+            country=f.country,
+            kind=f.kind,
+            interval_minutes=f.interval_minutes,
+            enabled=f.enabled,
+        )
         for f in read.list_feeds(engine)
     ]
     data = to_opml(specs)
@@ -303,3 +360,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+from threatmon import tagging_cli  # noqa: E402  (commands register on the group above)
+
+tagging_cli.register(cli, db_option, _settings, _engine)

@@ -48,24 +48,47 @@ class SettingSpec:
 
 
 SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("db", "sqlite:///var/threatmon.db",
-                "Database URL (SQLAlchemy form). SQLite path is relative to the current directory.",
-                str),
-    SettingSpec("data_dir", str(DEFAULT_DATA_DIR),
-                "Folder with feeds.toml, taxonomy, lexicons and gazetteer.", str),
-    SettingSpec("feeds_file", "",
-                "Feed list loaded by `threatmon init` (default: DATA_DIR/feeds.toml).", str),
+    SettingSpec(
+        "db",
+        "sqlite:///var/threatmon.db",
+        "Database URL (SQLAlchemy form). SQLite path is relative to the current directory.",
+        str,
+    ),
+    SettingSpec(
+        "data_dir",
+        str(DEFAULT_DATA_DIR),
+        "Folder with feeds.toml, taxonomy, lexicons and gazetteer.",
+        str,
+    ),
+    SettingSpec(
+        "feeds_file",
+        "",
+        "Feed list loaded by `threatmon init` (default: DATA_DIR/feeds.toml).",
+        str,
+    ),
     SettingSpec("interval_minutes", 30, "Default minutes between fetches of one feed.", int),
     SettingSpec("concurrency", 8, "Feeds fetched in parallel.", int),
     SettingSpec("connect_timeout", 10.0, "Seconds allowed to open a connection.", float),
-    SettingSpec("fetch_deadline", 30.0,
-                "Seconds allowed for a whole response, redirects and body included.", float),
-    SettingSpec("max_body_bytes", 10 * 1024 * 1024,
-                "Largest accepted response body, counted after decompression.", int),
+    SettingSpec(
+        "fetch_deadline",
+        30.0,
+        "Seconds allowed for a whole response, redirects and body included.",
+        float,
+    ),
+    SettingSpec(
+        "max_body_bytes",
+        10 * 1024 * 1024,
+        "Largest accepted response body, counted after decompression.",
+        int,
+    ),
     SettingSpec("max_redirects", 5, "Redirects followed before giving up.", int),
-    SettingSpec("allow_private_hosts", False,
-                "Allow fetching from loopback, private and link-local addresses "
-                "(tests and the offline demo need it).", _bool),
+    SettingSpec(
+        "allow_private_hosts",
+        False,
+        "Allow fetching from loopback, private and link-local addresses "
+        "(tests and the offline demo need it).",
+        _bool,
+    ),
     SettingSpec("parse_timeout", 20.0, "Seconds one feed may spend in the XML parser.", float),
     SettingSpec("parse_memory_mb", 1024, "Address-space cap (MiB) of the parser process.", int),
     SettingSpec("user_agent", USER_AGENT, "User-Agent sent with every request.", str),

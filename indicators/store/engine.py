@@ -34,7 +34,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     """
     try:
         parsed = make_url(url)
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several types
+    except Exception as exc:
         raise StoreError(f"not a database URL: {url!r} ({exc})") from exc
     kwargs: dict[str, Any] = {"future": True}
     path = _sqlite_path(url)

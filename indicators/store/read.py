@@ -69,7 +69,8 @@ def next_due_time(engine: Engine) -> datetime | None:
     """The earliest next-due time over enabled feeds (None if some are due now or none exist)."""
     with engine.connect() as conn:
         pending = conn.execute(
-            select(func.count()).select_from(feeds)
+            select(func.count())
+            .select_from(feeds)
             .where(feeds.c.enabled.is_(True), feeds.c.next_due_at.is_(None))
         ).scalar_one()
         if pending:
@@ -84,9 +85,11 @@ def recent_story_keys(engine: Engine, since: datetime) -> list[tuple[int, str]]:
     """(story_id, signature) of items published since `since`, for near-duplicate grouping."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(items.c.story_id, items.c.story_key)
-            .where(items.c.published_at >= since, items.c.story_key != "",
-                   items.c.story_id.is_not(None))
+            select(items.c.story_id, items.c.story_key).where(
+                items.c.published_at >= since,
+                items.c.story_key != "",
+                items.c.story_id.is_not(None),
+            )
         ).all()
     return [(int(r[0]), str(r[1])) for r in rows]
 
@@ -100,7 +103,9 @@ def item_counts(engine: Engine) -> dict[str, int]:
             "relevant": conn.execute(
                 select(func.count()).select_from(items).where(items.c.relevant.is_(True))
             ).scalar_one(),
-            "stories": conn.execute(select(func.count(func.distinct(items.c.story_id)))).scalar_one(),
+            "stories": conn.execute(
+                select(func.count(func.distinct(items.c.story_id)))
+            ).scalar_one(),
             "fetch_runs": conn.execute(select(func.count()).select_from(fetch_runs)).scalar_one(),
         }
 
@@ -133,19 +138,32 @@ def items_to_retag(
 
 def count_to_retag(engine: Engine, lexicon_version: str) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(
-            select(func.count()).select_from(items).where(
-                or_(items.c.lexicon_version.is_(None), items.c.lexicon_version != lexicon_version)
-            )
-        ).scalar_one())
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(items)
+                .where(
+                    or_(
+                        items.c.lexicon_version.is_(None),
+                        items.c.lexicon_version != lexicon_version,
+                    )
+                )
+            ).scalar_one()
+        )
 
 
 def iter_feed_runs(engine: Engine, feed_id: int, limit: int = 20) -> Iterator[dict[str, object]]:
     """The newest fetch runs of one feed, newest first."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(fetch_runs).where(fetch_runs.c.feed_id == feed_id)
-            .order_by(fetch_runs.c.started_at.desc(), fetch_runs.c.id.desc()).limit(limit)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(fetch_runs)
+                .where(fetch_runs.c.feed_id == feed_id)
+                .order_by(fetch_runs.c.started_at.desc(), fetch_runs.c.id.desc())
+                .limit(limit)
+            )
+            .mappings()
+            .all()
+        )
     for row in rows:
         yield dict(row)

@@ -89,8 +89,12 @@ def tag_rows(item_id: int, tags: Tags) -> list[dict[str, Any]]:
     for axis in ("category", "region", "platform"):
         for value in tags.values(axis):
             rows.append(
-                {"item_id": item_id, "axis": axis, "value": value,
-                 "terms": _terms_json(tags, axis, value)}
+                {
+                    "item_id": item_id,
+                    "axis": axis,
+                    "value": value,
+                    "terms": _terms_json(tags, axis, value),
+                }
             )
     return rows
 
@@ -179,9 +183,7 @@ def store_feed_batch(
     return new_ids
 
 
-def replace_tags(
-    conn: Connection, item_id: int, tags: Tags, lexicon_version: str
-) -> None:
+def replace_tags(conn: Connection, item_id: int, tags: Tags, lexicon_version: str) -> None:
     """Swap an item's tags for a new verdict (used by retag), in the caller's transaction."""
     conn.execute(delete(item_tags).where(item_tags.c.item_id == item_id))
     rows = tag_rows(item_id, tags)
@@ -216,8 +218,13 @@ def upsert_feed(conn: Connection, fields: FeedFields, *, now: datetime | None = 
         return int(existing[0])
     result = conn.execute(
         insert(feeds).returning(feeds.c.id),
-        values | {"url": fields.url, "enabled": fields.enabled,
-                  "created_at": now or datetime.now(UTC), "consecutive_errors": 0},
+        values
+        | {
+            "url": fields.url,
+            "enabled": fields.enabled,
+            "created_at": now or datetime.now(UTC),
+            "consecutive_errors": 0,
+        },
     )
     return int(result.scalar_one())
 

@@ -17,11 +17,8 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/store.db")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def engine(store):
+    return store
 
 
 @pytest.fixture
@@ -35,8 +32,12 @@ def run_record(status="ok"):
 
 
 def state(**kw):
-    base = dict(last_fetched_at=NOW, last_status="ok", next_due_at=NOW + timedelta(minutes=30),
-                consecutive_errors=0)
+    base = dict(
+        last_fetched_at=NOW,
+        last_status="ok",
+        next_due_at=NOW + timedelta(minutes=30),
+        consecutive_errors=0,
+    )
     return write.FeedState(**(base | kw))
 
 
@@ -45,56 +46,79 @@ def count(engine, table=items):
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def test_new_database_is_created_at_the_latest_version_and_upgrade_is_idempotent(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/sub/dir/new.db")
+def test_new_database_is_created_at_the_latest_version_and_upgrade_is_idempotent(db_url):
+    engine = make_engine(db_url)
     assert current_version(engine) is None
     with pytest.raises(StoreError, match="threatmon init"):
         require_current(engine)
     assert upgrade(engine) == (None, LATEST_VERSION)
     assert upgrade(engine) == (LATEST_VERSION, LATEST_VERSION)
     require_current(engine)
+    engine.dispose()
 
 
-def test_sqlite_runs_in_wal_mode(engine):
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/sub/dir/wal.db")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
 
 
 def test_same_item_is_never_stored_twice(engine, feed_id):
-    batch = [make_item("Теракт предотвращен", guid="g1", url="https://a.example/1"),
-             make_item("Задержан вербовщик", guid="g2", url="https://a.example/2")]
-    first = write.store_feed_batch(engine, feed_id, batch, run_record(), state(),
-                                   lexicon_version="v1")
-    second = write.store_feed_batch(engine, feed_id, batch, run_record(), state(),
-                                    lexicon_version="v1")
+    batch = [
+        make_item("Теракт предотвращен", guid="g1", url="https://a.example/1"),
+        make_item("Задержан вербовщик", guid="g2", url="https://a.example/2"),
+    ]
+    first = write.store_feed_batch(
+        engine, feed_id, batch, run_record(), state(), lexicon_version="v1"
+    )
+    second = write.store_feed_batch(
+        engine, feed_id, batch, run_record(), state(), lexicon_version="v1"
+    )
     assert len(first) == 2 and second == []
     assert count(engine) == 2
 
 
 def test_duplicates_are_folded_by_guid_url_and_content(engine, feed_id):
     (other,) = write.upsert_feeds(engine, [write.FeedFields(url="https://b.example/rss", name="B")])
-    write.store_feed_batch(engine, feed_id, [make_item("Original", guid="g", url="https://x/1")],
-                           run_record(), state(), lexicon_version="v1")
+    write.store_feed_batch(
+        engine,
+        feed_id,
+        [make_item("Original", guid="g", url="https://x/1")],
+        run_record(),
+        state(),
+        lexicon_version="v1",
+    )
     same_guid = make_item("Edited title", guid="g", url="https://x/2")
     same_url_other_feed = make_item("Other wording", guid="h", url="https://x/1")
     same_text_other_feed = make_item("Original", guid="k", url="https://x/3")
-    new_ids = write.store_feed_batch(engine, feed_id, [same_guid], run_record(), state(),
-                                     lexicon_version="v1")
-    new_ids += write.store_feed_batch(engine, other, [same_url_other_feed, same_text_other_feed],
-                                      run_record(), state(), lexicon_version="v1")
+    new_ids = write.store_feed_batch(
+        engine, feed_id, [same_guid], run_record(), state(), lexicon_version="v1"
+    )
+    new_ids += write.store_feed_batch(
+        engine,
+        other,
+        [same_url_other_feed, same_text_other_feed],
+        run_record(),
+        state(),
+        lexicon_version="v1",
+    )
     assert new_ids == []
     assert count(engine) == 1
 
 
 def test_tags_are_stored_with_their_evidence(engine, feed_id):
     item = make_item("Кибератака на сервер", categories=("cyber_threats",), regions=("KZ-75",))
-    (item_id,) = write.store_feed_batch(engine, feed_id, [item], run_record(), state(),
-                                        lexicon_version="v1")
+    (item_id,) = write.store_feed_batch(
+        engine, feed_id, [item], run_record(), state(), lexicon_version="v1"
+    )
     with engine.connect() as conn:
         rows = conn.execute(select(item_tags).order_by(item_tags.c.axis)).mappings().all()
         relevant = conn.execute(select(items.c.relevant).where(items.c.id == item_id)).scalar()
-    assert [(r["axis"], r["value"]) for r in rows] == [("category", "cyber_threats"),
-                                                       ("region", "KZ-75")]
+    assert [(r["axis"], r["value"]) for r in rows] == [
+        ("category", "cyber_threats"),
+        ("region", "KZ-75"),
+    ]
     assert json.loads(rows[0]["terms"]) == [{"term": "кибератака", "start": 0, "end": 10}]
     assert relevant is True
 
@@ -107,25 +131,49 @@ def test_a_failing_batch_leaves_nothing_behind(engine, feed_id):
 
     batch = [make_item("first"), make_item("second")]
     with pytest.raises(RuntimeError):
-        write.store_feed_batch(engine, feed_id, batch, run_record(), state(etag='"e1"'),
-                               lexicon_version="v1", assign_story=explode)
+        write.store_feed_batch(
+            engine,
+            feed_id,
+            batch,
+            run_record(),
+            state(etag='"e1"'),
+            lexicon_version="v1",
+            assign_story=explode,
+        )
     assert count(engine) == 0
     assert count(engine, item_tags) == 0
     assert read.get_feed(engine, feed_id).etag is None, "ETag saved only with its batch"
 
 
 def test_feed_state_errors_keep_the_last_good_validators(engine, feed_id):
-    write.store_feed_batch(engine, feed_id, [], run_record(),
-                           state(etag='"v1"', last_modified="Mon, 01 Jan 2024 00:00:00 GMT",
-                                 keep_validators=False), lexicon_version="v1")
-    write.store_feed_batch(engine, feed_id, [], run_record("error"),
-                           state(last_status="error", consecutive_errors=1,
-                                 last_error_kind="timeout", last_error="deadline"),
-                           lexicon_version="v1")
+    write.store_feed_batch(
+        engine,
+        feed_id,
+        [],
+        run_record(),
+        state(etag='"v1"', last_modified="Mon, 01 Jan 2024 00:00:00 GMT", keep_validators=False),
+        lexicon_version="v1",
+    )
+    write.store_feed_batch(
+        engine,
+        feed_id,
+        [],
+        run_record("error"),
+        state(
+            last_status="error",
+            consecutive_errors=1,
+            last_error_kind="timeout",
+            last_error="deadline",
+        ),
+        lexicon_version="v1",
+    )
     feed = read.get_feed(engine, feed_id)
     assert feed.etag == '"v1"' and feed.last_modified.startswith("Mon")
-    assert (feed.last_status, feed.consecutive_errors, feed.last_error_kind) == ("error", 1,
-                                                                                 "timeout")
+    assert (feed.last_status, feed.consecutive_errors, feed.last_error_kind) == (
+        "error",
+        1,
+        "timeout",
+    )
 
 
 def test_reloading_the_feed_list_does_not_re_enable_a_disabled_feed(engine, feed_id):
@@ -137,8 +185,14 @@ def test_reloading_the_feed_list_does_not_re_enable_a_disabled_feed(engine, feed
 
 def test_due_feeds_respect_next_due_and_enabled(engine, feed_id):
     (later,) = write.upsert_feeds(engine, [write.FeedFields(url="https://b.example/", name="B")])
-    write.store_feed_batch(engine, later, [], run_record(),
-                           state(next_due_at=NOW + timedelta(hours=1)), lexicon_version="v1")
+    write.store_feed_batch(
+        engine,
+        later,
+        [],
+        run_record(),
+        state(next_due_at=NOW + timedelta(hours=1)),
+        lexicon_version="v1",
+    )
     assert [f.id for f in read.due_feeds(engine, NOW)] == [feed_id]
     assert [f.id for f in read.due_feeds(engine, NOW, all_enabled=True)] == [feed_id, later]
     write.set_feed_enabled(engine, feed_id, False)
@@ -146,8 +200,9 @@ def test_due_feeds_respect_next_due_and_enabled(engine, feed_id):
 
 
 def test_removing_a_feed_keeps_its_items(engine, feed_id):
-    write.store_feed_batch(engine, feed_id, [make_item("kept")], run_record(), state(),
-                           lexicon_version="v1")
+    write.store_feed_batch(
+        engine, feed_id, [make_item("kept")], run_record(), state(), lexicon_version="v1"
+    )
     assert write.remove_feed(engine, feed_id)
     assert not write.remove_feed(engine, feed_id)
     assert count(engine) == 1
@@ -155,8 +210,13 @@ def test_removing_a_feed_keeps_its_items(engine, feed_id):
 
 def test_replace_tags_swaps_the_verdict_and_records_the_version(engine, feed_id):
     (item_id,) = write.store_feed_batch(
-        engine, feed_id, [make_item("Взрыв", categories=("tactics_methods",))], run_record(),
-        state(), lexicon_version="v1")
+        engine,
+        feed_id,
+        [make_item("Взрыв", categories=("tactics_methods",))],
+        run_record(),
+        state(),
+        lexicon_version="v1",
+    )
     with engine.begin() as conn:
         write.replace_tags(conn, item_id, Tags(relevant=False), "v2")
     with engine.connect() as conn:

@@ -20,7 +20,9 @@ def test_healthy_feed_is_due_after_its_interval_with_small_jitter():
 
 def test_failing_feed_backs_off_exponentially():
     rng = random.Random(1)
-    upper = [max(next_due(NOW, INTERVAL, n, None, rng) - NOW for _ in range(50)) for n in (1, 2, 3, 4)]
+    upper = [
+        max(next_due(NOW, INTERVAL, n, None, rng) - NOW for _ in range(50)) for n in (1, 2, 3, 4)
+    ]
     assert upper[0] <= INTERVAL
     assert upper[1] <= 2 * INTERVAL and upper[1] > INTERVAL
     assert upper[3] > 4 * INTERVAL

@@ -1,0 +1,130 @@
+"""Commands around the tagger: `tag` (JSON lines filter), `retag`, `lexicon check`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from indicators.lexicon import check_lexicon
+from indicators.models import Tags
+from indicators.store import read, write
+from threatmon.wiring import LexiconTagging, tagging_for
+
+RETAG_BATCH = 1000
+
+
+def tags_to_json(item_id: Any, tags: Tags) -> dict[str, Any]:
+    """The output record of `threatmon tag` for one item."""
+    return {
+        "id": item_id,
+        "relevant": tags.relevant,
+        "categories": list(tags.categories),
+        "regions": list(tags.regions),
+        "platforms": list(tags.platforms),
+        "matches": [
+            {"axis": m.axis, "id": m.id, "term": m.term, "start": m.start, "end": m.end}
+            for m in tags.matches
+        ],
+    }
+
+
+def tag_stream(source: TextIO, out: TextIO, err: TextIO, tagging: LexiconTagging) -> int:
+    """Tag JSON lines from `source`; returns the number of malformed lines.
+
+    A malformed line is reported on `err` with its line number and skipped;
+    the rest keep flowing.
+    """
+    bad = 0
+    for number, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("expected a JSON object")
+            title = record.get("title", "")
+            summary = record.get("summary", "")
+            lang = record.get("lang")
+            if not isinstance(title, str) or not isinstance(summary, str):
+                raise ValueError("title and summary must be strings")
+            if lang is not None and not isinstance(lang, str):
+                raise ValueError("lang must be a string")
+            if not title and not summary:
+                raise ValueError("needs a title or a summary")
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            bad += 1
+            print(f"line {number}: {exc}", file=err)
+            continue
+        tags = tagging.tag(title, summary, lang)
+        out.write(json.dumps(tags_to_json(record.get("id"), tags), ensure_ascii=False) + "\n")
+    out.flush()
+    return bad
+
+
+def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any) -> None:
+    """Attach the tagging commands to the main group."""
+
+    @cli.command("tag")
+    @click.pass_context
+    def tag_command(ctx: click.Context) -> None:
+        """Tag JSON lines from stdin: {"id", "title", "summary", "lang"} -> one verdict per line."""
+        tagging = tagging_for(settings_of(ctx))
+        bad = tag_stream(sys.stdin, sys.stdout, sys.stderr, tagging)
+        if bad:
+            click.echo(f"{bad} malformed line(s) skipped", err=True)
+
+    @cli.command()
+    @db_option
+    @click.pass_context
+    def retag(ctx: click.Context, db: str | None) -> None:
+        """Re-apply the current lexicon to every stored item (resumable)."""
+        settings = settings_of(ctx, db=db)
+        engine = engine_of(settings)
+        tagging = tagging_for(settings)
+        todo = read.count_to_retag(engine, tagging.version)
+        if not todo:
+            click.echo(f"every item is already tagged with lexicon {tagging.version}")
+            return
+        changed = 0
+        after_id = 0
+        with click.progressbar(
+            length=todo, label=f"retagging with {tagging.version}", file=sys.stderr
+        ) as bar:
+            while True:
+                with engine.begin() as conn:
+                    batch = read.items_to_retag(
+                        conn, tagging.version, after_id=after_id, limit=RETAG_BATCH
+                    )
+                    for item in batch:
+                        tags = tagging.tag(item.title, item.summary, item.lang)
+                        write.replace_tags(conn, item.id, tags, tagging.version)
+                        changed += 1
+                if not batch:
+                    break
+                after_id = batch[-1].id
+                bar.update(len(batch))
+        click.echo(f"retagged {changed} items with lexicon {tagging.version}")
+
+    @cli.group()
+    def lexicon() -> None:
+        """Work with the lexicon, gazetteer and rule files under data/."""
+
+    @lexicon.command("check")
+    @click.pass_context
+    def lexicon_check(ctx: click.Context) -> None:
+        """Validate the data files: unknown ids, duplicates, terms that can never match."""
+        settings = settings_of(ctx)
+        problems = check_lexicon(Path(settings.data_dir))
+        errors = 0
+        for problem in problems:
+            where = f"{problem.file}:{problem.line}" if problem.line else f"{problem.file}"
+            click.echo(f"{problem.severity}: {where}: {problem.message}")
+            errors += problem.severity == "error"
+        if errors:
+            raise click.ClickException(f"{errors} error(s) in the lexicon files")
+        tagging = tagging_for(settings)
+        click.echo(f"lexicon {tagging.version}: ok ({len(problems)} warning(s))")
