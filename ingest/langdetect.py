@@ -1,0 +1,175 @@
+"""Which language an item is in: Russian, Kazakh or English, else what was declared.
+
+Feeds declare a language, and entries sometimes do, but bilingual sites in
+Kazakhstan routinely publish Kazakh items in a feed declared "ru" (and the
+other way round). The declaration is trusted unless the text clearly
+contradicts it. "Clearly" is graded, so a weak hint can fill in a missing
+declaration without overruling a real one:
+
+- letters that only Kazakh uses among our languages (ә ғ қ ұ і, with ң ө ү һ)
+  and frequent Kazakh words are strong evidence, unless the text also has
+  letters Kazakh never uses (Ukrainian ї є ґ, Tatar җ, Tajik ҳ ҷ ...);
+- Kazakh in Latin script (the 2018 acute-accent and the 2021 alphabets) is
+  recognized by its frequent words ("jáne", "úshin", "boıynsha");
+- Russian and English are recognized by their function words.
+
+Pure and cheap: a few regex scans, no model files.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+UNDETERMINED = "und"
+MIN_LETTERS = 10  # below this, a text without strong evidence is "und"
+
+# How sure a guess is. NONE: no idea. WEAK: good enough when nothing was declared.
+# CLEAR: overrides a declaration of ru, kk or en (the languages told apart here).
+# STRONG: overrides any declaration.
+NONE, WEAK, CLEAR, STRONG = range(4)
+_OURS = frozenset({"ru", "kk", "en"})
+
+_ALIASES = {
+    "kz": "kk",  # the country code, often used for the language
+    "kaz": "kk",
+    "qaz": "kk",
+    "rus": "ru",
+    "eng": "en",
+    "ua": "uk",  # likewise a country code
+}
+_CODE = re.compile(r"[a-z]{2,3}")
+
+_KK_CYR_STRONG = "әғқұі"
+_KK_CYR_ALL = "әғқңөұүһі"
+_NOT_KK_CYR = "їєґўҗҳҷӣӯҡҫӊ"  # Cyrillic letters of neighbours' alphabets, never Kazakh
+_KK_LAT = "áǵńóúýäğñöūüış"
+_WORD = re.compile(r"[^\W\d_]+")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+_Q_NOT_QU = re.compile(r"q(?!u)")
+
+
+def _word_set(words: str) -> frozenset[str]:
+    """A word list written as whitespace-separated text (easier to read and extend)."""
+    return frozenset(words.split())
+
+
+_KK_CYR_WORDS = _word_set(
+    """және үшін бойынша жылы туралы арқылы кейін бірақ тағы дейін кезінде болып болды
+    емес оның біз қазір жаңа бір екі тиіс керек деген сияқты жөнінде өз ең әр күні
+    облысы облысында қаласы қаласында ауданы бұл осы мен деп"""
+)
+_KK_LAT_WORDS = _word_set(
+    """jáne jane úshin ushin boıynsha boiynsha boyınşa jyly jılı turaly arqyly arqılı keıin
+    keiin biraq tagy taǵy kezinde bolyp boldy emes onyń onyñ qazir jańa jaña tıis kerek
+    degen sııaqty oblysy oblısı qalasy qalası aýdany audany búgin bügin"""
+)
+_RU_WORDS = _word_set(
+    """и в во на что это по для от из за как при о об после также был была было были к с
+    со у а но или его ее её их который которая которые года году более между против над
+    под до уже еще ещё только чтобы где когда"""
+)
+_EN_WORDS = _word_set(
+    """the of and to in is for on with that by as at from was were are has have been will
+    its after over says said this it their who which against into about an be or not but
+    new"""
+)
+
+
+@lru_cache(maxsize=256)
+def normalize_language_code(value: str | None) -> str | None:
+    """A two-letter ISO 639-1 code from a declaration like "ru-RU", "RU", "kz", "kaz", "eng".
+
+    Three-letter codes without a two-letter form are kept; anything that is not
+    a language code at all gives None (treated as no declaration).
+    """
+    if not value:
+        return None
+    primary = value.strip().lower().replace("_", "-").split("-")[0]
+    primary = _ALIASES.get(primary, primary)
+    if not _CODE.fullmatch(primary):
+        return None
+    if len(primary) == 3:
+        import pycountry  # loaded only for rare three-letter declarations
+
+        record = pycountry.languages.get(alpha_3=primary)
+        if record is None:
+            return None
+        return getattr(record, "alpha_2", primary)
+    return primary
+
+
+def _count(text: str, letters: str) -> int:
+    return sum(text.count(letter) for letter in letters)
+
+
+def _guess(text: str) -> tuple[str | None, int]:
+    """The language the text itself suggests, and how sure that is."""
+    folded = text.casefold()
+    cyr = len(_CYRILLIC.findall(folded))
+    lat = len(_LATIN.findall(folded))
+    words = _WORD.findall(folded)
+    if cyr >= lat:
+        return _guess_cyrillic(folded, words, cyr)
+    return _guess_latin(folded, words, lat, cyr)
+
+
+def _guess_cyrillic(folded: str, words: list[str], cyr: int) -> tuple[str | None, int]:
+    if _count(folded, _NOT_KK_CYR):
+        return None, NONE  # Ukrainian, Tatar, Tajik...: neither Russian nor Kazakh
+    kk_all = _count(folded, _KK_CYR_ALL)
+    kk_strong = _count(folded, _KK_CYR_STRONG)
+    kk_words = sum(word in _KK_CYR_WORDS for word in words)
+    # Kyrgyz shares ң ө ү and some words but never uses ә ғ қ ұ і.
+    if kk_strong and (kk_words or (kk_all >= 3 and kk_all >= 0.03 * cyr)):
+        return "kk", STRONG
+    ru_words = sum(word in _RU_WORDS for word in words)
+    # A Kazakh name or two ("Тоқаев") in a long Russian text is not a contradiction.
+    kk_sparse = kk_all <= 0.02 * cyr
+    if kk_sparse and cyr >= 30 and ru_words >= 3:
+        return "ru", STRONG
+    if kk_sparse and cyr >= 15 and (ru_words or cyr >= 40):
+        return "ru", CLEAR
+    if cyr >= MIN_LETTERS:
+        return "ru", WEAK
+    return None, NONE
+
+
+def _guess_latin(folded: str, words: list[str], lat: int, cyr: int) -> tuple[str | None, int]:
+    kk_letters = _count(folded, _KK_LAT)
+    kk_words = sum(word in _KK_LAT_WORDS for word in words)
+    en_words = sum(word in _EN_WORDS for word in words)
+    if kk_words >= 2 or (kk_words and kk_letters):
+        return "kk", STRONG
+    # Kazakh Latin writes қ as "q", rarely followed by "u" as in Romance languages.
+    if not en_words and kk_letters >= 2 and kk_letters >= 0.03 * lat:
+        return "kk", CLEAR if len(_Q_NOT_QU.findall(folded)) >= 2 else WEAK
+    mostly_latin = cyr <= 0.1 * (lat + cyr)
+    if mostly_latin and lat >= 15 and en_words >= 2:
+        return "en", STRONG
+    if mostly_latin and lat >= 15 and en_words:
+        return "en", CLEAR
+    if lat >= MIN_LETTERS:
+        return "en", WEAK
+    return None, NONE
+
+
+def detect_language(text: str, declared: str | None = None) -> str:
+    """The item's language: "ru", "kk", "en", the declared language, or "und".
+
+    The text's own evidence wins when it is clear enough to overrule the
+    declaration (see the module docstring); without a declaration a weak guess
+    is used, and a text too short to judge is "und".
+
+    `declared` is the entry's or the feed's language, in any common spelling.
+    """
+    code = normalize_language_code(declared)
+    guess, strength = _guess(text)
+    if code is None:
+        return guess if guess is not None and strength >= WEAK else UNDETERMINED
+    if guess is None or guess == code:
+        return code
+    if strength >= STRONG or (strength >= CLEAR and code in _OURS):
+        return guess
+    return code
