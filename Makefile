@@ -11,7 +11,7 @@ export THREATMON_DB ?= $(DB)
 help:
 	@echo "make run    - install, initialize the database, start scheduler + dashboard on http://127.0.0.1:8050"
 	@echo "make demo   - offline demo: bundled sample feeds + generated 180-day history"
-	@echo "make test   - install dev dependencies (and chromium if missing), run the whole suite"
+	@echo "make test   - install dev dependencies (and chromium, postgresql if missing), lint, run the whole suite"
 	@echo "make lint   - ruff + mypy"
 	@echo "make eval   - precision/recall/F1 of the tagger on the labelled dev set"
 	@echo "make bench  - tagging speed and dashboard latency/memory benchmarks"
@@ -51,6 +51,8 @@ system-deps:
 	fi
 
 test: $(VENV)/.dev system-deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 test-fast: $(VENV)/.dev

@@ -46,5 +46,15 @@ class FeedError(Exception):
         self.http_status = http_status
         self.retry_after = retry_after  # seconds, from a Retry-After header
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only arguments need help to cross a process boundary (pickle).
+        return (_rebuild, (self.kind, self.message, self.http_status, self.retry_after))
+
     def __repr__(self) -> str:
         return f"FeedError({self.kind.value!r}, {self.message!r})"
+
+
+def _rebuild(
+    kind: ErrorKind, message: str, http_status: int | None, retry_after: float | None
+) -> FeedError:
+    return FeedError(kind, message, http_status=http_status, retry_after=retry_after)

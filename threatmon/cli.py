@@ -358,10 +358,12 @@ def main() -> None:
     cli(prog_name="threatmon")
 
 
-if __name__ == "__main__":
-    main()
-
-
-from threatmon import tagging_cli  # noqa: E402  (commands register on the group above)
+from threatmon import dashboard_cli, demo, tagging_cli  # noqa: E402  (they register on the group)
 
 tagging_cli.register(cli, db_option, _settings, _engine)
+dashboard_cli.register(cli, db_option, _settings, _engine)
+demo.register(cli, _settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -34,8 +34,26 @@ def _initial(conn: Connection) -> None:
     schema.metadata.create_all(conn)
 
 
+def _exact_summaries(conn: Connection) -> None:
+    """Summary tables for the dashboard, filled from the items already stored."""
+    from indicators.store import summary
+
+    for table in (schema.tag_combos, schema.combo_members, schema.tag_counts, schema.item_days):
+        table.create(conn, checkfirst=True)
+    summary.rebuild_in(conn)
+
+
+def _text_index(conn: Connection) -> None:
+    """FTS5 trigram index for the dashboard's text search (SQLite only)."""
+    schema.create_text_index(conn, fill=True)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _initial),
+    Migration(2, "exact summary tables", _exact_summaries),
+    Migration(3, "text search index", _text_index),
+)
 
 LATEST_VERSION = MIGRATIONS[-1].version
 

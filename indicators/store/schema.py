@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -21,10 +22,12 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -145,3 +148,99 @@ fetch_runs = Table(
     Column("warning", Text, nullable=True),  # e.g. feedparser bozo on a feed that still parsed
 )
 Index("ix_fetch_runs_feed_started", fetch_runs.c.feed_id, fetch_runs.c.started_at)
+
+# --- exact summary tables (indicators/store/summary.py explains the design) ----------
+# Kept up to date by the writer in the same transaction as the items they count.
+
+tag_combos = Table(
+    "tag_combos",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # hash of proj + signature
+    Column("proj", SmallInteger, nullable=False),  # bit mask of the projection's axes
+    Column("signature", Text, nullable=False),  # e.g. "category=cyber_threats|region=KZ-75"
+)
+Index("ix_tag_combos_proj", tag_combos.c.proj, tag_combos.c.id)
+
+combo_members = Table(
+    "combo_members",
+    metadata,
+    Column("proj", SmallInteger, nullable=False),
+    Column("axis", String(10), nullable=False),  # category | region | platform | source
+    Column("value", String(40), nullable=False),
+    Column("combo_id", BigInteger, nullable=False),
+    PrimaryKeyConstraint("proj", "axis", "value", "combo_id", name="pk_combo_members"),
+    sqlite_with_rowid=False,
+)
+Index(
+    "ix_combo_members_combo", combo_members.c.combo_id, combo_members.c.axis, combo_members.c.value
+)
+
+tag_counts = Table(
+    "tag_counts",
+    metadata,
+    Column("combo_id", BigInteger, nullable=False),
+    Column("day", Date, nullable=False),  # UTC day (items.published_day)
+    Column("lang", String(8), nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("relevant", Integer, nullable=False),
+    Column("stories", Integer, nullable=False),  # items that start a story (story_id == id)
+    PrimaryKeyConstraint("combo_id", "day", "lang", name="pk_tag_counts"),
+    sqlite_with_rowid=False,
+)
+
+item_days = Table(
+    "item_days",
+    metadata,
+    Column("day", Date, primary_key=True),  # UTC day (items.published_day)
+    Column("first_id", Integer, nullable=False),  # smallest item id published that day
+    Column("last_id", Integer, nullable=False),  # largest
+)
+# Ids only grow, so "no item of days >= D has an id below min(first_id)": searches
+# restricted to a period can skip older rows of the text and tag indexes.
+
+# --- text search (SQLite FTS5, where the SQLite build has it) -------------------------
+# A trigram index over title + summary, kept in step with `items` by triggers.
+# detail=none keeps it ~1x the text size (detail=full is ~2.7x); a match is then
+# "has all the query's trigrams" and queries.py re-checks the exact substring.
+# PostgreSQL has no such table: the queries fall back to LIKE there.
+
+TEXT_INDEX = "items_fts"
+_TEXT_INDEX_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {TEXT_INDEX} USING fts5("
+    "title, summary, content='items', content_rowid='id', tokenize='trigram', detail='none')",
+    f"CREATE TRIGGER IF NOT EXISTS {TEXT_INDEX}_ai AFTER INSERT ON items BEGIN "
+    f"INSERT INTO {TEXT_INDEX}(rowid, title, summary) VALUES (new.id, new.title, new.summary); "
+    "END",
+    f"CREATE TRIGGER IF NOT EXISTS {TEXT_INDEX}_ad AFTER DELETE ON items BEGIN "
+    f"INSERT INTO {TEXT_INDEX}({TEXT_INDEX}, rowid, title, summary) "
+    "VALUES ('delete', old.id, old.title, old.summary); END",
+    f"CREATE TRIGGER IF NOT EXISTS {TEXT_INDEX}_au AFTER UPDATE OF title, summary ON items BEGIN "
+    f"INSERT INTO {TEXT_INDEX}({TEXT_INDEX}, rowid, title, summary) "
+    "VALUES ('delete', old.id, old.title, old.summary); "
+    f"INSERT INTO {TEXT_INDEX}(rowid, title, summary) VALUES (new.id, new.title, new.summary); "
+    "END",
+)
+
+
+def create_text_index(connection: Any, *, fill: bool = False) -> bool:
+    """Create the FTS5 index and its triggers on SQLite; False where FTS5 is missing.
+
+    `fill` indexes the items already stored (a migration of an existing database).
+    """
+    if connection.dialect.name != "sqlite":
+        return False
+    raw = connection.exec_driver_sql("PRAGMA compile_options").fetchall()
+    if not any("FTS5" in str(row[0]) for row in raw):
+        return False
+    for statement in _TEXT_INDEX_DDL:
+        connection.exec_driver_sql(statement)
+    if fill:
+        connection.exec_driver_sql(f"INSERT INTO {TEXT_INDEX}({TEXT_INDEX}) VALUES ('rebuild')")
+    return True
+
+
+def _text_index_after_items(target: Any, connection: Any, **kw: Any) -> None:
+    create_text_index(connection)
+
+
+event.listen(items, "after_create", _text_index_after_items)

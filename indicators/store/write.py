@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.dialects import postgresql
 
 from indicators.models import ItemRecord, Tags
+from indicators.store import summary
 from indicators.store.schema import feeds, fetch_runs, item_tags, items
 
 
@@ -128,11 +129,14 @@ def insert_items(
     *,
     lexicon_version: str | None,
     assign_story: StoryAssigner | None = None,
+    summarize: bool = True,
 ) -> list[int]:
     """Insert items that are not stored yet (by guid per feed, url, or content hash).
 
     Returns the ids of the rows actually inserted; duplicates are skipped.
-    Runs inside the caller's transaction.
+    Runs inside the caller's transaction. `summarize=False` leaves the summary
+    tables to the caller, who must then call `summary.apply_items(conn, ids, +1)`
+    in the same transaction (bulk loaders do it once per many feeds).
     """
     new_ids: list[int] = []
     stmt = _insert_ignore(conn, items).returning(items.c.id)
@@ -147,6 +151,8 @@ def insert_items(
         tag_batch = tag_rows(item_id, item.tags)
         if tag_batch:
             conn.execute(insert(item_tags), tag_batch)
+    if summarize:
+        summary.apply_items(conn, new_ids, +1)
     return new_ids
 
 
@@ -185,6 +191,7 @@ def store_feed_batch(
 
 def replace_tags(conn: Connection, item_id: int, tags: Tags, lexicon_version: str) -> None:
     """Swap an item's tags for a new verdict (used by retag), in the caller's transaction."""
+    summary.apply_items(conn, [item_id], -1)
     conn.execute(delete(item_tags).where(item_tags.c.item_id == item_id))
     rows = tag_rows(item_id, tags)
     if rows:
@@ -194,6 +201,7 @@ def replace_tags(conn: Connection, item_id: int, tags: Tags, lexicon_version: st
         .where(items.c.id == item_id)
         .values(relevant=tags.relevant, lexicon_version=lexicon_version)
     )
+    summary.apply_items(conn, [item_id], +1)
 
 
 # --- feeds -----------------------------------------------------------------
@@ -248,6 +256,9 @@ def set_feed_enabled(engine: Engine, feed_id: int, enabled: bool) -> bool:
 def remove_feed(engine: Engine, feed_id: int) -> bool:
     """Delete a feed and its fetch history; its stored items stay (feed_id becomes NULL)."""
     with engine.begin() as conn:
+        orphans = [r[0] for r in conn.execute(select(items.c.id).where(items.c.feed_id == feed_id))]
+        summary.apply_items(conn, orphans, -1)  # the summary counts items by source
         conn.execute(update(items).where(items.c.feed_id == feed_id).values(feed_id=None))
+        summary.apply_items(conn, orphans, +1)
         result = conn.execute(delete(feeds).where(feeds.c.id == feed_id))
         return bool(result.rowcount)

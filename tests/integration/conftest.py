@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
+from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, create_engine, text
 
 from indicators.store.engine import make_engine
@@ -48,3 +49,18 @@ def store(db_url: str) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def threaded_httpserver() -> Iterator[HTTPServer]:
+    """A real HTTP server on 127.0.0.1 that answers requests concurrently.
+
+    The default `httpserver` answers one request at a time, so one slow feed
+    would stall all the others; real servers do not.
+    """
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()

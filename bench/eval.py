@@ -1,0 +1,98 @@
+"""Score the tagger on the hand-labelled development set (what `make eval` runs).
+
+    python bench/eval.py [--data-dir data] [--devset tests/eval/devset.jsonl] [--errors N]
+
+Prints the score table and the first N misclassified items, with the matched
+terms behind every wrong label. The exit status is 0 whatever the scores are;
+it is non-zero only on misuse: bad arguments, an unreadable or invalid
+development set, or a lexicon that does not load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, str(REPO_ROOT))
+
+from indicators.evaluate import (  # noqa: E402
+    DevItem,
+    DevsetError,
+    evaluate,
+    format_errors,
+    format_report,
+    load_devset,
+)
+from indicators.models import Tags  # noqa: E402
+
+USAGE_ERROR = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=REPO_ROOT / "data",
+        help="folder with the lexicon and gazetteer (default: data)",
+    )
+    parser.add_argument(
+        "--devset",
+        type=Path,
+        default=REPO_ROOT / "tests/eval/devset.jsonl",
+        help="development set, JSON lines (default: tests/eval/devset.jsonl)",
+    )
+    parser.add_argument(
+        "--errors",
+        type=int,
+        default=20,
+        metavar="N",
+        help="how many misclassified items to print (default: 20)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.errors < 0:
+        print("eval: --errors must be 0 or more", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        items = load_devset(args.devset)
+    except (OSError, DevsetError) as exc:
+        print(f"eval: cannot use the development set: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        from indicators.lexicon import load_compiled
+        from indicators.tagger import tag
+    except ImportError as exc:
+        print(f"eval: the tagger is not available: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        compiled = load_compiled(args.data_dir)
+    except (OSError, ValueError) as exc:
+        print(f"eval: cannot load the lexicon from {args.data_dir}: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+
+    def predict(item: DevItem) -> Tags:
+        return tag(item.title, item.summary, compiled, lang=item.lang)
+
+    started = time.perf_counter()
+    report = evaluate(items, predict)
+    elapsed = time.perf_counter() - started
+    version = getattr(compiled, "version", "?")
+    print(f"Lexicon {version} from {args.data_dir}; development set {args.devset}")
+    print(f"Tagged {report.n_items} items in {elapsed:.2f} s\n")
+    print(format_report(report))
+    if args.errors and report.errors:
+        print(f"First {min(args.errors, len(report.errors))} of {len(report.errors)} errors:\n")
+        print(format_errors(report.errors, args.errors))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Plotly Dash dashboard: charts, filters, drill-down and snapshot exports."""

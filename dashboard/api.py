@@ -1,0 +1,74 @@
+"""`GET /api/snapshot`: the indicator snapshot for a filter, as JSON, CSV or XLSX.
+
+The endpoint takes the page URL's filter parameters (repeat a name for
+several values) plus `format` and `granularity`, and answers with the same
+`build_snapshot` + `WRITERS` the command line uses, so the two cannot
+disagree. Unknown parameter names are refused rather than ignored: a typo
+such as `categroy=` must not silently export everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from dashboard.context import DashboardContext
+from indicators.export import WRITERS, filename
+from indicators.filters import PARAM_NAMES, FilterError, Filters
+from indicators.snapshot import build_snapshot
+
+GRANULARITIES = ("day", "week", "month")
+ALLOWED_PARAMS = frozenset((*PARAM_NAMES, "format", "granularity"))
+
+
+def _error(status: int, message: str) -> tuple[Response, int]:
+    response = jsonify({"error": message})
+    response.headers["Cache-Control"] = "no-store"
+    return response, status
+
+
+def register_api(server: Flask, ctx: DashboardContext) -> None:
+    """Add the snapshot endpoint to the dashboard's Flask server."""
+
+    @server.get(ctx.api_path)
+    def snapshot() -> Any:
+        args = request.args
+        unknown = sorted(set(args) - ALLOWED_PARAMS)
+        if unknown:
+            return _error(
+                400,
+                f"unknown parameter(s): {', '.join(unknown)}; "
+                f"expected {', '.join(sorted(ALLOWED_PARAMS))}",
+            )
+        fmt = args.get("format", "json")
+        if fmt not in WRITERS:
+            return _error(400, f"unknown format {fmt!r}; expected {', '.join(sorted(WRITERS))}")
+        granularity = args.get("granularity", "day")
+        if granularity not in GRANULARITIES:
+            return _error(
+                400, f"unknown granularity {granularity!r}; expected {', '.join(GRANULARITIES)}"
+            )
+        try:
+            filters = Filters.from_params({name: args.getlist(name) for name in PARAM_NAMES})
+        except FilterError as exc:
+            return _error(400, str(exc))
+        snap = build_snapshot(
+            ctx.engine,
+            filters,
+            taxonomy_version=ctx.taxonomy_version,
+            lexicon_version=ctx.lexicon_version,
+            granularity=granularity,
+            now=ctx.clock(),
+        )
+        writer = WRITERS[fmt]
+        body = writer.write(snap)
+        return Response(
+            body,
+            mimetype=writer.media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename(snap, fmt)}"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )

@@ -1,0 +1,152 @@
+"""The app factory: `create_app(...)` builds a fully wired Dash app; `serve(...)` runs it.
+
+Nothing happens at import time: no database is opened, no file is read. The
+factory receives every value explicitly (the command line resolves them from
+`threatmon.settings`), opens the store read-only, checks its schema, reads
+the taxonomy and lexicon versions once, and registers the pages.
+
+Offline by construction: Dash serves its own scripts (`serve_locally`), there
+are no external stylesheets, the fonts are the system's, and the map shapes
+and plotly's base-map file are served from `assets/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dash import Dash, html
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from dashboard import shell
+from dashboard.api import register_api
+from dashboard.context import DashboardContext, load_map_shapes
+from dashboard.pages import cyber, items, overview, platforms, regions, sources, trends
+from indicators.lexicon import load_compiled
+from indicators.store import queries
+from indicators.store.engine import make_engine
+from indicators.store.migrations import require_current
+from indicators.taxonomy import load_taxonomy
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+MAP_FILE = "map/central_asia.geojson"
+PAGES = (overview, trends, regions, platforms, cyber, items, sources)
+
+# Defence in depth for "item text is text" and "nothing leaves 127.0.0.1": the
+# browser refuses inline scripts it was not told about and any foreign origin.
+CSP = (
+    "default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+
+
+def create_app(
+    db_url: str,
+    data_dir: Path,
+    *,
+    demo: bool = False,
+    title: str = "threatmon",
+    clock: Callable[[], datetime] | None = None,
+    lexicon_version: str | None = None,
+) -> Dash:
+    """Build the dashboard for the store at `db_url`.
+
+    `data_dir` holds the taxonomy (labels, version) and the lexicon whose
+    version the snapshots record; `lexicon_version` overrides the latter (the
+    caller may already know it, and then the lexicon is not compiled here).
+    `demo` shows a "demo data" banner. `clock` (UTC-aware) dates the quick
+    date presets and the snapshots. Raises `StoreError` when the database is
+    missing or older than this code, and the lexicon's error when it cannot
+    be compiled.
+    """
+    engine = make_engine(db_url, read_only=True)
+    require_current(engine)
+    taxonomy = load_taxonomy(Path(data_dir))
+    lexicon = lexicon_version or load_compiled(Path(data_dir)).version
+    app = Dash(
+        __name__,
+        title=title,
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        external_stylesheets=[],
+        external_scripts=[],
+        suppress_callback_exceptions=False,
+        update_title=None,  # type: ignore[arg-type]  # documented: no "Updating..." title
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    shapes = load_map_shapes(
+        ASSETS / MAP_FILE,
+        geojson_url=app.get_asset_url(MAP_FILE),
+        topojson_url=app.get_asset_url("topojson/"),
+    )
+    options: dict[str, Any] = {}
+    if clock is not None:
+        options["clock"] = clock
+    ctx = DashboardContext(
+        engine=engine,
+        shapes=shapes,
+        taxonomy=taxonomy,
+        lexicon_version=lexicon,
+        title=title,
+        demo=demo,
+        **options,
+    )
+
+    def layout() -> Any:
+        return shell.layout(ctx, PAGES, queries.sources(ctx.engine))
+
+    app.layout = layout
+    # Every page's components, so Dash can validate callbacks against views
+    # that are not on screen yet.
+    app.validation_layout = html.Div(  # type: ignore[assignment]
+        [shell.layout(ctx, PAGES, []), *(page.layout(ctx) for page in PAGES)]
+    )
+    shell.register(app, ctx, PAGES)
+    for page in PAGES:
+        page.register(app, ctx)
+    register_api(app.server, ctx)
+    _secure(app)
+    return app
+
+
+def _secure(app: Dash) -> None:
+    hashes = " ".join(app.csp_hashes())
+
+    @app.server.after_request
+    def headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CSP.format(hashes=hashes))
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Errors are still logged; the per-request lines are not."""
+
+
+def make_http_server(
+    app: Dash, host: str = "127.0.0.1", port: int = 8050, *, quiet: bool = False
+) -> BaseWSGIServer:
+    """A threaded WSGI server for `app` (port 0 picks a free port; see `.server_port`).
+
+    `quiet` drops the one-line-per-request access log (tests, the demo).
+    """
+    handler = _QuietHandler if quiet else WSGIRequestHandler
+    return make_server(host, port, app.server, threaded=True, request_handler=handler)
+
+
+def serve(app: Dash, host: str = "127.0.0.1", port: int = 8050, *, quiet: bool = False) -> None:
+    """Serve the dashboard until interrupted. Binds to 127.0.0.1 unless told otherwise."""
+    server = make_http_server(app, host, port, quiet=quiet)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,102 @@
+"""What every page needs, built once by `create_app` and passed down explicitly.
+
+No module of the dashboard holds global state or reads configuration: the
+factory builds one `DashboardContext` (engine, versions, map shapes, clock)
+and hands it to each page's `register(app, ctx)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from indicators.taxonomy import Taxonomy
+
+LANGUAGE_NAMES = {
+    "ru": "Russian",
+    "kk": "Kazakh",
+    "en": "English",
+    "ky": "Kyrgyz",
+    "uz": "Uzbek",
+    "tg": "Tajik",
+    "tk": "Turkmen",
+    "zh": "Chinese",
+}
+
+
+@dataclass(frozen=True)
+class MapShapes:
+    """The served map file's feature ids, names and label points (read once at start-up)."""
+
+    geojson_url: str  # where the browser fetches the shapes (an /assets/ URL)
+    topojson_url: str  # plotly's base-map folder, pointed at the app's own assets
+    ids: tuple[str, ...]
+    names: Mapping[str, str]
+    kinds: Mapping[str, str]  # "kz_unit" | "country"
+    label_points: Mapping[str, tuple[float, float]]  # id -> (lon, lat)
+
+    @property
+    def kz_units(self) -> tuple[str, ...]:
+        return tuple(i for i in self.ids if self.kinds[i] == "kz_unit")
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        return tuple(i for i in self.ids if self.kinds[i] == "country")
+
+
+def load_map_shapes(path: Path, geojson_url: str, topojson_url: str) -> MapShapes:
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    ids: list[str] = []
+    names: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    points: dict[str, tuple[float, float]] = {}
+    for feature in collection["features"]:
+        fid, props = feature["id"], feature["properties"]
+        ids.append(fid)
+        names[fid] = props["name"]
+        kinds[fid] = props["kind"]
+        points[fid] = (float(props["label_lon"]), float(props["label_lat"]))
+    return MapShapes(geojson_url, topojson_url, tuple(ids), names, kinds, points)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class DashboardContext:
+    engine: Engine
+    shapes: MapShapes
+    taxonomy: Taxonomy  # labels, as loaded from the data folder
+    lexicon_version: str
+    title: str = "threatmon"
+    demo: bool = False
+    api_path: str = "/api/snapshot"
+    clock: Callable[[], datetime] = field(default=_utc_now)
+
+    @property
+    def taxonomy_version(self) -> str:
+        return self.taxonomy.version
+
+    def today(self) -> date:
+        """Today's UTC date: the end of the quick date presets."""
+        return self.clock().astimezone(UTC).date()
+
+    def label(self, axis: str, value: str, sources: Mapping[int, str] | None = None) -> str:
+        """A human label for a tag value, language or source id (the id as a last resort)."""
+        if axis == "source":
+            try:
+                return (sources or {}).get(int(value)) or f"source {value}"
+            except ValueError:
+                return str(value)
+        if axis == "lang":
+            return LANGUAGE_NAMES.get(value, value or "unknown")
+        try:
+            return self.taxonomy.label(axis, value, "en") or value
+        except ValueError:
+            return value

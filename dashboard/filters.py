@@ -1,0 +1,203 @@
+"""The page URL <-> `Filters` <-> the filter controls, and the view options beside them.
+
+The URL is the dashboard's state: the filter parameters use exactly the names
+of `/api/snapshot` (see `indicators.filters.PARAM_NAMES`), so a bookmark, a
+shared link and an export all describe the same selection. View options
+(granularity, sort, page, ...) ride along under their own names; they are
+cosmetic, so an unknown value falls back to the default instead of failing.
+
+Everything here is pure: strings and values in, strings and values out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from indicators.filters import PARAM_NAMES, FilterError, Filters
+
+FILTER_NAMES = PARAM_NAMES
+
+# name -> (allowed values, default). Order is the order they appear in URLs.
+VIEW_OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "granularity": (("day", "week", "month"), "day"),
+    "measure": (("items", "stories"), "items"),
+    "scale": (("count", "per1000"), "count"),
+    "chart": (("lines", "areas"), "lines"),
+    "smooth": (("off", "on"), "off"),
+    "sort": (("published_at", "title", "source", "lang"), "published_at"),
+    "order": (("desc", "asc"), "desc"),
+}
+PAGE_PARAM = "page"  # items table page, 1-based; any positive integer
+VIEW_NAMES = (*VIEW_OPTIONS, PAGE_PARAM)
+
+PRESETS: tuple[tuple[str, int], ...] = (
+    ("7 days", 7),
+    ("30 days", 30),
+    ("90 days", 90),
+    ("1 year", 365),
+    ("All time", 0),
+)
+
+
+def parse_query(search: str | None) -> dict[str, list[str]]:
+    """`?a=1&a=2&b=` -> {"a": ["1", "2"]}: repeated names kept, blanks dropped."""
+    return parse_qs((search or "").lstrip("?"), keep_blank_values=False)
+
+
+def default_view() -> dict[str, str]:
+    view = {name: default for name, (_, default) in VIEW_OPTIONS.items()}
+    view[PAGE_PARAM] = "1"
+    return view
+
+
+def parse_view(params: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """The view options in `params`, each valid or replaced by its default."""
+    view = default_view()
+    for name, (allowed, _default) in VIEW_OPTIONS.items():
+        values = params.get(name) or []
+        if values and values[-1] in allowed:
+            view[name] = values[-1]
+    pages = params.get(PAGE_PARAM) or []
+    if pages and pages[-1].isdigit() and 0 < int(pages[-1]) < 1_000_000:
+        view[PAGE_PARAM] = str(int(pages[-1]))
+    return view
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What the URL says: the filters, the view options, and why filters were dropped."""
+
+    filters: Filters = field(default_factory=Filters)
+    view: dict[str, str] = field(default_factory=default_view)
+    error: str | None = None
+
+
+def read_state(search: str | None) -> PageState:
+    """Parse a page URL's query string. A bad filter value shows all items plus an error."""
+    params = parse_query(search)
+    view = parse_view(params)
+    try:
+        filters = Filters.from_params(params)
+    except FilterError as exc:
+        return PageState(Filters(), view, str(exc))
+    return PageState(filters, view, None)
+
+
+def build_search(filters: Filters, view: Mapping[str, str] | None = None) -> str:
+    """The canonical query string: filters first, then view options that differ from defaults."""
+    pairs = list(filters.to_params())
+    defaults = default_view()
+    for name in VIEW_NAMES:
+        value = (view or {}).get(name)
+        if value is not None and value != defaults[name]:
+            pairs.append((name, value))
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def with_view(view: Mapping[str, str], **changes: str) -> dict[str, str]:
+    return {**view, **changes}
+
+
+# --- the store between the URL and the pages --------------------------------------------
+
+
+def to_store(state: PageState) -> dict[str, Any]:
+    """JSON-ready form kept in a dcc.Store; pages re-parse it with `from_store`."""
+    return {
+        "params": [list(p) for p in state.filters.to_params()],
+        "view": dict(state.view),
+        "error": state.error,
+    }
+
+
+def from_store(data: Mapping[str, Any]) -> tuple[Filters, dict[str, str]]:
+    params: dict[str, list[str]] = {}
+    for name, value in data.get("params") or []:
+        params.setdefault(name, []).append(value)
+    view = parse_view({k: [v] for k, v in (data.get("view") or {}).items()})
+    return Filters.from_params(params), view
+
+
+# --- the controls -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ControlValues:
+    """The values of the filter controls, in the order the sync callback lists them."""
+
+    start_date: str | None = None
+    end_date: str | None = None
+    category: list[str] = field(default_factory=list)
+    region: list[str] = field(default_factory=list)
+    platform: list[str] = field(default_factory=list)
+    lang: list[str] = field(default_factory=list)
+    source: list[int] = field(default_factory=list)
+    q: str = ""
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.start_date,
+            self.end_date,
+            self.category,
+            self.region,
+            self.platform,
+            self.lang,
+            self.source,
+            self.q,
+        )
+
+
+def controls_from_filters(f: Filters) -> ControlValues:
+    return ControlValues(
+        start_date=f.date_from.isoformat() if f.date_from else None,
+        end_date=f.date_to.isoformat() if f.date_to else None,
+        category=list(f.categories),
+        region=list(f.regions),
+        platform=list(f.platforms),
+        lang=list(f.langs),
+        source=[int(s) for s in f.sources],
+        q=f.q,
+    )
+
+
+def filters_from_controls(values: ControlValues) -> Filters:
+    """Read the controls through the same parser as the URL, so both validate alike."""
+    params: dict[str, list[str]] = {
+        "category": list(values.category or []),
+        "region": list(values.region or []),
+        "platform": list(values.platform or []),
+        "lang": list(values.lang or []),
+        "source": [str(s) for s in values.source or []],
+    }
+    if values.start_date:
+        params["from"] = [values.start_date[:10]]
+    if values.end_date:
+        params["to"] = [values.end_date[:10]]
+    if values.q and values.q.strip():
+        params["q"] = [values.q]
+    return Filters.from_params(params)
+
+
+def preset_range(days: int, today: date) -> tuple[date | None, date | None]:
+    """The last `days` UTC days up to and including today; 0 means all time."""
+    if days <= 0:
+        return None, None
+    return today - timedelta(days=days - 1), today
+
+
+def set_axis(filters: Filters, axis: str, values: Sequence[str]) -> Filters:
+    """`filters` with one axis replaced (used by map and heatmap clicks)."""
+    params: dict[str, list[str]] = {}
+    for name, value in filters.to_params():
+        params.setdefault(name, []).append(value)
+    params[axis] = list(values)
+    return Filters.from_params(params)
+
+
+def snapshot_href(api_path: str, filters: Filters, fmt: str) -> str:
+    """The `/api/snapshot` link that exports exactly `filters`."""
+    return api_path + "?" + urlencode([*filters.to_params(), ("format", fmt)])

@@ -1,0 +1,124 @@
+"""Cyber threats: the `cyber_threats` category over time, by region and source, newest items."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from dash import Dash, Input, Output, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import figures, ids
+from dashboard.clicks import register_click_filter
+from dashboard.components import card, graph, item_list
+from dashboard.context import DashboardContext
+from dashboard.filters import from_store
+from dashboard.pages.trends import group_series, option_bar, period
+from dashboard.shell import NO_ITEMS_YET
+from indicators import taxonomy
+from indicators.store import queries
+
+PATH = "/cyber"
+NAV_LABEL = "Cyber threats"
+CYBER = "cyber_threats"
+NEWEST = 10
+NO_CYBER = "No cyber-threat items match these filters."
+
+
+def layout(ctx: DashboardContext) -> Any:
+    return html.Div(
+        [
+            card(
+                "Cyber threats over time",
+                html.Div(
+                    [
+                        html.Div(id=ids.CY_OPTIONS, className="options"),
+                        graph(ids.CY_TREND, height=340),
+                        html.P(id=ids.CY_NOTE, className="hint"),
+                    ]
+                ),
+            ),
+            html.Div(
+                [
+                    card("By region", graph(ids.CY_REGIONS, height=320), extra="click to filter"),
+                    card("By source", graph(ids.CY_SOURCES, height=320), extra="click to filter"),
+                ],
+                className="grid grid-2",
+            ),
+            card(
+                "Newest cyber-threat items",
+                dcc.Loading(html.Div(id=ids.CY_NEWEST), type="dot", delay_show=250),
+            ),
+        ]
+    )
+
+
+def register(app: Dash, ctx: DashboardContext) -> None:
+    color = figures.colors_for(taxonomy.CATEGORY_IDS).get(CYBER, figures.PALETTE[0])
+
+    @app.callback(
+        Output(ids.CY_OPTIONS, "children"),
+        Output(ids.CY_TREND, "figure"),
+        Output(ids.CY_NOTE, "children"),
+        Output(ids.CY_REGIONS, "figure"),
+        Output(ids.CY_SOURCES, "figure"),
+        Output(ids.CY_NEWEST, "children"),
+        Input(ids.STATE, "data"),
+    )
+    def update(data: dict[str, Any] | None) -> tuple[Any, ...]:
+        if not data:
+            raise PreventUpdate
+        f, view = from_store(data)
+        bar = option_bar(PATH, f, view, prefix="cy", names=("granularity", "smooth"))
+        span = period(ctx, f)
+        if span is None:
+            empty = figures.empty_figure(NO_ITEMS_YET)
+            return bar, empty, "", empty, empty, None
+        # This view is the cyber category by definition; the other filters still apply.
+        cyber = replace(f, categories=(CYBER,))
+        note = "Dates are UTC days."
+        if f.categories and f.categories != (CYBER,):
+            note += (
+                " This view always shows the cyber-threats category; the category "
+                "filter is set aside here."
+            )
+        grouped = group_series(queries.series(ctx.engine, cyber, "category", view["granularity"]))
+        series = {CYBER: grouped[CYBER]} if CYBER in grouped else {}
+        trend = (
+            figures.trend_figure(
+                series,
+                start=span[0],
+                end=span[1],
+                labels={CYBER: ctx.label("category", CYBER)},
+                colors={CYBER: color},
+                granularity=view["granularity"],
+                smooth=view["smooth"] == "on",
+            )
+            if series
+            else figures.empty_figure(NO_CYBER)
+        )
+        regions = queries.counts_by(ctx.engine, cyber, "region")
+        by_source = queries.counts_by(ctx.engine, cyber, "source")
+        names = dict(queries.sources(ctx.engine))
+        newest = queries.items_page(ctx.engine, cyber, limit=NEWEST)
+        return (
+            bar,
+            trend,
+            note,
+            figures.bar_figure(
+                regions,
+                {r: ctx.label("region", r) for r, _ in regions},
+                color=color,
+                empty=NO_CYBER,
+            ),
+            figures.bar_figure(
+                by_source,
+                {s: ctx.label("source", s, names) for s, _ in by_source},
+                color=figures.PALETTE[5],
+                empty=NO_CYBER,
+            ),
+            item_list(newest.rows, ctx.label, empty=NO_CYBER),
+        )
+
+    register_click_filter(app, ids.CY_REGIONS, ["region"])
+    register_click_filter(app, ids.CY_SOURCES, ["source"])

@@ -1,0 +1,227 @@
+"""Overview: what is rising, where and through which platforms, at a glance."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from dash import Dash, Input, Output, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import figures, ids
+from dashboard.clicks import register_click_filter
+from dashboard.components import card, graph, item_list, notice
+from dashboard.context import DashboardContext
+from dashboard.filters import build_search, from_store, set_axis
+from dashboard.shell import NO_ITEMS_YET, NO_MATCH
+from indicators import taxonomy
+from indicators.filters import Filters
+from indicators.store import queries
+
+PATH = "/"
+NAV_LABEL = "Overview"
+NEWEST = 8
+
+
+def layout(ctx: DashboardContext) -> Any:
+    return html.Div(
+        [
+            dcc.Loading(html.Div(id=ids.OV_TOTALS, className="kpis"), type="dot", delay_show=250),
+            html.Div(
+                [
+                    card(
+                        "Categories",
+                        dcc.Loading(html.Div(id=ids.OV_CATEGORIES), type="dot", delay_show=250),
+                        className="span-2",
+                    ),
+                    card(
+                        "Newest relevant items",
+                        dcc.Loading(html.Div(id=ids.OV_NEWEST), type="dot", delay_show=250),
+                    ),
+                ],
+                className="grid grid-3",
+            ),
+            html.Div(
+                [
+                    card(
+                        "Most active regions",
+                        graph(ids.OV_REGIONS, height=300),
+                        extra="click a bar to filter",
+                    ),
+                    card(
+                        "Most mentioned platforms",
+                        graph(ids.OV_PLATFORMS, height=300),
+                        extra="click a bar to filter",
+                    ),
+                ],
+                className="grid grid-2",
+            ),
+        ]
+    )
+
+
+def change_text(current: int, previous: int | None) -> tuple[str, str]:
+    """(text, css class) for the change against the previous period."""
+    if previous is None:
+        return "—", "change-none"
+    if previous == 0:
+        return ("new", "change-up") if current else ("—", "change-none")
+    pct = round(100.0 * (current - previous) / previous)
+    if pct > 0:
+        return f"+{pct}%", "change-up"
+    if pct < 0:
+        return f"{pct}%", "change-down"
+    return "±0%", "change-none"
+
+
+def _kpi(title: str, value: int, note: str, kpi_id: str) -> Any:
+    return html.Div(
+        [
+            html.Div(title, className="kpi-title"),
+            html.Div(f"{value:,}", className="kpi-value", id=kpi_id),
+            html.Div(note, className="kpi-note"),
+        ],
+        className="kpi",
+    )
+
+
+def _period_text(f: Filters) -> str:
+    if f.date_from and f.date_to:
+        return f"{f.date_from.isoformat()} to {f.date_to.isoformat()} (UTC)"
+    if f.date_from:
+        return f"from {f.date_from.isoformat()} (UTC)"
+    if f.date_to:
+        return f"up to {f.date_to.isoformat()} (UTC)"
+    return "all time"
+
+
+def register(app: Dash, ctx: DashboardContext) -> None:
+    colors = figures.colors_for(taxonomy.CATEGORY_IDS)
+
+    @app.callback(
+        Output(ids.OV_TOTALS, "children"),
+        Output(ids.OV_CATEGORIES, "children"),
+        Output(ids.OV_NEWEST, "children"),
+        Output(ids.OV_REGIONS, "figure"),
+        Output(ids.OV_PLATFORMS, "figure"),
+        Input(ids.STATE, "data"),
+    )
+    def update(data: dict[str, Any] | None) -> tuple[Any, ...]:
+        if not data:
+            raise PreventUpdate
+        f, view = from_store(data)
+        first, last = queries.date_bounds(ctx.engine)
+        if first is None or last is None:
+            empty = figures.empty_figure(NO_ITEMS_YET)
+            return (notice(NO_ITEMS_YET), None, None, empty, empty)
+        totals = queries.totals(ctx.engine, f)
+        period = _period_text(f)
+        kpis = [
+            _kpi("Items", totals.items, period, "kpi-items"),
+            _kpi(
+                "Relevant items",
+                totals.relevant,
+                "tagged with at least one category",
+                "kpi-relevant",
+            ),
+            _kpi("Stories", totals.stories, "near-duplicate reports counted once", "kpi-stories"),
+        ]
+        bounded = f.bounded(first, last)
+        start, end = bounded.date_from or first, bounded.date_to or last
+        compare = bool(f.date_from or f.date_to)
+        current = dict(queries.counts_by(ctx.engine, f, "category"))
+        previous = (
+            dict(queries.counts_by(ctx.engine, bounded.previous_period(), "category"))
+            if compare
+            else None
+        )
+        points: dict[str, list[tuple[Any, int]]] = {}
+        for p in queries.series(ctx.engine, f, "category", "day"):
+            points.setdefault(p.id, []).append((p.date, p.count))
+        rows = []
+        for cid in taxonomy.CATEGORY_IDS:
+            n = current.get(cid, 0)
+            text, css = change_text(n, previous.get(cid, 0) if previous is not None else None)
+            href = "/" + build_search(set_axis(f, "category", [cid]), view)
+            rows.append(
+                html.Tr(
+                    [
+                        html.Td(
+                            [
+                                html.Span(className="dot", style={"background": colors[cid]}),
+                                dcc.Link(
+                                    ctx.label("category", cid), href=href, className="cat-link"
+                                ),
+                            ]
+                        ),
+                        html.Td(f"{n:,}", className="num", id=f"ov-count-{cid}"),
+                        html.Td(
+                            text,
+                            className=f"num {css}",
+                            title=(
+                                f"previous period: {previous.get(cid, 0)}"
+                                if previous is not None
+                                else "choose a period to compare"
+                            ),
+                        ),
+                        html.Td(
+                            dcc.Graph(
+                                figure=figures.sparkline(
+                                    points.get(cid, []), start, end, colors[cid]
+                                ),
+                                config={"staticPlot": True, "displayModeBar": False},
+                                className="spark",
+                            )
+                        ),
+                    ]
+                )
+            )
+        hint = (
+            f"Change against the previous {bounded.days} days."
+            if compare
+            else "Pick a period to compare it with the one before."
+        )
+        table = html.Div(
+            [
+                html.Table(
+                    [
+                        html.Thead(
+                            html.Tr(
+                                [
+                                    html.Th("Category"),
+                                    html.Th("Items", className="num"),
+                                    html.Th("Change", className="num"),
+                                    html.Th("Per day (UTC)"),
+                                ]
+                            )
+                        ),
+                        html.Tbody(rows),
+                    ],
+                    className="table cat-table",
+                ),
+                html.P(hint, className="hint"),
+            ]
+        )
+        # Relevant = carries a category; without a category filter, ask for any of them.
+        relevant = f if f.categories else replace(f, categories=tuple(taxonomy.CATEGORY_IDS))
+        newest = queries.items_page(ctx.engine, relevant, limit=NEWEST)
+        newest_list = item_list(newest.rows, ctx.label, empty=NO_MATCH)
+        regions = queries.counts_by(ctx.engine, f, "region")
+        platforms = queries.counts_by(ctx.engine, f, "platform")
+        region_labels = {r: ctx.label("region", r) for r, _ in regions}
+        platform_labels = {p: ctx.label("platform", p) for p, _ in platforms}
+        return (
+            kpis,
+            table,
+            newest_list,
+            figures.bar_figure(regions, region_labels, color=figures.PALETTE[0], empty=NO_MATCH),
+            figures.bar_figure(
+                platforms,
+                platform_labels,
+                color=figures.PALETTE[2],
+                empty="No platform is mentioned by the items matching these filters.",
+            ),
+        )
+
+    register_click_filter(app, ids.OV_REGIONS, ["region"])
+    register_click_filter(app, ids.OV_PLATFORMS, ["platform"])

@@ -1,0 +1,106 @@
+"""Regions: a map of Kazakhstan's 20 units and its neighbours, and region x category."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Input, Output, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import figures, ids
+from dashboard.clicks import register_click_filter
+from dashboard.components import card, graph
+from dashboard.context import DashboardContext
+from dashboard.filters import from_store
+from dashboard.shell import NO_ITEMS_YET, NO_MATCH, store_is_empty
+from indicators import taxonomy
+from indicators.store import queries
+
+PATH = "/regions"
+NAV_LABEL = "Regions"
+HEATMAP_ROWS = 20
+
+
+def layout(ctx: DashboardContext) -> Any:
+    config = {
+        "topojsonURL": ctx.shapes.topojson_url,
+        "scrollZoom": False,
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    }
+    return html.Div(
+        [
+            card(
+                "Where: items per unit of Kazakhstan and per neighbouring country",
+                html.Div(
+                    [
+                        graph(ids.RG_MAP, height=520, config=config),
+                        html.P(id=ids.RG_NOTE, className="hint"),
+                    ]
+                ),
+                extra="click a unit or a country to filter by it",
+            ),
+            card(
+                "Region × category",
+                graph(ids.RG_HEATMAP, height=560),
+                extra="click a cell to filter by both",
+            ),
+        ]
+    )
+
+
+def heatmap_style(rows: int) -> dict[str, str]:
+    """Rows of a readable height: two regions do not need 560 pixels."""
+    return {"height": f"{max(240, 130 + 28 * rows)}px"}
+
+
+def register(app: Dash, ctx: DashboardContext) -> None:
+    categories = list(taxonomy.CATEGORY_IDS)
+    category_labels = {c: ctx.label("category", c) for c in categories}
+
+    @app.callback(
+        Output(ids.RG_MAP, "figure"),
+        Output(ids.RG_HEATMAP, "figure"),
+        Output(ids.RG_NOTE, "children"),
+        Output(ids.RG_HEATMAP, "style"),
+        Input(ids.STATE, "data"),
+    )
+    def update(data: dict[str, Any] | None) -> tuple[Any, ...]:
+        if not data:
+            raise PreventUpdate
+        f, _view = from_store(data)
+        if store_is_empty(ctx):
+            empty = figures.empty_figure(NO_ITEMS_YET)
+            return empty, empty, "", heatmap_style(0)
+        # The map ignores the region filter so the selection can be compared with
+        # the rest; the selected units are outlined instead.
+        counts = dict(queries.counts_by(ctx.engine, f.without("region"), "region"))
+        labels = {code: ctx.label("region", code) for code in ctx.shapes.ids}
+        fig_map = figures.map_figure(counts, ctx.shapes, selected=f.regions, labels=labels)
+        cells = queries.cross_counts(ctx.engine, f, "region", "category")
+        totals: dict[str, int] = {}
+        for region, _cat, n in cells:
+            totals[region] = totals.get(region, 0) + n
+        rows = sorted(totals, key=lambda r: (-totals[r], r))[:HEATMAP_ROWS]
+        heat = figures.heatmap_figure(
+            cells,
+            rows,
+            categories,
+            {r: ctx.label("region", r) for r in rows},
+            category_labels,
+            empty=NO_MATCH,
+        )
+        off_map = sorted(code for code in counts if code not in ctx.shapes.ids)
+        note = [
+            "Counts ignore the region filter so every unit can be compared; selected "
+            "units are outlined. An item naming two units counts in both."
+        ]
+        if counts.get("KZ"):
+            note.append(f" {counts['KZ']:,} items are about Kazakhstan without naming a unit.")
+        others = [c for c in off_map if c != "KZ"]
+        if others:
+            shown = ", ".join(f"{ctx.label('region', c)} {counts[c]:,}" for c in others[:8])
+            note.append(f" Outside the map: {shown}.")
+        return fig_map, heat, "".join(note), heatmap_style(len(rows))
+
+    register_click_filter(app, ids.RG_MAP, ["region"])
+    register_click_filter(app, ids.RG_HEATMAP, ["region", "category"])

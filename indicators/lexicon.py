@@ -1,0 +1,302 @@
+"""Compile the lexicon, gazetteer and context rules into one immutable matcher.
+
+``indicators.lexicon_files`` reads and checks the data folder; this module
+turns its entries into a ``CompiledLexicon``: an Aho-Corasick automaton over
+the normalized *keys* of anchor words (see ``indicators.morph``), the phrases
+built from word slots, and the context rules. Compilation happens once per data
+folder and is cached by file modification times, so an edited file is picked
+up and changes ``CompiledLexicon.version``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from indicators import morph
+from indicators.lexicon_files import (
+    KIND_TERM,
+    Entry,
+    LexiconProblem,
+    LoadedData,
+    cross_check,
+    lexicon_files,
+    parse_term,
+    read_data_folder,
+    version_key,
+)
+from indicators.taxonomy import Taxonomy
+from indicators.textnorm import fold
+
+
+class LexiconError(ValueError):
+    """The data folder has errors; ``problems`` lists them."""
+
+    def __init__(self, problems: list[LexiconProblem]) -> None:
+        self.problems = problems
+        shown = "\n".join(str(p) for p in problems[:20])
+        more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} lexicon error(s):\n{shown}{more}")
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A compiled term: a sequence of word slots and what a match means."""
+
+    term: str  # the base term as written (one variant of "a|b" alternatives)
+    kind: str
+    axis: str
+    ids: tuple[str, ...]
+    slots: tuple[int, ...]  # word slot ids, in order
+    weak: bool  # needs support (also true for context terms)
+    context: bool  # counts only when the item already has a category
+    case: str  # any | proper | upper
+    upper_len: int  # normalized letters of the first word checked by case "upper"
+    only_lang: str  # "" or the language an item must have (when known) for this to match
+    anchor: int  # index in `slots` of the word looked up in the automaton
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRule:
+    """Drop matches when trigger phrases occur, unless cancelled."""
+
+    id: str
+    drop_terms: frozenset[str]  # folded base terms
+    drop_categories: frozenset[str]
+    drop_platforms: bool
+    drop_weak: bool
+    unless_categories: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CompiledLexicon:
+    """Everything the tagger needs, compiled once; treat as immutable."""
+
+    version: str
+    automaton: Any  # ahocorasick.Automaton: key -> (key length, ((tail class, slot), ...))
+    phrases: tuple[Phrase, ...]
+    by_anchor: Mapping[int, tuple[int, ...]]  # slot id -> indices of phrases anchored on it
+    slot_patterns: tuple[tuple[tuple[str, str], ...], ...]  # slot id -> (key, tail class)s
+    rules: tuple[ContextRule, ...]
+    weak_terms_alone: int
+    core_categories: frozenset[str]  # strong terms here support weak terms of any category
+    platform_category: str | None
+    taxonomy: Taxonomy
+    term_count: int  # terms as written (before "a|b" expansion), for reports
+    problems: tuple[LexiconProblem, ...] = field(default=())  # warnings kept from loading
+    # Memo of (slot, word) -> matches; the only mutable part, a pure cache.
+    word_cache: dict[tuple[int, str], bool] = field(default_factory=dict, compare=False)
+
+    def word_matches(self, slot: int, word: str) -> bool:
+        """Whether a whole normalized text word realizes a lexicon word slot."""
+        cache = self.word_cache
+        found = cache.get((slot, word))
+        if found is None:
+            found = any(
+                word.startswith(key) and morph.tail_allowed(cls, word[len(key) :])
+                for key, cls in self.slot_patterns[slot]
+            )
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[(slot, word)] = found
+        return found
+
+
+# --- compiling ---------------------------------------------------------------------
+
+
+@dataclass
+class _Builder:
+    slots: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    patterns: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
+
+    def slot(self, word: str, lang: str, morph_mode: str) -> int:
+        ident = (word, lang, morph_mode)
+        if ident not in self.slots:
+            self.slots[ident] = len(self.patterns)
+            self.patterns.append(tuple(morph.word_patterns(word, lang, morph_mode)))
+        return self.slots[ident]
+
+    def anchor(self, slots: tuple[int, ...], free_keys: set[str], uses: dict[int, int]) -> int:
+        """Index of the word to look up in the automaton for a multi-word phrase.
+
+        Cheapest first: a word whose keys are looked up anyway (it is a term on
+        its own), then the word used by the fewest phrases (generic words like
+        "района" or "программа" recur across phrases), then the longest key.
+        """
+
+        def cost(slot: int) -> tuple[int, int, int]:
+            keys = [key for key, _ in self.patterns[slot]]
+            shortest = min(len(key) for key in keys)
+            if set(keys) <= free_keys:
+                return (0, 0, -shortest)
+            tier = 1 if shortest >= 4 else 2 if shortest == 3 else 3
+            return (tier, uses[slot], -shortest)
+
+        costs = [cost(s) for s in slots]
+        return costs.index(min(costs))
+
+
+def check_lexicon(data_dir: Path) -> list[LexiconProblem]:
+    """All problems in the data folder: errors block loading, warnings do not.
+
+    Finds malformed files and entries, unknown ids, duplicate or ambiguous
+    terms, terms that can never match after normalization, and rules that
+    refer to terms or categories that do not exist.
+    """
+    loaded = read_data_folder(Path(data_dir))
+    return loaded.problems + cross_check(loaded)
+
+
+def _compile(loaded: LoadedData) -> CompiledLexicon:
+    assert loaded.taxonomy is not None
+    builder = _Builder()
+    parsed: list[tuple[Entry, str, tuple[int, ...], int]] = []
+    for entry in loaded.entries:
+        for display, variant in parse_term(entry.term):
+            word_morph = (
+                "acronym" if entry.case == "upper" and entry.morph == "auto" else entry.morph
+            )
+            slots = tuple(builder.slot(word, entry.lang, word_morph) for word in variant)
+            parsed.append((entry, display, slots, len(variant[0])))
+    free_keys = {
+        key for _, _, slots, _ in parsed if len(slots) == 1 for key, _ in builder.patterns[slots[0]]
+    }
+    uses: dict[int, int] = {}
+    for _, _, slots, _ in parsed:
+        for slot in set(slots):
+            uses[slot] = uses.get(slot, 0) + 1
+    phrases = [
+        Phrase(
+            term=display,
+            kind=entry.kind,
+            axis=entry.axis,
+            ids=entry.ids,
+            slots=slots,
+            weak=entry.weak,
+            context=entry.context,
+            case=entry.case,
+            upper_len=first_len,
+            only_lang=entry.lang if entry.strict_lang else "",
+            anchor=builder.anchor(slots, free_keys, uses) if len(slots) > 1 else 0,
+        )
+        for entry, display, slots, first_len in parsed
+    ]
+    # Only anchor words go into the automaton; the other words of a phrase are
+    # checked in place around the anchor. Common short words ("в", "на") of
+    # false-friend phrases would otherwise hit at every other position.
+    by_anchor: dict[int, list[int]] = {}
+    for index, phrase in enumerate(phrases):
+        by_anchor.setdefault(phrase.slots[phrase.anchor], []).append(index)
+    keys: dict[str, dict[tuple[str, int], None]] = {}
+    for slot in by_anchor:
+        for key, tail_class in builder.patterns[slot]:
+            keys.setdefault(key, {})[(tail_class, slot)] = None
+    automaton = ahocorasick.Automaton()
+    for key, pairs in keys.items():
+        automaton.add_word(key, (len(key), tuple(pairs)))
+    automaton.make_automaton()
+    rules = tuple(
+        ContextRule(
+            id=spec.id,
+            drop_terms=frozenset(fold(t) for t in spec.drop_terms),
+            drop_categories=frozenset(spec.drop_categories),
+            drop_platforms=spec.drop_platforms,
+            drop_weak=spec.drop_weak,
+            unless_categories=frozenset(spec.unless_categories),
+        )
+        for spec in loaded.rules
+    )
+    base = max(loaded.versions, key=version_key) if loaded.versions else "0"
+    return CompiledLexicon(
+        version=f"{base}+{loaded.digest[:8]}",
+        automaton=automaton,
+        phrases=tuple(phrases),
+        by_anchor={k: tuple(v) for k, v in by_anchor.items()},
+        slot_patterns=tuple(builder.patterns),
+        rules=rules,
+        weak_terms_alone=int(loaded.settings["weak_terms_alone"]),
+        core_categories=loaded.settings["core_categories"],
+        platform_category=loaded.settings["platform_category"],
+        taxonomy=loaded.taxonomy,
+        term_count=sum(1 for e in loaded.entries if e.kind == KIND_TERM),
+    )
+
+
+_cache: dict[tuple[str, tuple[tuple[str, int, int], ...]], CompiledLexicon] = {}
+_cache_lock = threading.Lock()
+
+
+def _fingerprint(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    marks = []
+    for path in lexicon_files(data_dir):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        marks.append((path.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(marks)
+
+
+def load_compiled(data_dir: Path) -> CompiledLexicon:
+    """Load, validate and compile the data folder; cached per path and file mtimes.
+
+    Raises ``LexiconError`` when ``check_lexicon`` would report errors;
+    warnings are kept on ``CompiledLexicon.problems``.
+    """
+    root = Path(data_dir).resolve()
+    key = (str(root), _fingerprint(root))
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        loaded = read_data_folder(root)
+        problems = loaded.problems + cross_check(loaded)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors or loaded.taxonomy is None:
+            raise LexiconError(errors)
+        compiled = _compile(loaded)
+        compiled = replace(compiled, problems=tuple(p for p in problems if p not in errors))
+        for stale in [k for k in _cache if k[0] == key[0]]:
+            del _cache[stale]
+        _cache[key] = compiled
+        return compiled
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m indicators.lexicon DATA_DIR``: print problems; exit 1 on errors."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    data_dir = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "data"
+    problems = check_lexicon(data_dir)
+    for problem in problems:
+        print(problem)
+    errors = sum(1 for p in problems if p.severity == "error")
+    if not errors:
+        compiled = load_compiled(data_dir)
+        print(
+            f"ok: {compiled.term_count} terms, {len(compiled.phrases)} phrases, "
+            f"version {compiled.version}"
+        )
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = [
+    "CompiledLexicon",
+    "ContextRule",
+    "LexiconError",
+    "LexiconProblem",
+    "Phrase",
+    "check_lexicon",
+    "load_compiled",
+]

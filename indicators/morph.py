@@ -1,0 +1,225 @@
+"""Inflection for lexicon matching: a key per term word, plus the endings it may take.
+
+Every lexicon word is compiled into one or more ``(key, tail class)`` pairs.
+A word in the text matches when it *starts* with the key (at a word boundary)
+and the rest of the word, the tail, is an ending allowed by the tail class.
+So ``теракт`` matches ``теракта`` and ``терактов`` (tails ``а``, ``ов``) but not
+``терактный``, and ``лаңкестік`` matches ``лаңкестікке`` and ``лаңкестігі``
+(Kazakh suffix chain, with the final consonant voiced before a vowel).
+
+Why endings lists and not a Snowball stemmer alone: a stem says nothing about
+what may follow it, so short stems over-match ("мин" of "мина" would match
+"минут"). Checking the tail against an explicit inventory of inflectional
+endings keeps derived words out unless the lexicon lists them, and the
+decision is visible: the key plus the allowed ending. There is no Kazakh
+Snowball stemmer; Kazakh is agglutinative and regular, so its suffix chain
+(derivation? plural? possessive? case? attributive?) is a small regular
+expression. Measurements behind the choice are in bench/bench_tagger.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from functools import lru_cache
+
+# Keys shorter than this are matched exactly (no endings): "тг", "вк", "ИГ".
+MIN_INFLECTED_KEY = 3
+# Russian endings are stripped only while at least this many letters remain.
+MIN_RU_STEM = 3
+
+MORPH_MODES = ("auto", "exact", "verb", "name", "acronym")
+
+# --- Russian -----------------------------------------------------------------
+
+
+def _words(text: str) -> list[str]:
+    """A whitespace-separated inventory written compactly."""
+    return text.split()
+
+
+_RU_NOUN = _words(
+    "а я о е ы и у ю ь ом ем ой ей ою ею ам ям ами ями ах ях ов ев ий ия ие ии ию ием иям "
+    "иями иях ией ья ье ьи ью ьем ьям ьями ьях ьев"
+)
+_RU_ADJ = _words(
+    "ый ий ой ая яя ое ее ые ие ого его ому ему ым им ом ем ую юю ых их ыми ими ей ою ею"
+)
+RU_TAILS = frozenset(["", *_RU_NOUN, *_RU_ADJ])
+# Endings a lexicon *base form* (nominative, singular or plural) can end in.
+# Only these are stripped to form the key; stripping oblique endings would cut
+# "взлом" to "взл".
+_RU_STRIP = sorted(
+    _words("а я о е ь й ы и ие ия ье ья ый ий ой ая яя ое ее ые"), key=len, reverse=True
+)
+# Endings a *proper name* may lose when inflected: Семей -> Семее, Караганда ->
+# Караганде, Сирия -> Сирии. Names ending in other vowels (Актау, Алматы) do
+# not decline in standard Russian.
+_RU_NAME_STRIP = sorted(_words("а я ь й ия ый ий ой ая яя ое ее ые ие"), key=len, reverse=True)
+_RU_VERB_ENDINGS = _words(
+    "ть ться ти л ла ло ли лся лась лось лись ет ют ут ит ят ат ем им ешь ишь ете ите ется "
+    "ются ится ятся ено ена ены ен н на но ны"
+)
+_RU_PARTICIPLE = _words("вш нн ющ ящ ущ ащ ем им")
+RU_VERB_TAILS = frozenset(
+    [
+        *_RU_VERB_ENDINGS,
+        *(p + a for p in _RU_PARTICIPLE for a in _RU_ADJ),
+        *(p + a + "ся" for p in ("вш", "ющ", "ящ") for a in _RU_ADJ),
+    ]
+)
+_RU_VERB_STRIP = sorted(_words("ть ться ти тись чь"), key=len, reverse=True)
+
+# --- Kazakh (Cyrillic) -----------------------------------------------------------
+_KK_DERIV = _words("лық лік дық дік тық тік шы ші шыл шіл лы лі ды ді ты ті сыз сіз")
+# "ар/ер" after loanwords in -ст: террористер, экстремистер (тт simplified)
+_KK_PLURAL = _words("лар лер дар дер тар тер ар ер")
+_KK_POSS = _words("ым ім м ың ің ң ыңыз іңіз ңыз ңіз ы і сы сі мыз міз ымыз іміз")
+_KK_CASE = _words(
+    "ның нің дың дің тың тің ға ге қа ке а е на не ны ні ды ді ты ті н да де та те нда нде "
+    "дан ден тан тен нан нен мен бен пен ымен імен сымен сімен ша ше"
+)
+_KK_ATTR = _words("ғы гі қы кі")
+_KK_SLOTS = (_KK_DERIV, _KK_PLURAL, _KK_POSS, _KK_CASE, _KK_ATTR)
+
+# Kazakh Latin: every suffix above in the spellings of the 2017-2021 alphabets,
+# after textnorm folding (diacritics dropped, so ң -> n, ғ -> g, ү/ұ -> u).
+_CYR_TO_LATN: dict[str, tuple[str, ...]] = {
+    "а": ("a",), "ә": ("a",), "б": ("b",), "г": ("g",), "ғ": ("g",), "д": ("d",),
+    "е": ("e",), "з": ("z",), "і": ("i",), "ы": ("y", "i"), "й": ("i", "y"), "к": ("k",),
+    "қ": ("q", "k"), "л": ("l",), "м": ("m",), "н": ("n",), "ң": ("n", "ng"), "о": ("o",),
+    "ө": ("o",), "п": ("p",), "р": ("r",), "с": ("s",), "т": ("t",), "у": ("u", "w"),
+    "ұ": ("u",), "ү": ("u",), "ш": ("s", "sh"),
+}  # fmt: skip
+
+
+def _latin_variants(suffix: str) -> set[str]:
+    options = [_CYR_TO_LATN.get(ch, (ch,)) for ch in suffix]
+    return {"".join(parts) for parts in itertools.product(*options)}
+
+
+def _chain_regex(slots: tuple[list[str], ...]) -> re.Pattern[str]:
+    groups = []
+    for slot in slots:
+        alternatives = sorted(set(slot), key=len, reverse=True)
+        groups.append("(?:" + "|".join(map(re.escape, alternatives)) + ")?")
+    return re.compile("".join(groups))
+
+
+_KK_CHAIN = _chain_regex(_KK_SLOTS)
+_KK_LATN_CHAIN = _chain_regex(
+    tuple([v for s in slot for v in _latin_variants(s)] for slot in _KK_SLOTS)
+)
+# Final voiceless consonants voice before a vowel: лаңкестік -> лаңкестігі.
+_KK_ALTERNATING = {"к": "г", "қ": "ғ", "п": "б"}
+_KK_LATN_ALTERNATING = {"k": "g", "q": "g", "p": "b"}
+
+# --- English -----------------------------------------------------------------------
+_EN_TAILS = frozenset(["", "s", "es", "ed", "ing", "ings", "er", "ers", "d"])
+_EN_E_TAILS = frozenset(["e", "es", "ed", "ing", "ings", "er", "ers"])
+_EN_Y_TAILS = frozenset(["y", "ies", "ied", "ying"])
+_VOWELS_LATN = set("aeiou")
+
+
+def _is_cyrillic_word(word: str) -> bool:
+    return any("а" <= ch <= "я" or ch in "әғқңөұүһі" for ch in word)
+
+
+@lru_cache(maxsize=65536)
+def tail_allowed(tail_class: str, tail: str) -> bool:
+    """Whether ``tail`` (the rest of a text word after a key) is an allowed ending."""
+    kind, _, arg = tail_class.partition(":")
+    if kind == "exact":
+        return tail == ""
+    if kind == "ru":
+        return tail in RU_TAILS and (tail != "" or arg != "nonempty")
+    if kind == "ru_verb":
+        return tail in RU_VERB_TAILS
+    if kind == "en":
+        if arg == "e":
+            return tail in _EN_E_TAILS
+        if arg == "y":
+            return tail in _EN_Y_TAILS
+        if tail in _EN_TAILS:
+            return True
+        # consonant doubling: plot -> plotted, bomb -> bombing is already covered
+        return bool(arg) and tail[:1] == arg and tail[1:] in {"ed", "ing", "er", "ers"}
+    if kind in ("kk", "kk_latn"):
+        chain = _KK_CHAIN if kind == "kk" else _KK_LATN_CHAIN
+        if arg:  # alternating final consonant: "к|г", the tail starts with one of them
+            plain, voiced = arg.split("|")
+            if tail.startswith(plain):
+                tail = tail[len(plain) :]
+            elif tail.startswith(voiced) and len(tail) > len(voiced):
+                tail = tail[len(voiced) :]
+            else:
+                return False
+        match = chain.fullmatch(tail)
+        return match is not None
+    raise ValueError(f"unknown tail class {tail_class!r}")
+
+
+def _ru_patterns(word: str, strip: list[str], tails: str) -> list[tuple[str, str]]:
+    for ending in strip:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_RU_STEM:
+            key = word[: -len(ending)]
+            # A short stripped key must be followed by some ending: "мин" is not "мина".
+            cls = tails + ":nonempty" if len(key) < 4 and tails == "ru" else tails
+            return [(key, cls)]
+    return [(word, tails)]
+
+
+def _kk_patterns(word: str, latin: bool) -> list[tuple[str, str]]:
+    alternating = _KK_LATN_ALTERNATING if latin else _KK_ALTERNATING
+    kind = "kk_latn" if latin else "kk"
+    last = word[-1]
+    if last in alternating and len(word) > MIN_INFLECTED_KEY:
+        return [(word[:-1], f"{kind}:{last}|{alternating[last]}")]
+    return [(word, kind)]
+
+
+def _en_patterns(word: str) -> list[tuple[str, str]]:
+    if len(word) > 4 and word.endswith("e"):
+        return [(word[:-1], "en:e")]
+    if len(word) > 4 and word.endswith("y") and word[-2] not in _VOWELS_LATN:
+        return [(word[:-1], "en:y")]
+    last = word[-1]
+    doubled = last if last.isalpha() and last not in _VOWELS_LATN and last not in "wxy" else ""
+    return [(word, f"en:{doubled}" if doubled else "en")]
+
+
+def word_patterns(word: str, lang: str, morph: str = "auto") -> list[tuple[str, str]]:
+    """The (key, tail class) pairs that let a normalized lexicon word match its inflections.
+
+    ``lang`` is the language list the entry sits in: ``ru``, ``kk``, ``en`` or
+    ``any`` (names shared by the languages: Cyrillic words get both Russian and
+    Kazakh endings, Latin words English and Kazakh Latin ones). ``morph`` is
+    ``auto`` (by language), ``exact`` (no endings), ``verb`` (Russian verb
+    endings), ``name`` (Russian proper-name declension) or ``acronym`` (the
+    whole word plus endings: "ОБСЕ" must not lose its "Е" like a noun would).
+    """
+    if morph == "exact" or len(word) <= MIN_INFLECTED_KEY - 1 or not word.isalpha():
+        return [(word, "exact")]
+    cyrillic = _is_cyrillic_word(word)
+    patterns: list[tuple[str, str]] = []
+    if lang == "any" or (morph == "name" and lang == "ru"):
+        # names shared by languages; Kazakh text writes Russian place names with
+        # Kazakh suffixes ("Семейде", "Уральскіде")
+        langs: tuple[str, ...] = ("ru", "kk") if cyrillic else ("en", "kk")
+    else:
+        langs = (lang,)
+    for one in langs:
+        if morph == "acronym":
+            kind = "ru" if cyrillic and one != "kk" else "kk" if cyrillic else "kk_latn"
+            patterns.append((word, kind if one == "kk" or cyrillic else "en"))
+        elif cyrillic and one in ("ru", "en"):
+            if morph == "verb":
+                patterns += _ru_patterns(word, _RU_VERB_STRIP, "ru_verb")
+            else:
+                strip = _RU_NAME_STRIP if morph == "name" or lang == "any" else _RU_STRIP
+                patterns += _ru_patterns(word, strip, "ru")
+        elif one == "kk":
+            patterns += _kk_patterns(word, latin=not cyrillic)
+        else:
+            patterns += _en_patterns(word)
+    return list(dict.fromkeys(patterns))

@@ -1,0 +1,370 @@
+"""Tag one news item against the compiled lexicon, with evidence for every tag.
+
+``tag(title, summary, compiled)`` is pure: no I/O, no globals besides
+memoized tail checks. It runs in four steps, each a plain function:
+
+1. find: normalize the text, run the Aho-Corasick automaton over the keys of
+   anchor words (one per term), keep hits at word starts whose remaining
+   letters are an allowed ending, and check the other words of a multi-word
+   term in place on either side of its anchor;
+2. resolve overlaps: the longest match wins ("уровень террористической
+   опасности" over "террористической", "Алматинской области" over
+   "Алматинской"); a false-friend phrase ("взрыв бытового газа", "паническая
+   атака") of the same or greater length cancels what it covers;
+3. context rules from the data: a rule whose trigger occurs ("футбол",
+   "фильм", "бытовой газ") drops its target terms or categories, unless one of
+   its cancelling phrases occurs or a strong match of a named category remains;
+4. verdict: weak terms count only with support, platforms only when the item
+   has a category, ``KZ`` only when no Kazakh unit was named.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from indicators.lexicon import CompiledLexicon, Phrase
+from indicators.lexicon_files import KIND_FALSE_FRIEND, KIND_TERM, KIND_TRIGGER, KIND_UNLESS
+from indicators.models import Match, Tags, tagged_text
+from indicators.morph import tail_allowed
+from indicators.taxonomy import CATEGORY_IDS, COUNTRY_CODE, PLATFORM_IDS
+from indicators.textnorm import Normalized, fold, normalize
+
+# What may stand between the words of a multi-word term: spaces (not a line
+# break: title and summary are separate), hyphens and dashes, brackets, quotes,
+# and the dots and commas of "vk.com" or "X, formerly Twitter".
+GAP_CHARS = frozenset(
+    " \t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u202f\u205f\u3000-‐‑‒–—()«»\"'’“”„/.,:"
+)
+_GAP = re.compile("[" + re.escape("".join(sorted(GAP_CHARS))) + "]+")
+_MAX_GAP = 4
+_WORD_REST = re.compile(r"[^\W_]*")
+_CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORY_IDS)}
+_PLATFORM_ORDER = {p: i for i, p in enumerate(PLATFORM_IDS)}
+_AXIS_ORDER = {"category": 0, "region": 1, "platform": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A phrase found in the text, before overlap resolution and rules."""
+
+    start: int  # original-text offsets
+    end: int
+    phrase: Phrase
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.start, self.end
+
+
+def _word_hits(text: str, compiled: CompiledLexicon) -> dict[int, tuple[int, set[int]]]:
+    """Word start -> (word end, slots whose key + allowed ending make up the word)."""
+    hits: dict[int, tuple[int, set[int]]] = {}
+    size = len(text)
+    for last, (key_len, pairs) in compiled.automaton.iter(text):
+        start = last - key_len + 1
+        if start and text[start - 1].isalnum():
+            continue
+        end = last + 1
+        if end < size and text[end].isalnum():
+            word_end = _WORD_REST.match(text, end).end()  # type: ignore[union-attr]
+            tail = text[end:word_end]
+        else:
+            word_end, tail = end, ""
+        for tail_class, slot in pairs:
+            if tail_allowed(tail_class, tail):
+                found = hits.get(start)
+                if found is None:
+                    hits[start] = (word_end, {slot})
+                else:
+                    found[1].add(slot)
+    return hits
+
+
+def _case_ok(phrase: Phrase, original: str, norm: Normalized, start: int) -> bool:
+    if phrase.case == "any":
+        return True
+    first, last = norm.original_span(start, start + phrase.upper_len)
+    if phrase.case == "proper":
+        return original[first].isupper()
+    return original[first:last].isupper()  # "upper"
+
+
+def _previous_word(text: str, pos: int) -> tuple[int, int] | None:
+    """The word ending just before ``pos`` across a short gap, as (start, end)."""
+    i = pos - 1
+    while i >= 0 and text[i] in GAP_CHARS and pos - 1 - i < _MAX_GAP:
+        i -= 1
+    if i < 0 or i == pos - 1 or not text[i].isalnum():
+        return None
+    end = i + 1
+    while i >= 0 and text[i].isalnum():
+        i -= 1
+    return i + 1, end
+
+
+def _next_word(text: str, pos: int) -> tuple[int, int] | None:
+    """The word starting just after ``pos`` across a short gap, as (start, end)."""
+    gap = _GAP.match(text, pos)
+    if gap is None or gap.end() - pos > _MAX_GAP:
+        return None
+    start = gap.end()
+    end = _WORD_REST.match(text, start).end()  # type: ignore[union-attr]
+    return (start, end) if end > start else None
+
+
+def _extend(
+    text: str, phrase: Phrase, start: int, end: int, compiled: CompiledLexicon
+) -> tuple[int, int] | None:
+    """Grow an anchor word hit into the whole phrase, or None if a word is missing."""
+    slots = phrase.slots
+    for index in range(phrase.anchor - 1, -1, -1):
+        word = _previous_word(text, start)
+        if word is None or not compiled.word_matches(slots[index], text[word[0] : word[1]]):
+            return None
+        start = word[0]
+    for index in range(phrase.anchor + 1, len(slots)):
+        word = _next_word(text, end)
+        if word is None or not compiled.word_matches(slots[index], text[word[0] : word[1]]):
+            return None
+        end = word[1]
+    return start, end
+
+
+class _Neighbours:
+    """The words either side of one anchor hit, found once and shared by its phrases.
+
+    Most phrases anchored on a common word ("района", "министерства") fail on
+    the adjacent word; checking it against a cached neighbour keeps that cheap.
+    """
+
+    __slots__ = ("_after", "_before", "end", "start", "text")
+    _UNSET: tuple[str] = ("",)
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.text, self.start, self.end = text, start, end
+        self._before: tuple[str] | str | None = self._UNSET
+        self._after: tuple[str] | str | None = self._UNSET
+
+    def before(self) -> str | None:
+        if self._before is self._UNSET:
+            span = _previous_word(self.text, self.start)
+            self._before = None if span is None else self.text[span[0] : span[1]]
+        return self._before  # type: ignore[return-value]
+
+    def after(self) -> str | None:
+        if self._after is self._UNSET:
+            span = _next_word(self.text, self.end)
+            self._after = None if span is None else self.text[span[0] : span[1]]
+        return self._after  # type: ignore[return-value]
+
+
+def _neighbours_fit(phrase: Phrase, near: _Neighbours, compiled: CompiledLexicon) -> bool:
+    anchor, slots = phrase.anchor, phrase.slots
+    if anchor > 0:
+        word = near.before()
+        if word is None or not compiled.word_matches(slots[anchor - 1], word):
+            return False
+    if anchor < len(slots) - 1:
+        word = near.after()
+        if word is None or not compiled.word_matches(slots[anchor + 1], word):
+            return False
+    return True
+
+
+def find_candidates(
+    text: str, compiled: CompiledLexicon, lang: str | None = None
+) -> list[Candidate]:
+    """Every phrase occurrence in ``text`` (terms, false friends, triggers), unresolved."""
+    norm = normalize(text)
+    folded = norm.text
+    phrases = compiled.phrases
+    found: list[Candidate] = []
+    for start, (word_end, slots) in _word_hits(folded, compiled).items():
+        near: _Neighbours | None = None
+        for slot in slots:
+            for index in compiled.by_anchor[slot]:
+                phrase = phrases[index]
+                if phrase.only_lang and lang and lang != phrase.only_lang:
+                    continue
+                span: tuple[int, int] | None = (start, word_end)
+                if len(phrase.slots) > 1:
+                    if near is None:
+                        near = _Neighbours(folded, start, word_end)
+                    if not _neighbours_fit(phrase, near, compiled):
+                        continue
+                    span = _extend(folded, phrase, start, word_end, compiled)
+                if span is not None and _case_ok(phrase, text, norm, span[0]):
+                    found.append(Candidate(*norm.original_span(*span), phrase))
+    return found
+
+
+def resolve_overlaps(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """Keep the longest of overlapping terms and false friends; equal spans coexist.
+
+    A false friend beats a term of the same span; winners that are false
+    friends are then discarded, taking the terms they covered with them.
+    """
+    ranked = sorted(
+        candidates,
+        key=lambda c: (-c.length, c.start, c.phrase.kind != KIND_FALSE_FRIEND),
+    )
+    kept: list[Candidate] = []
+    for cand in ranked:
+        clash = False
+        for other in kept:
+            if cand.start < other.end and other.start < cand.end:
+                same_span = cand.start == other.start and cand.end == other.end
+                if not same_span or other.phrase.kind == KIND_FALSE_FRIEND:
+                    clash = True
+                    break
+        if not clash:
+            kept.append(cand)
+    return [c for c in kept if c.phrase.kind == KIND_TERM]
+
+
+def _apply_context_rules(
+    terms: list[Candidate], triggered: set[str], cancelled: set[str], compiled: CompiledLexicon
+) -> list[Candidate]:
+    for rule in compiled.rules:
+        if rule.id not in triggered or rule.id in cancelled:
+            continue
+        if rule.unless_categories and any(
+            c.phrase.axis == "category"
+            and not c.phrase.weak
+            and not rule.unless_categories.isdisjoint(c.phrase.ids)
+            for c in terms
+        ):
+            continue
+        kept = []
+        for cand in terms:
+            phrase = cand.phrase
+            drop = (
+                (rule.drop_weak and phrase.weak and phrase.axis == "category")
+                or (rule.drop_platforms and phrase.axis == "platform")
+                or (phrase.axis == "category" and not rule.drop_categories.isdisjoint(phrase.ids))
+                or (bool(rule.drop_terms) and fold(phrase.term) in rule.drop_terms)
+            )
+            if not drop:
+                kept.append(cand)
+        terms = kept
+    return terms
+
+
+def _matches(cand: Candidate) -> list[Match]:
+    phrase = cand.phrase
+    return [Match(phrase.axis, id_, phrase.term, cand.start, cand.end) for id_ in phrase.ids]
+
+
+def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = None) -> Tags:
+    """Tag an item: categories, regions and platforms, each with its evidence spans.
+
+    Spans index into ``tagged_text(title, summary)``. ``lang`` (ISO 639-1,
+    optional) only restricts entries marked ``strict_lang`` in the lexicon
+    (words that are terms in one language and ordinary words in another);
+    everything else matches in any language because feeds mislabel their
+    language and items quote other languages.
+    """
+    text = tagged_text(title, summary)
+    candidates = find_candidates(text, compiled, lang)
+    triggered = {i for c in candidates if c.phrase.kind == KIND_TRIGGER for i in c.phrase.ids}
+    cancelled = {i for c in candidates if c.phrase.kind == KIND_UNLESS for i in c.phrase.ids}
+    terms = resolve_overlaps(
+        c for c in candidates if c.phrase.kind in (KIND_TERM, KIND_FALSE_FRIEND)
+    )
+    if triggered:
+        terms = _apply_context_rules(terms, triggered, cancelled, compiled)
+    category_terms = _supported([c for c in terms if c.phrase.axis == "category"], compiled)
+    matches: list[Match] = []
+    for cand in category_terms:
+        matches += _matches(cand)
+    categories = {m.id for m in matches}
+    if categories:
+        for cand in terms:
+            if cand.phrase.axis == "platform":
+                matches += _matches(cand)
+                implied = compiled.platform_category
+                if implied:  # a named platform in a threat item is evidence of its use
+                    categories.add(implied)
+                    matches.append(Match("category", implied, cand.phrase.term, *cand.span))
+    region_matches = [m for c in terms if c.phrase.axis == "region" for m in _matches(c)]
+    if any(m.id != COUNTRY_CODE and m.id.startswith("KZ-") for m in region_matches):
+        region_matches = [m for m in region_matches if m.id != COUNTRY_CODE]
+    matches += region_matches
+    matches = _one_per_span(matches)
+    regions = sorted({m.id for m in region_matches}, key=_region_order)
+    platforms = sorted(
+        {m.id for m in matches if m.axis == "platform"}, key=_PLATFORM_ORDER.__getitem__
+    )
+    return Tags(
+        relevant=bool(categories),
+        categories=tuple(sorted(categories, key=_CATEGORY_ORDER.__getitem__)),
+        regions=tuple(regions),
+        platforms=tuple(platforms),
+        matches=tuple(matches),
+    )
+
+
+def _supported(category_terms: list[Candidate], compiled: CompiledLexicon) -> list[Candidate]:
+    """Keep weak terms only with support, and context terms only in a relevant item.
+
+    A weak term is supported by a strong term of its own category or of a core
+    category (rules.yaml): "bitcoin" in a ransomware story is not terrorist
+    financing, but next to "ИГИЛ" it is. In an item with no strong term at all,
+    weak terms support each other when at least ``weak_terms_alone`` different
+    ones belong to the same group: one category, or the core categories
+    together ("взрыв" and "бомба"; but not "вирус" and "бомба").
+    """
+    core = compiled.core_categories
+    strong = {i for c in category_terms if not c.phrase.weak for i in c.phrase.ids}
+    backed = bool(strong & core)
+    weak = [c for c in category_terms if c.phrase.weak and not c.phrase.context]
+    groups_alone: set[str] = set()
+    if not strong:
+        by_group: dict[str, set[str]] = {}
+        for cand in weak:
+            for id_ in cand.phrase.ids:
+                by_group.setdefault("core" if id_ in core else id_, set()).add(cand.phrase.term)
+        groups_alone = {g for g, t in by_group.items() if len(t) >= compiled.weak_terms_alone}
+
+    def keep(cand: Candidate) -> bool:
+        phrase = cand.phrase
+        if not phrase.weak:
+            return True
+        if phrase.context:
+            return False
+        if backed or not strong.isdisjoint(phrase.ids):
+            return True
+        return any(("core" if i in core else i) in groups_alone for i in phrase.ids)
+
+    kept = [c for c in category_terms if keep(c)]
+    if kept:  # context terms join an item that is relevant on other evidence
+        kept += [c for c in category_terms if c.phrase.context]
+    return kept
+
+
+def _one_per_span(matches: list[Match]) -> list[Match]:
+    """One piece of evidence per (axis, id, span): the longest, most specific term.
+
+    "лаңкес" and "лаңкестік" both explain "лаңкестікке"; the analyst needs one.
+    """
+    best: dict[tuple[str, str, int, int], Match] = {}
+    for match in matches:
+        key = (match.axis, match.id, match.start, match.end)
+        other = best.get(key)
+        if other is None or (len(match.term), match.term) > (len(other.term), other.term):
+            best[key] = match
+    return sorted(best.values(), key=lambda m: (m.start, _AXIS_ORDER[m.axis], m.id, m.end))
+
+
+def _region_order(code: str) -> tuple[int, str]:
+    """Kazakh units first (by code), then KZ, then other countries alphabetically."""
+    if code.startswith("KZ-"):
+        return (0, code)
+    return (1, "") if code == COUNTRY_CODE else (2, code)

@@ -1,0 +1,174 @@
+"""The command line, run in-process against real SQLite files and a real HTTP server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from indicators.store import read
+from indicators.store.engine import make_engine
+from tests.feedgen import numbered_feed
+from threatmon.cli import cli
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {
+        "THREATMON_DB": f"sqlite:///{tmp_path}/cli.db",
+        "THREATMON_ALLOW_PRIVATE_HOSTS": "1",
+        "THREATMON_LOG_LEVEL": "WARNING",
+    }
+
+
+def invoke(env, *args, input=None):
+    result = CliRunner().invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
+    return result
+
+
+def feeds_file(tmp_path, urls):
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        "".join(
+            f'[[feeds]]\nname = "feed {n}"\nurl = "{url}"\nlanguage = "ru"\nkind = "media"\n\n'
+            for n, url in enumerate(urls)
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_every_command_has_help():
+    for args in (
+        ["--help"],
+        ["init", "--help"],
+        ["ingest", "--help"],
+        ["feeds", "--help"],
+        ["feeds", "add", "--help"],
+        ["run", "--help"],
+        ["serve", "--help"],
+        ["export", "--help"],
+        ["tag", "--help"],
+        ["retag", "--help"],
+        ["lexicon", "check", "--help"],
+        ["demo", "--help"],
+    ):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, args
+        assert "Usage:" in result.output
+
+
+def test_commands_other_than_init_explain_an_uninitialized_database(env):
+    result = invoke(env, "feeds", "list")
+    assert result.exit_code != 0
+    assert "threatmon init" in result.output
+
+
+def test_init_ingest_once_and_feed_management(env, tmp_path, httpserver):
+    httpserver.expect_request("/good").respond_with_data(numbered_feed(3))
+    httpserver.expect_request("/bad").respond_with_data("nope", status=404)
+    path = feeds_file(tmp_path, [httpserver.url_for("/good"), httpserver.url_for("/bad")])
+
+    result = invoke(env, "init", "--feeds", str(path))
+    assert result.exit_code == 0 and "loaded 2 feeds" in result.output
+    assert "up to date" in invoke(env, "init", "--feeds", str(path)).output
+
+    result = invoke(env, "ingest", "--once")
+    assert result.exit_code == 0, "some feeds failing is not a command failure"
+    assert "2 feeds: 1 ok, 0 not modified, 1 failed; 3 new items" in result.output
+    assert "http_status" in result.output
+
+    listing = invoke(env, "feeds", "list").output
+    assert "feed 0" in listing and "last error: http_status" in listing
+
+    assert invoke(env, "feeds", "disable", "2").exit_code == 0
+    assert invoke(env, "feeds", "remove", "99").exit_code != 0
+    added = invoke(env, "feeds", "add", "https://example.org/rss.xml", "--name", "Example")
+    assert added.exit_code == 0
+    assert invoke(env, "feeds", "add", "ftp://example.org/x").exit_code != 0
+
+    opml = tmp_path / "out.opml"
+    assert invoke(env, "feeds", "export-opml", str(opml)).exit_code == 0
+    other = dict(env, THREATMON_DB=f"sqlite:///{tmp_path}/other.db")
+    empty = tmp_path / "empty.toml"
+    empty.write_text("feeds = []\n")
+    invoke(other, "init", "--feeds", str(empty))
+    assert "imported 3 feeds" in invoke(other, "feeds", "import-opml", str(opml)).output
+    engine = make_engine(other["THREATMON_DB"])
+    assert {f.name for f in read.list_feeds(engine)} == {"feed 0", "feed 1", "Example"}
+    engine.dispose()
+
+
+def test_tag_reads_json_lines_and_reports_malformed_ones_without_stopping(env):
+    lines = "\n".join(
+        [
+            json.dumps(
+                {"id": 1, "title": "В Шымкенте предотвращен теракт", "summary": "", "lang": "ru"},
+                ensure_ascii=False,
+            ),
+            "{not json",
+            json.dumps({"id": "b", "title": "Weather: sunny in Astana", "summary": "Warm week."}),
+            json.dumps(["a list"]),
+        ]
+    )
+    result = CliRunner().invoke(cli, ["tag"], env=env, input=lines + "\n")
+    assert result.exit_code == 0
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [record["id"] for record in out] == [1, "b"]
+    first = out[0]
+    assert first["relevant"] is True and "terrorist_activity" in first["categories"]
+    assert "KZ-79" in first["regions"]
+    text = "В Шымкенте предотвращен теракт"
+    for match in first["matches"]:
+        assert set(match) == {"axis", "id", "term", "start", "end"}
+        assert text[match["start"] : match["end"]]
+    assert out[1]["relevant"] is False and out[1]["categories"] == []
+    assert "line 2:" in result.stderr and "line 4:" in result.stderr
+
+
+def test_retag_is_resumable_and_records_the_lexicon_version(env, tmp_path, httpserver):
+    httpserver.expect_request("/good").respond_with_data(numbered_feed(4))
+    invoke(env, "init", "--feeds", str(feeds_file(tmp_path, [httpserver.url_for("/good")])))
+    invoke(env, "ingest", "--once")
+    assert "already tagged" in invoke(env, "retag").output
+    engine = make_engine(env["THREATMON_DB"])
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE items SET lexicon_version = 'old' WHERE id <= 2")
+    engine.dispose()
+    result = invoke(env, "retag")
+    assert result.exit_code == 0 and "retagged 2 items" in result.output
+
+
+def test_lexicon_check_passes_on_the_shipped_data(env):
+    result = invoke(env, "lexicon", "check")
+    assert result.exit_code == 0, result.output
+    assert "ok" in result.output
+
+
+def test_export_matches_the_http_snapshot(env, tmp_path, httpserver):
+    from dashboard.app import create_app
+
+    httpserver.expect_request("/good").respond_with_data(numbered_feed(5))
+    invoke(env, "init", "--feeds", str(feeds_file(tmp_path, [httpserver.url_for("/good")])))
+    invoke(env, "ingest", "--once")
+    out = tmp_path / "snap.json"
+    result = invoke(
+        env, "export", "--format", "json", "--category", "terrorist_activity", "-o", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    from_cli = json.loads(out.read_text(encoding="utf-8"))
+
+    app = create_app(env["THREATMON_DB"], Path("data"))
+    response = app.server.test_client().get("/api/snapshot?category=terrorist_activity")
+    from_http = response.get_json()
+    for snapshot in (from_cli, from_http):
+        snapshot.pop("generated_at")
+    assert from_cli == from_http
+    assert from_cli["totals"]["items"] == 5
+
+    bad = invoke(env, "export", "--from", "yesterday")
+    assert bad.exit_code != 0

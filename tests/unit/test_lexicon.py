@@ -1,0 +1,149 @@
+"""Loading, checking and compiling lexicon folders."""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indicators.lexicon import LexiconError, check_lexicon, load_compiled
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data"
+FIXTURES = ROOT / "tests" / "fixtures" / "lexicon"
+
+
+def _folder(tmp_path: Path, fixture: str) -> Path:
+    """A data folder: the repository taxonomy plus the fixture's YAML files."""
+    shutil.copytree(FIXTURES / fixture, tmp_path / fixture)
+    shutil.copy(DATA / "taxonomy.toml", tmp_path / fixture / "taxonomy.toml")
+    return tmp_path / fixture
+
+
+def test_repository_data_has_no_errors_and_hundreds_of_terms():
+    problems = check_lexicon(DATA)
+    assert [p for p in problems if p.severity == "error"] == []
+    compiled = load_compiled(DATA)
+    assert compiled.term_count > 1000
+    assert re.fullmatch(r"\d{4}\.\d{1,2}\.\d+\+[0-9a-f]{8}", compiled.version)
+    assert len(compiled.version) <= 40  # fits items.lexicon_version
+
+
+def test_every_category_and_platform_has_terms_in_every_language():
+    compiled = load_compiled(DATA)
+    phrases = [p for p in compiled.phrases if p.kind == "term"]
+    by_axis_id = {(p.axis, i) for p in phrases for i in p.ids}
+    taxonomy = compiled.taxonomy
+    assert {("category", c) for c in taxonomy.categories} <= by_axis_id
+    assert {("platform", p) for p in taxonomy.platforms} <= by_axis_id
+    assert {("region", r) for r in taxonomy.regions} <= by_axis_id  # 20 units and KZ
+
+
+def test_compiled_lexicon_is_cached_until_a_file_changes(tmp_path):
+    folder = _folder(tmp_path, "mini")
+    first = load_compiled(folder)
+    assert load_compiled(folder) is first
+    assert first.version.startswith("2026.11.2+")  # the highest file version
+    rules = folder / "lexicon" / "categories.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8") + "      - взрывчатка\n", encoding="utf-8")
+    stat = rules.stat()
+    os.utime(rules, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    second = load_compiled(folder)
+    assert second is not first
+    assert second.version != first.version
+
+
+def _problems(tmp_path: Path) -> list[tuple[str, int | None, str, str]]:
+    folder = _folder(tmp_path, "problems")
+    return [(p.file, p.line, p.severity, p.message) for p in check_lexicon(folder)]
+
+
+def _find(problems, file: str, line: int | None, pattern: str) -> tuple:
+    for problem in problems:
+        if problem[0] == file and problem[1] == line and re.search(pattern, problem[3]):
+            return problem
+    raise AssertionError(f"no problem {pattern!r} at {file}:{line} in {problems}")
+
+
+@pytest.mark.parametrize(
+    ("line", "severity", "pattern"),
+    [
+        (8, "warning", r"duplicate term 'теракт'"),
+        (9, "error", r"normalizes to nothing"),
+        (10, "error", r"no word of 2 letters"),
+        (11, "error", r"string or a mapping"),
+        (12, "error", r"without a `term`"),
+        (13, "error", r"unknown field.*colour"),
+        (14, "error", r"`morph` must be one of"),
+        (15, "error", r"empty `a\|b` alternative"),
+        (21, "error", r"'теракт' maps to \['cyber_threats'\].*\['terrorist_activity'\]"),
+    ],
+)
+def test_check_lexicon_reports_bad_entries_with_file_and_line(tmp_path, line, severity, pattern):
+    problem = _find(_problems(tmp_path), "lexicon/bad_terms.yaml", line, pattern)
+    assert problem[2] == severity
+
+
+@pytest.mark.parametrize(
+    ("file", "pattern"),
+    [
+        ("lexicon/bad_terms.yaml", r"unknown category id 'no_such_category'"),
+        ("lexicon/bad_terms.yaml", r"unknown language 'de'"),
+        ("lexicon/bad_rules.yaml", r"`version` must be a string like"),
+        ("gazetteer/places.yaml", r"unknown region id 'KZ-99'"),
+        ("gazetteer/places.yaml", r"unknown region id 'XX'"),
+    ],
+)
+def test_check_lexicon_reports_bad_ids_languages_and_versions(tmp_path, file, pattern):
+    assert any(p[0] == file and re.search(pattern, p[3]) for p in _problems(tmp_path))
+
+
+def test_the_same_name_for_two_regions_is_an_error(tmp_path):
+    problems = _problems(tmp_path)
+    _find(problems, "gazetteer/places.yaml", 12, r"'алматы' maps to \['KZ-19'\]")
+
+
+@pytest.mark.parametrize(
+    ("line", "severity", "pattern"),
+    [
+        (7, "warning", r"drop term 'несуществующий' is not in the lexicon"),
+        (11, "error", r"rule nothing: drops nothing"),
+        (14, "error", r"unknown 'no_such_category'"),
+    ],
+)
+def test_check_lexicon_reports_rules_that_cannot_work(tmp_path, line, severity, pattern):
+    problems = _problems(tmp_path)
+    assert _find(problems, "lexicon/bad_rules.yaml", line, pattern)[2] == severity
+
+
+def test_load_compiled_refuses_a_folder_with_errors(tmp_path):
+    folder = _folder(tmp_path, "problems")
+    with pytest.raises(LexiconError) as raised:
+        load_compiled(folder)
+    assert all(p.severity == "error" for p in raised.value.problems)
+    assert "bad_terms.yaml" in str(raised.value)
+
+
+def test_invalid_yaml_is_reported_with_its_line(tmp_path):
+    folder = _folder(tmp_path, "mini")
+    (folder / "lexicon" / "broken.yaml").write_text(
+        'version: "2026.11.1"\naxis: category\nids:\n  terrorist_activity:\n    ru: [a, b\n',
+        encoding="utf-8",
+    )
+    problems = check_lexicon(folder)
+    assert any(p.file == "lexicon/broken.yaml" and "invalid YAML" in p.message for p in problems)
+
+
+def test_duplicate_yaml_keys_are_errors(tmp_path):
+    folder = _folder(tmp_path, "mini")
+    (folder / "lexicon" / "twice.yaml").write_text(
+        'version: "2026.11.1"\naxis: category\nids:\n'
+        "  cyber_threats:\n    ru: [хакер]\n  cyber_threats:\n    ru: [фишинг]\n",
+        encoding="utf-8",
+    )
+    problems = check_lexicon(folder)
+    assert any(
+        p.file == "lexicon/twice.yaml" and p.line == 6 and "duplicate key" in p.message
+        for p in problems
+    )

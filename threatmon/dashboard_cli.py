@@ -1,0 +1,165 @@
+"""Commands around the dashboard: `serve`, `run` (dashboard + scheduler) and `export`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from indicators.export import WRITERS
+from indicators.filters import FilterError, Filters
+from indicators.snapshot import build_snapshot
+from indicators.store.engine import StoreError
+from indicators.taxonomy import load_taxonomy
+from ingest.refresh import run_due_feeds
+from ingest.schedule import StopFlag, make_scheduler
+from threatmon.settings import Settings
+from threatmon.wiring import ingest_config, tagging_for
+
+log = logging.getLogger("threatmon")
+
+
+def _raise_interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = False) -> None:
+    """Build the dashboard for `settings` and serve it until interrupted (SIGINT or SIGTERM)."""
+    from dashboard.app import create_app, serve
+
+    try:
+        app = create_app(settings.db, Path(settings.data_dir), demo=demo)
+    except StoreError as exc:
+        raise click.ClickException(f"database {settings.db}: {exc}") from exc
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    click.echo(f"dashboard on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)", err=True)
+    serve(app, settings.host, settings.port, quiet=quiet)
+
+
+def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any) -> None:
+    """Attach the dashboard commands to the main group."""
+    host_option = click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
+    port_option = click.option("--port", type=int, default=None, help="Port (default 8050).")
+
+    @cli.command()
+    @db_option
+    @host_option
+    @port_option
+    @click.pass_context
+    def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None) -> None:
+        """Serve the dashboard (read-only) on http://127.0.0.1:8050."""
+        settings = settings_of(ctx, db=db, host=host, port=port)
+        engine_of(settings).dispose()  # fails clearly when the database is not initialized
+        serve_dashboard(settings)
+
+    @cli.command()
+    @db_option
+    @host_option
+    @port_option
+    @click.pass_context
+    def run(ctx: click.Context, db: str | None, host: str | None, port: int | None) -> None:
+        """Run the ingest scheduler in the background and the dashboard in the foreground."""
+        settings = settings_of(ctx, db=db, host=host, port=port)
+        engine = engine_of(settings)
+        tagging = tagging_for(settings)
+        cfg = ingest_config(settings)
+        stop = StopFlag()
+        scheduler = make_scheduler(
+            lambda: run_due_feeds(engine, cfg, tagging, stop=stop), blocking=False
+        )
+        scheduler.start()
+        click.echo("ingest scheduler started (feeds are fetched when due)", err=True)
+        try:
+            serve_dashboard(settings)
+        finally:
+            click.echo("stopping: letting the feeds in flight finish", err=True)
+            stop.set()
+            scheduler.shutdown(wait=True)
+
+    @cli.command()
+    @db_option
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(sorted(WRITERS)),
+        default="json",
+        show_default=True,
+        help="Snapshot format.",
+    )
+    @click.option(
+        "--from", "date_from", metavar="DATE", default=None, help="First day (YYYY-MM-DD, UTC)."
+    )
+    @click.option(
+        "--to", "date_to", metavar="DATE", default=None, help="Last day (YYYY-MM-DD, UTC)."
+    )
+    @click.option("--category", multiple=True, help="Category id (repeatable).")
+    @click.option("--region", multiple=True, help="Region code, e.g. KZ-75 (repeatable).")
+    @click.option("--platform", multiple=True, help="Platform id (repeatable).")
+    @click.option("--lang", multiple=True, help="Language code ru/kk/en (repeatable).")
+    @click.option("--source", multiple=True, help="Feed id (repeatable).")
+    @click.option("-q", "query", default=None, help="Text that title or summary must contain.")
+    @click.option(
+        "--granularity",
+        type=click.Choice(["day", "week", "month"]),
+        default="day",
+        show_default=True,
+        help="Time series bucket.",
+    )
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help="Output file (default: standard output).",
+    )
+    @click.pass_context
+    def export(
+        ctx: click.Context,
+        db: str | None,
+        fmt: str,
+        date_from: str | None,
+        date_to: str | None,
+        category: tuple[str, ...],
+        region: tuple[str, ...],
+        platform: tuple[str, ...],
+        lang: tuple[str, ...],
+        source: tuple[str, ...],
+        query: str | None,
+        granularity: str,
+        output: str | None,
+    ) -> None:
+        """Export an indicator snapshot for the given filters (same as the dashboard's buttons)."""
+        settings = settings_of(ctx, db=db)
+        engine = engine_of(settings)
+        params = {
+            "from": [date_from] if date_from else [],
+            "to": [date_to] if date_to else [],
+            "category": list(category),
+            "region": list(region),
+            "platform": list(platform),
+            "lang": list(lang),
+            "source": list(source),
+            "q": [query] if query else [],
+        }
+        try:
+            filters = Filters.from_params(params)
+        except FilterError as exc:
+            raise click.UsageError(str(exc)) from exc
+        snapshot = build_snapshot(
+            engine,
+            filters,
+            taxonomy_version=load_taxonomy(Path(settings.data_dir)).version,
+            lexicon_version=tagging_for(settings).version,
+            granularity=granularity,
+        )
+        body = WRITERS[fmt].write(snapshot)
+        if output:
+            Path(output).write_bytes(body)
+            click.echo(f"wrote {fmt} snapshot to {output}", err=True)
+        else:
+            sys.stdout.buffer.write(body)
+            sys.stdout.buffer.flush()

@@ -1,0 +1,146 @@
+"""`threatmon demo`: the whole product on a machine without internet.
+
+The bundled sample feeds (data/samples/) are served by the dashboard's own
+HTTP server and fetched through the real ingest pipeline (fetch -> parse ->
+normalize -> tag -> store); a generated 180-day history, run through the real
+tagger, fills the charts. The demo uses its own database (var/demo.db by
+default) so it never mixes with real monitoring data, and the UI says "demo".
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import abort, send_from_directory
+
+from indicators.store.engine import make_engine
+from indicators.store.migrations import upgrade
+from indicators.store.write import FeedFields, upsert_feeds
+from indicators.synthetic import populate
+from ingest.refresh import run_due_feeds
+from ingest.schedule import StopFlag, make_scheduler
+from threatmon.settings import Settings
+from threatmon.wiring import ingest_config, tagging_for
+
+DEMO_DB = "sqlite:///var/demo.db"
+FEED_ROUTE = "/demo-feeds/"
+
+
+def sample_feeds(samples_dir: Path, base_url: str) -> list[FeedFields]:
+    """The manifest's feeds, each pointing at `base_url` + its file."""
+    manifest = tomllib.loads((samples_dir / "manifest.toml").read_text(encoding="utf-8"))
+    return [
+        FeedFields(
+            url=base_url + entry["file"],
+            name=entry["name"],
+            language=entry.get("language", ""),
+            country=entry.get("country", ""),
+            kind=entry.get("kind", "media"),
+        )
+        for entry in manifest["feeds"]
+    ]
+
+
+def add_sample_route(server: Any, samples_dir: Path) -> None:
+    """Serve the sample feed files (with ETag/Last-Modified, so re-fetches get 304)."""
+
+    @server.get(FEED_ROUTE + "<path:name>")
+    def demo_feed(name: str) -> Any:
+        if not name.endswith(".xml"):
+            abort(404)
+        return send_from_directory(samples_dir, name, mimetype="application/rss+xml")
+
+
+def run_demo(settings: Settings, *, history: int, days: int, serve: bool = True) -> None:
+    """Prepare the demo database and (with `serve`) run the dashboard on it."""
+    from dashboard.app import create_app, make_http_server
+
+    settings = settings.with_overrides(allow_private_hosts=True)
+    engine = make_engine(settings.db)
+    upgrade(engine)
+    tagging = tagging_for(settings)
+    click.echo(f"demo database {settings.db}; generating {history} items of history...", err=True)
+    new = populate(
+        engine, history, days=days, seed=7, tagger=tagging.tag, lexicon_version=tagging.version
+    )
+    click.echo(f"history: {new} new synthetic items", err=True)
+
+    app = create_app(settings.db, Path(settings.data_dir), demo=True, title="threatmon (demo)")
+    samples_dir = Path(settings.data_dir) / "samples"
+    add_sample_route(app.server, samples_dir)
+    http = make_http_server(app, settings.host, settings.port, quiet=True)
+    port = http.server_port
+    thread = threading.Thread(target=http.serve_forever, name="dashboard", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}{FEED_ROUTE}"
+    upsert_feeds(engine, sample_feeds(samples_dir, base))
+    stop = StopFlag()
+    cfg = ingest_config(settings)
+    runs = run_due_feeds(engine, cfg, tagging, all_enabled=True, stop=stop)
+    ok = sum(r.status != "error" for r in runs)
+    click.echo(
+        f"sample feeds: {ok}/{len(runs)} fetched, {sum(r.new_items for r in runs)} new items",
+        err=True,
+    )
+    if not serve:
+        http.shutdown()
+        return
+    scheduler = make_scheduler(
+        lambda: run_due_feeds(engine, cfg, tagging, stop=stop), blocking=False
+    )
+    scheduler.start()
+    click.echo(f"demo dashboard on http://{settings.host}:{port}/ (Ctrl+C to stop)", err=True)
+    try:
+        thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        scheduler.shutdown(wait=True)
+        http.shutdown()
+
+
+def register(cli: click.Group, settings_of: Any) -> None:
+    @cli.command()
+    @click.option(
+        "--db",
+        default=None,
+        metavar="URL",
+        help=f"Database for the demo (default: {DEMO_DB}, never your real one).",
+    )
+    @click.option("--port", type=int, default=None, help="Dashboard port (default 8050).")
+    @click.option(
+        "--history",
+        type=click.IntRange(min=0),
+        default=30000,
+        show_default=True,
+        help="Synthetic items to generate (idempotent: re-runs add nothing).",
+    )
+    @click.option(
+        "--days",
+        type=click.IntRange(min=1),
+        default=180,
+        show_default=True,
+        help="Days of generated history.",
+    )
+    @click.option(
+        "--prepare-only",
+        is_flag=True,
+        help="Build the demo database and ingest the samples, then exit.",
+    )
+    @click.pass_context
+    def demo(
+        ctx: click.Context,
+        db: str | None,
+        port: int | None,
+        history: int,
+        days: int,
+        prepare_only: bool,
+    ) -> None:
+        """Offline demo: bundled sample feeds through the real pipeline + generated history."""
+        settings = settings_of(ctx, db=db or DEMO_DB, port=port)
+        run_demo(settings, history=history, days=days, serve=not prepare_only)
