@@ -28,16 +28,27 @@ def _raise_interrupt(_signum: int, _frame: Any) -> None:
 
 
 def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = False) -> None:
-    """Build the dashboard for `settings` and serve it until interrupted (SIGINT or SIGTERM)."""
-    from dashboard.app import create_app, serve
+    """Build the dashboard for `settings` and serve it until SIGINT or SIGTERM.
+
+    Port 0 picks a free port; the address actually bound is printed.
+    """
+    from dashboard.app import create_app, make_http_server
 
     try:
         app = create_app(settings.db, Path(settings.data_dir), demo=demo)
     except StoreError as exc:
         raise click.ClickException(f"database {settings.db}: {exc}") from exc
+    server = make_http_server(app, settings.host, settings.port, quiet=quiet)
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    click.echo(f"dashboard on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)", err=True)
-    serve(app, settings.host, settings.port, quiet=quiet)
+    click.echo(
+        f"dashboard on http://{settings.host}:{server.server_port}/ (Ctrl+C to stop)", err=True
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any) -> None:

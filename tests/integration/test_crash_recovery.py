@@ -99,3 +99,77 @@ def test_sigkill_mid_ingest_then_rerun_loses_and_duplicates_nothing(threaded_htt
     assert rerun.returncode == 0, rerun.stderr
     assert stored(db) == (FEEDS * ITEMS_PER_FEED, FEEDS * ITEMS_PER_FEED)
     assert f"{FEEDS} feeds:" in rerun.stdout
+
+
+def _feeds_env(server, tmp_path, count: int) -> dict[str, str]:
+    lines = []
+    for n in range(count):
+        server.expect_request(f"/s{n}").respond_with_data(
+            numbered_feed(3, prefix=f"s{n}"), content_type="application/rss+xml"
+        )
+        lines.append(
+            f'[[feeds]]\nname = "feed {n}"\nurl = "{server.url_for(f"/s{n}")}"\n'
+            'language = "ru"\nkind = "media"\n'
+        )
+    feeds_file = tmp_path / "feeds.toml"
+    feeds_file.write_text("\n".join(lines), encoding="utf-8")
+    env = os.environ | {
+        "THREATMON_DB": f"sqlite:///{tmp_path}/life.db",
+        "THREATMON_ALLOW_PRIVATE_HOSTS": "1",
+        "THREATMON_LOG_LEVEL": "WARNING",
+    }
+    assert threatmon("init", "--feeds", str(feeds_file), env=env).returncode == 0
+    return env
+
+
+def _wait_for_items(db: Path, expected: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while stored(db)[0] < expected:
+        assert time.monotonic() < deadline, f"only {stored(db)[0]} of {expected} items stored"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_the_scheduler_fetches_due_feeds_and_sigterm_exits_cleanly(threaded_httpserver, tmp_path):
+    env = _feeds_env(threaded_httpserver, tmp_path, 3)
+    child = subprocess.Popen(
+        command("ingest"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        _wait_for_items(tmp_path / "life.db", 9)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=30)
+    assert child.returncode == 0, err
+    assert stored(tmp_path / "life.db") == (9, 9)
+
+
+@pytest.mark.slow
+def test_run_serves_the_dashboard_while_the_scheduler_ingests(threaded_httpserver, tmp_path):
+    import re
+    import urllib.request
+
+    env = _feeds_env(threaded_httpserver, tmp_path, 2)
+    child = subprocess.Popen(
+        command("run", "--port", "0"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            line = child.stderr.readline()
+            found = re.search(r"dashboard on (http://\S+/)", line)
+            url = found.group(1) if found else None
+        assert url, "the dashboard announced its address"
+        _wait_for_items(tmp_path / "life.db", 6)
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200
+            assert b"threatmon" in response.read()
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.communicate(timeout=30)
+    assert child.returncode == 0
