@@ -4,43 +4,40 @@ Feeds are untrusted input from servers we do not control, fetched from up to
 eight threads. `fetch_feed` therefore
 
 - follows redirects itself, re-checking scheme and host on every hop;
-- resolves host names itself *at connect time* and connects only to the
-  addresses it checked, so a DNS answer cannot point us at loopback, the LAN
-  or a cloud metadata service, not even by changing between check and
-  connect (DNS rebinding);
-- enforces one deadline for the whole exchange at the socket level: every
-  connect, TLS handshake, read and write gets at most the time that is left,
-  so a server dripping a byte per second is cut off on time;
-- counts the body after gzip/deflate decompression while it streams, and
-  decompresses in bounded steps, so a small gzip bomb never inflates in memory;
-- turns every failure into `FeedError` with a kind and a readable message.
+- connects only to addresses the network guard (`ingest.netguard`) checked at
+  connect time, within one deadline for the whole exchange;
+- reads the body through `ingest.decoding`, which counts it after
+  gzip/deflate decompression while it streams;
+- sends conditional GETs, maps HTTP statuses (and Retry-After) and turns
+  every failure into `FeedError` with a kind and a readable message.
 
-The first two rely on a custom httpcore network backend installed in a
-per-call httpx client. A caller may pass its own `client` instead; then host
-checks fall back to resolving before each request (open to DNS rebinding)
-and the deadline to checks between chunks and per-request timeouts.
+A caller may pass its own `client` instead; then host checks fall back to
+resolving before each request (open to DNS rebinding) and the deadline to
+checks between chunks and per-request timeouts.
 """
 
 from __future__ import annotations
 
 import email.utils
-import functools
-import ipaddress
-import socket
 import ssl
-import threading
-import time
-import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
 
-import httpcore
 import httpx
 
+from ingest.decoding import read_body
 from ingest.errors import ErrorKind, FeedError
+from ingest.netguard import (
+    AddressPolicy,
+    Deadline,
+    allow_all,
+    blocked_reason,
+    check_host,
+    guarded_client,
+    port_of,
+)
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
@@ -81,9 +78,6 @@ class FetchResult:
         return self.status == 304
 
 
-AddressPolicy = Callable[[str], "str | None"]  # IP literal -> reason to refuse, or None
-
-
 def fetch_feed(
     url: str,
     limits: FetchLimits,
@@ -97,7 +91,7 @@ def fetch_feed(
     Sends If-None-Match / If-Modified-Since when given. Thread-safe: without
     `client`, every call uses its own short-lived client.
     """
-    policy = _allow_all if limits.allow_private_hosts else blocked_reason
+    policy = allow_all if limits.allow_private_hosts else blocked_reason
     return _fetch_feed(url, limits, etag, last_modified, client, policy)
 
 
@@ -110,12 +104,12 @@ def _fetch_feed(
     policy: AddressPolicy,
 ) -> FetchResult:
     """`fetch_feed` with the address policy as a parameter (tests narrow it)."""
-    deadline = _Deadline(limits.deadline)
+    deadline = Deadline(limits.deadline)
     fetch = _Fetch(limits, etag, last_modified, deadline, policy)
     try:
         if client is not None:
-            return fetch.follow(url, client, precheck=policy is not _allow_all)
-        with _guarded_client(deadline, policy, limits.connect_timeout) as own:
+            return fetch.follow(url, client, precheck=policy is not allow_all)
+        with guarded_client(deadline, policy, limits.connect_timeout) as own:
             return fetch.follow(url, own, precheck=False)
     except FeedError:
         raise
@@ -129,7 +123,7 @@ def _fetch_feed(
         ) from exc
 
 
-# --- the redirect loop and the body ---------------------------------------------------------
+# --- the redirect loop ----------------------------------------------------------------------
 
 
 class _Fetch:
@@ -140,7 +134,7 @@ class _Fetch:
         limits: FetchLimits,
         etag: str | None,
         last_modified: str | None,
-        deadline: _Deadline,
+        deadline: Deadline,
         policy: AddressPolicy,
     ) -> None:
         self.limits = limits
@@ -168,7 +162,7 @@ class _Fetch:
         for hop in range(self.limits.max_redirects + 1):
             self.current = target
             if precheck:
-                _check_host(target, self.policy, self.deadline)
+                check_host(target, self.policy, self.deadline)
             request = client.build_request(
                 "GET", target, headers=self.headers(), timeout=self.hop_timeout()
             )
@@ -219,48 +213,10 @@ class _Fetch:
                 f"unexpected HTTP {status} {_reason(response)}",
                 http_status=status,
             )
-        declared = _content_length(headers)
-        if declared is not None and declared > self.limits.max_bytes:
-            raise FeedError(
-                ErrorKind.TOO_LARGE,
-                f"Content-Length {declared} bytes exceeds the {self.limits.max_bytes} byte limit",
-            )
-        body, raw = self.read_body(response, headers, declared)
+        body, raw = read_body(response, headers, self.limits.max_bytes, self.deadline)
         if not body:
             raise FeedError(ErrorKind.EMPTY, f"HTTP {status} with an empty body")
         return self.result(response, headers, body, raw)
-
-    def read_body(
-        self, response: httpx.Response, headers: dict[str, str], declared: int | None
-    ) -> tuple[bytes, int]:
-        decoder = BoundedDecoder(headers.get("content-encoding"), self.limits.max_bytes)
-        raw = 0
-        try:
-            for chunk in response.iter_raw():
-                raw += len(chunk)
-                decoder.feed(chunk)
-                self.deadline.check()
-        except httpx.RemoteProtocolError as exc:
-            if declared is not None and raw < declared:
-                raise FeedError(
-                    ErrorKind.TOO_LARGE,
-                    f"lying Content-Length: declared {declared} bytes, "
-                    f"the server sent {raw} and closed",
-                ) from exc
-            raise
-        stream = response.extensions.get("network_stream")
-        if (
-            declared is not None
-            and "transfer-encoding" not in headers
-            and isinstance(stream, _GuardedStream)
-            and stream.body_bytes > declared
-        ):
-            raise FeedError(
-                ErrorKind.TOO_LARGE,
-                f"lying Content-Length: declared {declared} bytes, "
-                f"the server sent at least {stream.body_bytes}",
-            )
-        return decoder.finish(), raw
 
     def result(
         self, response: httpx.Response, headers: dict[str, str], body: bytes, raw: int
@@ -306,11 +262,6 @@ def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
     return _require_http(target, location, "redirect refused: ")
 
 
-def _content_length(headers: dict[str, str]) -> int | None:
-    value = headers.get("content-length", "").split(",")[0].strip()
-    return int(value) if value.isdigit() else None
-
-
 def _reason(response: httpx.Response) -> str:
     """The standard phrase for known codes (servers shout or localize theirs)."""
     try:
@@ -348,134 +299,21 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-# --- bounded decompression ------------------------------------------------------------------
-
-
-class BoundedDecoder:
-    """Undo Content-Encoding (identity, gzip, deflate) without ever holding more than the cap.
-
-    zlib is asked for at most `max_bytes + 1` bytes per step, so a gzip bomb
-    stops at the cap instead of inflating a whole network chunk a thousandfold.
-    """
-
-    def __init__(self, content_encoding: str | None, max_bytes: int) -> None:
-        codings = [
-            c.strip().lower()
-            for c in (content_encoding or "").split(",")
-            if c.strip().lower() not in ("", "identity")
-        ]
-        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
-            raise FeedError(ErrorKind.NETWORK, f"unsupported Content-Encoding {content_encoding!r}")
-        self._coding = codings[0] if codings else "identity"
-        self._max = max_bytes
-        self._out = bytearray()
-        self._pending = b""  # deflate: bytes held until the zlib/raw header can be told apart
-        self._zlib: Any = zlib.decompressobj(wbits=31) if self._coding.endswith("gzip") else None
-        self._seen_input = False
-
-    def feed(self, data: bytes) -> None:
-        if not data:
-            return
-        self._seen_input = True
-        if self._coding == "identity":
-            self._append(data)
-            return
-        if self._zlib is None:  # deflate: zlib-wrapped per the RFC, raw from some servers
-            data = self._pending + data
-            if len(data) < 2:
-                self._pending = data
-                return
-            self._pending = b""
-            wrapped = (data[0] & 0x0F) == 8 and ((data[0] << 8) | data[1]) % 31 == 0
-            self._zlib = zlib.decompressobj(wbits=15 if wrapped else -15)
-        self._inflate(data)
-
-    def finish(self) -> bytes:
-        if self._coding != "identity" and self._seen_input:
-            if self._pending:
-                self._inflate_first_pending()
-            if self._zlib is None or not self._zlib.eof:
-                raise FeedError(ErrorKind.NETWORK, f"the {self._coding} body ended early")
-        return bytes(self._out)
-
-    def _inflate_first_pending(self) -> None:
-        data, self._pending = self._pending, b""
-        self._zlib = zlib.decompressobj(wbits=-15)
-        self._inflate(data)
-
-    def _inflate(self, data: bytes) -> None:
-        try:
-            while data:
-                if self._zlib.eof:
-                    if self._coding == "deflate" or not b"\x1f\x8b".startswith(data[:2]):
-                        return  # padding or junk after the stream: ignored, as browsers do
-                    self._zlib = zlib.decompressobj(wbits=31)  # the next gzip member
-                self._append(self._zlib.decompress(data, self._max - len(self._out) + 1))
-                data = self._zlib.unconsumed_tail or (
-                    self._zlib.unused_data if self._zlib.eof else b""
-                )
-        except zlib.error as exc:
-            raise FeedError(
-                ErrorKind.NETWORK, f"could not decompress the {self._coding} body: {exc}"
-            ) from exc
-
-    def _append(self, data: bytes) -> None:
-        self._out += data
-        if len(self._out) > self._max:
-            raise FeedError(
-                ErrorKind.TOO_LARGE,
-                f"body exceeds the {self._max} byte limit (counted after decompression)",
-            )
-
-
-# --- deadline -------------------------------------------------------------------------------
-
-
-class _Deadline:
-    """One monotonic deadline for a whole fetch."""
-
-    def __init__(self, seconds: float) -> None:
-        self.total = seconds
-        self.start = time.monotonic()
-        self.at = self.start + seconds
-
-    def remaining(self) -> float:
-        return self.at - time.monotonic()
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.start
-
-    def passed(self) -> bool:
-        return self.remaining() <= 0
-
-    def clamp(self, timeout: float | None, error: type[Exception]) -> float:
-        """The socket timeout to use now: the given one, shrunk to the time left."""
-        left = self.remaining()
-        if left <= 0:
-            raise error(f"the {self.total:g} s deadline passed")
-        return left if timeout is None else min(timeout, left)
-
-    def check(self) -> None:
-        if self.passed():
-            raise FeedError(
-                ErrorKind.TIMEOUT, f"no complete response within the {self.total:g} s deadline"
-            )
+# --- errors ---------------------------------------------------------------------------------
 
 
 def _timeout_error(
-    exc: httpx.TimeoutException, deadline: _Deadline, limits: FetchLimits
+    exc: httpx.TimeoutException, deadline: Deadline, limits: FetchLimits
 ) -> FeedError:
     if deadline.passed() or not isinstance(exc, httpx.ConnectTimeout):
-        return FeedError(
-            ErrorKind.TIMEOUT, f"no complete response within the {deadline.total:g} s deadline"
-        )
+        return deadline.expired()
     return FeedError(
         ErrorKind.TIMEOUT, f"could not connect within {limits.connect_timeout:g} s ({exc})"
     )
 
 
 def _network_message(exc: httpx.HTTPError, url: httpx.URL | None) -> str:
-    where = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}" if url else "server"
+    where = f"{url.host}:{port_of(url)}" if url else "server"
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectError):
         if any(isinstance(e, ssl.SSLError) for e in _causes(exc)) or "SSL" in detail:
@@ -495,237 +333,3 @@ def _causes(exc: BaseException) -> Iterable[BaseException]:
             return
         yield seen
         seen = seen.__cause__ or seen.__context__
-
-
-# --- addresses ------------------------------------------------------------------------------
-
-# Cloud metadata endpoints that are not covered by the private/link-local ranges.
-_METADATA = frozenset(
-    ipaddress.ip_address(a)
-    for a in ("169.254.169.254", "fd00:ec2::254", "168.63.129.16", "100.100.100.200", "192.0.0.192")
-)
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
-
-
-def blocked_reason(address: str) -> str | None:
-    """Why we refuse to connect to this IP literal, or None if it is a public address.
-
-    Refuses loopback, private, shared (CGNAT), link-local, multicast, reserved,
-    unspecified and documentation ranges, cloud metadata addresses, and IPv6
-    forms that embed such an IPv4 address (mapped, compatible, 6to4, NAT64).
-    """
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return "not an IP address"
-    if ip in _METADATA:
-        return "cloud metadata address"
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and (ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1)):
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            inner = blocked_reason(str(embedded))
-            return f"IPv6 form of {embedded}: {inner}" if inner else None
-    for flag, reason in (
-        ("is_unspecified", "unspecified address"),
-        ("is_loopback", "loopback address"),
-        ("is_link_local", "link-local address"),
-        ("is_multicast", "multicast address"),
-        ("is_private", "private address"),
-        ("is_reserved", "reserved address"),
-        ("is_site_local", "site-local address"),
-    ):
-        if getattr(ip, flag, False):
-            return reason
-    if not ip.is_global:
-        return "non-public address"
-    return None
-
-
-def _allow_all(address: str) -> str | None:
-    return None
-
-
-def _resolve(host: str, port: int, timeout: float) -> list[str]:
-    """IP literals for host, resolved in a helper thread so a hung resolver cannot outlast us."""
-    try:
-        return [str(ipaddress.ip_address(host.strip("[]")))]
-    except ValueError:
-        pass
-    found: list[Any] = []
-    failed: list[OSError] = []
-
-    def lookup() -> None:
-        try:
-            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except OSError as exc:
-            failed.append(exc)
-
-    resolver = threading.Thread(target=lookup, name="threatmon-dns", daemon=True)
-    resolver.start()
-    resolver.join(timeout)
-    if resolver.is_alive():
-        raise httpcore.ConnectTimeout(f"DNS lookup for {host} took longer than {timeout:g} s")
-    if failed:
-        raise httpcore.ConnectError(f"DNS lookup for {host} failed: {failed[0]}")
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
-    if not addresses:
-        raise httpcore.ConnectError(f"DNS lookup for {host} returned no address")
-    return addresses
-
-
-def _refuse_blocked(host: str, addresses: list[str], policy: AddressPolicy) -> None:
-    for address in addresses:
-        reason = policy(address)
-        if reason:
-            shown = host if host == address else f"{host} ({address})"
-            raise FeedError(ErrorKind.BLOCKED_HOST, f"refusing to connect to {shown}: {reason}")
-
-
-def _check_host(url: httpx.URL, policy: AddressPolicy, deadline: _Deadline) -> None:
-    """Resolve-then-check for caller-supplied clients (weaker: no connect-time check)."""
-    host = url.raw_host.decode("ascii")
-    try:
-        port = url.port or (443 if url.scheme == "https" else 80)
-        addresses = _resolve(host, port, deadline.clamp(None, httpcore.ConnectTimeout))
-    except httpcore.ConnectTimeout as exc:
-        raise httpx.ConnectTimeout(str(exc)) from exc
-    except httpcore.ConnectError as exc:
-        raise httpx.ConnectError(str(exc)) from exc
-    _refuse_blocked(host, addresses, policy)
-
-
-# --- the guarded httpcore backend -----------------------------------------------------------
-
-
-class _GuardedStream(httpcore.NetworkStream):
-    """A connection whose every read/write gets at most the time left before the deadline.
-
-    It also counts response body bytes as they arrive on the socket, to catch a
-    body longer than its Content-Length (h11 would silently stop at the
-    declared length and leave the rest unread).
-    """
-
-    _HEAD_LIMIT = 256 * 1024
-
-    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
-        self._inner = inner
-        self._deadline = deadline
-        self._head = bytearray()
-        self._in_body = False
-        self.body_bytes = 0
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data = self._inner.read(max_bytes, self._deadline.clamp(timeout, httpcore.ReadTimeout))
-        self._count(data)
-        return data
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._head.clear()  # a new request: a new response head follows
-        self._in_body = False
-        self.body_bytes = 0
-        self._inner.write(buffer, self._deadline.clamp(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        inner = self._inner.start_tls(
-            ssl_context, server_hostname, self._deadline.clamp(timeout, httpcore.ConnectTimeout)
-        )
-        return _GuardedStream(inner, self._deadline)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-    def _count(self, data: bytes) -> None:
-        if self._in_body:
-            self.body_bytes += len(data)
-            return
-        if len(self._head) > self._HEAD_LIMIT:
-            return  # h11 refuses such heads itself
-        self._head += data
-        while (end := self._head.find(b"\r\n\r\n")) >= 0:
-            head, rest = self._head[:end], self._head[end + 4 :]
-            if head.startswith(b"HTTP/1.1 1") or head.startswith(b"HTTP/1.0 1"):
-                self._head = rest  # an interim 1xx response; the real head follows
-                continue
-            self._in_body = True
-            self.body_bytes = len(rest)
-            self._head.clear()
-            return
-
-
-class _GuardedBackend(httpcore.SyncBackend):
-    """Resolve, check every address against the policy, connect only to checked ones."""
-
-    def __init__(self, deadline: _Deadline, policy: AddressPolicy) -> None:
-        self._deadline = deadline
-        self._policy = policy
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        addresses = _resolve(host, port, self._deadline.clamp(timeout, httpcore.ConnectTimeout))
-        _refuse_blocked(host, addresses, self._policy)
-        failure: Exception | None = None
-        for address in addresses:
-            try:
-                stream = super().connect_tcp(
-                    address,
-                    port,
-                    self._deadline.clamp(timeout, httpcore.ConnectTimeout),
-                    local_address,
-                    socket_options,
-                )
-            except httpcore.ConnectError as exc:
-                failure = exc  # try the next address, like socket.create_connection
-                continue
-            return _GuardedStream(stream, self._deadline)
-        assert failure is not None
-        raise failure
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("unix sockets are not used for feeds")
-
-
-class _GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport with our backend: httpx exposes no backend option, so we swap the pool."""
-
-    def __init__(self, backend: _GuardedBackend) -> None:
-        super().__init__(verify=_ssl_context(), trust_env=False)
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(),
-            max_connections=4,
-            max_keepalive_connections=2,
-            network_backend=backend,
-        )
-
-
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One verified TLS context (certifi roots) shared by all threads: loading it is slow."""
-    return httpx.create_ssl_context(trust_env=False)
-
-
-def _guarded_client(deadline: _Deadline, policy: AddressPolicy, connect: float) -> httpx.Client:
-    return httpx.Client(
-        transport=_GuardedTransport(_GuardedBackend(deadline, policy)),
-        trust_env=False,  # no proxies or CA bundles from the environment
-        follow_redirects=False,
-        timeout=httpx.Timeout(deadline.total, connect=connect),
-    )

@@ -26,9 +26,9 @@ from ingest.fetch import (
     FetchLimits,
     FetchResult,
     _fetch_feed,
-    blocked_reason,
     fetch_feed,
 )
+from ingest.netguard import blocked_reason
 
 FEED = (
     '<?xml version="1.0" encoding="utf-8"?>'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.fetch import blocked_reason
+from ingest.netguard import blocked_reason
 
 BLOCKED = [
     "127.0.0.1",
