@@ -38,6 +38,7 @@ from sqlalchemy import (
     exists,
     func,
     inspect,
+    intersect,
     literal_column,
     or_,
     select,
@@ -389,36 +390,49 @@ def _summary_aggregate(f: Filters, group: list[str], measures: list[str]) -> Sel
         conds.append(t.c.day <= f.date_to)
     if f.langs:
         conds.append(t.c.lang.in_(f.langs))
-    for axis, values in selection:
-        conds.append(
-            t.c.combo_id.in_(
-                select(combo_members.c.combo_id).where(
-                    combo_members.c.proj == proj,
-                    combo_members.c.axis == axis,
-                    combo_members.c.value.in_(values),
-                )
+    if selection:
+        # The combinations holding a chosen value on every filtered axis: a
+        # small set computed from the membership index, then only their rows
+        # of `tag_counts` are read.
+        holding = [
+            select(combo_members.c.combo_id).where(
+                combo_members.c.proj == proj,
+                combo_members.c.axis == axis,
+                combo_members.c.value.in_(values),
             )
-        )
-    source: Any = t
+            for axis, values in selection
+        ]
+        conds.append(t.c.combo_id.in_(holding[0] if len(holding) == 1 else intersect(*holding)))
+    tag_group = [axis for axis in group if axis not in ("day", "lang")]
+    plain = [t.c[axis] for axis in group if axis in ("day", "lang")]
+    if proj == 0:
+        conds.append(t.c.combo_id == summary.combo_id(0, ""))
+    elif not selection:
+        conds.append(t.c.combo_id.in_(select(tag_combos.c.id).where(tag_combos.c.proj == proj)))
+    if not tag_group:
+        query = select(*plain, *(func.sum(t.c[m]) for m in measures)).where(*conds)
+        return query.group_by(*plain) if plain else query
+    # Two steps: sum the period's rows per combination (a plain scan), then
+    # spread the few thousand sums over the values each combination holds.
+    per_combo = (
+        select(t.c.combo_id, *plain, *(func.sum(t.c[m]).label(m) for m in measures))
+        .where(*conds)
+        .group_by(t.c.combo_id, *plain)
+        .subquery("per_combo")
+    )
+    source: Any = per_combo
     keys: list[Any] = []
-    joined = False
     for axis in group:
         if axis in ("day", "lang"):
-            keys.append(t.c[axis])
+            keys.append(per_combo.c[axis])
             continue
         alias = combo_members.alias(f"g_{axis}")
         source = source.join(
-            alias,
-            and_(alias.c.combo_id == t.c.combo_id, alias.c.proj == proj, alias.c.axis == axis),
+            alias, and_(alias.c.combo_id == per_combo.c.combo_id, alias.c.axis == axis)
         )
         keys.append(alias.c.value)
-        joined = True
-    if proj == 0:
-        conds.append(t.c.combo_id == summary.combo_id(0, ""))
-    elif not selection and not joined:  # pragma: no cover - every non-empty projection joins
-        conds.append(t.c.combo_id.in_(select(tag_combos.c.id).where(tag_combos.c.proj == proj)))
-    query = select(*keys, *(func.sum(t.c[m]) for m in measures)).select_from(source).where(*conds)
-    return query.group_by(*keys) if keys else query
+    query = select(*keys, *(func.sum(per_combo.c[m]) for m in measures)).select_from(source)
+    return query.group_by(*keys)
 
 
 def _aggregate(

@@ -4,7 +4,7 @@ Why this shape (measured on 1M synthetic items, see bench/bench_dashboard.py):
 a summary keyed by (day, category, region) double-counts an item carrying
 two selected regions; one row per (day, lang, full tag combination) is exact
 but barely smaller than the items (~1,600 rows per day for 5,500 items, so a
-180-day view still scans ~290k rows, 100-260 ms per query).
+180-day view still scans ~290k rows: 100-260 ms per query).
 
 So each item is counted in *projections*: for every subset P of the four
 filterable axes {category, region, platform, source}, the item's values on
@@ -12,16 +12,18 @@ just those axes form a *combination* (a set per axis, e.g. categories
 {cyber_threats} and regions {KZ-75, KZ-19}), and `tag_counts` holds one row
 per (combination, day, lang) with the number of items, relevant items and
 story starts. Every item lands in exactly one row of every projection, so any
-sum over one projection counts each item once.
+sum over one projection counts each item once. (1M items: 1.9M rows over the
+16 projections, from 540 rows for "no axis" to 350k for all four.)
 
 A query uses the smallest projection holding every axis it groups by or
-filters on: "per category, no filter" reads the {category} projection (~60
-rows a day); "per category where region in (KZ-75, KZ-19)" reads the
-{category, region} rows whose combination contains one of the regions. The
-membership table `combo_members` (projection, axis, value -> combination)
-turns OR within an axis into `combo_id IN (...)`, exact because a
-combination is listed once per value it holds; grouping joins it once per
-value, so an item with two regions counts once under each region.
+filters on: "per category, no filter" reads the {category} projection;
+"per category where region in (KZ-75, KZ-19)" reads the {category, region}
+rows whose combination holds one of the regions. The membership table
+`combo_members` (projection, axis, value -> combination) turns OR within an
+axis into `combo_id IN (...)` and AND across axes into an INTERSECT of those
+sets, exact because a combination is listed once per value it holds;
+grouping joins it once per value, so an item with two regions counts once
+under each region.
 
 Stories are counted as items that start a story (story_id == id), which
 keeps them additive. Languages stay a column, not an axis (three values).
@@ -30,11 +32,14 @@ Combination ids are a 63-bit hash of (projection, signature): the writer
 needs no round trip to learn an id, and a collision is detected (the stored
 signature differs) rather than silently merged.
 
+`item_days` keeps each day's smallest and largest item id: searches over a
+period (text index, tag index) skip the older rows.
+
 Writers call `apply_items(conn, ids, +1/-1)` in their transaction: after
-inserting items (+1), and around a retag (-1 before, +1 after). The state is
-read back from `items`/`item_tags`, so the summary always describes what is
-stored. `rebuild` recomputes everything (migration, repair), `recount` is a
-brute-force check used by tests and `threatmon` maintenance.
+inserting items (+1), and around a retag or a feed removal (-1 before, +1
+after). The state is read back from `items`/`item_tags`, so the summary
+always describes what is stored. `rebuild` recomputes everything (migration,
+repair); `recount`/`verify` are the brute-force check the tests use.
 """
 
 from __future__ import annotations
