@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from dashboard.context import MapShapes
+from indicators.store.queries import bucket
 
 Figure = dict[str, Any]
 
@@ -105,21 +106,10 @@ def empty_figure(message: str) -> Figure:
 # --- time ------------------------------------------------------------------------------
 
 
-def bucket_start(day: date, granularity: str) -> date:
-    """First day of the day/week/month bucket holding `day` (weeks start on Monday)."""
-    if granularity == "day":
-        return day
-    if granularity == "week":
-        return day - timedelta(days=day.weekday())
-    if granularity == "month":
-        return day.replace(day=1)
-    raise ValueError(f"unknown granularity {granularity!r}")
-
-
 def bucket_range(start: date, end: date, granularity: str) -> list[date]:
     """Every bucket start from the bucket of `start` to the bucket of `end`."""
     out: list[date] = []
-    current = bucket_start(start, granularity)
+    current = bucket(start, granularity)
     while current <= end:
         out.append(current)
         if granularity == "day":
@@ -137,7 +127,7 @@ def fill_buckets(
     """Dense series: every bucket in [start, end], zero where the query returned nothing."""
     counts: dict[date, int] = {}
     for day, n in points:
-        key = bucket_start(day, granularity)
+        key = bucket(day, granularity)
         counts[key] = counts.get(key, 0) + n
     return [(b, counts.get(b, 0)) for b in bucket_range(start, end, granularity)]
 

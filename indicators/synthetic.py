@@ -625,7 +625,11 @@ def populate(
     end = end or datetime.now(UTC).date()
     feed_ids = upsert_feeds(
         engine,
-        [FeedFields(url=f.url, name=f.name, language=f.language, kind=f.kind) for f in feeds],
+        # Generated sources have no real URL: stored disabled, so the scheduler never fetches them.
+        [
+            FeedFields(url=f.url, name=f.name, language=f.language, kind=f.kind, enabled=False)
+            for f in feeds
+        ],
     )
     by_lang: dict[str, list[int]] = {}
     for spec, feed_id in zip(feeds, feed_ids, strict=True):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from dash import Dash, Input, Output, dcc, html
@@ -203,8 +202,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             ]
         )
         # Relevant = carries a category; without a category filter, ask for any of them.
-        relevant = f if f.categories else replace(f, categories=tuple(taxonomy.CATEGORY_IDS))
-        newest = queries.items_page(ctx.engine, relevant, limit=NEWEST)
+        newest = queries.items_page(ctx.engine, f, limit=NEWEST, relevant_only=True)
         newest_list = item_list(newest.rows, ctx.label, empty=NO_MATCH)
         regions = queries.counts_by(ctx.engine, f, "region")
         platforms = queries.counts_by(ctx.engine, f, "platform")

@@ -17,6 +17,7 @@ from dashboard import figures
 from dashboard.components import highlight_parts, merge_spans, safe_href, split_spans
 from dashboard.context import MapShapes
 from indicators.models import tagged_text
+from indicators.store.queries import bucket
 
 D = date(2026, 3, 1)
 
@@ -30,11 +31,11 @@ def days(*counts: int, start: date = D) -> list[tuple[date, int]]:
 
 def test_buckets_start_on_the_day_the_monday_or_the_first_of_the_month() -> None:
     wednesday = date(2026, 3, 4)
-    assert figures.bucket_start(wednesday, "day") == wednesday
-    assert figures.bucket_start(wednesday, "week") == date(2026, 3, 2)
-    assert figures.bucket_start(wednesday, "month") == date(2026, 3, 1)
+    assert bucket(wednesday, "day") == wednesday
+    assert bucket(wednesday, "week") == date(2026, 3, 2)
+    assert bucket(wednesday, "month") == date(2026, 3, 1)
     with pytest.raises(ValueError, match="granularity"):
-        figures.bucket_start(wednesday, "hour")
+        bucket(wednesday, "hour")
 
 
 def test_bucket_range_covers_the_period_including_partial_buckets() -> None:
