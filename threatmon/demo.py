@@ -69,7 +69,13 @@ def run_demo(settings: Settings, *, history: int, days: int, serve: bool = True)
     )
     click.echo(f"history: {new} new synthetic items", err=True)
 
-    app = create_app(settings.db, Path(settings.data_dir), demo=True, title="threatmon (demo)")
+    app = create_app(
+        settings.db,
+        Path(settings.data_dir),
+        demo=True,
+        title="threatmon (demo)",
+        lexicon_version=tagging.version,
+    )
     samples_dir = Path(settings.data_dir) / "samples"
     add_sample_route(app.server, samples_dir)
     http = make_http_server(app, settings.host, settings.port, quiet=True)
