@@ -172,3 +172,26 @@ def test_export_matches_the_http_snapshot(env, tmp_path, httpserver):
 
     bad = invoke(env, "export", "--from", "yesterday")
     assert bad.exit_code != 0
+
+
+def test_demo_ingests_the_bundled_samples_through_the_pipeline(env, tmp_path):
+    result = invoke(
+        env,
+        "demo",
+        "--prepare-only",
+        "--port",
+        "0",
+        "--history",
+        "300",
+        "--db",
+        f"sqlite:///{tmp_path}/demo.db",
+    )
+    assert result.exit_code == 0, result.output
+    assert "sample feeds: 6/6 fetched" in result.output
+    engine = make_engine(f"sqlite:///{tmp_path}/demo.db")
+    counts = read.item_counts(engine)
+    enabled = [f for f in read.list_feeds(engine) if f.enabled]
+    engine.dispose()
+    assert len(enabled) == 6, "only the sample feeds are fetched; generated sources are not"
+    assert counts["items"] > 300 + 100
+    assert counts["stories"] < counts["items"]
