@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 DB     ?= sqlite:///var/threatmon.db
 export THREATMON_DB ?= $(DB)
 
-.PHONY: run demo test test-fast lint format eval bench system-deps clean help
+.PHONY: run demo test test-fast smoke lint format eval bench system-deps clean help
 
 help:
 	@echo "make run    - install, initialize the database, start scheduler + dashboard on http://127.0.0.1:8050"
@@ -50,10 +50,23 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+COVERAGE := --cov=ingest --cov=indicators --cov=dashboard --cov=threatmon --cov-report=term:skip-covered --cov-fail-under=85
+
 test: $(VENV)/.dev system-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest $(COVERAGE)
+
+# The installed package works without the dev dependencies (fresh venv, runtime install only).
+SMOKE := var/smoke
+smoke:
+	rm -rf $(SMOKE) && $(PYTHON) -m venv $(SMOKE)/venv
+	$(SMOKE)/venv/bin/python -m pip install -q -e .
+	$(SMOKE)/venv/bin/threatmon --help >/dev/null
+	THREATMON_DB=sqlite:///$(SMOKE)/smoke.db $(SMOKE)/venv/bin/threatmon init --feeds tests/fixtures/feeds.toml
+	echo '{"id": 1, "title": "В Шымкенте предотвращен теракт"}' | $(SMOKE)/venv/bin/threatmon tag | grep -q terrorist_activity
+	THREATMON_DB=sqlite:///$(SMOKE)/smoke.db $(SMOKE)/venv/bin/threatmon export --format csv >/dev/null
+	@echo "smoke test passed: the runtime install works without dev dependencies"
 
 test-fast: $(VENV)/.dev
 	$(BIN)/pytest -m "not browser and not slow"
