@@ -18,47 +18,28 @@ Two ways to the same answer (tests run every query both ways):
 from __future__ import annotations
 
 import json
-import time as time_module
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Engine,
-    Select,
-    Text,
-    and_,
-    case,
-    column,
-    exists,
-    func,
-    inspect,
-    intersect,
-    literal_column,
-    or_,
-    select,
-    table,
-)
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import Connection, Engine, Select, and_, case, func, intersect, select
 
 from indicators.filters import Filters
-from indicators.store import summary
-from indicators.store.schema import (
-    TEXT_INDEX,
-    combo_members,
-    feeds,
-    item_days,
-    item_tags,
-    items,
-    tag_combos,
-    tag_counts,
+from indicators.store import summary, textsearch
+from indicators.store.filtering import (
+    first_id,
+    rarest_tag,
+    scope_conditions,
+    scope_of,
+    tag_conditions,
+    tag_selection,
 )
+from indicators.store.schema import combo_members, feeds, item_tags, items, tag_combos, tag_counts
+from indicators.store.textsearch import TextPlan, plan_search, text_condition
+from indicators.store.textsearch import trigram_query as trigram_query  # still importable here
 
 TAG_AXES = ("category", "region", "platform")
 AXES = (*TAG_AXES, "lang", "source")
@@ -156,190 +137,32 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value))
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _tag_in(axis: str, values: tuple[str, ...], min_id: int | None = None) -> ColumnElement[bool]:
-    """The same as `_tag_condition`, written so the tag index can drive the query.
-
-    `min_id` (no item of the period has a smaller id) limits the index range read.
-    """
-    ids = select(item_tags.c.item_id).where(item_tags.c.axis == axis, item_tags.c.value.in_(values))
-    if min_id is not None:
-        ids = ids.where(item_tags.c.item_id >= min_id)
-    return items.c.id.in_(ids)
-
-
-def first_id(conn: Connection, f: Filters) -> int | None:
-    """No item published on or after `f.date_from` has a smaller id (None: no bound).
-
-    Read from the tiny `item_days` table the writer keeps.
-    """
-    if f.date_from is None:
-        return None
-    value = conn.execute(
-        select(func.min(item_days.c.first_id)).where(item_days.c.day >= f.date_from)
-    ).scalar_one()
-    return None if value is None else int(value)
-
-
-def _tag_condition(axis: str, values: tuple[str, ...]) -> ColumnElement[bool]:
-    """The item carries at least one of `values` on `axis`."""
-    return (
-        exists()
-        .where(
-            item_tags.c.item_id == items.c.id,
-            item_tags.c.axis == axis,
-            item_tags.c.value.in_(values),
-        )
-        .correlate(items)
-    )
-
-
-class _lower(FunctionElement[str]):
-    """Unicode lower(): `tm_lower` on SQLite (registered per connection), lower() elsewhere."""
-
-    type = Text()
-    inherit_cache = True
-
-
-@compiles(_lower)
-def _compile_lower(element: _lower, compiler: Any, **kw: Any) -> str:
-    return f"lower({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_lower, "sqlite")
-def _compile_lower_sqlite(element: _lower, compiler: Any, **kw: Any) -> str:
-    return f"tm_lower({compiler.process(element.clauses, **kw)})"
-
-
-def _fold(value: str | None) -> str | None:
-    return None if value is None else value.lower()
-
-
 @contextmanager
 def _connect(engine: Engine) -> Iterator[Connection]:
-    """A read connection; on SQLite it also gets `tm_lower`, a Unicode-aware lower().
-
-    SQLite's own lower() folds ASCII only, so "Теракт" would not find "теракт".
-    """
+    """A read connection, prepared for text search (see `textsearch.prepare`)."""
     with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            raw = conn.connection.driver_connection
-            raw.create_function("tm_lower", 1, _fold, deterministic=True)  # type: ignore[union-attr]
-            conn.info["text_index"] = inspect(conn).has_table(TEXT_INDEX)
+        textsearch.prepare(conn)
         yield conn
 
 
-def _text_index(conn: Connection) -> bool:
-    return bool(conn.info.get("text_index"))
-
-
-def _like_pattern(q: str) -> str:
-    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-@dataclass(frozen=True)
-class TextPlan:
-    """How to find the items containing `q` (results are the same either way).
-
-    `use_index`: start from the FTS5 trigram index (a common word over a
-    long period), else from the other filters, testing the text of each
-    (a rare selection). `min_id`: no item of the period has a smaller id,
-    so the index search can skip older rows.
-    """
-
-    use_index: bool = False
-    min_id: int | None = None
-    driver: str = ""  # without the index: the tag axis whose index starts the search
-
-
-def _text_condition(q: str, plan: TextPlan | None = None) -> ColumnElement[bool]:
-    """Case-insensitive substring match on title or summary.
-
-    `tm_lower` is SQLite's registered Unicode lower(); on PostgreSQL the
-    same name is compiled to lower(), which is Unicode-aware there. With the
-    FTS5 trigram index, candidates come from the index (items having all the
-    query's trigrams) and the exact substring test runs on those only.
-    """
-    pattern = _like_pattern(q)
-    exact = or_(
-        _lower(items.c.title).like(pattern, escape="\\"),
-        _lower(items.c.summary).like(pattern, escape="\\"),
-    )
-    match = trigram_query(q) if plan and plan.use_index else None
-    if match is None:
-        return exact
-    return and_(items.c.id.in_(_index_candidates(match, plan)), exact)
-
-
-def _index_candidates(match: str, plan: TextPlan | None) -> Select[Any]:
-    fts = table(TEXT_INDEX, column("rowid"))
-    query = select(fts.c.rowid).where(literal_column(TEXT_INDEX).op("MATCH")(match))
-    if plan and plan.min_id is not None:
-        query = query.where(fts.c.rowid >= plan.min_id)
-    return query
-
-
-def trigram_query(q: str, *, most: int = 24) -> str | None:
-    """An FTS5 query requiring every trigram of `q` (None when `q` has fewer than 3 characters).
-
-    Long queries use `most` trigrams spread over the text: still a superset
-    of the true matches, which the exact test then narrows.
-    """
-    text = q.lower()
-    grams = list(dict.fromkeys(text[i : i + 3] for i in range(len(text) - 2)))
-    if not grams:
-        return None
-    if len(grams) > most:
-        step = len(grams) / most
-        grams = [grams[int(i * step)] for i in range(most)]
-    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
+# Older callers (tests/integration/test_queries.py) reach these through this module.
+_text_index = textsearch.has_text_index
 
 
 def item_conditions(
     f: Filters, *, tags: bool = True, text: bool = True, text_plan: TextPlan | None = None
 ) -> list[Any]:
-    """WHERE clauses over `items` for filters `f` (tags/text can be left out).
-
-    The period is expressed on `published_at` (equivalent to the UTC day):
-    one index then serves both the range and the newest-first order.
-    """
-    conds: list[Any] = []
-    if f.date_from:
-        conds.append(items.c.published_at >= _day_start(f.date_from))
-    if f.date_to:
-        conds.append(items.c.published_at < _day_start(f.date_to + timedelta(days=1)))
-    if f.sources:
-        conds.append(items.c.feed_id.in_(f.sources))
-    if f.langs:
-        conds.append(items.c.lang.in_(f.langs))
+    """WHERE clauses over `items` for filters `f` (tags/text can be left out)."""
+    conds = scope_conditions(f)
     if tags:
         # Starting from the text index, each candidate's tags are checked (EXISTS);
         # otherwise the tag index drives (IN), as the selection is then the rarer part.
         driver = text_plan.driver if f.q and text_plan and not text_plan.use_index else ""
         min_id = text_plan.min_id if text_plan else None
-        for axis, values in _tag_selection(f):
-            conds.append(
-                _tag_in(axis, values, min_id) if axis == driver else _tag_condition(axis, values)
-            )
+        conds += tag_conditions(tag_selection(f), driver, min_id)
     if text and f.q:
-        conds.append(_text_condition(f.q, text_plan))
+        conds.append(text_condition(f.q, text_plan))
     return conds
-
-
-def _tag_selection(f: Filters) -> list[tuple[str, tuple[str, ...]]]:
-    return [
-        (axis, values)
-        for axis, values in (
-            ("category", f.categories),
-            ("region", f.regions),
-            ("platform", f.platforms),
-        )
-        if values
-    ]
 
 
 _MEASURES = ("items", "relevant", "stories")
@@ -378,7 +201,7 @@ def _summary_aggregate(f: Filters, group: list[str], measures: list[str]) -> Sel
     Reads the smallest projection holding every grouped or filtered axis;
     OR within an axis is `combo_id IN (combinations holding a chosen value)`.
     """
-    selection = _tag_selection(f)
+    selection = tag_selection(f)
     if f.sources:
         selection.append(("source", tuple(str(s) for s in f.sources)))
     proj = summary.projection([axis for axis, _ in selection] + group)
@@ -454,51 +277,19 @@ def _run(conn: Connection, f: Filters, group: list[str], measures: list[str]) ->
     return conn.execute(_aggregate(f, group, measures, text_plan=text_plan(conn, f)))
 
 
-_PLAN_TTL = 300.0  # seconds
-_plans: dict[tuple[str, int, Filters], tuple[float, TextPlan]] = {}
+def _count(
+    conn: Connection, f: Filters, measure: str = "items", plan: TextPlan | None = None
+) -> int:
+    """How many items (or relevant items, or stories) match `f`: one summed row."""
+    return int(conn.execute(_aggregate(f, [], [measure], text_plan=plan)).scalar_one() or 0)
 
 
 def text_plan(conn: Connection, f: Filters) -> TextPlan:
-    """Choose where a text search starts, by comparing two cheap counts.
+    """Where the search for `f.q` starts (see `textsearch.plan_search`).
 
-    The index side: items with all of `q`'s trigrams in the period's id
-    range (FTS5 counts them in a few ms). The filter side: the items of the
-    rarest selected tag from the period on, or without tags the items of
-    the period, languages and sources (from the summary). The smaller one
-    drives. Plans are
-    cached briefly, so the dozen queries of one view share the estimate; the
-    key holds the newest item id, so a write (or another database at the
-    same URL) gets a fresh plan.
+    The filter side of the estimate is counted here, from the summary.
     """
-    match = trigram_query(f.q) if f.q else None
-    if match is None or not _text_index(conn):
-        return TextPlan()
-    newest = int(conn.execute(select(func.max(items.c.id))).scalar_one() or 0)
-    key = (str(conn.engine.url), newest, f)
-    cached = _plans.get(key)
-    if cached and time_module.monotonic() - cached[0] < _PLAN_TTL:
-        return cached[1]
-    min_id = first_id(conn, f)
-    index_side = select(func.count()).select_from(
-        _index_candidates(match, TextPlan(True, min_id)).subquery()
-    )
-    from_index = int(conn.execute(index_side).scalar_one())
-    # The other side starts from the rarest selected tag (its items from the
-    # period's first id on), or without tags from the period/lang/source rows.
-    driver, from_filters = "", -1
-    for axis, values in _tag_selection(f):
-        only_axis = Filters(date_from=f.date_from, **{_FIELD[axis]: values})  # type: ignore[arg-type]
-        n = int(conn.execute(_summary_aggregate(only_axis, [], ["items"])).scalar_one() or 0)
-        if from_filters < 0 or n < from_filters:
-            driver, from_filters = axis, n
-    if from_filters < 0:
-        scope = _summary_aggregate(replace(f, q=""), [], ["items"])
-        from_filters = int(conn.execute(scope).scalar_one() or 0)
-    plan = TextPlan(use_index=from_index < from_filters, min_id=min_id, driver=driver)
-    if len(_plans) > 256:
-        _plans.clear()
-    _plans[key] = (time_module.monotonic(), plan)
-    return plan
+    return plan_search(conn, f, _count)
 
 
 # --- aggregations --------------------------------------------------------------
@@ -551,7 +342,7 @@ def volume_series(engine: Engine, f: Filters, granularity: str = "day") -> list[
     text filters on purpose, so a feed outage does not look like a trend.
     """
     bucket(date(2000, 1, 1), granularity)
-    scope = Filters(date_from=f.date_from, date_to=f.date_to, langs=f.langs, sources=f.sources)
+    scope = scope_of(f)
     with _connect(engine) as conn:
         rows = conn.execute(_aggregate(scope, ["day"], ["items"])).all()
     acc: dict[date, int] = defaultdict(int)
@@ -612,15 +403,16 @@ def items_page(
     measure = "relevant" if relevant_only else "items"
     with _connect(engine) as conn:
         plan = text_plan(conn, f)
-        total = int(conn.execute(_aggregate(f, [], [measure], text_plan=plan)).scalar_one() or 0)
+        total = _count(conn, f, measure, plan)
         if total == 0 or limit == 0 or offset >= total:
             return ItemsPage(total=total, rows=[])
         conds = item_conditions(f, tags=False, text_plan=plan)
         if relevant_only:
             conds.append(items.c.relevant.is_(True))
-        selection = _tag_selection(f)
+        selection = tag_selection(f)
         if selection:
-            conds += _tag_plan(conn, f, selection, total, offset + limit, measure, sort)
+            kind, driver = _choose_plan(conn, f, total, offset + limit, measure, sort)
+            conds += tag_conditions(selection, driver if kind == "in" else "", first_id(conn, f))
         query = (
             select(*_ITEM_COLUMNS)
             .select_from(items.outerjoin(feeds, feeds.c.id == items.c.feed_id))
@@ -662,34 +454,8 @@ _ITEM_COLUMNS = (
 )
 
 
-def _tag_plan(
-    conn: Connection,
-    f: Filters,
-    selection: list[tuple[str, tuple[str, ...]]],
-    total: int,
-    wanted: int,
-    measure: str,
-    sort: str,
-) -> list[Any]:
-    """Tag conditions for a page, shaped for the cheaper plan (see `_choose_plan`)."""
-    plan, driver = _choose_plan(conn, f, selection, total, wanted, measure, sort)
-    min_id = first_id(conn, f)
-    return [
-        _tag_in(axis, values, min_id)
-        if plan == "in" and axis == driver
-        else _tag_condition(axis, values)
-        for axis, values in selection
-    ]
-
-
 def _choose_plan(
-    conn: Connection,
-    f: Filters,
-    selection: list[tuple[str, tuple[str, ...]]],
-    total: int,
-    wanted: int,
-    measure: str,
-    sort: str,
+    conn: Connection, f: Filters, total: int, wanted: int, measure: str, sort: str
 ) -> tuple[str, str]:
     """("exists", "") or ("in", axis to start from), by estimated rows read.
 
@@ -702,22 +468,12 @@ def _choose_plan(
     """
     if f.q and text_plan(conn, f).use_index:
         return "exists", ""  # the text index drives; each candidate's tags are checked
-    rarest_axis, rarest_count = "", -1
-    for axis, values in selection:
-        # what IN reads: the tag's items from the period's first id on
-        only_axis = Filters(date_from=f.date_from, **{_FIELD[axis]: values})  # type: ignore[arg-type]
-        n = int(_run(conn, only_axis, [], ["items"]).scalar_one() or 0)
-        if rarest_count < 0 or n < rarest_count:
-            rarest_axis, rarest_count = axis, n
+    rarest_axis, rarest_count = rarest_tag(conn, f, _count)
     if sort == "published_at" and not f.q:
-        scope = Filters(f.date_from, f.date_to, langs=f.langs, sources=f.sources)
-        in_scope = int(_run(conn, scope, [], [measure]).scalar_one() or 0)
+        in_scope = _count(conn, scope_of(f), measure)
         if wanted * in_scope / max(total, 1) <= rarest_count:
             return "exists", ""
     return "in", rarest_axis
-
-
-_FIELD = {"category": "categories", "region": "regions", "platform": "platforms"}
 
 
 def _tags_of(conn: Any, ids: list[int]) -> dict[int, dict[str, list[TagEvidence]]]:

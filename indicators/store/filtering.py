@@ -1,0 +1,120 @@
+"""Filters as SQL over `items`: the conditions and estimates several queries share.
+
+Semantics as in `indicators.filters`: OR within an axis, AND across axes.
+A tag selection can be written two ways with the same answer: EXISTS, which
+checks each item the rest of the query reaches (cheap for a common tag), or
+IN over the tag index, which starts from the tag's items (cheap for a rare
+one). The item page and the text search choose between them by estimated
+cost; `rarest_tag` and `first_id` are the cheap counts they estimate with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, exists, func, select
+
+from indicators.filters import Filters
+from indicators.store.schema import item_days, item_tags, items
+
+# How many items match some filters (no free text): the summary answers in a few ms.
+Count = Callable[[Connection, Filters], int]
+
+# The `Filters` field holding each tag axis's selection.
+TAG_FIELDS = {"category": "categories", "region": "regions", "platform": "platforms"}
+
+
+def tag_selection(f: Filters) -> list[tuple[str, tuple[str, ...]]]:
+    """The tag axes `f` selects on, with their values, in axis order."""
+    return [(axis, values) for axis, name in TAG_FIELDS.items() if (values := getattr(f, name))]
+
+
+def scope_of(f: Filters) -> Filters:
+    """The period, languages and sources of `f`: all items in view before tags and text."""
+    return Filters(date_from=f.date_from, date_to=f.date_to, langs=f.langs, sources=f.sources)
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def scope_conditions(f: Filters) -> list[Any]:
+    """WHERE clauses over `items` for the period, sources and languages of `f`.
+
+    The period is expressed on `published_at` (equivalent to the UTC day):
+    one index then serves both the range and the newest-first order.
+    """
+    conds: list[Any] = []
+    if f.date_from:
+        conds.append(items.c.published_at >= day_start(f.date_from))
+    if f.date_to:
+        conds.append(items.c.published_at < day_start(f.date_to + timedelta(days=1)))
+    if f.sources:
+        conds.append(items.c.feed_id.in_(f.sources))
+    if f.langs:
+        conds.append(items.c.lang.in_(f.langs))
+    return conds
+
+
+def tag_condition(axis: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    """The item carries at least one of `values` on `axis` (EXISTS, checked per item)."""
+    return (
+        exists()
+        .where(
+            item_tags.c.item_id == items.c.id,
+            item_tags.c.axis == axis,
+            item_tags.c.value.in_(values),
+        )
+        .correlate(items)
+    )
+
+
+def tag_in(axis: str, values: tuple[str, ...], min_id: int | None = None) -> ColumnElement[bool]:
+    """The same as `tag_condition`, written so the tag index can drive the query.
+
+    `min_id` (no item of the period has a smaller id) limits the index range read.
+    """
+    ids = select(item_tags.c.item_id).where(item_tags.c.axis == axis, item_tags.c.value.in_(values))
+    if min_id is not None:
+        ids = ids.where(item_tags.c.item_id >= min_id)
+    return items.c.id.in_(ids)
+
+
+def tag_conditions(
+    selection: list[tuple[str, tuple[str, ...]]], driver: str, min_id: int | None
+) -> list[ColumnElement[bool]]:
+    """One condition per selected axis: IN for the `driver` axis ("" for none), EXISTS otherwise."""
+    return [
+        tag_in(axis, values, min_id) if axis == driver else tag_condition(axis, values)
+        for axis, values in selection
+    ]
+
+
+def first_id(conn: Connection, f: Filters) -> int | None:
+    """No item published on or after `f.date_from` has a smaller id (None: no bound).
+
+    Read from the tiny `item_days` table the writer keeps.
+    """
+    if f.date_from is None:
+        return None
+    value = conn.execute(
+        select(func.min(item_days.c.first_id)).where(item_days.c.day >= f.date_from)
+    ).scalar_one()
+    return None if value is None else int(value)
+
+
+def rarest_tag(conn: Connection, f: Filters, count: Count) -> tuple[str, int]:
+    """The selected tag axis with the fewest items from the period's start on, and that number.
+
+    That is what a search starting from the tag index reads (its items from
+    the period's first id on). ("", -1) when `f` selects no tag.
+    """
+    axis, fewest = "", -1
+    for candidate, values in tag_selection(f):
+        only = Filters(date_from=f.date_from, **{TAG_FIELDS[candidate]: values})  # type: ignore[arg-type]
+        n = count(conn, only)
+        if fewest < 0 or n < fewest:
+            axis, fewest = candidate, n
+    return axis, fewest
