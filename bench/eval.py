@@ -1,11 +1,15 @@
 """Score the tagger on the hand-labelled development set (what `make eval` runs).
 
     python bench/eval.py [--data-dir data] [--devset tests/eval/devset.jsonl] [--errors N]
+                         [--split all|even|odd]
 
 Prints the score table and the first N misclassified items, with the matched
-terms behind every wrong label. The exit status is 0 whatever the scores are;
-it is non-zero only on misuse: bad arguments, an unreadable or invalid
-development set, or a lexicon that does not load.
+terms behind every wrong label. ``--split even`` scores only items whose id
+number is even (the half used for tuning), ``--split odd`` the held-out half.
+
+The exit status is 0 whatever the scores are; it is non-zero only on misuse:
+bad arguments, an unreadable or invalid development set, or a lexicon that
+does not load.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ if str(REPO_ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO_ROOT))
 
 from indicators.evaluate import (  # noqa: E402
+    SPLITS,
     DevItem,
     DevsetError,
     evaluate,
     format_errors,
     format_report,
     load_devset,
+    split_items,
 )
 from indicators.models import Tags  # noqa: E402
 
@@ -53,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="how many misclassified items to print (default: 20)",
     )
+    parser.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="all",
+        help="score all items, or only those with an even (tuning) or odd (held-out) id number",
+    )
     return parser
 
 
@@ -62,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         print("eval: --errors must be 0 or more", file=sys.stderr)
         return USAGE_ERROR
     try:
-        items = load_devset(args.devset)
+        items = split_items(load_devset(args.devset), args.split)
     except (OSError, DevsetError) as exc:
         print(f"eval: cannot use the development set: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -85,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     report = evaluate(items, predict)
     elapsed = time.perf_counter() - started
     version = getattr(compiled, "version", "?")
-    print(f"Lexicon {version} from {args.data_dir}; development set {args.devset}")
+    print(f"Lexicon {version} from {args.data_dir}; development set {args.devset} ({args.split})")
     print(f"Tagged {report.n_items} items in {elapsed:.2f} s\n")
     print(format_report(report))
     if args.errors and report.errors:

@@ -207,6 +207,23 @@ _REQUIRED: Mapping[str, type] = {
 _OPTIONAL: Mapping[str, type] = {"hard": bool, "note": str}
 
 
+SPLITS = ("all", "even", "odd")
+
+
+def split_items(items: Sequence[DevItem], split: str) -> list[DevItem]:
+    """The items of one half of the set, by the parity of the id's number.
+
+    Tuning looks only at the ``even`` half (``ru-0002``); the ``odd`` half is
+    held out, so a large gap between the two scores shows over-fitting.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
+    if split == "all":
+        return list(items)
+    want = 0 if split == "even" else 1
+    return [it for it in items if int(it.id.rsplit("-", 1)[-1]) % 2 == want]
+
+
 def _parse_item(raw: Any) -> tuple[DevItem | None, list[str]]:
     if not isinstance(raw, dict):
         return None, ["expected a JSON object"]

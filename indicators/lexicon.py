@@ -63,7 +63,7 @@ class Phrase:
 
 @dataclass(frozen=True, slots=True)
 class ContextRule:
-    """Drop matches when trigger phrases occur, unless cancelled."""
+    """Drop (or add) matches when trigger phrases occur, unless cancelled."""
 
     id: str
     drop_terms: frozenset[str]  # folded base terms
@@ -71,6 +71,15 @@ class ContextRule:
     drop_platforms: bool
     drop_weak: bool
     unless_categories: frozenset[str]
+    # fire only when a non-weak term of one of these categories remains
+    requires_categories: frozenset[str] = frozenset()
+    # fire only when one of these terms (weak ones too) remains, as folded base terms
+    requires_terms: frozenset[str] = frozenset()
+    # category given to the item, with the trigger phrase as its evidence
+    add_category: str | None = None
+    # dropped terms still back weak terms as a core term would ("экстремистской
+    # организации" in a financing item is no activity, but the money is for one)
+    keep_as_support: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,11 +90,18 @@ class CompiledLexicon:
     automaton: Any  # ahocorasick.Automaton: key -> (key length, ((tail class, slot), ...))
     phrases: tuple[Phrase, ...]
     by_anchor: Mapping[int, tuple[int, ...]]  # slot id -> indices of phrases anchored on it
+    # slot id -> (slot of the word before or -1, slot of the word after or -1,
+    # indices of the phrases anchored on it with those neighbours): one
+    # neighbour check serves every phrase of a group ("attack on ...")
+    anchor_groups: Mapping[int, tuple[tuple[int, int, tuple[int, ...]], ...]]
     slot_patterns: tuple[tuple[tuple[str, str], ...], ...]  # slot id -> (key, tail class)s
     rules: tuple[ContextRule, ...]
     weak_terms_alone: int
     core_categories: frozenset[str]  # strong terms here support weak terms of any category
     platform_category: str | None
+    # the item needs one of these categories for weak platform mentions, weak terms
+    # of platform_category and the implied category to count (empty: no condition)
+    platform_needs: frozenset[str]
     taxonomy: Taxonomy
     term_count: int  # terms as written (before "a|b" expansion), for reports
     problems: tuple[LexiconProblem, ...] = field(default=())  # warnings kept from loading
@@ -153,17 +169,50 @@ def check_lexicon(data_dir: Path) -> list[LexiconProblem]:
     return loaded.problems + cross_check(loaded)
 
 
+def _kazakh_latin(entry: Entry, words: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Latin spellings of a Cyrillic Kazakh term (or Kazakh place name), one per alphabet.
+
+    Kazakh news is also written in the Latin alphabets of 2017-2021; rather
+    than list every term twice, each Cyrillic word of a Kazakh entry is
+    transliterated. Acronyms (ҰҚК) are left alone: they are transliterated
+    letter by letter in print, and short keys would be ambiguous.
+    """
+    kazakh = entry.lang == "kk" or (entry.lang == "any" and entry.axis == "region")
+    if not kazakh or entry.case == "upper" or not any(morph.is_cyrillic_word(w) for w in words):
+        return []
+    spellings = [morph.kk_latin_spellings(w) for w in words]
+    found = []
+    for index in range(max(len(s) for s in spellings)):
+        found.append(tuple(s[min(index, len(s) - 1)] for s in spellings))
+    return [v for v in dict.fromkeys(found) if v != words]
+
+
+def _neighbour_groups(
+    indices: list[int], phrases: list[Phrase]
+) -> tuple[tuple[int, int, tuple[int, ...]], ...]:
+    """Phrases of one anchor grouped by the slots of the words right before and after it."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index in indices:
+        phrase = phrases[index]
+        anchor, slots = phrase.anchor, phrase.slots
+        before = slots[anchor - 1] if anchor > 0 else -1
+        after = slots[anchor + 1] if anchor < len(slots) - 1 else -1
+        groups.setdefault((before, after), []).append(index)
+    return tuple((b, a, tuple(ix)) for (b, a), ix in groups.items())
+
+
 def _compile(loaded: LoadedData) -> CompiledLexicon:
     assert loaded.taxonomy is not None
     builder = _Builder()
     parsed: list[tuple[Entry, str, tuple[int, ...], int]] = []
     for entry in loaded.entries:
+        word_morph = "acronym" if entry.case == "upper" and entry.morph == "auto" else entry.morph
         for display, variant in parse_term(entry.term):
-            word_morph = (
-                "acronym" if entry.case == "upper" and entry.morph == "auto" else entry.morph
-            )
             slots = tuple(builder.slot(word, entry.lang, word_morph) for word in variant)
             parsed.append((entry, display, slots, len(variant[0])))
+            for latin in _kazakh_latin(entry, variant):
+                slots = tuple(builder.slot(word, "kk", word_morph) for word in latin)
+                parsed.append((entry, display, slots, len(latin[0])))
     free_keys = {
         key for _, _, slots, _ in parsed if len(slots) == 1 for key, _ in builder.patterns[slots[0]]
     }
@@ -209,6 +258,10 @@ def _compile(loaded: LoadedData) -> CompiledLexicon:
             drop_platforms=spec.drop_platforms,
             drop_weak=spec.drop_weak,
             unless_categories=frozenset(spec.unless_categories),
+            requires_categories=frozenset(spec.requires_categories),
+            requires_terms=frozenset(fold(t) for t in spec.requires_terms),
+            add_category=spec.add_category,
+            keep_as_support=spec.keep_as_support,
         )
         for spec in loaded.rules
     )
@@ -218,11 +271,13 @@ def _compile(loaded: LoadedData) -> CompiledLexicon:
         automaton=automaton,
         phrases=tuple(phrases),
         by_anchor={k: tuple(v) for k, v in by_anchor.items()},
+        anchor_groups={k: _neighbour_groups(v, phrases) for k, v in by_anchor.items()},
         slot_patterns=tuple(builder.patterns),
         rules=rules,
         weak_terms_alone=int(loaded.settings["weak_terms_alone"]),
         core_categories=loaded.settings["core_categories"],
         platform_category=loaded.settings["platform_category"],
+        platform_needs=loaded.settings["platform_needs"],
         taxonomy=loaded.taxonomy,
         term_count=sum(1 for e in loaded.entries if e.kind == KIND_TERM),
     )

@@ -46,6 +46,7 @@ RULE_FILE_KEYS = {
     "weak_terms_alone",
     "core_categories",
     "platform_category",
+    "platform_needs",
     "false_friends",
     "context_rules",
     "note",
@@ -60,6 +61,10 @@ RULE_KEYS = {
     "drop_categories",
     "drop_weak",
     "drop_platforms",
+    "requires_categories",
+    "requires_terms",
+    "add_category",
+    "keep_as_support",
 }
 _WORD = re.compile(r"[^\W_]+")
 _SETTING_KEYS = {"weak", "morph", "case", "strict_lang"}
@@ -375,6 +380,10 @@ class _RuleSpec:
     drop_platforms: bool
     drop_weak: bool
     unless_categories: list[str]
+    requires_categories: list[str]
+    requires_terms: list[str]
+    add_category: str | None
+    keep_as_support: bool
     file: str
     line: int | None
 
@@ -407,6 +416,14 @@ def _read_rule_file(
             )
         else:
             settings["core_categories"] = frozenset(value)
+    if "platform_needs" in data:
+        value = _str_list(data["platform_needs"])
+        if value is None or not set(value) <= set(CATEGORY_IDS):
+            problems.append(
+                LexiconProblem(rel, None, "error", "`platform_needs` must list category ids")
+            )
+        else:
+            settings["platform_needs"] = frozenset(value)
     if "platform_category" in data:
         value = data["platform_category"]
         if value is None or value in CATEGORY_IDS:
@@ -464,7 +481,13 @@ def _read_rule_file(
             problems=problems,
         )
         lists = {}
-        for key in ("drop_terms", "drop_categories", "unless_categories"):
+        for key in (
+            "drop_terms",
+            "drop_categories",
+            "unless_categories",
+            "requires_categories",
+            "requires_terms",
+        ):
             value = _str_list(rule.get(key))
             if value is None:
                 problems.append(
@@ -472,14 +495,14 @@ def _read_rule_file(
                 )
                 value = []
             lists[key] = value
-        for key in ("drop_categories", "unless_categories"):
+        for key in ("drop_categories", "unless_categories", "requires_categories"):
             for cat in lists[key]:
                 if cat not in CATEGORY_IDS:
                     problems.append(
                         LexiconProblem(rel, line, "error", f"rule {rule_id}: unknown {cat!r}")
                     )
         flags = {}
-        for key in ("drop_weak", "drop_platforms"):
+        for key in ("drop_weak", "drop_platforms", "keep_as_support"):
             value = rule.get(key, False)
             if not isinstance(value, bool):
                 problems.append(
@@ -487,8 +510,19 @@ def _read_rule_file(
                 )
                 value = False
             flags[key] = value
-        if not (lists["drop_terms"] or lists["drop_categories"] or any(flags.values())):
-            problems.append(LexiconProblem(rel, line, "error", f"rule {rule_id}: drops nothing"))
+        add = rule.get("add_category")
+        if add is not None and add not in CATEGORY_IDS:
+            problems.append(
+                LexiconProblem(rel, line, "error", f"rule {rule_id}: unknown add_category {add!r}")
+            )
+            add = None
+        drops = lists["drop_terms"] or lists["drop_categories"] or any(flags.values())
+        if not (drops or add):
+            problems.append(
+                LexiconProblem(
+                    rel, line, "error", f"rule {rule_id}: drops nothing and adds nothing"
+                )
+            )
         specs.append(
             _RuleSpec(
                 id=rule_id,
@@ -497,6 +531,10 @@ def _read_rule_file(
                 drop_platforms=flags["drop_platforms"],
                 drop_weak=flags["drop_weak"],
                 unless_categories=[c for c in lists["unless_categories"] if c in CATEGORY_IDS],
+                requires_categories=[c for c in lists["requires_categories"] if c in CATEGORY_IDS],
+                requires_terms=lists["requires_terms"],
+                add_category=add,
+                keep_as_support=flags["keep_as_support"],
                 file=rel,
                 line=line,
             )
@@ -607,6 +645,7 @@ def read_data_folder(data_dir: Path) -> LoadedData:
         "weak_terms_alone": 2,
         "core_categories": frozenset(),
         "platform_category": None,
+        "platform_needs": frozenset(),
     }
     versions: list[str] = []
     digest = hashlib.sha256()
@@ -690,14 +729,16 @@ def cross_check(loaded: LoadedData) -> list[LexiconProblem]:
         fold(v) for e in loaded.entries if e.kind == KIND_TERM for v in _display_variants(e.term)
     }
     for spec in loaded.rules:
-        for term in spec.drop_terms:
+        named = [("drop", t) for t in spec.drop_terms]
+        named += [("required", t) for t in spec.requires_terms]
+        for role, term in named:
             if fold(term) not in known_terms:
                 problems.append(
                     LexiconProblem(
                         spec.file,
                         spec.line,
                         "warning",
-                        f"rule {spec.id}: drop term {term!r} is not in the lexicon",
+                        f"rule {spec.id}: {role} term {term!r} is not in the lexicon",
                     )
                 )
     trigger_rules = {i for e in loaded.entries if e.kind == KIND_TRIGGER for i in e.ids}

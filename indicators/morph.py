@@ -46,6 +46,7 @@ _RU_ADJ = _words(
     "ый ий ой ая яя ое ее ые ие ого его ому ему ым им ом ем ую юю ых их ыми ими ей ою ею"
 )
 RU_TAILS = frozenset(["", *_RU_NOUN, *_RU_ADJ])
+_RU_ADJ_BY_LENGTH = sorted(set(_RU_ADJ), key=len, reverse=True)
 # Endings a lexicon *base form* (nominative, singular or plural) can end in.
 # Only these are stripped to form the key; stripping oblique endings would cut
 # "взлом" to "взл".
@@ -110,6 +111,34 @@ _KK_CHAIN = _chain_regex(_KK_SLOTS)
 _KK_LATN_CHAIN = _chain_regex(
     tuple([v for s in slot for v in _latin_variants(s)] for slot in _KK_SLOTS)
 )
+# Kazakh verbs: a stem (the dictionary form minus its final -у: ұстау -> ұста),
+# an optional voice suffix (passive ұста-л-ды, causative), a tense, participle or
+# converb suffix, then the noun chain (ұста-ған-дар-ды, тарт-қан-ы-на).
+_KK_VOICE = _words("ыл іл л ын ін н ыс іс с дыр дір тыр тір ғыз гіз қыз кіз")
+_KK_TENSE = _words(
+    "у ып іп п қан ған кен ген ты ті ды ді ады еді йды йді атын етін йтын йтін мақ мек бақ "
+    "бек пақ пек ғалы гелі қалы келі са се ар ер р уда уде уға уге уы"
+)
+_KK_NEG = _words("ма ме ба бе па пе")
+_KK_VERB_SLOTS = (_KK_VOICE, _KK_NEG, _KK_TENSE, *_KK_SLOTS[1:])
+_KK_VERB_CHAIN = _chain_regex(_KK_VERB_SLOTS)
+_KK_LATN_VERB_CHAIN = _chain_regex(
+    tuple([v for s in slot for v in _latin_variants(s)] for slot in _KK_VERB_SLOTS)
+)
+# Cyrillic Kazakh -> the Latin spellings of the 2021 alphabet (ş, ğ, ı, ū ...)
+# and of the 2017-2018 ones (sh, ch, ý ...), as textnorm folds them: a Kazakh
+# term written once in Cyrillic also finds "jarylğyş" and "jarylǵysh".
+_KK_LATIN_2021 = {
+    "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "д": "d", "е": "e",
+    "ё": "io", "ж": "j", "з": "z", "и": "i", "й": "i", "к": "k", "қ": "q", "л": "l",
+    "м": "m", "н": "n", "ң": "n", "о": "o", "ө": "o", "п": "p", "р": "r", "с": "s",
+    "т": "t", "у": "u", "ұ": "u", "ү": "u", "ф": "f", "х": "h", "һ": "h", "ц": "ts",
+    "ч": "ch", "ш": "s", "щ": "ss", "ъ": "", "ы": "y", "і": "i", "ь": "", "э": "e",
+    "ю": "iu", "я": "ia",
+}  # fmt: skip
+_KK_LATIN_2018 = {**_KK_LATIN_2021, "ш": "sh", "у": "y", "щ": "sh", "ю": "iy", "я": "ia"}
+_KK_PLURAL_SET = ("лар", "лер", "дар", "дер", "тар", "тер")
+_KK_LATN_PLURAL = ("lar", "ler", "dar", "der", "tar", "ter")
 # Final voiceless consonants voice before a vowel: лаңкестік -> лаңкестігі.
 _KK_ALTERNATING = {"к": "г", "қ": "ғ", "п": "б"}
 _KK_LATN_ALTERNATING = {"k": "g", "q": "g", "p": "b"}
@@ -121,7 +150,8 @@ _EN_Y_TAILS = frozenset(["y", "ies", "ied", "ying"])
 _VOWELS_LATN = set("aeiou")
 
 
-def _is_cyrillic_word(word: str) -> bool:
+def is_cyrillic_word(word: str) -> bool:
+    """Whether a normalized word has a Cyrillic letter."""
     return any("а" <= ch <= "я" or ch in "әғқңөұүһі" for ch in word)
 
 
@@ -135,6 +165,8 @@ def tail_allowed(tail_class: str, tail: str) -> bool:
         return tail in RU_TAILS and (tail != "" or arg != "nonempty")
     if kind == "ru_verb":
         return tail in RU_VERB_TAILS
+    if kind == "ru_refl":  # reflexive participle: вернувш-ийся, вернувш-иеся, вернувш-ихся
+        return tail.endswith(("ся", "сь")) and tail[:-2] in _RU_ADJ
     if kind == "en":
         if arg == "e":
             return tail in _EN_E_TAILS
@@ -144,6 +176,9 @@ def tail_allowed(tail_class: str, tail: str) -> bool:
             return True
         # consonant doubling: plot -> plotted, bomb -> bombing is already covered
         return bool(arg) and tail[:1] == arg and tail[1:] in {"ed", "ing", "er", "ers"}
+    if kind in ("kk_verb", "kk_latn_verb"):
+        chain = _KK_VERB_CHAIN if kind == "kk_verb" else _KK_LATN_VERB_CHAIN
+        return chain.fullmatch(tail) is not None
     if kind in ("kk", "kk_latn"):
         chain = _KK_CHAIN if kind == "kk" else _KK_LATN_CHAIN
         if arg:  # alternating final consonant: "к|г", the tail starts with one of them
@@ -160,6 +195,11 @@ def tail_allowed(tail_class: str, tail: str) -> bool:
 
 
 def _ru_patterns(word: str, strip: list[str], tails: str) -> list[tuple[str, str]]:
+    if tails == "ru" and word.endswith("ся"):
+        for ending in _RU_ADJ_BY_LENGTH:
+            stem = word[: -2 - len(ending)]
+            if word[:-2].endswith(ending) and len(stem) >= MIN_RU_STEM + 2:
+                return [(stem, "ru_refl")]
     for ending in strip:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_RU_STEM:
             key = word[: -len(ending)]
@@ -169,7 +209,36 @@ def _ru_patterns(word: str, strip: list[str], tails: str) -> list[tuple[str, str
     return [(word, tails)]
 
 
-def _kk_patterns(word: str, latin: bool) -> list[tuple[str, str]]:
+def _kk_verbal_noun(word: str, cyrillic: bool) -> bool:
+    """A Kazakh word in the -у form of a verb ("ұстау", "qarjylandyru"), long enough to be one."""
+    if len(word) < 5:
+        return False
+    if cyrillic:
+        return word.endswith("у") and word[-2] not in "аәеиоөұүыіэюя"
+    return word.endswith(("u", "w", "y")) and word[-2] not in "aeiouy"
+
+
+def kk_latin_spellings(word: str) -> list[str]:
+    """The folded Latin spellings of a Cyrillic Kazakh word (2021 and 2017-2018 alphabets)."""
+    spellings = []
+    for table in (_KK_LATIN_2021, _KK_LATIN_2018):
+        spellings.append("".join(table.get(ch, ch) for ch in word))
+    return list(dict.fromkeys(spellings))
+
+
+def _kk_patterns(word: str, latin: bool, verb: bool = False) -> list[tuple[str, str]]:
+    if verb:
+        kind = "kk_latn_verb" if latin else "kk_verb"
+        stem = word[:-1] if word.endswith("у") or (latin and word[-1] in "uyw") else word
+        return [(stem if len(stem) >= MIN_INFLECTED_KEY else word, kind)]
+    plural = _KK_LATN_PLURAL if latin else _KK_PLURAL_SET
+    for suffix in plural:
+        # a plural base form ("ағымдар") also finds the singular ("ағымның")
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            stem = word[: -len(suffix)]
+            if suffix[0] in "тt" and stem[-1] in "сs":  # террорист-ер: "тт" was simplified
+                stem = word[:-2]
+            return _kk_patterns(stem, latin)
     alternating = _KK_LATN_ALTERNATING if latin else _KK_ALTERNATING
     kind = "kk_latn" if latin else "kk"
     last = word[-1]
@@ -195,12 +264,14 @@ def word_patterns(word: str, lang: str, morph: str = "auto") -> list[tuple[str, 
     ``any`` (names shared by the languages: Cyrillic words get both Russian and
     Kazakh endings, Latin words English and Kazakh Latin ones). ``morph`` is
     ``auto`` (by language), ``exact`` (no endings), ``verb`` (Russian verb
-    endings), ``name`` (Russian proper-name declension) or ``acronym`` (the
-    whole word plus endings: "ОБСЕ" must not lose its "Е" like a noun would).
+    endings; for Kazakh the stem of the -у form plus voice, tense and case
+    suffixes: ұстау -> ұсталды, ұстаған), ``name`` (Russian proper-name
+    declension) or ``acronym`` (the whole word plus endings: "ОБСЕ" must not
+    lose its "Е" like a noun would).
     """
     if morph == "exact" or len(word) <= MIN_INFLECTED_KEY - 1 or not word.isalpha():
         return [(word, "exact")]
-    cyrillic = _is_cyrillic_word(word)
+    cyrillic = is_cyrillic_word(word)
     patterns: list[tuple[str, str]] = []
     if lang == "any" or (morph == "name" and lang == "ru"):
         # names shared by languages; Kazakh text writes Russian place names with
@@ -219,7 +290,10 @@ def word_patterns(word: str, lang: str, morph: str = "auto") -> list[tuple[str, 
                 strip = _RU_NAME_STRIP if morph == "name" or lang == "any" else _RU_STRIP
                 patterns += _ru_patterns(word, strip, "ru")
         elif one == "kk":
-            patterns += _kk_patterns(word, latin=not cyrillic)
+            patterns += _kk_patterns(word, latin=not cyrillic, verb=morph == "verb")
+            if morph == "auto" and lang == "kk" and _kk_verbal_noun(word, cyrillic):
+                # "тарту" (recruiting) is also the verb: тартқан, тартылды
+                patterns += _kk_patterns(word, latin=not cyrillic, verb=True)
         else:
             patterns += _en_patterns(word)
     return list(dict.fromkeys(patterns))

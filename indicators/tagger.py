@@ -14,6 +14,9 @@ memoized tail checks. It runs in four steps, each a plain function:
 3. context rules from the data: a rule whose trigger occurs ("футбол",
    "фильм", "бытовой газ") drops its target terms or categories, unless one of
    its cancelling phrases occurs or a strong match of a named category remains;
+   a rule may instead (or also) add a category, with its trigger as evidence,
+   when a strong match of a required category remains ("осуждён" in an item
+   about recruitment adds terrorist_activity);
 4. verdict: weak terms count only with support, platforms only when the item
    has a category, ``KZ`` only when no Kazakh unit was named.
 """
@@ -22,7 +25,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from indicators.lexicon import CompiledLexicon, Phrase
 from indicators.lexicon_files import KIND_FALSE_FRIEND, KIND_TERM, KIND_TRIGGER, KIND_UNLESS
@@ -44,6 +48,10 @@ _WORD_REST = re.compile(r"[^\W_]*")
 _CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORY_IDS)}
 _PLATFORM_ORDER = {p: i for i, p in enumerate(PLATFORM_IDS)}
 _AXIS_ORDER = {"category": 0, "region": 1, "platform": 2}
+# Lexicon terms as context rules name them; terms are few, so folding is memoized.
+_folded_term = lru_cache(maxsize=65536)(fold)
+# Pseudo-axis of terms a context rule kept only as support for weak terms.
+SUPPORT = "support"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,17 +173,13 @@ class _Neighbours:
         return self._after  # type: ignore[return-value]
 
 
-def _neighbours_fit(phrase: Phrase, near: _Neighbours, compiled: CompiledLexicon) -> bool:
-    anchor, slots = phrase.anchor, phrase.slots
-    if anchor > 0:
-        word = near.before()
-        if word is None or not compiled.word_matches(slots[anchor - 1], word):
-            return False
-    if anchor < len(slots) - 1:
-        word = near.after()
-        if word is None or not compiled.word_matches(slots[anchor + 1], word):
-            return False
-    return True
+def _neighbour_span(near: _Neighbours, anchor: int) -> tuple[int, int] | None:
+    """The span of a two-word phrase whose other word (already checked) is next to its anchor."""
+    if anchor == 0:
+        word = _next_word(near.text, near.end)
+        return None if word is None else (near.start, word[1])
+    word = _previous_word(near.text, near.start)
+    return None if word is None else (word[0], near.end)
 
 
 def find_candidates(
@@ -186,22 +190,33 @@ def find_candidates(
     folded = norm.text
     phrases = compiled.phrases
     found: list[Candidate] = []
+    groups = compiled.anchor_groups
     for start, (word_end, slots) in _word_hits(folded, compiled).items():
         near: _Neighbours | None = None
         for slot in slots:
-            for index in compiled.by_anchor[slot]:
-                phrase = phrases[index]
-                if phrase.only_lang and lang and lang != phrase.only_lang:
-                    continue
-                span: tuple[int, int] | None = (start, word_end)
-                if len(phrase.slots) > 1:
+            for before, after, indices in groups[slot]:
+                if before >= 0 or after >= 0:
                     if near is None:
                         near = _Neighbours(folded, start, word_end)
-                    if not _neighbours_fit(phrase, near, compiled):
+                    if before >= 0:
+                        word = near.before()
+                        if word is None or not compiled.word_matches(before, word):
+                            continue
+                    if after >= 0:
+                        word = near.after()
+                        if word is None or not compiled.word_matches(after, word):
+                            continue
+                for index in indices:
+                    phrase = phrases[index]
+                    if phrase.only_lang and lang and lang != phrase.only_lang:
                         continue
-                    span = _extend(folded, phrase, start, word_end, compiled)
-                if span is not None and _case_ok(phrase, text, norm, span[0]):
-                    found.append(Candidate(*norm.original_span(*span), phrase))
+                    span: tuple[int, int] | None = (start, word_end)
+                    if len(phrase.slots) > 2:
+                        span = _extend(folded, phrase, start, word_end, compiled)
+                    elif len(phrase.slots) == 2:  # the one other word is the neighbour checked
+                        span = _neighbour_span(near, phrase.anchor)  # type: ignore[arg-type]
+                    if span is not None and _case_ok(phrase, text, norm, span[0]):
+                        found.append(Candidate(*norm.original_span(*span), phrase))
     return found
 
 
@@ -230,15 +245,21 @@ def resolve_overlaps(candidates: Iterable[Candidate]) -> list[Candidate]:
 
 
 def _apply_context_rules(
-    terms: list[Candidate], triggered: set[str], cancelled: set[str], compiled: CompiledLexicon
+    terms: list[Candidate],
+    triggers: dict[str, Candidate],
+    cancelled: set[str],
+    compiled: CompiledLexicon,
 ) -> list[Candidate]:
     for rule in compiled.rules:
-        if rule.id not in triggered or rule.id in cancelled:
+        trigger = triggers.get(rule.id)
+        if trigger is None or rule.id in cancelled:
             continue
-        if rule.unless_categories and any(
-            c.phrase.axis == "category"
-            and not c.phrase.weak
-            and not rule.unless_categories.isdisjoint(c.phrase.ids)
+        if rule.unless_categories and _has_strong(terms, rule.unless_categories):
+            continue
+        if rule.requires_categories and not _has_strong(terms, rule.requires_categories):
+            continue
+        if rule.requires_terms and not any(
+            c.phrase.axis == "category" and _folded_term(c.phrase.term) in rule.requires_terms
             for c in terms
         ):
             continue
@@ -249,12 +270,35 @@ def _apply_context_rules(
                 (rule.drop_weak and phrase.weak and phrase.axis == "category")
                 or (rule.drop_platforms and phrase.axis == "platform")
                 or (phrase.axis == "category" and not rule.drop_categories.isdisjoint(phrase.ids))
-                or (bool(rule.drop_terms) and fold(phrase.term) in rule.drop_terms)
+                or (bool(rule.drop_terms) and _folded_term(phrase.term) in rule.drop_terms)
             )
             if not drop:
                 kept.append(cand)
+            elif rule.keep_as_support and phrase.axis == "category":
+                kept.append(Candidate(cand.start, cand.end, replace(phrase, axis=SUPPORT)))
+        if rule.add_category:
+            # the trigger ("осуждён", "задержан") is the evidence of the added category
+            evidence = replace(
+                trigger.phrase,
+                kind=KIND_TERM,
+                axis="category",
+                ids=(rule.add_category,),
+                weak=False,
+                context=False,
+            )
+            kept.append(Candidate(trigger.start, trigger.end, evidence))
         terms = kept
     return terms
+
+
+def _has_strong(terms: list[Candidate], categories: frozenset[str]) -> bool:
+    """Whether a non-weak category term of one of ``categories`` is among ``terms``."""
+    return any(
+        c.phrase.axis == "category"
+        and not c.phrase.weak
+        and not categories.isdisjoint(c.phrase.ids)
+        for c in terms
+    )
 
 
 def _matches(cand: Candidate) -> list[Match]:
@@ -273,24 +317,41 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
     """
     text = tagged_text(title, summary)
     candidates = find_candidates(text, compiled, lang)
-    triggered = {i for c in candidates if c.phrase.kind == KIND_TRIGGER for i in c.phrase.ids}
+    triggers: dict[str, Candidate] = {}
+    for cand in candidates:
+        if cand.phrase.kind == KIND_TRIGGER:
+            for rule_id in cand.phrase.ids:
+                triggers.setdefault(rule_id, cand)
     cancelled = {i for c in candidates if c.phrase.kind == KIND_UNLESS for i in c.phrase.ids}
     terms = resolve_overlaps(
         c for c in candidates if c.phrase.kind in (KIND_TERM, KIND_FALSE_FRIEND)
     )
-    if triggered:
-        terms = _apply_context_rules(terms, triggered, cancelled, compiled)
-    category_terms = _supported([c for c in terms if c.phrase.axis == "category"], compiled)
+    if triggers:
+        terms = _apply_context_rules(terms, triggers, cancelled, compiled)
+    supporters = {i for c in terms if c.phrase.axis == SUPPORT for i in c.phrase.ids}
+    category_terms = _supported(
+        [c for c in terms if c.phrase.axis == "category"], compiled, supporters
+    )
+    implied = compiled.platform_category
+    # terms kept only as support ("террористы") still make a named platform the
+    # channel of a threat: "террористы общались в Дискорде" is online_platforms
+    topic = bool(supporters & compiled.core_categories)
+    threat_use = topic or _threat_use(category_terms, compiled)
+    if not threat_use:  # a hacked site or a phishing message is no use of a platform for a threat
+        category_terms = [
+            c for c in category_terms if not (c.phrase.weak and implied in c.phrase.ids)
+        ]
     matches: list[Match] = []
     for cand in category_terms:
         matches += _matches(cand)
     categories = {m.id for m in matches}
-    if categories:
+    if categories or (topic and implied):
         for cand in terms:
-            if cand.phrase.axis == "platform":
+            if cand.phrase.axis == "platform" and (threat_use or not cand.phrase.weak):
+                if not categories and cand.phrase.weak:
+                    continue
                 matches += _matches(cand)
-                implied = compiled.platform_category
-                if implied:  # a named platform in a threat item is evidence of its use
+                if implied and threat_use:  # a named platform in a threat item: evidence of use
                     categories.add(implied)
                     matches.append(Match("category", implied, cand.phrase.term, *cand.span))
     region_matches = [m for c in terms if c.phrase.axis == "region" for m in _matches(c)]
@@ -311,7 +372,9 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
     )
 
 
-def _supported(category_terms: list[Candidate], compiled: CompiledLexicon) -> list[Candidate]:
+def _supported(
+    category_terms: list[Candidate], compiled: CompiledLexicon, supporters: set[str]
+) -> list[Candidate]:
     """Keep weak terms only with support, and context terms only in a relevant item.
 
     A weak term is supported by a strong term of its own category or of a core
@@ -319,11 +382,15 @@ def _supported(category_terms: list[Candidate], compiled: CompiledLexicon) -> li
     financing, but next to "ИГИЛ" it is. In an item with no strong term at all,
     weak terms support each other when at least ``weak_terms_alone`` different
     ones belong to the same group: one category, or the core categories
-    together ("взрыв" and "бомба"; but not "вирус" and "бомба").
+    together ("взрыв" and "бомба"; but not "вирус" and "бомба"). ``supporters``
+    are the categories of terms a context rule kept only as support: they back
+    weak terms of other categories like strong terms do, but give no category
+    themselves (and so cannot revive their own through its weak terms).
     """
     core = compiled.core_categories
     strong = {i for c in category_terms if not c.phrase.weak for i in c.phrase.ids}
     backed = bool(strong & core)
+    backed_by_support = bool(supporters & core)
     weak = [c for c in category_terms if c.phrase.weak and not c.phrase.context]
     groups_alone: set[str] = set()
     if not strong:
@@ -341,12 +408,31 @@ def _supported(category_terms: list[Candidate], compiled: CompiledLexicon) -> li
             return False
         if backed or not strong.isdisjoint(phrase.ids):
             return True
+        if backed_by_support and supporters.isdisjoint(phrase.ids):
+            return True
         return any(("core" if i in core else i) in groups_alone for i in phrase.ids)
 
     kept = [c for c in category_terms if keep(c)]
     if kept:  # context terms join an item that is relevant on other evidence
         kept += [c for c in category_terms if c.phrase.context]
     return kept
+
+
+def _threat_use(category_terms: list[Candidate], compiled: CompiledLexicon) -> bool:
+    """Whether the item has a category that makes a platform mention a use for a threat.
+
+    ``platform_needs`` (rules.yaml) lists them: propaganda, recruitment,
+    financing, weapons sales. A cyberattack on a site or phishing through a
+    messenger is cyber_threats, not the use of a platform (GUIDELINES).
+    """
+    needs = compiled.platform_needs
+    if not needs:
+        return True
+    own = compiled.platform_category
+    return any(
+        not needs.isdisjoint(c.phrase.ids) and not (c.phrase.weak and own in c.phrase.ids)
+        for c in category_terms
+    )
 
 
 def _one_per_span(matches: list[Match]) -> list[Match]:

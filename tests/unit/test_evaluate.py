@@ -24,6 +24,7 @@ from indicators.evaluate import (
     format_report,
     load_devset,
     scores,
+    split_items,
 )
 from indicators.models import Match, Tags, tagged_text
 
@@ -302,3 +303,12 @@ def test_load_rejects_an_empty_file(tmp_path):
     path = write_lines(tmp_path / "d.jsonl", "# only a comment")
     with pytest.raises(DevsetError, match="no items"):
         load_devset(path)
+
+
+def test_split_items_separates_even_and_odd_id_numbers():
+    items = [item("ru-0001", False), item("ru-0002", False), item("kk-0104", False)]
+    assert [it.id for it in split_items(items, "even")] == ["ru-0002", "kk-0104"]
+    assert [it.id for it in split_items(items, "odd")] == ["ru-0001"]
+    assert split_items(items, "all") == items
+    with pytest.raises(ValueError, match="unknown split"):
+        split_items(items, "third")
