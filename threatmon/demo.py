@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,16 @@ def run_demo(settings: Settings, *, history: int, days: int, serve: bool = True)
     upgrade(engine)
     tagging = tagging_for(settings)
     click.echo(f"demo database {settings.db}; generating {history} items of history...", err=True)
+    # History ends yesterday, so no generated item is dated in the future.
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
     new = populate(
-        engine, history, days=days, seed=7, tagger=tagging.tag, lexicon_version=tagging.version
+        engine,
+        history,
+        days=days,
+        seed=7,
+        tagger=tagging.tag,
+        lexicon_version=tagging.version,
+        end=yesterday,
     )
     click.echo(f"history: {new} new synthetic items", err=True)
 
