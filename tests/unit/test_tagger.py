@@ -269,3 +269,110 @@ def test_countries_and_kz_as_a_whole(lexicon, text, regions):
 
 def test_semey_needs_a_capital_letter(lexicon):
     assert tag("Помощь для семей погибших при теракте", "", lexicon).regions == ()
+
+
+# --- means of attack only where an attack, plot, cache or trade is reported ----------
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Суд Павлодара осудил хакера: у него дома нашли пистолет",  # a weapon in cyber news
+        "Hackers leaked a database of firearm owners in Kostanay",
+        "Заң жобасы атыс қаруын сақтау тәртібін өзгертеді",  # a law about weapons
+    ],
+)
+def test_weapon_words_do_not_make_other_threat_news_tactics(lexicon, title):
+    assert "tactics_methods" not in tag(title, "", lexicon).categories
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "В гараже под Шымкентом нашли тайник: два автомата и патроны",
+        "Қарағанды маңындағы үйден тығылған қойма табылды: екі автомат пен патрондар",
+        "Police in Taraz found a stash of rifles and ammunition hidden in a barn",
+        "Ақтөбеде интернет арқылы тапанша сататын адам ұсталды",
+    ],
+)
+def test_a_cache_or_a_sale_of_weapons_is_tactics_in_every_language(lexicon, title):
+    assert "tactics_methods" in tag(title, "", lexicon).categories
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Ложное минирование: в Костанае эвакуировали школы",
+            "Аноним сообщил о бомбах в трёх зданиях; взрывных устройств не обнаружено.",
+        ),
+        (
+            "Hoax bomb threats hit schools in Pavlodar",
+            "Emails claimed explosive devices had been planted; no bomb was found.",
+        ),
+        (
+            "Павлодар мектептеріне жалған хабарлама келді",
+            "Хаттарда бомба қойылғаны айтылған, бірақ жарылғыш құрылғы табылған жоқ.",
+        ),
+    ],
+)
+def test_a_hoax_is_terrorist_activity_without_means_of_attack(lexicon, title, summary):
+    assert tag(title, summary, lexicon).categories == ("terrorist_activity",)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "В Костанае ввели «желтый» уровень террористической опасности из-за угрозы нападения",
+        "Kostanay sets a yellow terrorist threat level over a possible attack on crowded places",
+    ],
+)
+def test_a_threat_level_is_a_counter_measure_not_an_attack(lexicon, title):
+    assert tag(title, "", lexicon).categories == ("counter_measures",)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Фермеры Костаная опрыскивают посевы с помощью дронов и беспилотников",
+        "В Караганде снесли старую трубу методом направленного взрыва",
+        "Farmers in Turkistan use drones and UAVs to spray crops",
+    ],
+)
+def test_civil_drones_and_demolition_blasts_are_not_threats(lexicon, title):
+    assert not tag(title, "", lexicon).relevant
+
+
+def test_praising_an_attack_online_is_ideology_not_a_means_of_attack(lexicon):
+    tags = tag(
+        "Жителя Костаная осудили за оправдание терроризма",
+        "В соцсети он одобрял нападение на полицейских.",
+        lexicon,
+    )
+    assert "tactics_methods" not in tags.categories
+    assert {"terrorist_activity", "extremist_ideology"} <= set(tags.categories)
+
+
+def test_a_plot_to_bomb_is_activity_and_a_means_of_attack(lexicon):
+    tags = tag("В Таразе задержаны трое, планировавшие взрывы на вокзале", "", lexicon)
+    assert {"terrorist_activity", "tactics_methods"} <= set(tags.categories)
+
+
+def test_an_agreement_about_fighters_is_cooperation_not_activity(lexicon):
+    tags = tag(
+        "Казахстан и Кыргызстан подписали соглашение о выдаче лиц, обвиняемых в терроризме",
+        "",
+        lexicon,
+    )
+    assert tags.categories == ("counter_measures",)
+
+
+def test_the_taliban_named_in_trade_news_is_no_terrorist_activity(lexicon):
+    title = "Taliban officials sign flour contracts at a fair in Astana"
+    assert not tag(title, "", lexicon).relevant
+
+
+def test_kazakh_illegal_is_not_the_word_for_law(lexicon):
+    # "заңсыз" (illegal) begins with "заң" (law); a law item would drop tactics
+    tags = tag("Шекарада заңсыз әкелінген патрондар мен қару тәркіленді", "", lexicon)
+    assert "tactics_methods" in tags.categories
