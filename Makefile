@@ -13,7 +13,7 @@ help:
 	@echo "make demo   - offline demo: bundled sample feeds + generated 180-day history"
 	@echo "make test   - install dev dependencies (and chromium, postgresql if missing), lint, run the whole suite"
 	@echo "make lint   - ruff + mypy"
-	@echo "make eval   - precision/recall/F1 of the tagger on the labelled dev set"
+	@echo "make eval   - precision/recall/F1 of the tagger on the dev and held-out sets"
 	@echo "make bench  - tagging speed and dashboard latency/memory benchmarks"
 
 $(BIN)/python:
@@ -81,7 +81,10 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 
 eval: $(VENV)/.runtime
-	$(BIN)/python bench/eval.py
+	@echo "=== development set (the lexicon is tuned on it) ==="
+	$(BIN)/python bench/eval.py --devset tests/eval/devset.jsonl
+	@echo "=== held-out set (never tuned on) ==="
+	$(BIN)/python bench/eval.py --devset tests/eval/heldout.jsonl
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/bench_tagger.py
