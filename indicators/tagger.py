@@ -274,6 +274,11 @@ def _apply_context_rules(
             )
             if not drop:
                 kept.append(cand)
+            elif rule.keep_as_support and phrase.axis == SUPPORT:
+                # already support after an earlier rule, named again by drop_terms:
+                # a rule that keeps support must not erase it, or the order of
+                # the rules would decide whether weak terms stay backed
+                kept.append(cand)
             elif rule.keep_as_support and phrase.axis == "category":
                 kept.append(Candidate(cand.start, cand.end, replace(phrase, axis=SUPPORT)))
         if rule.add_category:
