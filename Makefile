@@ -89,6 +89,7 @@ eval: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	$(BIN)/python bench/bench_tagger.py
 	$(BIN)/python bench/bench_dashboard.py
+	$(BIN)/python bench/bench_dashboard.py --server
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,6 +1,7 @@
 """Dashboard latency and memory on a large generated store.
 
     .venv/bin/python bench/bench_dashboard.py [--items 1000000] [--db PATH] [--changes 150]
+                                              [--server]
 
 Builds (or reuses) a SQLite store of synthetic items (indicators.synthetic,
 tagged by the real tagger when the lexicon is available), then replays
@@ -17,6 +18,9 @@ Trends and Regions views need for the new filters:
 It prints p50/p95 per change and per query, and the peak RSS of the
 querying process (the store is built in a child process, so building does
 not count). Exit status 1 when p95 >= 300 ms or RSS >= 500 MB.
+
+`--server` measures through the real Dash server instead (bench_server.py):
+callbacks, figures, JSON and HTTP included, and the server's own peak RSS.
 """
 
 from __future__ import annotations
@@ -213,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=150)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "data")
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="time filter changes through the real dashboard server (bench_server.py)",
+    )
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     db = args.db or ROOT / "var" / f"bench-{args.items}.db"
@@ -243,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             f"reusing {db} ({have:,} items); generated "
             f"{datetime.fromtimestamp(db.stat().st_mtime, UTC):%Y-%m-%d %H:%M} UTC"
         )
+    if args.server:
+        from bench_server import measure_server
+
+        return measure_server(db, args.data_dir, args.changes, args.seed)
     return measure(db, args.changes, args.seed)
 
 
