@@ -29,39 +29,15 @@ import pycountry
 import pytest
 import yaml
 
+from indicators import taxonomy
 from ingest.sources import ENTRY_KEYS, KINDS, LANGUAGES, parse_feed_list
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 MANIFEST = SAMPLES / "manifest.toml"
 LABELS = SAMPLES / "labels.yaml"
 
-CATEGORY_IDS = frozenset(
-    {
-        "terrorist_activity",
-        "tactics_methods",
-        "extremist_ideology",
-        "online_platforms",
-        "cyber_threats",
-        "terrorist_financing",
-        "counter_measures",
-    }
-)
-PLATFORM_IDS = frozenset(
-    {
-        "telegram",
-        "whatsapp",
-        "tiktok",
-        "youtube",
-        "instagram",
-        "facebook",
-        "vk",
-        "odnoklassniki",
-        "x",
-        "discord",
-        "darknet",
-        "other_online",
-    }
-)
+CATEGORY_IDS = frozenset(taxonomy.CATEGORY_IDS)
+PLATFORM_IDS = frozenset(taxonomy.PLATFORM_IDS)
 KZ_UNITS = frozenset(s.code for s in pycountry.subdivisions.get(country_code="KZ"))
 NEIGHBOURS = frozenset({"KG", "UZ", "TJ", "AF"})
 
