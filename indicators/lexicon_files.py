@@ -560,11 +560,6 @@ def parse_term(term: str) -> list[tuple[str, tuple[str, ...]]]:
     return variants
 
 
-def term_words(term: str) -> list[str]:
-    """The normalized words of a term without alternatives, as the matcher sees them."""
-    return _WORD.findall(fold(term))
-
-
 def _variants(term: str) -> list[tuple[str, ...]]:
     return [words for _, words in parse_term(term)]
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from indicators.store import read, write
 from indicators.store.engine import StoreError, make_engine
 from indicators.store.migrations import upgrade
-from ingest.refresh import FetchRun, run_due_feeds
+from ingest.refresh import FetchRun, run_due_feeds, run_feeds
 from ingest.schedule import StopFlag, make_scheduler
 from ingest.sources import FeedListError, FeedSpec, load_feed_list, validate_feed_url
 from threatmon.settings import Settings, load_settings
@@ -178,7 +178,8 @@ def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | Non
     stop = StopFlag()
     if once:
         _install_stop_handlers(stop)
-        total = len(read.due_feeds(engine, datetime.now(UTC), all_enabled=True))
+        due = read.due_feeds(engine, datetime.now(UTC), all_enabled=True)
+        total = len(due)
         done = 0
 
         def progress(run: FetchRun) -> None:
@@ -186,7 +187,7 @@ def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | Non
             done += 1
             click.echo(_progress_line(run, done, total), err=True)
 
-        runs = run_due_feeds(engine, cfg, tagging, all_enabled=True, stop=stop, on_result=progress)
+        runs = run_feeds(engine, due, cfg, tagging, stop=stop, on_result=progress)
         click.echo(_summary_table(runs))
         return
     scheduler = make_scheduler(

@@ -64,7 +64,3 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
             cur.close()
 
     return engine
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"

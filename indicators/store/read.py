@@ -6,7 +6,6 @@ the command line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,22 +62,6 @@ def due_feeds(engine: Engine, now: datetime, *, all_enabled: bool = False) -> li
     query = query.order_by(feeds.c.next_due_at.is_not(None), feeds.c.next_due_at, feeds.c.id)
     with engine.connect() as conn:
         return [FeedRow(*row) for row in conn.execute(query).all()]
-
-
-def next_due_time(engine: Engine) -> datetime | None:
-    """The earliest next-due time over enabled feeds (None if some are due now or none exist)."""
-    with engine.connect() as conn:
-        pending = conn.execute(
-            select(func.count())
-            .select_from(feeds)
-            .where(feeds.c.enabled.is_(True), feeds.c.next_due_at.is_(None))
-        ).scalar_one()
-        if pending:
-            return None
-        value = conn.execute(
-            select(func.min(feeds.c.next_due_at)).where(feeds.c.enabled.is_(True))
-        ).scalar_one()
-    return value  # type: ignore[no-any-return]
 
 
 def recent_story_keys(engine: Engine, since: datetime) -> list[tuple[int, str]]:
@@ -150,20 +133,3 @@ def count_to_retag(engine: Engine, lexicon_version: str) -> int:
                 )
             ).scalar_one()
         )
-
-
-def iter_feed_runs(engine: Engine, feed_id: int, limit: int = 20) -> Iterator[dict[str, object]]:
-    """The newest fetch runs of one feed, newest first."""
-    with engine.connect() as conn:
-        rows = (
-            conn.execute(
-                select(fetch_runs)
-                .where(fetch_runs.c.feed_id == feed_id)
-                .order_by(fetch_runs.c.started_at.desc(), fetch_runs.c.id.desc())
-                .limit(limit)
-            )
-            .mappings()
-            .all()
-        )
-    for row in rows:
-        yield dict(row)

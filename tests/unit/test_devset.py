@@ -14,25 +14,14 @@ import pytest
 
 from indicators import taxonomy
 from indicators.evaluate import DevItem, load_devset
+from tests.evalsets import CYRILLIC, LANGS, LATIN, WORD, is_latin_script, language_share, text
 
 DEVSET = Path(__file__).resolve().parents[1] / "eval" / "devset.jsonl"
-LANGS = ("ru", "kk", "en")
-LATIN = re.compile(r"[A-Za-zÄäĞğİıÑñÖöŞşŪūÜü]")
-CYRILLIC = re.compile(r"[\u0400-\u04FF]")
-WORD = re.compile(r"\w+")
 
 
 @pytest.fixture(scope="module")
 def items() -> list[DevItem]:
     return load_devset(DEVSET)  # also checks ids, taxonomy labels and label consistency
-
-
-def text(it: DevItem) -> str:
-    return f"{it.title}\n{it.summary}"
-
-
-def is_latin_script(it: DevItem) -> bool:
-    return len(LATIN.findall(text(it))) > len(CYRILLIC.findall(text(it)))
 
 
 def positives(items: list[DevItem], category: str) -> list[DevItem]:
@@ -44,7 +33,7 @@ def test_has_at_least_400_items(items):
 
 
 def test_language_mix_is_about_45_30_25(items):
-    share = {lang: n / len(items) for lang, n in Counter(it.lang for it in items).items()}
+    share = language_share(items)
     assert set(share) == set(LANGS)
     assert 0.40 <= share["ru"] <= 0.50
     assert 0.25 <= share["kk"] <= 0.35

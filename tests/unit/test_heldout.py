@@ -15,15 +15,12 @@ import pytest
 
 from indicators import taxonomy
 from indicators.evaluate import DevItem, load_devset, split_items
+from tests.evalsets import CYRILLIC, LANGS, LATIN, WORD, is_latin_script, language_share, text
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
 HELDOUT = EVAL_DIR / "heldout.jsonl"
 DEVSET = EVAL_DIR / "devset.jsonl"
-LANGS = ("ru", "kk", "en")
 ID = re.compile(r"^(ru|kk|en)-ho-\d{4}$")
-LATIN = re.compile(r"[A-Za-zÄäĞğİıÑñÖöŞşŪūÜü]")
-CYRILLIC = re.compile(r"[\u0400-\u04FF]")
-WORD = re.compile(r"\w+")
 
 # Less common towns the set must report threats from, with the spellings used in the three
 # scripts, and the unit each maps to (GUIDELINES.md, "Regions").
@@ -48,14 +45,6 @@ def items() -> list[DevItem]:
 @pytest.fixture(scope="module")
 def devset() -> list[DevItem]:
     return load_devset(DEVSET)
-
-
-def text(it: DevItem) -> str:
-    return f"{it.title}\n{it.summary}"
-
-
-def is_latin_script(it: DevItem) -> bool:
-    return len(LATIN.findall(text(it))) > len(CYRILLIC.findall(text(it)))
 
 
 def test_has_220_items(items):
@@ -94,7 +83,7 @@ def test_items_have_news_like_lengths(items):
 
 
 def test_language_mix_is_about_40_35_25(items):
-    share = {lang: n / len(items) for lang, n in Counter(it.lang for it in items).items()}
+    share = language_share(items)
     assert set(share) == set(LANGS)
     assert 0.37 <= share["ru"] <= 0.43
     assert 0.32 <= share["kk"] <= 0.38
