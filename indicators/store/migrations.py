@@ -48,11 +48,18 @@ def _text_index(conn: Connection) -> None:
     schema.create_text_index(conn, fill=True)
 
 
+def _early_warning(conn: Connection) -> None:
+    """Alerts, their events and deliveries, watch rules and detection runs (issue 14)."""
+    for table in schema.ALERT_TABLES:
+        table.create(conn, checkfirst=True)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "exact summary tables", _exact_summaries),
     Migration(3, "text search index", _text_index),
+    Migration(4, "early warning: alerts and watch rules", _early_warning),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

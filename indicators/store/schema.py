@@ -198,6 +198,106 @@ item_days = Table(
 # Ids only grow, so "no item of days >= D has an id below min(first_id)": searches
 # restricted to a period can skip older rows of the text and tag indexes.
 
+# --- early warning (issue 14; indicators/early_warning.py and indicators/store/alerts.py) --
+
+watch_rules = Table(
+    "watch_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("filters", Text, nullable=False),  # JSON object in the Filters API parameter names
+    Column("min_stories", Integer, nullable=False, default=1),
+    Column("playbook", String(60), nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),  # rise | first_seen | rule
+    Column("key", Text, nullable=False),  # stable identity of the series or rule
+    # = key while the wave is active, NULL once it ended: the database itself keeps
+    # one active alert per key, so two detection runs cannot open the same wave twice.
+    Column("open_key", Text, nullable=True, unique=True),
+    Column("rule_id", Integer, ForeignKey("watch_rules.id", ondelete="SET NULL"), nullable=True),
+    Column("series", Text, nullable=False),  # JSON object: API parameter name -> list
+    Column("label", Text, nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("window_end", UTCDateTime, nullable=False),
+    Column("observed", Integer, nullable=True),
+    Column("expected", Float, nullable=True),
+    Column("score", Float, nullable=True),
+    Column("peak_score", Float, nullable=True),
+    Column("story_ids", Text, nullable=True),  # JSON list of int
+    Column("item_ids", Text, nullable=True),  # JSON list of int
+    Column("state", String(20), nullable=False, default="new"),
+    Column("note", Text, nullable=False, default=""),
+    Column("playbook", String(60), nullable=True),
+    Column("checklist", Text, nullable=False, default="{}"),  # JSON object item key -> bool
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("dismissed_at", UTCDateTime, nullable=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+)
+Index("ix_alerts_state", alerts.c.state)
+Index("ix_alerts_created_at", alerts.c.created_at)
+Index("ix_alerts_kind_key", alerts.c.kind, alerts.c.key)
+
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("event", String(20), nullable=False),  # opened | grew | ended | acknowledged | ...
+    Column("state", String(20), nullable=False),  # the alert's state after the event
+    Column("note", Text, nullable=False, default=""),
+    Column("detail", Text, nullable=False, default="{}"),  # JSON object
+)
+Index("ix_alert_events_alert_at", alert_events.c.alert_id, alert_events.c.at)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(20), nullable=False),  # opened | grew
+    Column("channel", String(20), nullable=False),  # webhook | email
+    Column("target", Text, nullable=False),  # URL, or comma-separated recipients
+    Column("status", String(20), nullable=False, default="pending"),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=True),  # None: no further attempt
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+)
+Index(
+    "ix_alert_deliveries_status_next",
+    alert_deliveries.c.status,
+    alert_deliveries.c.next_attempt_at,
+)
+
+detection_runs = Table(
+    "detection_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),  # the moment detected for
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("series_checked", Integer, nullable=False, default=0),
+    Column("opened", Integer, nullable=False, default=0),
+    Column("grown", Integer, nullable=False, default=0),
+    Column("ended", Integer, nullable=False, default=0),
+    Column("status", String(20), nullable=False),  # ok | error
+    Column("error", Text, nullable=True),
+)
+
+ALERT_TABLES = (watch_rules, alerts, alert_events, alert_deliveries, detection_runs)
+
 # --- text search (SQLite FTS5, where the SQLite build has it) -------------------------
 # A trigram index over title + summary, kept in step with `items` by triggers.
 # detail=none keeps it ~1x the text size (detail=full is ~2.7x); a match is then
