@@ -1,0 +1,381 @@
+"""All SQL about alerts, their events, watch rules and detection runs.
+
+Readers (the dashboard, the CLI, exports) get plain records from
+`indicators.alerts`; the analyst's actions go through `change_state`, which
+applies the state machine of `indicators.alerts` and writes the alert, its
+timestamp and an `alert_events` row in one transaction. What a detection run
+writes (open / grow / end, outbox rows, the run record) is at the end of the
+module and runs in the orchestrator's transaction (`indicators.early_warning`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from indicators.alerts import (
+    KINDS,
+    OPEN_STATES,
+    RESPONSE_STAMPS,
+    STATES,
+    AlertError,
+    AlertEvent,
+    AlertRow,
+    WatchRule,
+    series_matches,
+    transition,
+)
+from indicators.filters import Filters, Vocabulary
+from indicators.store.filtering import day_start
+from indicators.store.schema import alert_events, alerts, detection_runs, watch_rules
+from indicators.watchrules import parse_rule_filters, rule_filters_json
+
+MAX_NOTE_LENGTH = 4000
+MAX_RULE_NAME_LENGTH = 200
+
+
+def _now(at: datetime | None) -> datetime:
+    return at if at is not None else datetime.now(UTC)
+
+
+def _ids(text: str | None) -> tuple[int, ...]:
+    return tuple(int(i) for i in json.loads(text)) if text else ()
+
+
+def _alert(row: Any) -> AlertRow:
+    m = row._mapping
+    return AlertRow(
+        id=int(m["id"]),
+        kind=m["kind"],
+        key=m["key"],
+        active=m["open_key"] is not None,
+        rule_id=m["rule_id"],
+        series=json.loads(m["series"]),
+        label=m["label"],
+        window_start=m["window_start"],
+        window_end=m["window_end"],
+        observed=m["observed"],
+        expected=m["expected"],
+        score=m["score"],
+        peak_score=m["peak_score"],
+        story_ids=_ids(m["story_ids"]),
+        item_ids=_ids(m["item_ids"]),
+        state=m["state"],
+        note=m["note"],
+        playbook=m["playbook"],
+        checklist=json.loads(m["checklist"] or "{}"),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        acknowledged_at=m["acknowledged_at"],
+        resolved_at=m["resolved_at"],
+        dismissed_at=m["dismissed_at"],
+        ended_at=m["ended_at"],
+    )
+
+
+def _rule(row: Any) -> WatchRule:
+    m = row._mapping
+    return WatchRule(
+        id=int(m["id"]),
+        name=m["name"],
+        filters=json.loads(m["filters"]),
+        min_stories=int(m["min_stories"]),
+        playbook=m["playbook"],
+        enabled=bool(m["enabled"]),
+        created_at=m["created_at"],
+    )
+
+
+def _check_states(states: Iterable[str]) -> tuple[str, ...]:
+    chosen = tuple(states)
+    for state in chosen:
+        if state not in STATES:
+            raise AlertError(f"unknown alert state {state!r}; expected one of {', '.join(STATES)}")
+    return chosen
+
+
+# --- reading alerts ---------------------------------------------------------------
+
+
+def list_alerts(
+    engine: Engine,
+    *,
+    states: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    active: bool | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[AlertRow]:
+    """Alerts newest first; `states`/`kinds` restrict (empty: all), `active` the wave."""
+    chosen = _check_states(states)
+    for kind in kinds:
+        if kind not in KINDS:
+            raise AlertError(f"unknown alert kind {kind!r}; expected one of {', '.join(KINDS)}")
+    query = select(alerts)
+    if chosen:
+        query = query.where(alerts.c.state.in_(chosen))
+    if kinds:
+        query = query.where(alerts.c.kind.in_(tuple(kinds)))
+    if active is not None:
+        query = query.where(
+            alerts.c.open_key.is_not(None) if active else alerts.c.open_key.is_(None)
+        )
+    query = query.order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
+    with engine.connect() as conn:
+        rows = conn.execute(query.offset(offset).limit(limit)).all()
+    return [_alert(r) for r in rows]
+
+
+def get_alert(engine: Engine, alert_id: int) -> AlertRow:
+    """One alert; AlertError when there is no alert with that id."""
+    with engine.connect() as conn:
+        return _get(conn, alert_id)
+
+
+def _get(conn: Connection, alert_id: int) -> AlertRow:
+    row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+    if row is None:
+        raise AlertError(f"no alert with id {alert_id}")
+    return _alert(row)
+
+
+def count_open(engine: Engine) -> int:
+    """Alerts waiting for the analyst (new or acknowledged): the Overview's number."""
+    with engine.connect() as conn:
+        n = conn.execute(
+            select(func.count()).select_from(alerts).where(alerts.c.state.in_(OPEN_STATES))
+        ).scalar_one()
+    return int(n)
+
+
+def events(engine: Engine, alert_id: int) -> list[AlertEvent]:
+    """An alert's history, oldest first; AlertError for an unknown alert."""
+    with engine.connect() as conn:
+        _get(conn, alert_id)
+        rows = conn.execute(
+            select(alert_events)
+            .where(alert_events.c.alert_id == alert_id)
+            .order_by(alert_events.c.at, alert_events.c.id)
+        ).all()
+    return [
+        AlertEvent(
+            id=int(r.id),
+            alert_id=int(r.alert_id),
+            at=r.at,
+            event=r.event,
+            state=r.state,
+            note=r.note or "",
+            detail=json.loads(r.detail or "{}"),
+        )
+        for r in rows
+    ]
+
+
+def alerts_overlapping(engine: Engine, f: Filters, *, states: Sequence[str] = ()) -> list[AlertRow]:
+    """Alerts whose window overlaps the period of `f` and whose series fits its selection.
+
+    For trend-chart markers and the exports' `alerts` section. The period is
+    `f`'s inclusive UTC days (open ends are unbounded); an alert matches when
+    its series does not contradict the category/region/platform selections
+    (see `indicators.alerts.series_matches`). Oldest window first.
+    """
+    chosen = _check_states(states)
+    query = select(alerts)
+    if f.date_from:
+        query = query.where(alerts.c.window_end >= day_start(f.date_from))
+    if f.date_to:
+        query = query.where(alerts.c.window_start < day_start(f.date_to + timedelta(days=1)))
+    if chosen:
+        query = query.where(alerts.c.state.in_(chosen))
+    query = query.order_by(alerts.c.window_start, alerts.c.id)
+    with engine.connect() as conn:
+        rows = [_alert(r) for r in conn.execute(query)]
+    selections = {"category": f.categories, "region": f.regions, "platform": f.platforms}
+    return [a for a in rows if series_matches(a.series, selections)]
+
+
+# --- the analyst's actions ----------------------------------------------------------
+
+
+def _event(
+    conn: Connection,
+    alert_id: int,
+    at: datetime,
+    event: str,
+    state: str,
+    note: str = "",
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(alert_events),
+        {
+            "alert_id": alert_id,
+            "at": at,
+            "event": event,
+            "state": state,
+            "note": note,
+            "detail": json.dumps(dict(detail or {}), ensure_ascii=False, sort_keys=True),
+        },
+    )
+
+
+def _check_note(note: str) -> str:
+    note = note.strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise AlertError(f"the note is longer than {MAX_NOTE_LENGTH} characters")
+    return note
+
+
+def change_state(
+    engine: Engine, alert_id: int, action: str, *, note: str = "", at: datetime | None = None
+) -> AlertRow:
+    """Apply an analyst's action (acknowledge, resolve, dismiss, reopen) with an optional note.
+
+    Writes the new state, the action's timestamp column, the note (a non-empty
+    note replaces the alert's note) and an `alert_events` row, atomically.
+    AlertError for an unknown alert or a transition the state machine refuses.
+    """
+    note = _check_note(note)
+    when = _now(at)
+    with engine.begin() as conn:
+        current = _get(conn, alert_id)
+        step = transition(current.state, action)
+        values: dict[str, Any] = {"state": step.target, "updated_at": when}
+        if step.stamp:
+            values[step.stamp] = when
+        else:  # reopened: the response starts over
+            values.update(dict.fromkeys(RESPONSE_STAMPS))
+        if note:
+            values["note"] = note
+        conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**values))
+        _event(conn, alert_id, when, step.event, step.target, note)
+        return _get(conn, alert_id)
+
+
+def add_note(engine: Engine, alert_id: int, note: str, *, at: datetime | None = None) -> AlertRow:
+    """Replace the alert's note without changing its state (an event 'note' keeps the old one)."""
+    note = _check_note(note)
+    if not note:
+        raise AlertError("the note is empty")
+    when = _now(at)
+    with engine.begin() as conn:
+        current = _get(conn, alert_id)
+        conn.execute(
+            update(alerts).where(alerts.c.id == alert_id).values(note=note, updated_at=when)
+        )
+        _event(conn, alert_id, when, "note", current.state, note)
+        return _get(conn, alert_id)
+
+
+def set_checklist(
+    engine: Engine, alert_id: int, checklist: Mapping[str, bool], *, at: datetime | None = None
+) -> AlertRow:
+    """Save the playbook checklist's state (item key -> done) and record it as an event."""
+    cleaned: dict[str, bool] = {}
+    for key, done in checklist.items():
+        if not isinstance(key, str) or not key.strip() or len(key) > 200:
+            raise AlertError(f"not a checklist item key: {key!r}")
+        if not isinstance(done, bool):
+            raise AlertError(f"checklist item {key!r} must be true or false")
+        cleaned[key] = done
+    when = _now(at)
+    text = json.dumps(cleaned, ensure_ascii=False, sort_keys=True)
+    with engine.begin() as conn:
+        current = _get(conn, alert_id)
+        conn.execute(
+            update(alerts).where(alerts.c.id == alert_id).values(checklist=text, updated_at=when)
+        )
+        _event(conn, alert_id, when, "checklist", current.state, detail=cleaned)
+        return _get(conn, alert_id)
+
+
+# --- watch rules -----------------------------------------------------------------------
+
+
+def add_rule(
+    engine: Engine,
+    name: str,
+    params: Mapping[str, Any],
+    *,
+    min_stories: int = 1,
+    playbook: str | None = None,
+    vocabulary: Vocabulary | None = None,
+    at: datetime | None = None,
+) -> WatchRule:
+    """Save a watch rule; AlertError for unknown ids, a bad name or a duplicate name."""
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_RULE_NAME_LENGTH:
+        raise AlertError(f"a rule needs a name of 1 to {MAX_RULE_NAME_LENGTH} characters")
+    if min_stories < 1:
+        raise AlertError("min_stories must be at least 1")
+    if playbook is not None and not (0 < len(playbook) <= 60):
+        raise AlertError("a playbook id has 1 to 60 characters")
+    f = parse_rule_filters(params, vocabulary=vocabulary)
+    values = {
+        "name": name,
+        "filters": rule_filters_json(f),
+        "min_stories": min_stories,
+        "playbook": playbook,
+        "enabled": True,
+        "created_at": _now(at),
+    }
+    try:
+        with engine.begin() as conn:
+            row = conn.execute(insert(watch_rules).values(**values).returning(watch_rules)).one()
+    except IntegrityError:
+        raise AlertError(f"a watch rule named {name!r} exists already") from None
+    return _rule(row)
+
+
+def list_rules(engine: Engine, *, enabled_only: bool = False) -> list[WatchRule]:
+    """Watch rules by id."""
+    query = select(watch_rules).order_by(watch_rules.c.id)
+    if enabled_only:
+        query = query.where(watch_rules.c.enabled.is_(True))
+    with engine.connect() as conn:
+        return [_rule(r) for r in conn.execute(query)]
+
+
+def get_rule(engine: Engine, rule_id: int) -> WatchRule:
+    """One watch rule; AlertError when there is none with that id."""
+    with engine.connect() as conn:
+        row = conn.execute(select(watch_rules).where(watch_rules.c.id == rule_id)).first()
+    if row is None:
+        raise AlertError(f"no watch rule with id {rule_id}")
+    return _rule(row)
+
+
+def remove_rule(engine: Engine, rule_id: int) -> None:
+    """Delete a watch rule; its past alerts stay (their rule_id becomes NULL)."""
+    with engine.begin() as conn:
+        gone = conn.execute(watch_rules.delete().where(watch_rules.c.id == rule_id)).rowcount
+    if not gone:
+        raise AlertError(f"no watch rule with id {rule_id}")
+
+
+def set_rule_enabled(engine: Engine, rule_id: int, enabled: bool) -> WatchRule:
+    """Pause or resume a rule without losing it."""
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(watch_rules).where(watch_rules.c.id == rule_id).values(enabled=enabled)
+        ).rowcount
+    if not done:
+        raise AlertError(f"no watch rule with id {rule_id}")
+    return get_rule(engine, rule_id)
+
+
+# --- detection runs ----------------------------------------------------------------------
+
+
+def last_run(engine: Engine) -> dict[str, Any] | None:
+    """The newest detection run as a plain mapping (None before the first)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(detection_runs).order_by(detection_runs.c.id.desc()).limit(1)
+        ).first()
+    return None if row is None else dict(row._mapping)
