@@ -352,6 +352,28 @@ def volume_series(engine: Engine, f: Filters, granularity: str = "day") -> list[
     return sorted(acc.items())
 
 
+def story_counts(engine: Engine, f: Filters, group: list[str]) -> list[tuple[Any, ...]]:
+    """Stories (items that start a story) matching `f`, per value of the `group` axes.
+
+    `group` holds tag axes, "lang", "source" and/or "day"; each row is the
+    group's values (days as `date`, ids as text) then the count. Groups with
+    no story are left out. Early-warning detection reads its baselines here:
+    one grouped query per projection, however many series it watches.
+    """
+    with _connect(engine) as conn:
+        rows = _run(conn, f, group, ["stories"]).all()
+    out: list[tuple[Any, ...]] = []
+    for row in rows:
+        *values, n = row
+        if not n:
+            continue
+        keys = [
+            _as_date(v) if axis == "day" else str(v) for axis, v in zip(group, values, strict=True)
+        ]
+        out.append((*keys, int(n)))
+    return out
+
+
 def cross_counts(
     engine: Engine, f: Filters, axis_a: str, axis_b: str
 ) -> list[tuple[str, str, int]]:

@@ -299,6 +299,23 @@ def test_stories_count_each_story_once(store: Any) -> None:
     assert queries.totals(engine, f) == queries.Totals(items=11, relevant=9, stories=9)
 
 
+@pytest.mark.parametrize("group", [["day"], ["category", "day"], ["category", "region", "day"]])
+def test_story_counts_per_group_equal_the_stories_put_in(case: Any, group: list[str]) -> None:
+    engine, known, f = case
+    expected: Counter[tuple[Any, ...]] = Counter()
+    for k in selected(known, f):
+        if not k.starts_story:
+            continue
+        tag_axes = [a for a in group if a != "day"]
+        combos: list[tuple[Any, ...]] = [()]
+        for axis in tag_axes:
+            combos = [(*c, v) for c in combos for v in k.values(axis)]
+        for combo in combos:
+            expected[(*combo, k.day)] += 1
+    got = queries.story_counts(engine, f, group)
+    assert {row[:-1]: row[-1] for row in got} == dict(expected)
+
+
 @pytest.mark.parametrize("granularity", queries.GRANULARITIES)
 def test_volume_counts_all_ingested_items_and_ignores_tag_filters(
     case: Any, granularity: str
