@@ -188,3 +188,23 @@ def series_matches(series: dict[str, list[str]], selections: dict[str, tuple[str
         if chosen and named and not set(named) & set(chosen):
             return False
     return True
+
+
+@dataclass(frozen=True)
+class NotifyTargets:
+    """Where new alerts are announced: plain values the caller builds from the settings.
+
+    Each opened alert (and each growth that at least doubles its score) gets
+    one delivery per webhook URL and one e-mail delivery to all recipients.
+    """
+
+    webhooks: tuple[str, ...] = ()
+    email_to: tuple[str, ...] = ()
+
+    def deliveries(self) -> list[tuple[str, str]]:
+        """(channel, target) pairs: one per webhook, one for the e-mail recipient list."""
+        out = [("webhook", url) for url in self.webhooks if url]
+        recipients = [r for r in self.email_to if r]
+        if recipients:
+            out.append(("email", ",".join(recipients)))
+        return out

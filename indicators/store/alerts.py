@@ -26,13 +26,21 @@ from indicators.alerts import (
     AlertError,
     AlertEvent,
     AlertRow,
+    NotifyTargets,
     WatchRule,
     series_matches,
     transition,
 )
+from indicators.detection import ActiveAlert, Signal
 from indicators.filters import Filters, Vocabulary
 from indicators.store.filtering import day_start
-from indicators.store.schema import alert_events, alerts, detection_runs, watch_rules
+from indicators.store.schema import (
+    alert_deliveries,
+    alert_events,
+    alerts,
+    detection_runs,
+    watch_rules,
+)
 from indicators.watchrules import parse_rule_filters, rule_filters_json
 
 MAX_NOTE_LENGTH = 4000
@@ -379,3 +387,218 @@ def last_run(engine: Engine) -> dict[str, Any] | None:
             select(detection_runs).order_by(detection_runs.c.id.desc()).limit(1)
         ).first()
     return None if row is None else dict(row._mapping)
+
+
+# --- what a detection run writes (inside the orchestrator's transaction) ----------------
+
+
+def begin_run(conn: Connection, at: datetime, started_at: datetime) -> int:
+    """Insert the run's record first: on SQLite this takes the write lock before any read,
+    so the active alerts read next cannot change under the run."""
+    row = conn.execute(
+        insert(detection_runs)
+        .values(at=at, started_at=started_at, status="running")
+        .returning(detection_runs.c.id)
+    ).one()
+    return int(row[0])
+
+
+def finish_run(
+    conn: Connection,
+    run_id: int,
+    *,
+    finished_at: datetime,
+    series_checked: int,
+    opened: int,
+    grown: int,
+    ended: int,
+) -> None:
+    conn.execute(
+        update(detection_runs)
+        .where(detection_runs.c.id == run_id)
+        .values(
+            finished_at=finished_at,
+            series_checked=series_checked,
+            opened=opened,
+            grown=grown,
+            ended=ended,
+            status="ok",
+        )
+    )
+
+
+def record_failed_run(
+    engine: Engine, at: datetime, started_at: datetime, error: str, *, finished_at: datetime
+) -> None:
+    """A run that failed leaves only this row (its own transaction rolled back)."""
+    with engine.begin() as conn:
+        conn.execute(
+            insert(detection_runs).values(
+                at=at,
+                started_at=started_at,
+                finished_at=finished_at,
+                status="error",
+                error=error[:4000],
+            )
+        )
+
+
+def active_alerts(conn: Connection) -> dict[str, ActiveAlert]:
+    """Alerts whose wave is still going on, by key."""
+    rows = conn.execute(
+        select(
+            alerts.c.id,
+            alerts.c.key,
+            alerts.c.kind,
+            alerts.c.state,
+            alerts.c.story_ids,
+            alerts.c.item_ids,
+            alerts.c.peak_score,
+        ).where(alerts.c.open_key.is_not(None))
+    ).all()
+    return {
+        r.key: ActiveAlert(
+            id=int(r.id),
+            key=r.key,
+            kind=r.kind,
+            state=r.state,
+            story_ids=_ids(r.story_ids),
+            item_ids=_ids(r.item_ids),
+            peak_score=r.peak_score,
+        )
+        for r in rows
+    }
+
+
+def last_ended(conn: Connection, since: datetime) -> dict[str, datetime]:
+    """When each key's most recent wave ended, for waves that ended after `since`."""
+    rows = conn.execute(
+        select(alerts.c.key, func.max(alerts.c.ended_at))
+        .where(alerts.c.ended_at.is_not(None), alerts.c.ended_at >= since)
+        .group_by(alerts.c.key)
+    ).all()
+    out: dict[str, datetime] = {}
+    for key, ended in rows:
+        if isinstance(ended, str):  # SQLite hands back text from max()
+            ended = datetime.fromisoformat(ended)
+        out[key] = ended if ended.tzinfo else ended.replace(tzinfo=UTC)
+    return out
+
+
+def _json_ids(ids: Sequence[int]) -> str:
+    return json.dumps(sorted(int(i) for i in ids))
+
+
+def _numbers(signal: Signal) -> dict[str, Any]:
+    return {"observed": signal.observed, "expected": signal.expected, "score": signal.score}
+
+
+def open_alert(
+    conn: Connection,
+    signal: Signal,
+    *,
+    story_ids: Sequence[int],
+    item_ids: Sequence[int],
+    window_start: datetime,
+    window_end: datetime,
+    at: datetime,
+) -> int:
+    """A new active alert for `signal` and its 'opened' event; returns its id.
+
+    The unique `open_key` refuses a second active alert for the same key
+    (IntegrityError), whatever two runs try at once.
+    """
+    row = conn.execute(
+        insert(alerts)
+        .values(
+            kind=signal.kind,
+            key=signal.key,
+            open_key=signal.key,
+            rule_id=signal.rule_id,
+            series=json.dumps(signal.series, ensure_ascii=False, sort_keys=True),
+            label=signal.label,
+            window_start=window_start,
+            window_end=window_end,
+            observed=signal.observed,
+            expected=signal.expected,
+            score=signal.score,
+            peak_score=signal.score,
+            story_ids=_json_ids(story_ids),
+            item_ids=_json_ids(item_ids),
+            state="new",
+            note="",
+            playbook=signal.playbook,
+            checklist="{}",
+            created_at=at,
+            updated_at=at,
+        )
+        .returning(alerts.c.id)
+    ).one()
+    alert_id = int(row[0])
+    _event(conn, alert_id, at, "opened", "new", detail=_numbers(signal))
+    return alert_id
+
+
+def grow_alert(
+    conn: Connection,
+    alert: ActiveAlert,
+    signal: Signal,
+    *,
+    story_ids: Sequence[int],
+    item_ids: Sequence[int],
+    window_end: datetime,
+    at: datetime,
+) -> None:
+    """New stories joined an active wave: update its numbers and ids, record 'grew'."""
+    scores = [s for s in (alert.peak_score, signal.score) if s is not None]
+    peak = max(scores) if scores else None
+    conn.execute(
+        update(alerts)
+        .where(alerts.c.id == alert.id)
+        .values(
+            observed=signal.observed,
+            expected=signal.expected,
+            score=signal.score,
+            peak_score=peak,
+            window_end=window_end,
+            story_ids=_json_ids(story_ids),
+            item_ids=_json_ids(item_ids),
+            updated_at=at,
+        )
+    )
+    added = sorted(set(story_ids) - set(alert.story_ids))
+    _event(
+        conn, alert.id, at, "grew", alert.state, detail=_numbers(signal) | {"new_stories": added}
+    )
+
+
+def end_alert(conn: Connection, alert: ActiveAlert, *, at: datetime) -> None:
+    """The wave fell below the exit level: it is no longer active (the response is untouched)."""
+    conn.execute(
+        update(alerts)
+        .where(alerts.c.id == alert.id)
+        .values(open_key=None, ended_at=at, updated_at=at)
+    )
+    _event(conn, alert.id, at, "ended", alert.state)
+
+
+def enqueue_deliveries(
+    conn: Connection, alert_id: int, event: str, targets: NotifyTargets, *, at: datetime
+) -> int:
+    """Outbox rows for the notifier, in the caller's transaction; returns how many."""
+    rows = [
+        {
+            "alert_id": alert_id,
+            "event": event,
+            "channel": channel,
+            "target": target,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": at,
+            "created_at": at,
+        }
+        for channel, target in targets.deliveries()
+    ]
+    if rows:
+        conn.execute(insert(alert_deliveries), rows)
+    return len(rows)

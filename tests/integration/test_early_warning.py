@@ -1,0 +1,221 @@
+"""A detection run end to end on a real store filled through the real write path.
+
+History: 40 quiet days (filler items every day, a cyber-threat story in
+Almaty every other day), then a window with a burst of such stories, the first
+TikTok story ever, and a watch rule that matches the burst.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from indicators import early_warning
+from indicators.alerts import NotifyTargets
+from indicators.detection import DetectionConfig
+from indicators.early_warning import DetectionError, run_detection
+from indicators.models import ItemRecord
+from indicators.store import alerts as alert_store
+from indicators.store import write
+from indicators.store.schema import alert_deliveries, alert_events, alerts, detection_runs
+from tests.factories import make_item
+
+AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+CFG = DetectionConfig(min_stories=3, min_ratio=2.0, min_score=4.0, exit_score=2.0)
+TARGETS = NotifyTargets(webhooks=("http://127.0.0.1:9/hook",), email_to=("duty@example.org",))
+VOCAB = early_warning.Vocabulary(
+    categories=("cyber_threats", "terrorist_activity"),
+    kz_regions=("KZ", "KZ-75", "KZ-19"),
+    platforms=("tiktok", "telegram"),
+)
+
+
+def quiet_history(days: int = 40) -> list[ItemRecord]:
+    out = []
+    for d in range(1, days + 1):
+        when = AT - timedelta(days=d, hours=3)
+        out += [make_item(f"Новости дня {d} номер {i}", published_at=when) for i in range(10)]
+        if d % 2 == 0:
+            out.append(
+                make_item(
+                    f"Кибератака в Алматы {d}",
+                    published_at=when,
+                    categories=("cyber_threats",),
+                    regions=("KZ-75",),
+                )
+            )
+    return out
+
+
+def burst() -> list[ItemRecord]:
+    out = [make_item(f"Новости окна {i}", published_at=AT - timedelta(hours=5)) for i in range(10)]
+    out += [
+        make_item(
+            f"DDoS на банки Алматы {i}",
+            published_at=AT - timedelta(hours=2, minutes=i),
+            categories=("cyber_threats",),
+            regions=("KZ-75",),
+        )
+        for i in range(8)
+    ]
+    out.append(
+        make_item(
+            "Вербовка через TikTok",
+            published_at=AT - timedelta(hours=1),
+            categories=("terrorist_activity",),
+            platforms=("tiktok",),
+        )
+    )
+    return out
+
+
+def fill(engine: Engine, records: list[ItemRecord]) -> None:
+    (feed,) = write.upsert_feeds(
+        engine, [write.FeedFields(url="https://news.example/rss", name="N")]
+    )
+    with engine.begin() as conn:
+        write.insert_items(conn, feed, records, lexicon_version="v1")
+
+
+def count(engine: Engine, table: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def run(engine: Engine, at: datetime = AT) -> early_warning.DetectionReport:
+    return run_detection(engine, CFG, at=at, targets=TARGETS, vocabulary=VOCAB)
+
+
+@pytest.fixture
+def engine(store: Engine) -> Engine:
+    fill(store, quiet_history() + burst())
+    return store
+
+
+def test_a_burst_opens_alerts_with_their_evidence_and_queues_deliveries(engine: Engine) -> None:
+    rule = alert_store.add_rule(
+        engine, "Кибер в Алматы", {"category": "cyber_threats", "region": "KZ-75"}, min_stories=5
+    )
+    report = run(engine)
+    opened = {c.key: c for c in report.opened}
+    assert set(opened) == {
+        "rise:category=cyber_threats",
+        "rise:category=cyber_threats|region=KZ-75",
+        "rise:region=KZ-75",
+        "first_seen:platform=tiktok",
+        f"rule:{rule.id}",
+    }
+    rise = opened["rise:category=cyber_threats|region=KZ-75"]
+    # baseline: 14 stories in 28 days of 10-11 items; window: 8 stories among 19 items
+    baseline_volume = 28 * 10 + 14
+    assert rise.observed == 8
+    assert rise.expected == pytest.approx((14 + 0.5) / baseline_volume * 19)
+    assert rise.label == "Rise: Cyber threats · Almaty"
+    stored = alert_store.get_alert(engine, rise.alert_id)
+    assert (stored.kind, stored.state, stored.active, stored.playbook) == (
+        "rise",
+        "new",
+        True,
+        "cyber_threats",
+    )
+    assert stored.series == {"category": ["cyber_threats"], "region": ["KZ-75"]}
+    assert len(stored.story_ids) == 8 and stored.story_ids == stored.item_ids
+    assert (stored.window_start, stored.window_end) == (AT - timedelta(hours=24), AT)
+    tiktok = alert_store.get_alert(engine, opened["first_seen:platform=tiktok"].alert_id)
+    assert (tiktok.playbook, len(tiktok.story_ids)) == ("general", 1)
+    ruled = alert_store.get_alert(engine, opened[f"rule:{rule.id}"].alert_id)
+    assert (ruled.rule_id, ruled.observed, ruled.label) == (rule.id, 8, "Rule: Кибер в Алматы")
+    # one webhook + one e-mail delivery per opened alert, in the same transaction
+    assert report.deliveries == count(engine, alert_deliveries) == 2 * 5
+    with engine.connect() as conn:
+        channels = conn.execute(
+            select(alert_deliveries.c.channel, alert_deliveries.c.target, alert_deliveries.c.status)
+            .where(alert_deliveries.c.alert_id == rise.alert_id)
+            .order_by(alert_deliveries.c.channel)
+        ).all()
+        run_row = conn.execute(select(detection_runs)).one()
+    assert [tuple(r) for r in channels] == [
+        ("email", "duty@example.org", "pending"),
+        ("webhook", "http://127.0.0.1:9/hook", "pending"),
+    ]
+    assert (run_row.status, run_row.opened, run_row.grown, run_row.ended, run_row.error) == (
+        "ok",
+        5,
+        0,
+        0,
+        None,
+    )
+    assert run_row.series_checked == report.series_checked == 2 + 2 * 3 + 2 * 2 + 3 + 2 + 1
+    assert [e.event for e in alert_store.events(engine, rise.alert_id)] == ["opened"]
+
+
+def test_running_twice_at_the_same_moment_opens_nothing_new(engine: Engine) -> None:
+    first = run(engine)
+    assert len(first.opened) == 4
+    second = run(engine)
+    assert (second.opened, second.grown, second.ended, second.deliveries) == ((), (), (), 0)
+    assert count(engine, alerts) == 4
+    assert count(engine, alert_deliveries) == 8
+    assert count(engine, detection_runs) == 2
+
+
+def test_a_wave_grows_with_new_stories_then_ends_and_cools_down(engine: Engine) -> None:
+    opened = {c.key: c.alert_id for c in run(engine).opened}
+    key = "rise:category=cyber_threats|region=KZ-75"
+    later = AT + timedelta(hours=3)
+    fill_more = [
+        make_item(
+            f"Новая кибератака {i}",
+            published_at=AT + timedelta(hours=1, minutes=i),
+            categories=("cyber_threats",),
+            regions=("KZ-75",),
+        )
+        for i in range(4)
+    ]
+    with engine.begin() as conn:
+        write.insert_items(conn, None, fill_more, lexicon_version="v1")
+    grown = {c.key: c for c in run(engine, later).grown}
+    assert key in grown
+    alert = alert_store.get_alert(engine, opened[key])
+    assert (alert.observed, len(alert.story_ids), alert.window_end) == (12, 12, later)
+    assert alert.window_start == AT - timedelta(hours=24)  # the wave's first window
+    history = alert_store.events(engine, opened[key])
+    assert [e.event for e in history] == ["opened", "grew"]
+    assert len(history[1].detail["new_stories"]) == 4
+    # two days later the window is empty: every wave ends, none is active
+    quiet = AT + timedelta(days=2)
+    ended = {c.key for c in run(engine, quiet).ended}
+    assert key in ended
+    assert alert_store.list_alerts(engine, active=True) == []
+    ended_alert = alert_store.get_alert(engine, opened[key])
+    assert (ended_alert.ended_at, ended_alert.state) == (quiet, "new")  # the response is untouched
+    assert [e.event for e in alert_store.events(engine, opened[key])][-1] == "ended"
+
+
+def test_a_run_that_fails_midway_leaves_only_its_error(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kw: Any) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(alert_store, "enqueue_deliveries", broken)
+    with pytest.raises(DetectionError, match="disk full"):
+        run(engine)
+    assert count(engine, alerts) == count(engine, alert_events) == 0
+    with engine.connect() as conn:
+        row = conn.execute(select(detection_runs)).one()
+    assert (row.status, row.error) == ("error", "RuntimeError: disk full")
+    monkeypatch.undo()
+    assert len(run(engine).opened) == 4  # the next run does the work
+
+
+def test_series_json_is_a_dashboard_selection(engine: Engine) -> None:
+    run(engine)
+    with engine.connect() as conn:
+        raw = conn.execute(select(alerts.c.key, alerts.c.series)).all()
+    for key, series in raw:
+        assert all(isinstance(v, list) for v in json.loads(series).values()), key
