@@ -359,10 +359,16 @@ def main() -> None:
     cli(prog_name="threatmon")
 
 
-from threatmon import dashboard_cli, demo, tagging_cli  # noqa: E402  (they register on the group)
+from threatmon import (  # noqa: E402  (they register on the group)
+    alerts_cli,
+    dashboard_cli,
+    demo,
+    tagging_cli,
+)
 
 tagging_cli.register(cli, db_option, _settings, _engine)
 dashboard_cli.register(cli, db_option, _settings, _engine)
+alerts_cli.register(cli, db_option, _settings, _engine)
 demo.register(cli, _settings)
 
 

@@ -17,8 +17,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from indicators.detection import DetectionConfig
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT / "data"
+# The detection thresholds' defaults live with the statistic they tune.
+_DETECTION = DetectionConfig()
 USER_AGENT = "threatmon/0.1 (+https://github.com/threatmon/threatmon; news monitoring bot)"
 
 
@@ -95,6 +99,43 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("host", "127.0.0.1", "Address the dashboard binds to.", str),
     SettingSpec("port", 8050, "Port the dashboard listens on.", int),
     SettingSpec("log_level", "INFO", "Logging level (DEBUG, INFO, WARNING, ERROR).", str),
+    # Early warning (indicators/detection.py explains the statistic).
+    SettingSpec(
+        "alert_window_hours",
+        _DETECTION.window_hours,
+        "Hours of news each detection run looks at (ending now).",
+        int,
+    ),
+    SettingSpec(
+        "alert_min_stories",
+        _DETECTION.min_stories,
+        "Fewest stories in the window that can open a rise alert (at least 2).",
+        int,
+    ),
+    SettingSpec(
+        "alert_min_ratio",
+        _DETECTION.min_ratio,
+        "Smallest observed/expected ratio that can open a rise alert.",
+        float,
+    ),
+    SettingSpec(
+        "alert_min_score",
+        _DETECTION.min_score,
+        "Smallest score (-log10 of the tail probability) that opens a rise alert.",
+        float,
+    ),
+    SettingSpec(
+        "alert_exit_score",
+        _DETECTION.exit_score,
+        "An active rise keeps growing while its score stays at or above this; below, it ends.",
+        float,
+    ),
+    SettingSpec(
+        "alert_cooldown_hours",
+        _DETECTION.cooldown_hours,
+        "Hours after a wave ends before the same series can open a new alert.",
+        int,
+    ),
 )
 
 SPEC_BY_NAME: dict[str, SettingSpec] = {spec.name: spec for spec in SPECS}
@@ -120,6 +161,12 @@ class Settings:
     host: str = SPEC_BY_NAME["host"].default
     port: int = SPEC_BY_NAME["port"].default
     log_level: str = SPEC_BY_NAME["log_level"].default
+    alert_window_hours: int = SPEC_BY_NAME["alert_window_hours"].default
+    alert_min_stories: int = SPEC_BY_NAME["alert_min_stories"].default
+    alert_min_ratio: float = SPEC_BY_NAME["alert_min_ratio"].default
+    alert_min_score: float = SPEC_BY_NAME["alert_min_score"].default
+    alert_exit_score: float = SPEC_BY_NAME["alert_exit_score"].default
+    alert_cooldown_hours: int = SPEC_BY_NAME["alert_cooldown_hours"].default
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from indicators.alerts import NotifyTargets
+from indicators.detection import DetectionConfig
 from indicators.lexicon import CompiledLexicon, load_compiled
 from indicators.models import Tags
 from indicators.store.engine import make_engine
@@ -49,6 +51,36 @@ def ingest_config(settings: Settings) -> IngestConfig:
         parse_memory_mb=settings.parse_memory_mb,
         interval_minutes=settings.interval_minutes,
         concurrency=settings.concurrency,
+    )
+
+
+def detection_config(settings: Settings) -> DetectionConfig:
+    """The early-warning thresholds (ValueError when they contradict each other)."""
+    return DetectionConfig(
+        window_hours=settings.alert_window_hours,
+        min_stories=settings.alert_min_stories,
+        min_ratio=settings.alert_min_ratio,
+        min_score=settings.alert_min_score,
+        exit_score=settings.alert_exit_score,
+        cooldown_hours=settings.alert_cooldown_hours,
+    )
+
+
+def _listed(value: object) -> tuple[str, ...]:
+    """A comma-separated setting (or an already split one) as a tuple of non-empty parts."""
+    parts = value.split(",") if isinstance(value, str) else list(value or ())  # type: ignore[call-overload]
+    return tuple(p.strip() for p in parts if p and p.strip())
+
+
+def notify_targets(settings: Settings) -> NotifyTargets:
+    """Where detection queues notifications: the webhook URLs and the e-mail recipients.
+
+    The notification settings (`alert_webhooks`, `smtp_to`) belong to the
+    notifier; a Settings without them queues nothing.
+    """
+    return NotifyTargets(
+        webhooks=_listed(getattr(settings, "alert_webhooks", "")),
+        email_to=_listed(getattr(settings, "smtp_to", "")),
     )
 
 

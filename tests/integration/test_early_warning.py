@@ -8,7 +8,7 @@ TikTok story ever, and a watch rule that matches the burst.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,13 +18,12 @@ from indicators import early_warning
 from indicators.alerts import NotifyTargets
 from indicators.detection import DetectionConfig
 from indicators.early_warning import DetectionError, run_detection
-from indicators.models import ItemRecord
 from indicators.store import alerts as alert_store
 from indicators.store import write
 from indicators.store.schema import alert_deliveries, alert_events, alerts, detection_runs
+from tests.alert_history import AT, burst, fill, quiet_history
 from tests.factories import make_item
 
-AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CFG = DetectionConfig(min_stories=3, min_ratio=2.0, min_score=4.0, exit_score=2.0)
 TARGETS = NotifyTargets(webhooks=("http://127.0.0.1:9/hook",), email_to=("duty@example.org",))
 VOCAB = early_warning.Vocabulary(
@@ -32,53 +31,6 @@ VOCAB = early_warning.Vocabulary(
     kz_regions=("KZ", "KZ-75", "KZ-19"),
     platforms=("tiktok", "telegram"),
 )
-
-
-def quiet_history(days: int = 40) -> list[ItemRecord]:
-    out = []
-    for d in range(1, days + 1):
-        when = AT - timedelta(days=d, hours=3)
-        out += [make_item(f"Новости дня {d} номер {i}", published_at=when) for i in range(10)]
-        if d % 2 == 0:
-            out.append(
-                make_item(
-                    f"Кибератака в Алматы {d}",
-                    published_at=when,
-                    categories=("cyber_threats",),
-                    regions=("KZ-75",),
-                )
-            )
-    return out
-
-
-def burst() -> list[ItemRecord]:
-    out = [make_item(f"Новости окна {i}", published_at=AT - timedelta(hours=5)) for i in range(10)]
-    out += [
-        make_item(
-            f"DDoS на банки Алматы {i}",
-            published_at=AT - timedelta(hours=2, minutes=i),
-            categories=("cyber_threats",),
-            regions=("KZ-75",),
-        )
-        for i in range(8)
-    ]
-    out.append(
-        make_item(
-            "Вербовка через TikTok",
-            published_at=AT - timedelta(hours=1),
-            categories=("terrorist_activity",),
-            platforms=("tiktok",),
-        )
-    )
-    return out
-
-
-def fill(engine: Engine, records: list[ItemRecord]) -> None:
-    (feed,) = write.upsert_feeds(
-        engine, [write.FeedFields(url="https://news.example/rss", name="N")]
-    )
-    with engine.begin() as conn:
-        write.insert_items(conn, feed, records, lexicon_version="v1")
 
 
 def count(engine: Engine, table: Any) -> int:
