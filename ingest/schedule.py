@@ -52,22 +52,45 @@ def next_due(
     return now + delay
 
 
+def then_after(
+    run_due: Callable[[], object], after_cycle: Callable[[object], object]
+) -> Callable[[], object]:
+    """`run_due`, then `after_cycle(its result)` (e.g. early-warning detection).
+
+    A failing `after_cycle` is logged and swallowed: whatever happens after a
+    cycle (the caller records its own failures) must never stop the fetching.
+    The callable is passed down by the caller, so ingest imports nothing of it.
+    """
+
+    def cycle() -> object:
+        result = run_due()
+        try:
+            after_cycle(result)
+        except Exception:
+            log.exception("the step after the ingest cycle failed; ingest goes on")
+        return result
+
+    return cycle
+
+
 def make_scheduler(
     run_due: Callable[[], object],
     *,
     blocking: bool,
     poll_seconds: int = 60,
+    after_cycle: Callable[[object], object] | None = None,
 ) -> BaseScheduler:
     """A scheduler with one non-overlapping job that runs the due feeds.
 
     `max_instances=1` and `coalesce=True`: if a run takes longer than the poll
     interval, missed wake-ups collapse into one and runs never overlap.
-    The first run starts immediately.
+    The first run starts immediately. `after_cycle` runs after each cycle in
+    the same job (see `then_after`), so it never overlaps a cycle either.
     """
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(timezone=UTC)
     scheduler.add_job(
-        run_due,
+        run_due if after_cycle is None else then_after(run_due, after_cycle),
         "interval",
         seconds=poll_seconds,
         id="run_due_feeds",

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import click
+from sqlalchemy import Engine
 
 from indicators.alerts import ACTIONS, STATES, AlertError, AlertRow
-from indicators.early_warning import AlertChange, DetectionError, run_detection
+from indicators.early_warning import AlertChange, DetectionError, DetectionReport, run_detection
 from indicators.store import alerts as store
 from indicators.watchrules import describe
+from threatmon.settings import Settings
 from threatmon.wiring import detection_config, notify_targets
+
+log = logging.getLogger("threatmon.alerts")
 
 # CLI verb -> state machine action (indicators.alerts.TRANSITIONS)
 VERBS = {"ack": "acknowledge", "resolve": "resolve", "dismiss": "dismiss", "reopen": "reopen"}
@@ -97,6 +103,46 @@ def alerts_table(rows: list[AlertRow], now: datetime) -> str:
     return "\n".join(lines)
 
 
+def report_line(report: DetectionReport, window_hours: int) -> str:
+    return (
+        f"detection at {report.at:%Y-%m-%d %H:%M} UTC (window {window_hours} h): "
+        f"{report.series_checked} series checked, {len(report.opened)} opened, "
+        f"{len(report.grown)} grew, {len(report.ended)} ended, "
+        f"{report.deliveries} notification(s) queued ({report.seconds:.2f} s)"
+    )
+
+
+def detection_after_cycle(
+    engine: Engine,
+    settings: Settings,
+    on_report: Callable[[DetectionReport], object] | None = None,
+) -> Callable[[object], None]:
+    """The step the scheduler runs after each ingest cycle: detection, as of now.
+
+    A cycle that fetched no feed (nothing was due) brought nothing new, so it
+    is skipped. A failing run raises after `run_detection` recorded it in
+    `detection_runs`; the scheduler's wrapper (`ingest.schedule.then_after`)
+    logs it and ingest goes on. Invalid thresholds fail here, at start-up.
+    """
+    try:
+        cfg = detection_config(settings)
+    except ValueError as exc:
+        raise click.ClickException(f"settings: {exc}") from exc
+    targets = notify_targets(settings)
+
+    def after(cycle_result: object) -> None:
+        if isinstance(cycle_result, list) and not cycle_result:
+            return
+        report = run_detection(engine, cfg, targets=targets)
+        log.info("%s", report_line(report, cfg.window_hours))
+        for change in report.changes:
+            log.info("%s", change_line(change))
+        if on_report is not None:
+            on_report(report)
+
+    return after
+
+
 def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any) -> None:
     """Attach `threatmon alerts ...` to the main group."""
 
@@ -127,12 +173,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             report = run_detection(engine, cfg, at=moment, targets=notify_targets(settings))
         except DetectionError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(
-            f"detection at {report.at:%Y-%m-%d %H:%M} UTC (window {cfg.window_hours} h): "
-            f"{report.series_checked} series checked, {len(report.opened)} opened, "
-            f"{len(report.grown)} grew, {len(report.ended)} ended, "
-            f"{report.deliveries} notification(s) queued ({report.seconds:.2f} s)"
-        )
+        click.echo(report_line(report, cfg.window_hours))
         for change in report.changes:
             click.echo(change_line(change))
 

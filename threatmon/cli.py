@@ -18,7 +18,7 @@ from indicators.store import read, write
 from indicators.store.engine import StoreError, make_engine
 from indicators.store.migrations import upgrade
 from ingest.refresh import FetchRun, run_due_feeds, run_feeds
-from ingest.schedule import StopFlag, make_scheduler
+from ingest.schedule import StopFlag, make_scheduler, then_after
 from ingest.sources import FeedListError, FeedSpec, load_feed_list, validate_feed_url
 from threatmon.settings import Settings, load_settings
 from threatmon.wiring import ingest_config, open_store, tagging_for
@@ -176,6 +176,16 @@ def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | Non
     tagging = tagging_for(settings)
     cfg = ingest_config(settings)
     stop = StopFlag()
+    # Early warning after every cycle; `--once` also prints the run's summary line.
+    detect = alerts_cli.detection_after_cycle(
+        engine,
+        settings,
+        on_report=(
+            (lambda r: click.echo(alerts_cli.report_line(r, settings.alert_window_hours)))
+            if once
+            else None
+        ),
+    )
     if once:
         _install_stop_handlers(stop)
         due = read.due_feeds(engine, datetime.now(UTC), all_enabled=True)
@@ -189,9 +199,10 @@ def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | Non
 
         runs = run_feeds(engine, due, cfg, tagging, stop=stop, on_result=progress)
         click.echo(_summary_table(runs))
+        then_after(lambda: runs, detect)()
         return
     scheduler = make_scheduler(
-        lambda: run_due_feeds(engine, cfg, tagging, stop=stop), blocking=True
+        lambda: run_due_feeds(engine, cfg, tagging, stop=stop), blocking=True, after_cycle=detect
     )
     _install_stop_handlers(stop, on_stop=lambda: scheduler.shutdown(wait=False))
     click.echo("ingest scheduler started; Ctrl+C to stop", err=True)

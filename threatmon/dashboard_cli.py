@@ -17,6 +17,7 @@ from indicators.store.engine import StoreError
 from indicators.taxonomy import load_taxonomy
 from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
+from threatmon.alerts_cli import detection_after_cycle
 from threatmon.settings import Settings
 from threatmon.wiring import ingest_config, tagging_for
 
@@ -80,7 +81,9 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         cfg = ingest_config(settings)
         stop = StopFlag()
         scheduler = make_scheduler(
-            lambda: run_due_feeds(engine, cfg, tagging, stop=stop), blocking=False
+            lambda: run_due_feeds(engine, cfg, tagging, stop=stop),
+            blocking=False,
+            after_cycle=detection_after_cycle(engine, settings),
         )
         scheduler.start()
         click.echo("ingest scheduler started (feeds are fetched when due)", err=True)
