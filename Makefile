@@ -13,8 +13,8 @@ help:
 	@echo "make demo   - offline demo: bundled sample feeds + generated 180-day history"
 	@echo "make test   - install dev dependencies (and chromium, postgresql if missing), lint, run the whole suite"
 	@echo "make lint   - ruff + mypy"
-	@echo "make eval   - precision/recall/F1 of the tagger on the dev and held-out sets"
-	@echo "make bench  - tagging speed and dashboard latency/memory benchmarks"
+	@echo "make eval   - precision/recall/F1 of the tagger on the dev and held-out sets; alert backtest"
+	@echo "make bench  - tagging speed, dashboard latency/memory and detection time benchmarks"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,11 +85,14 @@ eval: $(VENV)/.runtime
 	$(BIN)/python bench/eval.py --devset tests/eval/devset.jsonl
 	@echo "=== held-out set (never tuned on) ==="
 	$(BIN)/python bench/eval.py --devset tests/eval/heldout.jsonl
+	@echo "=== early-warning backtest (generated history, injected rises) ==="
+	$(BIN)/python bench/backtest_alerts.py
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/bench_tagger.py
 	$(BIN)/python bench/bench_dashboard.py
 	$(BIN)/python bench/bench_dashboard.py --server
+	$(BIN)/python bench/bench_alerts.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -17,9 +17,10 @@ The statistic, per series, for the window of `window_hours` ending at `at`:
       days before the window's first day), V = all ingested items over the
       same days, W = all ingested items in the window;
   expected  E = (B + prior) / V * W          (volume-adjusted; prior = 0.5 story)
-  dispersion a = max(0, (n/(n-1) * sum (c_d - m_d)^2 - sum c_d) / sum m_d^2),
+  dispersion a = max(0, (n/(n-1) * sum (c_d - m_d)^2 - sum c_d) / (sum m_d^2 + n)),
       m_d = B / V * v_d, by the method of moments over the n baseline days
-      with any volume (NB2: variance = m + a m^2; a = 0 is Poisson);
+      with any volume (NB2: variance = m + a m^2; a = 0 is Poisson), shrunk
+      toward Poisson for sparse series (the `+ n`);
   p = P(X >= observed) for X ~ NegBin(mean E, dispersion a) (Poisson when a = 0),
   score = -log10 p.
 Volume adjustment makes a feed outage or a new feed neutral: doubled volume
@@ -55,6 +56,7 @@ from indicators.alerts import OPEN_STATES, rule_key, series_key
 
 GENERAL_PLAYBOOK = "general"
 LN10 = math.log(10.0)
+SHRINK = 1.0  # see dispersion(): shrinks the estimate toward Poisson for sparse series
 
 # A series: its (axis, value) pairs in axis order, e.g. (("category", "x"), ("region", "KZ-75")).
 SeriesId = tuple[tuple[str, str], ...]
@@ -71,7 +73,7 @@ class DetectionConfig:
     prior_stories: float = 0.5
     min_stories: int = 3
     min_ratio: float = 2.0
-    min_score: float = 5.0
+    min_score: float = 4.0
     exit_score: float = 2.0
     cooldown_hours: int = 24
     first_seen_days: int = 90
@@ -166,6 +168,11 @@ def tail_score(observed: int, expected: float, alpha: float) -> float:
 def dispersion(counts: Sequence[int], volumes: Sequence[int]) -> float:
     """NB2 dispersion of daily counts around a volume-proportional mean, by moments, >= 0.
 
+    a = max(0, n/(n-1) * sum (c - m)^2 - sum c) / (sum m^2 + SHRINK * n).
+    The `SHRINK * n` term (one unit of squared mean per day) barely moves the
+    estimate of a busy series but pulls a sparse one toward Poisson: at a
+    fraction of a story a day, one day with two stories would otherwise read
+    as enormous dispersion and hide any rise (measured in the backtest).
     Days without volume (before the store existed, a total outage) carry no
     information and are skipped.
     """
@@ -179,7 +186,7 @@ def dispersion(counts: Sequence[int], volumes: Sequence[int]) -> float:
     means = [rate * v for _, v in pairs]
     spread = sum((c - m) ** 2 for (c, _), m in zip(pairs, means, strict=True)) * n / (n - 1)
     excess = spread - total_c
-    return max(0.0, excess / sum(m * m for m in means))
+    return max(0.0, excess / (sum(m * m for m in means) + SHRINK * n))
 
 
 def expected_count(baseline: int, baseline_volume: int, window_volume: int, prior: float) -> float:

@@ -131,13 +131,15 @@ def test_overdispersion_fattens_the_tail_above_the_mean(x: int, mu: float, alpha
 
 
 def test_dispersion_by_moments_exact_values() -> None:
-    # rate 2/day: squared deviations 4 + 4, x n/(n-1) = 16, minus the mean's 4, over 2^2 + 2^2
-    assert dispersion([0, 4], [1, 1]) == pytest.approx(1.5)
+    # rate 2/day: squared deviations 4 + 4, x n/(n-1) = 16, minus the counts' 4,
+    # over 2^2 + 2^2 plus the shrinkage of one per day: 12 / 10
+    assert dispersion([0, 4], [1, 1]) == pytest.approx(1.2)
     assert dispersion([3, 3, 3, 3], [1, 1, 1, 1]) == 0.0  # under-dispersed: floored at Poisson
     assert dispersion([0, 0, 0], [5, 5, 5]) == 0.0
-    assert dispersion([0, 4, 99], [1, 1, 0]) == pytest.approx(
-        1.5
-    )  # a day without volume is skipped
+    # a day without volume is skipped
+    assert dispersion([0, 4, 99], [1, 1, 0]) == pytest.approx(1.2)
+    # a busy series keeps its dispersion: (n/(n-1) 2 * 50^2 - 200) / (2 * 100^2 + 2)
+    assert dispersion([50, 150], [1, 1]) == pytest.approx((4 * 2500 - 200) / 20_002)
 
 
 def test_dispersion_follows_the_volume() -> None:
