@@ -50,7 +50,7 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-COVERAGE := --cov=ingest --cov=indicators --cov=dashboard --cov=threatmon --cov-report=term:skip-covered --cov-fail-under=85
+COVERAGE := --cov=ingest --cov=indicators --cov=dashboard --cov=notify --cov=threatmon --cov-report=term:skip-covered --cov-fail-under=85
 
 test: $(VENV)/.dev system-deps
 	$(BIN)/ruff check .

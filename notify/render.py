@@ -1,0 +1,282 @@
+"""What a notification says: the webhook JSON and the e-mail texts for one alert event (pure).
+
+Everything here is a function of an `AlertNotice` and a few plain values (the
+dashboard's base URL, the sending time), so the exact bytes a receiver gets
+are tested without a network. Story titles and URLs come from untrusted feeds:
+the HTML body escapes every text, links only http(s) URLs, and the e-mail
+subject drops control characters (a newline there would forge headers).
+
+The webhook payload's keys are built in a fixed order (documented field by
+field in the README, "Alert notifications"), so two sends of the same notice
+at the same moment give the same bytes and the same signature.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from indicators.alerts import SERIES_AXES, AlertRow
+
+EVENTS: tuple[str, ...] = ("opened", "grew")
+PAYLOAD_VERSION = 1
+KIND_NAMES = {"rise": "rise", "first_seen": "first seen", "rule": "watch rule"}
+EVENT_TITLES = {"opened": "New alert", "grew": "Alert grew"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+MAX_SUBJECT_LABEL = 120
+
+
+@dataclass(frozen=True)
+class StoryLink:
+    """One story behind an alert, as a notification shows it."""
+
+    title: str
+    url: str | None
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class AlertNotice:
+    """One queued delivery's content: which alert, which event, a few of its stories.
+
+    `delivery_id` lets a receiver drop a repeated delivery (a retry after a
+    lost response arrives twice); `stories` is a sample, newest first, of
+    `alert.story_ids`.
+    """
+
+    delivery_id: int
+    event: str  # opened | grew
+    alert: AlertRow
+    stories: tuple[StoryLink, ...] = ()
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    """Subject and the two bodies of a multipart/alternative e-mail."""
+
+    subject: str
+    text: str
+    html: str
+
+
+# --- small pieces --------------------------------------------------------------------------
+
+
+def _when(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC (`2026-11-25T12:00:00+00:00`), as everywhere in threatmon's JSON."""
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def _human_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _one_line(text: str) -> str:
+    """Text with control characters (newlines included) folded into single spaces."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def safe_url(url: str | None) -> str | None:
+    """`url` if it is an absolute http(s) URL with a host and no whitespace, else None.
+
+    Feed items may carry `javascript:` or `data:` links; only web links become
+    clickable in the HTML body.
+    """
+    if not url:
+        return None
+    stripped = url.strip()
+    if any(ch in stripped for ch in "\x00\r\n\t "):
+        return None
+    try:
+        parts = urlsplit(stripped)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return stripped
+
+
+def series_params(series: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """The series as dashboard query parameters, in the dashboard's axis order."""
+    return [(axis, value) for axis in SERIES_AXES for value in series.get(axis, [])]
+
+
+def links(alert: AlertRow, dashboard_url: str) -> dict[str, str]:
+    """Where the analyst goes from a notification: the alert, its series' trend, the dashboard."""
+    base = dashboard_url.rstrip("/")
+    params = series_params(alert.series)
+    trend = f"{base}/trends" + ("?" + urlencode(params) if params else "")
+    return {
+        "alert": f"{base}/alerts?{urlencode({'alert': alert.id})}",
+        "trend": trend,
+        "dashboard": f"{base}/",
+    }
+
+
+def series_text(series: dict[str, list[str]]) -> str:
+    """`category=cyber_threats, region=KZ-75` (or `all relevant stories`)."""
+    parts = [f"{axis}={','.join(series[axis])}" for axis in SERIES_AXES if series.get(axis)]
+    return ", ".join(parts) or "all relevant stories"
+
+
+def _check_event(event: str) -> None:
+    if event not in EVENTS:
+        raise ValueError(f"unknown notification event {event!r}; expected one of {EVENTS}")
+
+
+# --- webhook -------------------------------------------------------------------------------
+
+
+def webhook_payload(
+    notice: AlertNotice, *, dashboard_url: str, sent_at: datetime
+) -> dict[str, Any]:
+    """The JSON object POSTed to each webhook (key order is part of the format)."""
+    _check_event(notice.event)
+    a = notice.alert
+    return {
+        "version": PAYLOAD_VERSION,
+        "event": notice.event,
+        "delivery_id": notice.delivery_id,
+        "alert": {
+            "id": a.id,
+            "kind": a.kind,
+            "label": a.label,
+            "state": a.state,
+            "active": a.active,
+            "series": {axis: list(a.series[axis]) for axis in SERIES_AXES if a.series.get(axis)},
+            "rule_id": a.rule_id,
+            "window_start": _when(a.window_start),
+            "window_end": _when(a.window_end),
+            "observed": a.observed,
+            "expected": a.expected,
+            "score": a.score,
+            "peak_score": a.peak_score,
+            "story_count": len(a.story_ids),
+            "item_count": len(a.item_ids),
+            "playbook": a.playbook,
+            "created_at": _when(a.created_at),
+            "updated_at": _when(a.updated_at),
+        },
+        "stories": [
+            {"title": s.title, "url": s.url, "published_at": _when(s.published_at)}
+            for s in notice.stories
+        ],
+        "links": links(a, dashboard_url),
+        "sent_at": _when(sent_at),
+    }
+
+
+def webhook_body(payload: dict[str, Any]) -> bytes:
+    """The exact bytes sent and signed: compact UTF-8 JSON, keys in payload order."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# --- e-mail --------------------------------------------------------------------------------
+
+
+def _headline(notice: AlertNotice) -> str:
+    a = notice.alert
+    return f"{EVENT_TITLES[notice.event]} #{a.id} ({KIND_NAMES.get(a.kind, a.kind)})"
+
+
+def _facts(a: AlertRow) -> list[tuple[str, str]]:
+    """The alert's numbers as (name, value) lines shared by both e-mail bodies."""
+    observed = "-" if a.observed is None else str(a.observed)
+    facts = [
+        ("Window", f"{_human_time(a.window_start)} - {_human_time(a.window_end)}"),
+        ("Stories", f"{observed} observed, {_number(a.expected)} expected"),
+        ("Score", f"{_number(a.score)} (peak {_number(a.peak_score)})"),
+        ("Series", series_text(a.series)),
+        ("State", a.state),
+    ]
+    if a.playbook:
+        facts.append(("Playbook", f"{a.playbook} (open the alert to follow its checklist)"))
+    return facts
+
+
+def email_subject(notice: AlertNotice) -> str:
+    """One line: `[threatmon] New alert #12: Cyber threats in Almaty (8 stories, 1.3 expected)`."""
+    _check_event(notice.event)
+    a = notice.alert
+    label = _one_line(a.label)
+    if len(label) > MAX_SUBJECT_LABEL:
+        label = label[: MAX_SUBJECT_LABEL - 1] + "…"
+    observed = "-" if a.observed is None else str(a.observed)
+    counts = f"{observed} {'story' if a.observed == 1 else 'stories'}"
+    if a.expected is not None:
+        counts += f", {_number(a.expected)} expected"
+    return f"[threatmon] {EVENT_TITLES[notice.event]} #{a.id}: {label} ({counts})"
+
+
+def email_text(notice: AlertNotice, *, dashboard_url: str) -> str:
+    """The plain-text body."""
+    a = notice.alert
+    urls = links(a, dashboard_url)
+    lines = [f"{_headline(notice)}: {_one_line(a.label)}", ""]
+    lines += [f"{name}: {value}" for name, value in _facts(a)]
+    lines += ["", "Stories:" if notice.stories else "Stories: none listed"]
+    for s in notice.stories:
+        lines.append(f"- {_human_time(s.published_at)}  {_one_line(s.title)}")
+        if safe_url(s.url):
+            lines.append(f"  {s.url}")
+    more = len(a.story_ids) - len(notice.stories)
+    if more > 0:
+        lines.append(f"... and {more} more")
+    lines += [
+        "",
+        f"Open the alert: {urls['alert']}",
+        f"Trend of the series: {urls['trend']}",
+        "",
+        "-- threatmon early warning; stories come from public feeds and are unverified.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def email_html(notice: AlertNotice, *, dashboard_url: str) -> str:
+    """The HTML body; every text from the store is escaped."""
+    e = html.escape
+    a = notice.alert
+    urls = links(a, dashboard_url)
+    facts = "".join(
+        f'<tr><th align="left">{e(name)}</th><td>{e(value)}</td></tr>' for name, value in _facts(a)
+    )
+    stories = []
+    for s in notice.stories:
+        title = e(_one_line(s.title))
+        href = safe_url(s.url)
+        text = f'<a href="{e(href)}">{title}</a>' if href else title
+        stories.append(f"<li>{e(_human_time(s.published_at))} &middot; {text}</li>")
+    more = len(a.story_ids) - len(notice.stories)
+    if more > 0:
+        stories.append(f"<li>&hellip; and {more} more</li>")
+    story_list = f"<ul>{''.join(stories)}</ul>" if stories else "<p>No stories listed.</p>"
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{e(email_subject(notice))}</title></head><body>"
+        f"<h2>{e(_headline(notice))}: {e(_one_line(a.label))}</h2>"
+        f"<table>{facts}</table>"
+        f"<h3>Stories</h3>{story_list}"
+        f'<p><a href="{e(urls["alert"])}">Open the alert</a> &middot; '
+        f'<a href="{e(urls["trend"])}">Trend of the series</a></p>'
+        "<p><small>threatmon early warning; stories come from public feeds and are "
+        "unverified.</small></p>"
+        "</body></html>\n"
+    )
+
+
+def email_content(notice: AlertNotice, *, dashboard_url: str) -> EmailContent:
+    """Subject, plain text and HTML for one alert event."""
+    return EmailContent(
+        subject=email_subject(notice),
+        text=email_text(notice, dashboard_url=dashboard_url),
+        html=email_html(notice, dashboard_url=dashboard_url),
+    )

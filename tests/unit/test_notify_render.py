@@ -1,0 +1,220 @@
+"""What a notification says: the webhook payload and the e-mail texts (pure)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indicators.alerts import AlertRow
+from notify.render import (
+    AlertNotice,
+    StoryLink,
+    email_content,
+    email_subject,
+    links,
+    safe_url,
+    webhook_body,
+    webhook_payload,
+)
+
+AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+SENT = datetime(2026, 11, 25, 12, 1, 30, tzinfo=UTC)
+BASE = "https://threatmon.example.kz/"
+
+
+def make_alert(**changes: object) -> AlertRow:
+    values: dict[str, object] = {
+        "id": 12,
+        "kind": "rise",
+        "key": "rise:category=cyber_threats|region=KZ-75",
+        "active": True,
+        "rule_id": None,
+        "series": {"category": ["cyber_threats"], "region": ["KZ-75"]},
+        "label": "Cyber threats · Almaty",
+        "window_start": datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+        "window_end": AT,
+        "observed": 8,
+        "expected": 1.25,
+        "score": 6.04,
+        "peak_score": 6.04,
+        "story_ids": (101, 102, 103, 104, 105, 106, 107, 108),
+        "item_ids": (101, 102, 103, 104, 105, 106, 107, 108, 109),
+        "state": "new",
+        "note": "",
+        "playbook": "cyber_threats",
+        "checklist": {},
+        "created_at": AT,
+        "updated_at": AT,
+    }
+    values.update(changes)
+    return AlertRow(**values)  # type: ignore[arg-type]
+
+
+STORIES = (
+    StoryLink("DDoS на банки Алматы", "https://news.example.kz/a/1", AT.replace(hour=10)),
+    StoryLink("Атака на портал акимата", "https://news.example.kz/a/2", AT.replace(hour=9)),
+)
+
+
+def notice(event: str = "opened", **changes: object) -> AlertNotice:
+    return AlertNotice(delivery_id=77, event=event, alert=make_alert(**changes), stories=STORIES)
+
+
+def test_webhook_payload_fields_in_their_documented_order() -> None:
+    payload = webhook_payload(notice(), dashboard_url=BASE, sent_at=SENT)
+    assert list(payload) == [
+        "version", "event", "delivery_id", "alert", "stories", "links", "sent_at"
+    ]  # fmt: skip
+    assert payload["version"] == 1
+    assert payload["event"] == "opened"
+    assert payload["delivery_id"] == 77
+    assert payload["alert"] == {
+        "id": 12,
+        "kind": "rise",
+        "label": "Cyber threats · Almaty",
+        "state": "new",
+        "active": True,
+        "series": {"category": ["cyber_threats"], "region": ["KZ-75"]},
+        "rule_id": None,
+        "window_start": "2026-11-24T12:00:00+00:00",
+        "window_end": "2026-11-25T12:00:00+00:00",
+        "observed": 8,
+        "expected": 1.25,
+        "score": 6.04,
+        "peak_score": 6.04,
+        "story_count": 8,
+        "item_count": 9,
+        "playbook": "cyber_threats",
+        "created_at": "2026-11-25T12:00:00+00:00",
+        "updated_at": "2026-11-25T12:00:00+00:00",
+    }
+    assert payload["stories"][0] == {
+        "title": "DDoS на банки Алматы",
+        "url": "https://news.example.kz/a/1",
+        "published_at": "2026-11-25T10:00:00+00:00",
+    }
+    assert payload["links"] == {
+        "alert": "https://threatmon.example.kz/alerts?alert=12",
+        "trend": "https://threatmon.example.kz/trends?category=cyber_threats&region=KZ-75",
+        "dashboard": "https://threatmon.example.kz/",
+    }
+    assert payload["sent_at"] == "2026-11-25T12:01:30+00:00"
+
+
+def test_webhook_body_is_compact_utf8_json_and_the_same_for_the_same_notice() -> None:
+    payload = webhook_payload(notice(), dashboard_url=BASE, sent_at=SENT)
+    body = webhook_body(payload)
+    assert body.startswith(b'{"version":1,"event":"opened","delivery_id":77,"alert":{"id":12,')
+    assert "Алматы".encode() in body  # not \u-escaped
+    assert json.loads(body) == payload
+    again = webhook_body(webhook_payload(notice(), dashboard_url=BASE, sent_at=SENT))
+    assert again == body
+
+
+def test_unknown_event_is_refused() -> None:
+    with pytest.raises(ValueError, match="ended"):
+        webhook_payload(notice("ended"), dashboard_url=BASE, sent_at=SENT)
+
+
+def test_links_of_a_series_less_rule_alert_point_at_the_plain_trends_page() -> None:
+    rule = make_alert(kind="rule", series={}, rule_id=3)
+    assert links(rule, "http://127.0.0.1:8050") == {
+        "alert": "http://127.0.0.1:8050/alerts?alert=12",
+        "trend": "http://127.0.0.1:8050/trends",
+        "dashboard": "http://127.0.0.1:8050/",
+    }
+
+
+def test_email_subject_and_plain_text() -> None:
+    content = email_content(notice(), dashboard_url=BASE)
+    assert content.subject == (
+        "[threatmon] New alert #12: Cyber threats · Almaty (8 stories, 1.2 expected)"
+    )
+    text = content.text
+    assert text.startswith("New alert #12 (rise): Cyber threats · Almaty\n")
+    assert "Stories: 8 observed, 1.2 expected\n" in text
+    assert "Series: category=cyber_threats, region=KZ-75\n" in text
+    assert "- 2026-11-25 10:00 UTC  DDoS на банки Алматы\n  https://news.example.kz/a/1\n" in text
+    assert "... and 6 more\n" in text
+    assert "Open the alert: https://threatmon.example.kz/alerts?alert=12\n" in text
+
+
+def test_grew_and_first_seen_wording() -> None:
+    first = notice("grew", kind="first_seen", expected=None, observed=1, story_ids=(5,))
+    assert email_subject(first) == "[threatmon] Alert grew #12: Cyber threats · Almaty (1 story)"
+    assert email_content(first, dashboard_url=BASE).text.startswith("Alert grew #12 (first seen): ")
+
+
+HOSTILE_TITLE = '<script>alert("x")</script> & <b>bold</b>'
+
+
+def test_email_html_escapes_feed_text_and_links_only_web_urls() -> None:
+    hostile = AlertNotice(
+        delivery_id=1,
+        event="opened",
+        alert=make_alert(label='Rule "<img src=x onerror=alert(1)>"'),
+        stories=(
+            StoryLink(HOSTILE_TITLE, "javascript:alert(1)", AT),
+            StoryLink("Обычная новость", 'https://news.example.kz/?a=1&b="2"', AT),
+        ),
+    )
+    page = email_content(hostile, dashboard_url=BASE).html
+    assert "<script>" not in page and "<img" not in page and "<b>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+    assert "javascript:" not in page
+    assert 'href="https://news.example.kz/?a=1&amp;b=&quot;2&quot;"' in page
+
+
+def test_subject_cannot_carry_a_header_break() -> None:
+    subject = email_subject(notice(label="Label\r\nBcc: everyone@example.org"))
+    assert "\r" not in subject and "\n" not in subject
+    assert "Label Bcc: everyone@example.org" in subject
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.hrefs += [v or "" for k, v in attrs if k == "href"]
+
+
+@given(title=st.text(max_size=80), url=st.text(max_size=40), label=st.text(max_size=40))
+def test_any_feed_text_leaves_the_html_structure_unchanged(
+    title: str, url: str, label: str
+) -> None:
+    page = email_content(
+        AlertNotice(1, "opened", make_alert(label=label), (StoryLink(title, url, AT),)),
+        dashboard_url=BASE,
+    ).html
+    parsed = _Tags()
+    parsed.feed(page)
+    linked = safe_url(url) is not None
+    assert parsed.tags.count("a") == 2 + linked
+    assert set(parsed.tags) <= {"html", "head", "meta", "title", "body", "h2", "h3", "table",
+                                "tr", "th", "td", "ul", "li", "a", "p", "small"}  # fmt: skip
+    assert all(h.startswith(("http://", "https://")) for h in parsed.hrefs)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://a.kz/x", "https://a.kz/x"),
+        ("  http://a.kz/  ", "http://a.kz/"),
+        ("javascript:alert(1)", None),
+        ("data:text/html,hi", None),
+        ("/relative/path", None),
+        ("https://a.kz/x y", None),
+        (None, None),
+    ],
+)
+def test_safe_url(url: str | None, expected: str | None) -> None:
+    assert safe_url(url) == expected
