@@ -1,0 +1,292 @@
+"""E-mail sending against a real SMTP server (aiosmtpd) on 127.0.0.1: plain, STARTTLS + login.
+
+The STARTTLS server presents a self-signed certificate made for the test with
+the openssl command; the client trusts it through the ssl context it is given,
+exactly as an operator's CA store would.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from notify.email import SmtpConfig, parse_recipients, send_email
+from notify.render import AlertNotice, StoryLink
+from notify.result import SendError
+from tests.alert_notices import STORIES, make_alert, notice
+
+SENT = datetime(2026, 11, 25, 12, 1, 30, tzinfo=UTC)
+BASE = "https://threatmon.example.kz"
+USER, PASSWORD = "duty-robot", "correct horse battery staple"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+    over_tls: bool
+    authenticated: bool
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives and refuses nobody@..."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.startswith("nobody@"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.received.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                message,
+                over_tls=session.ssl is not None,
+                authenticated=bool(session.authenticated),
+            )
+        )
+        return "250 2.0.0 accepted"
+
+
+def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+    ok = (
+        isinstance(data, LoginPassword)
+        and data.login == USER.encode()
+        and data.password == PASSWORD.encode()
+    )
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (made with the openssl command)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make the test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def start(inbox: Inbox, **smtp_kwargs: Any) -> Iterator[int]:
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **smtp_kwargs)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def inbox() -> Inbox:
+    return Inbox()
+
+
+@pytest.fixture
+def plain_server(inbox: Inbox) -> Iterator[int]:
+    yield from start(inbox)
+
+
+@pytest.fixture
+def tls_server(inbox: Inbox, certificate: tuple[Path, Path]) -> Iterator[int]:
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(*certificate)
+    yield from start(
+        inbox,
+        tls_context=server_context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+    )
+
+
+@pytest.fixture
+def trusting(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(certificate[0]))
+
+
+def plain_config(port: int) -> SmtpConfig:
+    return SmtpConfig(
+        host="127.0.0.1", port=port, sender="threatmon@soc.example.kz", starttls=False, timeout=5
+    )
+
+
+def send(target: str, cfg: SmtpConfig, the_notice: AlertNotice | None = None):  # type: ignore[no-untyped-def]
+    return send_email(target, the_notice or notice(), cfg, dashboard_url=BASE, sent_at=SENT)
+
+
+def test_a_plain_server_receives_both_parts_and_the_headers(
+    inbox: Inbox, plain_server: int
+) -> None:
+    result = send(
+        "duty@soc.example.kz, Analyst <analyst@soc.example.kz>", plain_config(plain_server)
+    )
+    assert result.ok, result.describe()
+    (got,) = inbox.received
+    assert got.mail_from == "threatmon@soc.example.kz"
+    assert got.rcpt_tos == ["duty@soc.example.kz", "analyst@soc.example.kz"]
+    msg = got.message
+    assert msg["Subject"] == (
+        "[threatmon] New alert #12: Cyber threats · Almaty (8 stories, 1.2 expected)"
+    )
+    assert msg["From"] == "threatmon@soc.example.kz"
+    assert msg["To"] == "duty@soc.example.kz, analyst@soc.example.kz"
+    assert msg["Message-ID"] == "<threatmon.delivery.77@soc.example.kz>"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["X-Threatmon-Alert"] == "12"
+    assert msg["Date"] == "Wed, 25 Nov 2026 12:01:30 +0000"
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    text = msg.get_body(("plain",))
+    html = msg.get_body(("html",))
+    assert text is not None and html is not None
+    assert "DDoS на банки Алматы" in text.get_content()
+    assert "Open the alert: https://threatmon.example.kz/alerts?alert=12" in text.get_content()
+    assert '<a href="https://threatmon.example.kz/alerts?alert=12">' in html.get_content()
+
+
+def test_feed_text_arrives_escaped_in_the_html_part(inbox: Inbox, plain_server: int) -> None:
+    hostile = AlertNotice(
+        5,
+        "grew",
+        make_alert(),
+        (StoryLink('<script>steal()</script> "Взрыв" & <i>паника</i>', "javascript:x()", SENT),
+         *STORIES),
+    )  # fmt: skip
+    assert send("duty@soc.example.kz", plain_config(plain_server), hostile).ok
+    html = inbox.received[0].message.get_body(("html",))
+    assert html is not None
+    body = html.get_content()
+    assert "<script>" not in body and "<i>" not in body and "javascript:" not in body
+    assert "&lt;script&gt;steal()&lt;/script&gt; &quot;Взрыв&quot; &amp; &lt;i&gt;паника" in body
+    assert inbox.received[0].message["Subject"].startswith("[threatmon] Alert grew #12: ")
+
+
+def test_starttls_and_login_with_a_trusted_certificate(
+    inbox: Inbox, tls_server: int, trusting: ssl.SSLContext
+) -> None:
+    cfg = SmtpConfig(
+        host="127.0.0.1", port=tls_server, user=USER, password=PASSWORD,
+        sender="threatmon@soc.example.kz", starttls=True, timeout=5, ssl_context=trusting,
+    )  # fmt: skip
+    result = send("duty@soc.example.kz", cfg)
+    assert result.ok, result.describe()
+    (got,) = inbox.received
+    assert (got.over_tls, got.authenticated) == (True, True)
+    assert got.message["Subject"].startswith("[threatmon] New alert #12")
+
+
+def test_a_wrong_password_is_an_auth_failure(
+    inbox: Inbox, tls_server: int, trusting: ssl.SSLContext
+) -> None:
+    cfg = SmtpConfig(
+        host="127.0.0.1", port=tls_server, user=USER, password="wrong",
+        sender="threatmon@soc.example.kz", timeout=5, ssl_context=trusting,
+    )  # fmt: skip
+    result = send("duty@soc.example.kz", cfg)
+    assert (result.ok, result.error, result.status) == (False, SendError.AUTH, 535)
+    assert "wrong" not in result.describe()
+    assert inbox.received == []
+
+
+def test_an_untrusted_certificate_is_a_tls_failure(inbox: Inbox, tls_server: int) -> None:
+    cfg = SmtpConfig(
+        host="127.0.0.1", port=tls_server, user=USER, password=PASSWORD,
+        sender="threatmon@soc.example.kz", timeout=5,
+    )  # fmt: skip
+    result = send("duty@soc.example.kz", cfg)
+    assert (result.ok, result.error) == (False, SendError.TLS)
+    assert "certificate" in result.message
+    assert inbox.received == []
+
+
+def test_starttls_demanded_from_a_server_without_it_is_a_tls_failure(plain_server: int) -> None:
+    cfg = replace(plain_config(plain_server), starttls=True)
+    result = send("duty@soc.example.kz", cfg)
+    assert (result.ok, result.error) == (False, SendError.TLS)
+    assert "STARTTLS" in result.message
+
+
+def test_a_refused_recipient_is_recorded(inbox: Inbox, plain_server: int) -> None:
+    cfg = plain_config(plain_server)
+    every = send("nobody@soc.example.kz", cfg)
+    assert (every.ok, every.error) == (False, SendError.REFUSED)
+    assert "550" in every.message
+    some = send("nobody@soc.example.kz,duty@soc.example.kz", cfg)
+    assert some.ok
+    assert some.message == "some recipients refused: ['nobody@soc.example.kz']"
+    assert inbox.received[0].rcpt_tos == ["duty@soc.example.kz"]
+
+
+def test_a_closed_port_is_a_network_failure() -> None:
+    result = send("duty@soc.example.kz", plain_config(free_port()))
+    assert (result.ok, result.error, result.retryable) == (False, SendError.NETWORK, True)
+
+
+@pytest.mark.parametrize(
+    ("cfg", "fragment"),
+    [
+        (SmtpConfig(sender="a@b.kz"), "smtp_host is not set"),
+        (SmtpConfig(host="127.0.0.1", sender=""), "smtp_from"),
+        (
+            SmtpConfig(host="127.0.0.1", sender="a@b.kz", user="u", password="p", starttls=False),
+            "in the clear",
+        ),
+    ],
+)
+def test_missing_or_unsafe_settings_are_permanent_config_failures(
+    cfg: SmtpConfig, fragment: str
+) -> None:
+    result = send("duty@soc.example.kz", cfg)
+    assert (result.error, result.retryable) == (SendError.CONFIG, False)
+    assert fragment in result.message
+
+
+def test_a_target_without_an_address_is_a_bad_target(plain_server: int) -> None:
+    result = send(" , not-an-address", plain_config(plain_server))
+    assert (result.error, result.retryable) == (SendError.BAD_TARGET, False)
+
+
+def test_parse_recipients() -> None:
+    assert parse_recipients("a@x.kz, B <b@y.kz>,, junk") == ["a@x.kz", "b@y.kz"]
+    assert parse_recipients(["a@x.kz", "c@z.kz"]) == ["a@x.kz", "c@z.kz"]
+
+
+def test_the_password_is_not_in_the_config_repr() -> None:
+    assert PASSWORD not in repr(SmtpConfig(password=PASSWORD))
