@@ -33,9 +33,9 @@ from indicators.alerts import (
 )
 from indicators.detection import ActiveAlert, Signal
 from indicators.filters import Filters, Vocabulary
+from indicators.store import deliveries
 from indicators.store.filtering import day_start
 from indicators.store.schema import (
-    alert_deliveries,
     alert_events,
     alerts,
     detection_runs,
@@ -585,20 +585,8 @@ def end_alert(conn: Connection, alert: ActiveAlert, *, at: datetime) -> None:
 def enqueue_deliveries(
     conn: Connection, alert_id: int, event: str, targets: NotifyTargets, *, at: datetime
 ) -> int:
-    """Outbox rows for the notifier, in the caller's transaction; returns how many."""
-    rows = [
-        {
-            "alert_id": alert_id,
-            "event": event,
-            "channel": channel,
-            "target": target,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": at,
-            "created_at": at,
-        }
-        for channel, target in targets.deliveries()
-    ]
-    if rows:
-        conn.execute(insert(alert_deliveries), rows)
-    return len(rows)
+    """Outbox rows for the notifier, in the caller's transaction; returns how many.
+
+    The SQL lives with the rest of the outbox's in `indicators.store.deliveries`.
+    """
+    return deliveries.enqueue(conn, alert_id, event, targets, at)

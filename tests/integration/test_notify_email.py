@@ -8,73 +8,26 @@ exactly as an operator's CA store would.
 from __future__ import annotations
 
 import shutil
-import socket
 import ssl
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from notify.email import SmtpConfig, parse_recipients, send_email
 from notify.render import AlertNotice, StoryLink
 from notify.result import SendError
 from tests.alert_notices import STORIES, make_alert, notice
+from tests.smtp_server import Inbox, free_port, start
 
 SENT = datetime(2026, 11, 25, 12, 1, 30, tzinfo=UTC)
 BASE = "https://threatmon.example.kz"
 USER, PASSWORD = "duty-robot", "correct horse battery staple"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-    over_tls: bool
-    authenticated: bool
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives and refuses nobody@..."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
-    ) -> str:
-        if address.startswith("nobody@"):
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.received.append(
-            Received(
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                message,
-                over_tls=session.ssl is not None,
-                authenticated=bool(session.authenticated),
-            )
-        )
-        return "250 2.0.0 accepted"
 
 
 def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
@@ -101,16 +54,6 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         capture_output=True,
     )  # fmt: skip
     return cert, key
-
-
-def start(inbox: Inbox, **smtp_kwargs: Any) -> Iterator[int]:
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, **smtp_kwargs)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
