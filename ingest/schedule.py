@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -73,12 +74,26 @@ def then_after(
     return cycle
 
 
+@dataclass(frozen=True)
+class SideJob:
+    """Another periodic job next to the feed cycle (e.g. sending alert notifications).
+
+    It runs in its own job, so a slow one never delays fetching; the caller
+    passes the callable down, so ingest imports nothing of it.
+    """
+
+    id: str
+    run: Callable[[], object]
+    seconds: int = 60
+
+
 def make_scheduler(
     run_due: Callable[[], object],
     *,
     blocking: bool,
     poll_seconds: int = 60,
     after_cycle: Callable[[object], object] | None = None,
+    side_jobs: Sequence[SideJob] = (),
 ) -> BaseScheduler:
     """A scheduler with one non-overlapping job that runs the due feeds.
 
@@ -86,6 +101,8 @@ def make_scheduler(
     interval, missed wake-ups collapse into one and runs never overlap.
     The first run starts immediately. `after_cycle` runs after each cycle in
     the same job (see `then_after`), so it never overlaps a cycle either.
+    Each of `side_jobs` is a separate non-overlapping interval job, run in
+    the scheduler's thread pool alongside the cycle.
     """
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(timezone=UTC)
@@ -99,6 +116,16 @@ def make_scheduler(
         next_run_time=datetime.now(UTC),
         misfire_grace_time=None,
     )
+    for job in side_jobs:
+        scheduler.add_job(
+            job.run,
+            "interval",
+            seconds=job.seconds,
+            id=job.id,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
     return scheduler
 
 

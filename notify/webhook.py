@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
@@ -43,7 +43,7 @@ MAX_ERROR_BODY = 300  # characters of a failing receiver's answer kept in the er
 class WebhookConfig:
     """How webhooks are sent; built from Settings by threatmon.wiring."""
 
-    secret: str = ""
+    secret: str = field(default="", repr=False)
     timeout: float = 10.0  # seconds for each of connect, write and read
     user_agent: str = DEFAULT_USER_AGENT
 

@@ -67,10 +67,11 @@ def cli(ctx: click.Context, config: str | None) -> None:
         settings = load_settings(config_file=config)
     except (OSError, ValueError, KeyError) as exc:
         raise click.ClickException(f"settings: {exc}") from exc
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = getattr(logging, settings.log_level.upper(), logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request's full URL at INFO; alert webhook URLs often carry a
+    # credential in their path, so only its warnings are shown (ours log redacted URLs).
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     ctx.obj = {"settings": settings}
 
 
@@ -200,9 +201,15 @@ def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | Non
         runs = run_feeds(engine, due, cfg, tagging, stop=stop, on_result=progress)
         click.echo(_summary_table(runs))
         then_after(lambda: runs, detect)()
+        sent = notify_cli.delivery_job(engine, settings)()  # what detection just queued
+        if sent is not None and sent.outcomes:
+            click.echo(sent.summary())
         return
     scheduler = make_scheduler(
-        lambda: run_due_feeds(engine, cfg, tagging, stop=stop), blocking=True, after_cycle=detect
+        lambda: run_due_feeds(engine, cfg, tagging, stop=stop),
+        blocking=True,
+        after_cycle=detect,
+        side_jobs=notify_cli.side_jobs(engine, settings),
     )
     _install_stop_handlers(stop, on_stop=lambda: scheduler.shutdown(wait=False))
     click.echo("ingest scheduler started; Ctrl+C to stop", err=True)
@@ -374,12 +381,14 @@ from threatmon import (  # noqa: E402  (they register on the group)
     alerts_cli,
     dashboard_cli,
     demo,
+    notify_cli,
     tagging_cli,
 )
 
 tagging_cli.register(cli, db_option, _settings, _engine)
 dashboard_cli.register(cli, db_option, _settings, _engine)
 alerts_cli.register(cli, db_option, _settings, _engine)
+notify_cli.register(cli, db_option, _settings, _engine)
 demo.register(cli, _settings)
 
 

@@ -18,6 +18,7 @@ from indicators.taxonomy import load_taxonomy
 from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
 from threatmon.alerts_cli import detection_after_cycle
+from threatmon.notify_cli import side_jobs
 from threatmon.settings import Settings
 from threatmon.wiring import ingest_config, tagging_for
 
@@ -84,6 +85,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             lambda: run_due_feeds(engine, cfg, tagging, stop=stop),
             blocking=False,
             after_cycle=detection_after_cycle(engine, settings),
+            side_jobs=side_jobs(engine, settings),
         )
         scheduler.start()
         click.echo("ingest scheduler started (feeds are fetched when due)", err=True)

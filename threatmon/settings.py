@@ -136,6 +136,41 @@ SPECS: tuple[SettingSpec, ...] = (
         "Hours after a wave ends before the same series can open a new alert.",
         int,
     ),
+    # Alert notifications (notify/; README "Alert notifications").
+    SettingSpec(
+        "alert_webhooks",
+        "",
+        "Comma-separated URLs that receive each new (and doubling) alert as a signed JSON POST.",
+        str,
+    ),
+    SettingSpec(
+        "alert_webhook_secret",
+        "",
+        "Key of the HMAC-SHA256 signature in X-Threatmon-Signature (empty: unsigned).",
+        str,
+    ),
+    SettingSpec("smtp_host", "", "SMTP server for alert e-mails (empty: no e-mail).", str),
+    SettingSpec("smtp_port", 587, "SMTP port (submission with STARTTLS).", int),
+    SettingSpec("smtp_user", "", "SMTP login (empty: no login).", str),
+    SettingSpec("smtp_password", "", "SMTP password (never logged).", str),
+    SettingSpec("smtp_from", "", "Sender address of alert e-mails.", str),
+    SettingSpec("smtp_to", "", "Comma-separated recipients of alert e-mails.", str),
+    SettingSpec(
+        "smtp_starttls",
+        True,
+        "Upgrade the SMTP connection with STARTTLS (required when smtp_user is set).",
+        _bool,
+    ),
+    SettingSpec(
+        "dashboard_url",
+        "http://127.0.0.1:8050",
+        "Base URL of the dashboard as analysts reach it, used in notification links.",
+        str,
+    ),
+)
+# Never shown in a repr (logs, tracebacks): credentials, and URLs that often embed one.
+SECRET_SETTINGS: frozenset[str] = frozenset(
+    {"alert_webhooks", "alert_webhook_secret", "smtp_password"}
 )
 
 SPEC_BY_NAME: dict[str, SettingSpec] = {spec.name: spec for spec in SPECS}
@@ -167,6 +202,18 @@ class Settings:
     alert_min_score: float = SPEC_BY_NAME["alert_min_score"].default
     alert_exit_score: float = SPEC_BY_NAME["alert_exit_score"].default
     alert_cooldown_hours: int = SPEC_BY_NAME["alert_cooldown_hours"].default
+    alert_webhooks: str = field(default=SPEC_BY_NAME["alert_webhooks"].default, repr=False)
+    alert_webhook_secret: str = field(
+        default=SPEC_BY_NAME["alert_webhook_secret"].default, repr=False
+    )
+    smtp_host: str = SPEC_BY_NAME["smtp_host"].default
+    smtp_port: int = SPEC_BY_NAME["smtp_port"].default
+    smtp_user: str = SPEC_BY_NAME["smtp_user"].default
+    smtp_password: str = field(default=SPEC_BY_NAME["smtp_password"].default, repr=False)
+    smtp_from: str = SPEC_BY_NAME["smtp_from"].default
+    smtp_to: str = SPEC_BY_NAME["smtp_to"].default
+    smtp_starttls: bool = SPEC_BY_NAME["smtp_starttls"].default
+    dashboard_url: str = SPEC_BY_NAME["dashboard_url"].default
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property

@@ -16,6 +16,9 @@ from indicators.store.migrations import require_current, upgrade
 from indicators.tagger import tag
 from ingest.fetch import FetchLimits
 from ingest.refresh import IngestConfig
+from notify.email import SmtpConfig
+from notify.outbox import NotifyConfig
+from notify.webhook import WebhookConfig
 from threatmon.settings import Settings
 
 
@@ -73,14 +76,30 @@ def _listed(value: object) -> tuple[str, ...]:
 
 
 def notify_targets(settings: Settings) -> NotifyTargets:
-    """Where detection queues notifications: the webhook URLs and the e-mail recipients.
-
-    The notification settings (`alert_webhooks`, `smtp_to`) belong to the
-    notifier; a Settings without them queues nothing.
-    """
+    """Where detection queues notifications: the webhook URLs and the e-mail recipients."""
     return NotifyTargets(
-        webhooks=_listed(getattr(settings, "alert_webhooks", "")),
-        email_to=_listed(getattr(settings, "smtp_to", "")),
+        webhooks=_listed(settings.alert_webhooks),
+        email_to=_listed(settings.smtp_to),
+    )
+
+
+def notify_config(settings: Settings) -> NotifyConfig:
+    """How the notifier sends what detection queued (webhook signing, SMTP, links)."""
+    return NotifyConfig(
+        dashboard_url=settings.dashboard_url,
+        webhook=WebhookConfig(
+            secret=settings.alert_webhook_secret,
+            timeout=settings.connect_timeout,
+            user_agent=settings.user_agent,
+        ),
+        smtp=SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            sender=settings.smtp_from,
+            starttls=settings.smtp_starttls,
+        ),
     )
 
 
