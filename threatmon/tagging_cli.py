@@ -11,6 +11,7 @@ import click
 
 from indicators.lexicon import check_lexicon
 from indicators.models import Tags
+from indicators.playbooks import check_playbooks
 from indicators.store import read, write
 from threatmon.wiring import LexiconTagging, tagging_for
 
@@ -116,15 +117,15 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     @lexicon.command("check")
     @click.pass_context
     def lexicon_check(ctx: click.Context) -> None:
-        """Validate the data files: unknown ids, duplicates, terms that can never match."""
+        """Validate the lexicon, rule and playbook files: unknown ids, duplicates, dead terms."""
         settings = settings_of(ctx)
-        problems = check_lexicon(Path(settings.data_dir))
+        problems = check_lexicon(Path(settings.data_dir)) + check_playbooks(Path(settings.data_dir))
         errors = 0
         for problem in problems:
             where = f"{problem.file}:{problem.line}" if problem.line else f"{problem.file}"
             click.echo(f"{problem.severity}: {where}: {problem.message}")
             errors += problem.severity == "error"
         if errors:
-            raise click.ClickException(f"{errors} error(s) in the lexicon files")
+            raise click.ClickException(f"{errors} error(s) in the data files")
         tagging = tagging_for(settings)
         click.echo(f"lexicon {tagging.version}: ok ({len(problems)} warning(s))")
