@@ -14,7 +14,9 @@ from sqlalchemy import Engine
 from indicators.alerts import ACTIONS, STATES, AlertError, AlertRow
 from indicators.early_warning import AlertChange, DetectionError, DetectionReport, run_detection
 from indicators.store import alerts as store
+from indicators.store.deliveries import deliveries_of
 from indicators.watchrules import describe
+from threatmon.notify_cli import delivery_line
 from threatmon.settings import Settings
 from threatmon.wiring import detection_config, notify_targets
 
@@ -220,6 +222,11 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         for e in history:
             note = f"  {e.note}" if e.note else ""
             click.echo(f"{e.at:%Y-%m-%d %H:%M} {e.event:<12} -> {e.state}{note}")
+        sent = deliveries_of(engine, alert_id)
+        if sent:
+            click.echo("notifications (times in UTC):")
+            for d in sent:
+                click.echo(f"  {delivery_line(d)}")
 
     def _state_command(verb: str, action: str) -> None:
         @alerts.command(verb, help=f"{action.capitalize()} an alert, with an optional note.")

@@ -16,6 +16,7 @@ import click
 from sqlalchemy import Engine
 
 from indicators.alerts import AlertRow
+from indicators.store.deliveries import Delivery
 from ingest.schedule import SideJob
 from notify.email import send_email
 from notify.outbox import DeliveryOutcome, OutboxReport, deliver_due, shown_target
@@ -57,6 +58,19 @@ def outcome_line(o: DeliveryOutcome) -> str:
     return f"{o.status:<8} alert #{o.alert_id:<5} {o.channel:<8} {o.target}" + (
         "" if o.result.ok and not o.result.message else f"  {o.result.describe()}"
     )
+
+
+def delivery_line(d: Delivery) -> str:
+    """One notification of an alert, as `alerts show` lists it (webhook URLs redacted)."""
+    tries = f"{d.attempts} attempt{'' if d.attempts == 1 else 's'}"
+    line = f"{d.event:<6} {d.channel:<8} {shown_target(d.channel, d.target)}  {d.status} ({tries})"
+    if d.status == "sent" and d.sent_at is not None:
+        line += f" at {d.sent_at:%Y-%m-%d %H:%M}"
+    if d.status == "pending" and d.next_attempt_at is not None:
+        line += f", next at {d.next_attempt_at:%Y-%m-%d %H:%M}"
+    if d.last_error:
+        line += f": {d.last_error}"
+    return line
 
 
 def sample_notice(now: datetime) -> AlertNotice:

@@ -114,6 +114,13 @@ def test_a_dead_webhook_is_recorded_not_raised(env: dict[str, str]) -> None:
     engine.dispose()
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert delivery.last_error is not None and delivery.last_error.startswith("network: ")
+    shown = invoke(env, "alerts", "show", "1")
+    assert shown.exit_code == 0, shown.output
+    assert re.search(
+        r"notifications \(times in UTC\):\n  opened webhook  http://127\.0\.0\.1:\d+/…  pending "
+        r"\(1 attempt\), next at \d{4}-\d\d-\d\d \d\d:\d\d: network: cannot connect",
+        shown.output,
+    ), shown.output
 
 
 def test_notify_test_sends_a_sample_to_each_target(
