@@ -56,7 +56,7 @@ def register_api(server: Flask, ctx: DashboardContext) -> None:
         snap = build_snapshot(
             ctx.engine,
             filters,
-            taxonomy_version=ctx.taxonomy_version,
+            taxonomy=ctx.taxonomy,
             lexicon_version=ctx.lexicon_version,
             granularity=granularity,
             now=ctx.clock(),

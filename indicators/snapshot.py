@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from indicators.filters import Filters
 from indicators.store import queries
 from indicators.store.queries import ItemView, SeriesPoint, Totals
+from indicators.taxonomy import CATEGORY_IDS, KZ_REGION_CODES, PLATFORM_IDS, Taxonomy
 
 SNAPSHOT_AXES = ("category", "region", "platform")
 
@@ -57,19 +58,15 @@ def change_pct(count: int, previous: int | None) -> float | None:
     return round(100.0 * (count - previous) / previous, 1)
 
 
-def _label(axis: str, value: str, lang: str) -> str:
-    from indicators.taxonomy import label  # lazy: reads data/taxonomy.toml once
-
+def _label(taxonomy: Taxonomy, axis: str, value: str, lang: str) -> str:
     try:
-        return label(axis, value, lang)
+        return taxonomy.label(axis, value, lang)
     except (ValueError, KeyError):
         return value
 
 
 def _all_ids(axis: str) -> tuple[str, ...]:
     """Ids always listed (with zeros) so a quiet indicator is visibly quiet."""
-    from indicators.taxonomy import CATEGORY_IDS, KZ_REGION_CODES, PLATFORM_IDS
-
     return {"category": CATEGORY_IDS, "region": KZ_REGION_CODES, "platform": PLATFORM_IDS}[axis]
 
 
@@ -77,14 +74,14 @@ def build_snapshot(
     engine: Engine,
     f: Filters,
     *,
-    taxonomy_version: str,
+    taxonomy: Taxonomy,
     lexicon_version: str,
     granularity: str = "day",
     item_cap: int = 1000,
     now: datetime | None = None,
     label_lang: str = "en",
 ) -> Snapshot:
-    """Compute the snapshot for `f`.
+    """Compute the snapshot for `f`, labelled and versioned by `taxonomy`.
 
     An open period is bounded by the first/last stored day, so the snapshot
     says which days it covers. Indicators list every category, every KZ
@@ -109,7 +106,7 @@ def build_snapshot(
         for value in ids:
             count = now_counts.get(value, 0)
             prev = before.get(value, 0) if previous else None
-            text = _label(axis, value, label_lang)
+            text = _label(taxonomy, axis, value, label_lang)
             labels[(axis, value)] = text
             indicators.append(Indicator(axis, value, text, count, prev, change_pct(count, prev)))
 
@@ -123,7 +120,7 @@ def build_snapshot(
         period_from=bounded.date_from,
         period_to=bounded.date_to,
         granularity=granularity,
-        taxonomy_version=taxonomy_version,
+        taxonomy_version=taxonomy.version,
         lexicon_version=lexicon_version,
         totals=queries.totals(engine, bounded),
         indicators=indicators,

@@ -35,7 +35,7 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
     from dashboard.app import create_app, make_http_server
 
     try:
-        app = create_app(settings.db, Path(settings.data_dir), demo=demo)
+        app = create_app(settings.db, settings.data_path, demo=demo)
     except StoreError as exc:
         raise click.ClickException(f"database {settings.db}: {exc}") from exc
     server = make_http_server(app, settings.host, settings.port, quiet=quiet)
@@ -163,7 +163,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         snapshot = build_snapshot(
             engine,
             filters,
-            taxonomy_version=load_taxonomy(Path(settings.data_dir)).version,
+            taxonomy=load_taxonomy(settings.data_path),
             lexicon_version=tagging_for(settings).version,
             granularity=granularity,
         )

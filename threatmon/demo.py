@@ -80,12 +80,12 @@ def run_demo(settings: Settings, *, history: int, days: int, serve: bool = True)
 
     app = create_app(
         settings.db,
-        Path(settings.data_dir),
+        settings.data_path,
         demo=True,
         title="threatmon (demo)",
         lexicon_version=tagging.version,
     )
-    samples_dir = Path(settings.data_dir) / "samples"
+    samples_dir = settings.data_path / "samples"
     add_sample_route(app.server, samples_dir)
     http = make_http_server(app, settings.host, settings.port, quiet=True)
     port = http.server_port
