@@ -399,6 +399,6 @@ def store_is_empty(ctx: DashboardContext) -> bool:
 
 NO_ITEMS_YET = (
     "No items stored yet: no feeds have been fetched. "
-    "Run `threatmon fetch` (or `threatmon run`) and reload."
+    "Run `threatmon ingest --once` (or `threatmon run`) and reload."
 )
 NO_MATCH = "No items match these filters. Widen the period or remove a filter."
