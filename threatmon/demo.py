@@ -21,9 +21,9 @@ from flask import abort, send_from_directory
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
 from indicators.store.write import FeedFields, upsert_feeds
-from indicators.synthetic import populate
 from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
+from threatmon.demo_history import populate
 from threatmon.settings import Settings
 from threatmon.wiring import ingest_config, tagging_for
 
