@@ -14,16 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.bounded import run_bounded
+from ingest.charset import decode_document, readable
+from ingest.defuse import defuse_xml
 from ingest.errors import ErrorKind, FeedError
-from ingest.parse import (
-    ParsedFeed,
-    decode_document,
-    defuse_xml,
-    normalize_language,
-    parse_feed,
-    parse_feed_bounded,
-    readable,
-)
+from ingest.parse import ParsedFeed, normalize_language, parse_feed, parse_feed_bounded
 
 XML = {"Content-Type": "application/xml"}
 RU = "Сотрудники полиции задержали подозреваемых в подготовке теракта в Актобе"
