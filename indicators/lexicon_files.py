@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from indicators import morph
+from indicators.models import TAG_AXES
 from indicators.taxonomy import (
     CATEGORY_IDS,
     KZ_REGION_CODES,
@@ -339,7 +340,7 @@ def _read_term_file(data: dict[str, Any], rel: str, problems: list[LexiconProble
     if unknown:
         problems.append(LexiconProblem(rel, None, "error", f"unknown key(s) {sorted(unknown)}"))
     axis = data.get("axis")
-    if axis not in ("category", "platform", "region"):
+    if axis not in TAG_AXES:
         problems.append(
             LexiconProblem(rel, None, "error", "`axis` must be category, platform or region")
         )

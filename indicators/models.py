@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-AXES = ("category", "region", "platform")
+# The three axes every tag lies on, in display order: the one definition of them.
+TAG_AXES: tuple[str, ...] = ("category", "region", "platform")
 
 
 @dataclass(frozen=True, slots=True)

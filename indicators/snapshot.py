@@ -14,11 +14,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from indicators.filters import Filters
+from indicators.models import TAG_AXES
 from indicators.store import queries
 from indicators.store.queries import ItemView, SeriesPoint, Totals
 from indicators.taxonomy import CATEGORY_IDS, KZ_REGION_CODES, PLATFORM_IDS, Taxonomy
-
-SNAPSHOT_AXES = ("category", "region", "platform")
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def build_snapshot(
 
     indicators: list[Indicator] = []
     labels: dict[tuple[str, str], str] = {}
-    for axis in SNAPSHOT_AXES:
+    for axis in TAG_AXES:
         now_counts = dict(queries.counts_by(engine, bounded, axis))
         before = dict(queries.counts_by(engine, previous, axis)) if previous else {}
         ids = list(_all_ids(axis))
@@ -111,7 +110,7 @@ def build_snapshot(
             indicators.append(Indicator(axis, value, text, count, prev, change_pct(count, prev)))
 
     points: list[SeriesPoint] = []
-    for axis in SNAPSHOT_AXES:
+    for axis in TAG_AXES:
         points += queries.series(engine, bounded, axis, granularity)
     page = queries.items_page(engine, bounded, limit=item_cap)
     return Snapshot(
@@ -146,7 +145,7 @@ def item_to_dict(item: ItemView) -> dict[str, Any]:
         "relevant": item.relevant,
         "tags": {
             axis: [{"id": ev.value, "terms": ev.terms} for ev in item.tags.get(axis, [])]
-            for axis in SNAPSHOT_AXES
+            for axis in TAG_AXES
         },
     }
 

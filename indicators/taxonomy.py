@@ -46,7 +46,6 @@ KZ_REGION_CODES: tuple[str, ...] = tuple(
 )
 COUNTRY_CODE = "KZ"
 LANGS: tuple[str, ...] = ("en", "ru", "kk")
-AXES: tuple[str, ...] = ("category", "region", "platform")
 
 
 class TaxonomyError(ValueError):

@@ -16,14 +16,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, exists, func, select
 
-from indicators.filters import Filters
+from indicators.filters import AXIS_FIELDS, Filters
+from indicators.models import TAG_AXES
 from indicators.store.schema import item_days, item_tags, items
 
 # How many items match some filters (no free text): the summary answers in a few ms.
 Count = Callable[[Connection, Filters], int]
 
 # The `Filters` field holding each tag axis's selection.
-TAG_FIELDS = {"category": "categories", "region": "regions", "platform": "platforms"}
+TAG_FIELDS = {axis: AXIS_FIELDS[axis] for axis in TAG_AXES}
 
 
 def tag_selection(f: Filters) -> list[tuple[str, tuple[str, ...]]]:

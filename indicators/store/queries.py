@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, and_, case, func, intersect, select
 
 from indicators.filters import Filters
+from indicators.models import TAG_AXES
 from indicators.store import summary, textsearch
 from indicators.store.filtering import (
     first_id,
@@ -41,8 +42,7 @@ from indicators.store.schema import combo_members, feeds, item_tags, items, tag_
 from indicators.store.textsearch import TextPlan, plan_search, text_condition
 from indicators.store.textsearch import trigram_query as trigram_query  # still importable here
 
-TAG_AXES = ("category", "region", "platform")
-AXES = (*TAG_AXES, "lang", "source")
+AXES = (*TAG_AXES, "lang", "source")  # what counts and series can be grouped by
 GRANULARITIES = ("day", "week", "month")
 MEASURES = ("items", "stories")
 SORTS = ("published_at", "title", "source", "lang")
