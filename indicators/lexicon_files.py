@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from indicators import morph
-from indicators.models import TAG_AXES
+from indicators.models import LANGS, TAG_AXES
 from indicators.taxonomy import (
     CATEGORY_IDS,
     KZ_REGION_CODES,
@@ -38,7 +38,7 @@ from indicators.taxonomy import (
 )
 from indicators.textnorm import fold
 
-ENTRY_LANGS = ("ru", "kk", "en", "any")
+ENTRY_LANGS = (*LANGS, "any")
 CASE_MODES = ("any", "proper", "upper", "acronym", "as_written")
 ENTRY_KEYS = {"term", "weak", "morph", "case", "also", "note", "strict_lang"}
 TERM_FILE_KEYS = {"version", "axis", "defaults", "ids", "note"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# The languages threatmon reads: lexicons, taxonomy labels and feed declarations.
+LANGS: tuple[str, ...] = ("ru", "kk", "en")
 # The three axes every tag lies on, in display order: the one definition of them.
 TAG_AXES: tuple[str, ...] = ("category", "region", "platform")
 

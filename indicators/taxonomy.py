@@ -18,6 +18,8 @@ from typing import Any
 
 import pycountry
 
+from indicators.models import LANGS
+
 CATEGORY_IDS: tuple[str, ...] = (
     "terrorist_activity",
     "tactics_methods",
@@ -45,7 +47,6 @@ KZ_REGION_CODES: tuple[str, ...] = tuple(
     sorted(s.code for s in pycountry.subdivisions.get(country_code="KZ"))
 )
 COUNTRY_CODE = "KZ"
-LANGS: tuple[str, ...] = ("en", "ru", "kk")
 
 
 class TaxonomyError(ValueError):
@@ -140,7 +141,7 @@ def parse_taxonomy(raw: Mapping[str, Any]) -> Taxonomy:
     for code in countries:
         if not is_country_code(code) or code == COUNTRY_CODE:
             raise TaxonomyError(f"taxonomy.toml [countries.{code}]: not an ISO 3166-1 code")
-    full = ("en", "ru", "kk")
+    full = LANGS
     return Taxonomy(
         version=version,
         categories=MappingProxyType(

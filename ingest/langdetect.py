@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from indicators.models import LANGS
+
 UNDETERMINED = "und"
 MIN_LETTERS = 10  # below this, a text without strong evidence is "und"
 
@@ -28,8 +30,9 @@ MIN_LETTERS = 10  # below this, a text without strong evidence is "und"
 # CLEAR: overrides a declaration of ru, kk or en (the languages told apart here).
 # STRONG: overrides any declaration.
 NONE, WEAK, CLEAR, STRONG = range(4)
-_OURS = frozenset({"ru", "kk", "en"})
+_OURS = frozenset(LANGS)  # the languages told apart here
 
+# Spellings seen in feeds that are not (or not only) the language's ISO code.
 _ALIASES = {
     "kz": "kk",  # the country code, often used for the language
     "kaz": "kk",
@@ -39,6 +42,7 @@ _ALIASES = {
     "ua": "uk",  # likewise a country code
 }
 _CODE = re.compile(r"[a-z]{2,3}")
+_SUBTAG_OR_LIST = re.compile(r"[-_\s,;]")
 
 _KK_CYR_STRONG = "әғқұі"
 _KK_CYR_ALL = "әғқңөұүһі"
@@ -77,26 +81,34 @@ _EN_WORDS = _word_set(
 )
 
 
-@lru_cache(maxsize=256)
-def normalize_language_code(value: str | None) -> str | None:
-    """A two-letter ISO 639-1 code from a declaration like "ru-RU", "RU", "kz", "kaz", "eng".
+def normalize_language_code(value: object) -> str | None:
+    """The ISO 639-1 code of a declared language, however a feed spells it.
 
-    Three-letter codes without a two-letter form are kept; anything that is not
-    a language code at all gives None (treated as no declaration).
+    The one reading of language declarations (feed, entry, Content-Language,
+    OPML): "ru-RU", "RU", "kk_KZ", "en-us, ru" (the first of a list), the
+    aliases above ("kz", "ua"), and ISO 639-2 codes in either form ("kaz",
+    "ger"). A three-letter language without a two-letter code keeps its
+    three-letter code; anything that is not a language code (a name, a
+    number, not a string) gives None, which counts as no declaration.
     """
-    if not value:
-        return None
-    primary = value.strip().lower().replace("_", "-").split("-")[0]
+    return _normalize_code(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=256)
+def _normalize_code(value: str) -> str | None:
+    primary = _SUBTAG_OR_LIST.split(value.strip().lower(), maxsplit=1)[0]
     primary = _ALIASES.get(primary, primary)
     if not _CODE.fullmatch(primary):
         return None
     if len(primary) == 3:
         import pycountry  # loaded only for rare three-letter declarations
 
-        record = pycountry.languages.get(alpha_3=primary)
+        record = pycountry.languages.get(alpha_3=primary) or pycountry.languages.get(
+            bibliographic=primary
+        )
         if record is None:
             return None
-        return getattr(record, "alpha_2", primary)
+        return str(getattr(record, "alpha_2", None) or record.alpha_3)
     return primary
 
 

@@ -22,7 +22,9 @@ from urllib.parse import urlsplit
 from xml.parsers import expat
 from xml.sax.saxutils import escape, quoteattr
 
-from ingest.sources import LANGUAGES, FeedSpec, build_feed_spec
+from indicators.models import LANGS
+from ingest.langdetect import normalize_language_code
+from ingest.sources import FeedSpec, build_feed_spec
 
 NAMESPACE = "https://github.com/threatmon/threatmon/ns/opml/1"
 PREFIX = "threatmon"
@@ -74,10 +76,8 @@ def _feed_url(raw: str) -> str:
 
 def _language(raw: str | None) -> str:
     """OPML 2.0's language is a tag like "en-us"; keep the languages threatmon tracks."""
-    if not raw:
-        return ""
-    primary = re.split(r"[-_]", raw.strip().lower(), maxsplit=1)[0]
-    return primary if primary in LANGUAGES else ""
+    code = normalize_language_code(raw)
+    return code if code in LANGS else ""
 
 
 def _outline_fields(attrs: dict[str, str]) -> dict[str, object]:

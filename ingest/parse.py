@@ -33,6 +33,7 @@ import feedparser
 from ingest.charset import CONTROL_CHARACTERS, decode_document
 from ingest.defuse import defuse_xml
 from ingest.errors import ErrorKind, FeedError
+from ingest.langdetect import normalize_language_code
 from ingest.sniff import content_type, refuse_html
 
 
@@ -54,7 +55,7 @@ class ParsedFeed:
 
     title: str
     link: str | None
-    language: str | None  # feed-level language, two letters ("ru", "kk", "en")
+    language: str | None  # feed-level language code ("ru", "kk", "en"), see normalize_language_code
     entries: tuple[RawEntry, ...]
     warning: str | None  # feedparser's bozo problem when the feed still yielded entries
     encoding: str  # codec the text was finally decoded with (Python's name)
@@ -110,7 +111,6 @@ def _parse(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
 # --- feedparser and the mapping to records ----------------------------------------------------
 
 _XML_DECLARATION = re.compile(r"<\?xml\s[^>]*\?>")
-_LANGUAGE_ALIASES = {"kz": "kk"}  # "kz" is the country; Kazakh sites use it for the language
 _WARNING_LIMIT = 500
 
 
@@ -140,7 +140,7 @@ def _to_parsed_feed(result: Any, encoding: str, repaired: bool, url: str) -> Par
         detail = f" ({warning})" if warning else ""
         raise FeedError(ErrorKind.NOT_A_FEED, f"{url} is not a recognisable RSS/Atom feed{detail}")
     feed = result.get("feed") or {}
-    feed_language = normalize_language(feed.get("language")) or normalize_language(
+    feed_language = normalize_language_code(feed.get("language")) or normalize_language_code(
         (feed.get("title_detail") or {}).get("language")
     )
     return ParsedFeed(
@@ -159,9 +159,9 @@ def _to_entry(entry: Any, feed_language: str | None) -> RawEntry:
     if not summary.strip():
         contents = entry.get("content") or []
         summary = _text(contents[0].get("value")) if contents else ""
-    language = normalize_language(entry.get("language"))
+    language = normalize_language_code(entry.get("language"))
     if language is None:  # xml:lang on the entry; feedparser otherwise inherits the feed's
-        detail = normalize_language((entry.get("title_detail") or {}).get("language"))
+        detail = normalize_language_code((entry.get("title_detail") or {}).get("language"))
         language = detail if detail != feed_language else None
     return RawEntry(
         guid=_optional(entry.get("id")),
@@ -196,21 +196,3 @@ def _optional(value: object) -> str | None:
 def _describe(problem: object) -> str:
     message = f"{type(problem).__name__}: {problem}".translate(CONTROL_CHARACTERS)
     return message[:_WARNING_LIMIT]
-
-
-def normalize_language(value: object) -> str | None:
-    """Two-letter language code from "ru-RU", "RU", "kz", "kaz", "eng" ...; None if unknown."""
-    if not isinstance(value, str):
-        return None
-    primary = re.split(r"[-_\s,;]", value.strip().lower(), maxsplit=1)[0]
-    if len(primary) == 2 and primary.isalpha() and primary.isascii():
-        return _LANGUAGE_ALIASES.get(primary, primary)
-    if len(primary) == 3 and primary.isalpha() and primary.isascii():
-        import pycountry  # only for the rare three-letter codes
-
-        found = pycountry.languages.get(alpha_3=primary) or pycountry.languages.get(
-            bibliographic=primary
-        )
-        code = getattr(found, "alpha_2", None)
-        return code if isinstance(code, str) else None
-    return None

@@ -21,8 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pycountry
 
+from indicators.models import LANGS
+from ingest.langdetect import normalize_language_code
+
 KINDS = ("media", "official", "cyber", "search")
-LANGUAGES = ("ru", "kk", "en")
 MIN_INTERVAL_MINUTES = 5  # politeness floor: no public feed needs polling more often
 MAX_NAME_CHARS = 300  # the width of feeds.name in the store
 MAX_URL_CHARS = 2048
@@ -133,8 +135,11 @@ def clean_name(name: object) -> str:
 def _language(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"language must be a string, not {type(value).__name__}")
-    if value not in ("", *LANGUAGES):
-        raise ValueError(f"language {value!r} is not one of {', '.join(LANGUAGES)} (or empty)")
+    if value not in ("", *LANGS):
+        # The list is ours: it spells canonical codes, but says which one was meant.
+        meant = normalize_language_code(value)
+        hint = f"; did you mean {meant!r}?" if meant in LANGS else ""
+        raise ValueError(f"language {value!r} is not one of {', '.join(LANGS)} (or empty){hint}")
     return value
 
 

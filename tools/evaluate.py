@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from indicators import taxonomy
-from indicators.models import TAG_AXES, Tags, tagged_text
+from indicators.models import LANGS, TAG_AXES, Tags, tagged_text
 
 NOT_RELEVANT = "(not relevant)"  # confusion label: the item carried no category at all
 NOTHING = "(nothing)"  # confusion label: the tagger gave the item no category at all
@@ -257,7 +257,7 @@ def _check_labels(item: DevItem) -> list[str]:
     problems: list[str] = []
     if not item.id.startswith(f"{item.lang}-"):
         problems.append(f"{where}: id should start with the language, {item.lang}-")
-    if item.lang not in taxonomy.LANGS:
+    if item.lang not in LANGS:
         problems.append(f"{where}: unknown lang {item.lang!r}")
     if not item.title.strip():
         problems.append(f"{where}: empty title")
@@ -369,7 +369,7 @@ def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> Ev
 
 
 def _lang_order(lang: str) -> tuple[int, str]:
-    order = ("ru", "kk", "en")
+    order = LANGS
     return (order.index(lang) if lang in order else len(order), lang)
 
 

@@ -11,8 +11,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.provisional import urls
 
+from indicators.models import LANGS
 from ingest.opml import NAMESPACE, OpmlError, UnsafeOpmlError, parse_opml, to_opml
-from ingest.sources import KINDS, LANGUAGES, FeedSpec, build_feed_spec, load_feed_list
+from ingest.sources import KINDS, FeedSpec, build_feed_spec, load_feed_list
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "opml"
@@ -149,6 +150,22 @@ def test_unsafe_opml_is_an_opml_error() -> None:
     assert issubclass(OpmlError, ValueError)
 
 
+@pytest.mark.parametrize(
+    ("declared", "kept"),
+    [("en-US", "en"), ("RU", "ru"), ("kz", "kk"), ("kaz", "kk"), ("de", ""), ("", "")],
+)
+def test_an_outline_language_is_read_as_a_declaration_and_kept_if_tracked(
+    declared: str, kept: str
+) -> None:
+    document = (
+        '<opml version="2.0"><head/><body>'
+        f'<outline text="A" xmlUrl="https://a.example/rss" language="{declared}"/>'
+        "</body></opml>"
+    )
+    [feed] = parse_opml(document.encode())
+    assert feed.language == kept
+
+
 # --- export ------------------------------------------------------------------
 
 
@@ -215,7 +232,7 @@ def feed_specs(draw: st.DrawFn) -> FeedSpec:
     fields: dict[str, object] = {
         "url": draw(urls()),
         "name": name,
-        "language": draw(st.sampled_from(["", *LANGUAGES])),
+        "language": draw(st.sampled_from(["", *LANGS])),
         "country": draw(st.sampled_from(["", "KZ", "KG", "UZ", "TJ", "TM", "US"])),
         "kind": draw(st.sampled_from(KINDS)),
         "interval_minutes": draw(st.one_of(st.none(), st.integers(5, 10_000))),

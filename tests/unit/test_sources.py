@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.provisional import urls
 
+from indicators.models import LANGS
 from ingest.sources import (
     KINDS,
-    LANGUAGES,
     FeedListError,
     FeedSpec,
     build_feed_spec,
@@ -51,7 +51,7 @@ def test_default_list_loads_with_at_least_thirty_feeds() -> None:
 def test_default_list_enabled_feeds_cover_every_kind_and_language() -> None:
     enabled = [f for f in load_feed_list(DEFAULT_LIST) if f.enabled]
     assert {f.kind for f in enabled} == set(KINDS)
-    assert {f.language for f in enabled} == set(LANGUAGES)
+    assert {f.language for f in enabled} == set(LANGS)
 
 
 def test_default_list_search_feeds_are_news_search_queries() -> None:
@@ -131,7 +131,8 @@ def test_an_empty_feeds_array_is_an_empty_list(tmp_path: Path) -> None:
         ('name = "Script"\nurl = "javascript:alert(1)"', "scheme 'javascript'"),
         ('name = "Relative"\nurl = "example.org/feed"', "scheme none"),
         ('name = "K"\nurl = "https://example.org/f"\nkind = "blog"', "kind 'blog' is not one of"),
-        ('name = "L"\nurl = "https://example.org/f"\nlanguage = "kz"', "language 'kz' is not one"),
+        ('name = "L"\nurl = "https://example.org/f"\nlanguage = "kz"', "did you mean 'kk'?"),
+        ('name = "L"\nurl = "https://example.org/f"\nlanguage = "de"', "language 'de' is not one"),
         ('name = "C"\nurl = "https://example.org/f"\ncountry = "XX"', "country 'XX' is not"),
         ('name = "C"\nurl = "https://example.org/f"\ncountry = "Kazakhstan"', "not an ISO 3166"),
         ('name = "I"\nurl = "https://example.org/f"\ninterval_minutes = 4', "below the minimum"),
