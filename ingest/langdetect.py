@@ -22,6 +22,7 @@ import re
 from functools import lru_cache
 
 from indicators.models import LANGS
+from ingest.wordlists import word_set
 
 UNDETERMINED = "und"
 MIN_LETTERS = 10  # below this, a text without strong evidence is "und"
@@ -54,27 +55,22 @@ _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _Q_NOT_QU = re.compile(r"q(?!u)")
 
 
-def _word_set(words: str) -> frozenset[str]:
-    """A word list written as whitespace-separated text (easier to read and extend)."""
-    return frozenset(words.split())
-
-
-_KK_CYR_WORDS = _word_set(
+_KK_CYR_WORDS = word_set(
     """және үшін бойынша жылы туралы арқылы кейін бірақ тағы дейін кезінде болып болды
     емес оның біз қазір жаңа бір екі тиіс керек деген сияқты жөнінде өз ең әр күні
     облысы облысында қаласы қаласында ауданы бұл осы мен деп"""
 )
-_KK_LAT_WORDS = _word_set(
+_KK_LAT_WORDS = word_set(
     """jáne jane úshin ushin boıynsha boiynsha boyınşa jyly jılı turaly arqyly arqılı keıin
     keiin biraq tagy taǵy kezinde bolyp boldy emes onyń onyñ qazir jańa jaña tıis kerek
     degen sııaqty oblysy oblısı qalasy qalası aýdany audany búgin bügin"""
 )
-_RU_WORDS = _word_set(
+_RU_WORDS = word_set(
     """и в во на что это по для от из за как при о об после также был была было были к с
     со у а но или его ее её их который которая которые года году более между против над
     под до уже еще ещё только чтобы где когда"""
 )
-_EN_WORDS = _word_set(
+_EN_WORDS = word_set(
     """the of and to in is for on with that by as at from was were are has have been will
     its after over says said this it their who which against into about an be or not but
     new"""
