@@ -553,18 +553,25 @@ class SharePoint:
     date: date
     count: int
     volume: int  # all items ingested in the bucket
-    per_thousand: float
+    per_thousand: float | None  # None: nothing ingested in the bucket
 
 
-def per_thousand(points: list[SeriesPoint], volume: list[tuple[date, int]]) -> list[SharePoint]:
-    """Each point as a share per 1,000 ingested items of its bucket (same granularity).
+def per_thousand(count: int, volume: int) -> float | None:
+    """`count` per 1,000 items ingested in the same bucket.
 
-    A point whose bucket has no volume (cannot happen for the same filters)
-    gets a share of 0 rather than a division error.
+    None when nothing was ingested: "no data", which a chart leaves blank;
+    0 would claim a measured absence of threats.
     """
+    return 1000.0 * count / volume if volume else None
+
+
+def shares_per_thousand(
+    points: list[SeriesPoint], volume: list[tuple[date, int]]
+) -> list[SharePoint]:
+    """Each point as a share per 1,000 ingested items of its bucket (same granularity)."""
     totals_by_bucket = dict(volume)
     out = []
     for p in points:
         v = totals_by_bucket.get(p.date, 0)
-        out.append(SharePoint(p.axis, p.id, p.date, p.count, v, 1000.0 * p.count / v if v else 0.0))
+        out.append(SharePoint(p.axis, p.id, p.date, p.count, v, per_thousand(p.count, v)))
     return out
