@@ -11,6 +11,23 @@ LANGS: tuple[str, ...] = ("ru", "kk", "en")
 TAG_AXES: tuple[str, ...] = ("category", "region", "platform")
 
 
+@dataclass(frozen=True)
+class FeedFields:
+    """One feed as configured (feeds.toml, OPML, the command line) and as stored on its row.
+
+    The one record of a feed's descriptive fields: the feed list loader and the
+    OPML importer build it, the writer stores it.
+    """
+
+    url: str
+    name: str
+    language: str = ""  # "ru" | "kk" | "en" | "" (unknown, the item decides)
+    country: str = ""  # ISO 3166-1 alpha-2 the feed mainly covers; "" for several/world
+    kind: str = "media"  # "media" | "official" | "cyber" | "search"
+    interval_minutes: int | None = None  # None: the global default
+    enabled: bool = True
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """One lexicon hit: which tag it supports, the term, and where it is in the text."""

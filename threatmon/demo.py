@@ -18,9 +18,10 @@ from typing import Any
 import click
 from flask import abort, send_from_directory
 
+from indicators.models import FeedFields
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
-from indicators.store.write import FeedFields, upsert_feeds
+from indicators.store.write import upsert_feeds
 from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
 from threatmon.demo_history import populate

@@ -17,22 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.dialects import postgresql
 
-from indicators.models import TAG_AXES, ItemRecord, Tags
+from indicators.models import TAG_AXES, FeedFields, ItemRecord, Tags
 from indicators.store import summary
 from indicators.store.schema import feeds, fetch_runs, item_tags, items
-
-
-@dataclass(frozen=True)
-class FeedFields:
-    """Descriptive fields of a feed, as in data/feeds.toml or an OPML file."""
-
-    url: str
-    name: str
-    language: str = ""
-    country: str = ""
-    kind: str = "media"
-    interval_minutes: int | None = None
-    enabled: bool = True
 
 
 @dataclass(frozen=True)
