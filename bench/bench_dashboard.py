@@ -40,7 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indicators.filters import Filters  # noqa: E402
+from indicators.selection import Filters  # noqa: E402
 from indicators.store import queries  # noqa: E402
 from indicators.store.engine import make_engine  # noqa: E402
 from indicators.store.migrations import upgrade  # noqa: E402

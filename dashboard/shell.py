@@ -23,7 +23,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.context import LANGUAGE_NAMES, DashboardContext
-from dashboard.filters import (
+from dashboard.url_state import (
     PAGE_PARAM,
     PRESETS,
     ControlValues,
@@ -39,7 +39,7 @@ from dashboard.filters import (
     to_store,
 )
 from indicators import taxonomy
-from indicators.filters import FilterError, Filters
+from indicators.selection import FilterError, Filters
 from indicators.store import queries
 
 CONTROL_PROPS: tuple[tuple[str, str], ...] = (

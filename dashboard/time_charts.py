@@ -13,8 +13,8 @@ from typing import Any
 
 from dashboard.components import segmented
 from dashboard.context import DashboardContext
-from dashboard.filters import build_search, with_view
-from indicators.filters import Filters
+from dashboard.url_state import build_search, with_view
+from indicators.selection import Filters
 from indicators.store import queries
 
 OPTION_BAR: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from indicators.filters import Filters
 from indicators.models import TAG_AXES
+from indicators.selection import Filters
 from indicators.store import queries
 from indicators.store.queries import ItemView, SeriesPoint, Totals
 from indicators.taxonomy import CATEGORY_IDS, KZ_REGION_CODES, PLATFORM_IDS, Taxonomy

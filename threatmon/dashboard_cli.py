@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from indicators.export import WRITERS
-from indicators.filters import FilterError, Filters
+from indicators.selection import FilterError, Filters
 from indicators.snapshot import build_snapshot
 from indicators.store.engine import StoreError
 from indicators.taxonomy import load_taxonomy

@@ -3,7 +3,7 @@
 The dashboard calls these functions and never touches tables. Counts are
 exact: an item is counted once per value it carries, and a filter that selects
 two regions counts an item carrying both once (OR within an axis, AND across
-axes, see `indicators.filters`).
+axes, see `indicators.selection`).
 
 Two ways to the same answer (tests run every query both ways):
 - without free text, the exact summary tables (`indicators.store.summary`):
@@ -27,10 +27,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, and_, case, func, intersect, select
 
-from indicators.filters import Filters
 from indicators.models import TAG_AXES
+from indicators.selection import Filters
 from indicators.store import summary, textsearch
-from indicators.store.filtering import (
+from indicators.store.conditions import (
     first_id,
     rarest_tag,
     scope_conditions,

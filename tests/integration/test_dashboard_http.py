@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 
 from dashboard import ids
 from dashboard.app import create_app
-from dashboard.filters import (
+from dashboard.url_state import (
     PageState,
     build_search,
     default_view,
@@ -33,7 +33,7 @@ from dashboard.filters import (
     to_store,
 )
 from indicators import taxonomy
-from indicators.filters import Filters
+from indicators.selection import Filters
 from indicators.store.engine import StoreError, make_engine
 from indicators.store.migrations import upgrade
 from tests.browser.known_store import (

@@ -19,8 +19,8 @@ import pytest
 import yaml
 from sqlalchemy import Engine, create_engine, text
 
-from indicators.filters import Filters
 from indicators.models import ItemRecord, Match, Tags, tagged_text
+from indicators.selection import Filters
 from indicators.store import queries
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from indicators.export import WRITERS, snapshot_tables
-from indicators.filters import Filters
+from indicators.selection import Filters
 from indicators.snapshot import build_snapshot, snapshot_to_dict
 from indicators.store import queries, write
 from indicators.store.engine import make_engine

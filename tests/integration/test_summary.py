@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from indicators.filters import Filters
 from indicators.models import ItemRecord, Tags, tagged_text
+from indicators.selection import Filters
 from indicators.store import queries, summary, write
 from indicators.store.engine import make_engine
 from indicators.store.migrations import LATEST_VERSION, MIGRATIONS, upgrade
