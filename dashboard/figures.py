@@ -1,8 +1,8 @@
 """Query rows in, plotly figure dicts out: pure functions, no globals, no I/O.
 
 Figures are plain dicts rather than `go.Figure` objects: building a graph
-object validates every attribute and costs 2-5x more per callback (see
-performance.md), and a dict is just as easy to assert on in a test. Every
+object validates every attribute and costs 2-5x more per callback (measured
+with `make bench`), and a dict is just as easy to assert on in a test. Every
 date is a UTC day; axis titles say so.
 """
 

@@ -151,7 +151,7 @@ def item_to_dict(item: ItemView) -> dict[str, Any]:
 
 
 def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
-    """The JSON shape of the snapshot (documented in the dashboard issue)."""
+    """The JSON shape of the snapshot (the README's "Indicator snapshots" lists its keys)."""
     return {
         "generated_at": s.generated_at.isoformat(timespec="seconds"),
         "filters": s.filters.to_dict(),
