@@ -3,7 +3,8 @@
 Every module of the packages is parsed (not imported), and every import in
 it counts, including the lazy ones inside functions:
 
-- `indicators` imports none of `ingest`, `dashboard`, `threatmon`, `tools`;
+- `indicators` imports none of `ingest`, `dashboard`, `threatmon`, `notify`, `tools`,
+  `bench`;
 - `ingest` and `dashboard` never import each other;
 - no runtime package imports `tools` or `bench` (they are not installed);
 - a page of the dashboard never imports another page.
@@ -19,13 +20,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("threatmon", "ingest", "indicators", "dashboard", "tools", "bench")
-RUNTIME = ("threatmon", "ingest", "indicators", "dashboard")
+# A package folder that does not exist (yet: notify) is simply not walked.
+PACKAGES = ("threatmon", "ingest", "indicators", "dashboard", "notify", "tools", "bench")
+RUNTIME = ("threatmon", "ingest", "indicators", "dashboard", "notify")
 PAGES = "dashboard.pages"
 
 # (importer package, imported package): never allowed.
 FORBIDDEN: tuple[tuple[str, str], ...] = (
-    *(("indicators", other) for other in ("ingest", "dashboard", "threatmon", "tools", "bench")),
+    *(
+        ("indicators", other)
+        for other in ("ingest", "dashboard", "threatmon", "notify", "tools", "bench")
+    ),
     ("ingest", "dashboard"),
     ("dashboard", "ingest"),
     *((runtime, tool) for runtime in RUNTIME for tool in ("tools", "bench")),
@@ -122,7 +127,7 @@ def tangled(tmp_path: Path) -> Path:
     for package in ("indicators", "ingest", "dashboard", "dashboard/pages", "threatmon", "tools"):
         write(tmp_path, f"{package}/__init__.py")
     write(tmp_path, "indicators/core.py", "def late():\n    from ingest import fetch\n")
-    write(tmp_path, "indicators/models.py", "import indicators.core\n")  # allowed
+    write(tmp_path, "indicators/models.py", "import indicators.core\nimport notify.mail\n")
     write(tmp_path, "ingest/fetch.py", "from indicators import core\nfrom dashboard import app\n")
     write(tmp_path, "dashboard/app.py", "from dashboard.pages import trends, cyber\n")  # allowed
     write(tmp_path, "dashboard/pages/trends.py", "from dashboard import app\n")  # allowed
@@ -136,6 +141,7 @@ def test_the_checker_finds_each_kind_of_forbidden_import(tangled: Path):
     assert violations(tangled, ("indicators", "ingest", "dashboard", "threatmon", "tools")) == {
         "indicators.core:2 imports ingest (indicators -/-> ingest)",
         "indicators.core:2 imports ingest.fetch (indicators -/-> ingest)",
+        "indicators.models:2 imports notify.mail (indicators -/-> notify)",
         "ingest.fetch:2 imports dashboard (ingest -/-> dashboard)",
         "ingest.fetch:2 imports dashboard.app (ingest -/-> dashboard)",
         "dashboard.pages.cyber:1 imports dashboard.pages.trends (a page imports a page)",

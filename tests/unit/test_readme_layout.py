@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("threatmon", "ingest", "indicators", "dashboard", "tools", "bench")
+PACKAGES = ("threatmon", "ingest", "indicators", "dashboard", "notify", "tools", "bench")
 ENTRY = re.compile(r"^( *)(\S+)(?: +(\S.*))?$")
 
 
@@ -58,3 +58,43 @@ def test_every_module_is_in_the_readme_layout_with_a_line_saying_what_it_does():
     assert {path: "missing" for path in sorted(actual_modules(ROOT) - set(listed))} == {}
     assert {path: "gone" for path in sorted(set(listed) - actual_modules(ROOT))} == {}
     assert [path for path, text in listed.items() if not text] == []
+
+
+# A pointer to a document outside the checkout: a path into a "shared" folder beside or
+# above it, or one of the team documents that are not part of the repository.
+OUTSIDE_DOCUMENT = re.compile(r"(?:\.\./|/)shared/|\b(?:conventions|performance)\.md\b")
+SKIPPED_DIRS = {".git", ".venv", "var", ".hypothesis", ".mypy_cache", ".ruff_cache", "fixtures"}
+
+
+def pointers_outside(root: Path) -> list[str]:
+    """ "file:line" for each line of code or documentation that points outside the repository."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path == Path(__file__) or set(relative.parts) & SKIPPED_DIRS:
+            continue
+        if relative.parts[0].endswith(".egg-info"):
+            continue
+        if path.suffix not in (".py", ".md", ".toml", ".yaml", ".cfg") and path.name != "Makefile":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if OUTSIDE_DOCUMENT.search(line):
+                found.append(f"{relative.as_posix()}:{number}")
+    return found
+
+
+def test_no_comment_or_document_points_outside_the_repository():
+    assert pointers_outside(ROOT) == []
+
+
+def test_the_pointer_check_sees_each_kind_of_outside_reference(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text(
+        '"""See ../shared/notes.txt."""\nX = 1  # as performance.md says\nY = 2\n', encoding="utf-8"
+    )
+    (tmp_path / "GUIDE.md").write_text("Kept in /srv/team/shared/taxonomy.md.\n", encoding="utf-8")
+    (tmp_path / "fixtures").mkdir()
+    (tmp_path / "fixtures" / "feed.md").write_text(
+        "../shared/ is feed data here\n", encoding="utf-8"
+    )
+    assert pointers_outside(tmp_path) == ["GUIDE.md:1", "pkg/a.py:1", "pkg/a.py:2"]
