@@ -12,8 +12,10 @@ import pytest
 from threatmon.cli import cli
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard"
-# A command quoted in user-facing text: `threatmon feeds add URL`, `threatmon ingest --once`.
+# A command quoted in user-facing text: `threatmon feeds add URL`, `threatmon ingest --once`,
+# or a whole string that is a command line (the child of an html.Code, say).
 QUOTED_COMMAND = re.compile(r"`threatmon ([^`]*)`")
+COMMAND_LINE = re.compile(r"\s*threatmon ([a-z][^\n`]*?)\s*")
 
 
 def command_path(group: click.Group, words: list[str]) -> str | None:
@@ -36,7 +38,8 @@ def command_path(group: click.Group, words: list[str]) -> str | None:
 
 
 def quoted_commands(text: str) -> list[str]:
-    return QUOTED_COMMAND.findall(text)
+    whole = COMMAND_LINE.fullmatch(text)
+    return [whole.group(1)] if whole else QUOTED_COMMAND.findall(text)
 
 
 def dashboard_text() -> list[tuple[str, str]]:
@@ -73,3 +76,9 @@ def test_every_command_named_in_dashboard_text_exists():
 @pytest.mark.parametrize("words", ["init", "ingest --once", "run", "feeds add URL"])
 def test_quoted_commands_are_found_in_text(words):
     assert quoted_commands(f"Run `threatmon {words}` and reload.") == [words]
+    assert quoted_commands(f"threatmon {words}") == [words], "a string that is a command line"
+
+
+def test_prose_about_threatmon_names_no_command():
+    assert quoted_commands("threatmon (demo)") == []
+    assert quoted_commands("What threatmon shows, and why.") == []
