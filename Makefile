@@ -50,7 +50,7 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-COVERAGE := --cov=ingest --cov=indicators --cov=dashboard --cov=notify --cov=threatmon --cov-report=term:skip-covered --cov-fail-under=85
+COVERAGE := --cov=ingest --cov=indicators --cov=dashboard --cov=notify --cov=threatmon --cov=tools --cov-report=term:skip-covered --cov-fail-under=85
 
 test: $(VENV)/.dev system-deps
 	$(BIN)/ruff check .
@@ -66,6 +66,7 @@ smoke:
 	THREATMON_DB=sqlite:///$(SMOKE)/smoke.db $(SMOKE)/venv/bin/threatmon init --feeds tests/fixtures/feeds.toml
 	echo '{"id": 1, "title": "В Шымкенте предотвращен теракт"}' | $(SMOKE)/venv/bin/threatmon tag | grep -q terrorist_activity
 	THREATMON_DB=sqlite:///$(SMOKE)/smoke.db $(SMOKE)/venv/bin/threatmon export --format csv >/dev/null
+	$(SMOKE)/venv/bin/threatmon demo --prepare-only --port 0 --history 50 --db sqlite:///$(SMOKE)/demo.db
 	@echo "smoke test passed: the runtime install works without dev dependencies"
 
 test-fast: $(VENV)/.dev

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_dashboard.py [--items 1000000] [--db PATH] [--changes 150]
                                               [--server]
 
-Builds (or reuses) a SQLite store of synthetic items (indicators.synthetic,
+Builds (or reuses) a SQLite store of synthetic items (threatmon.demo_history,
 tagged by the real tagger when the lexicon is available), then replays
 `--changes` varied filter changes. One change runs every query the Overview,
 Trends and Regions views need for the new filters:
@@ -40,7 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indicators.filters import Filters  # noqa: E402
+from indicators.selection import Filters  # noqa: E402
 from indicators.store import queries  # noqa: E402
 from indicators.store.engine import make_engine  # noqa: E402
 from indicators.store.migrations import upgrade  # noqa: E402
@@ -72,7 +72,7 @@ def _tagger(data_dir: Path) -> tuple[Any, str | None, str]:
 
 def build(db: Path, n: int, data_dir: Path) -> None:
     """Fill `db` with `n` synthetic items (resumes an interrupted build)."""
-    from indicators.synthetic import populate
+    from threatmon.demo_history import populate
 
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)

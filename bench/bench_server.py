@@ -55,9 +55,9 @@ from bench_dashboard import (  # noqa: E402
     random_filters,
 )
 
-from dashboard.filters import build_search, controls_from_filters, default_view  # noqa: E402
 from dashboard.shell import CONTROL_PROPS  # noqa: E402
-from indicators.filters import Filters  # noqa: E402
+from dashboard.url_state import build_search, controls_from_filters, default_view  # noqa: E402
+from indicators.selection import Filters  # noqa: E402
 
 VIEWS = (("overview", "/"), ("trends", "/trends"), ("regions", "/regions"))
 MAX_ROUNDS = 10  # a callback chain longer than this is a loop, not a filter change

@@ -23,7 +23,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO_ROOT))
 
-from indicators.evaluate import (  # noqa: E402
+from indicators.models import Tags  # noqa: E402
+from tools.evaluate import (  # noqa: E402
     SPLITS,
     DevItem,
     DevsetError,
@@ -33,7 +34,6 @@ from indicators.evaluate import (  # noqa: E402
     load_devset,
     split_items,
 )
-from indicators.models import Tags  # noqa: E402
 
 USAGE_ERROR = 2
 

@@ -15,7 +15,7 @@ from flask import Flask, Response, jsonify, request
 
 from dashboard.context import DashboardContext
 from indicators.export import WRITERS, filename
-from indicators.filters import PARAM_NAMES, FilterError, Filters
+from indicators.selection import PARAM_NAMES, FilterError, Filters
 from indicators.snapshot import build_snapshot
 
 GRANULARITIES = ("day", "week", "month")
@@ -56,7 +56,7 @@ def register_api(server: Flask, ctx: DashboardContext) -> None:
         snap = build_snapshot(
             ctx.engine,
             filters,
-            taxonomy_version=ctx.taxonomy_version,
+            taxonomy=ctx.taxonomy,
             lexicon_version=ctx.lexicon_version,
             granularity=granularity,
             now=ctx.clock(),

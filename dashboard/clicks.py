@@ -14,8 +14,8 @@ from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
-from dashboard.filters import PAGE_PARAM, build_search, from_store, set_axis
-from indicators.filters import FilterError
+from dashboard.url_state import PAGE_PARAM, build_search, from_store, set_axis
+from indicators.selection import FilterError
 
 
 def clicked_values(click: Mapping[str, Any] | None) -> list[str]:

@@ -15,9 +15,7 @@ from urllib.parse import urlsplit
 
 from dash import dcc, html
 
-from indicators.models import tagged_text
-
-AXIS_ORDER = ("category", "region", "platform")
+from indicators.models import TAG_AXES, tagged_text
 
 
 def safe_href(url: str | None) -> str | None:
@@ -110,7 +108,7 @@ def utc_text(moment: datetime | None, *, seconds: bool = False) -> str:
 def tag_badges(tags: Mapping[str, Sequence[Any]], label: Any) -> list[Any]:
     """One small badge per tag, grouped by axis (category, region, platform)."""
     badges: list[Any] = []
-    for axis in AXIS_ORDER:
+    for axis in TAG_AXES:
         for tag in tags.get(axis, []):
             badges.append(
                 html.Span(

@@ -1,8 +1,8 @@
 """Query rows in, plotly figure dicts out: pure functions, no globals, no I/O.
 
 Figures are plain dicts rather than `go.Figure` objects: building a graph
-object validates every attribute and costs 2-5x more per callback (see
-performance.md), and a dict is just as easy to assert on in a test. Every
+object validates every attribute and costs 2-5x more per callback (measured
+with `make bench`), and a dict is just as easy to assert on in a test. Every
 date is a UTC day; axis titles say so.
 """
 
@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from dashboard.context import MapShapes
-from indicators.store.queries import bucket
+from indicators.store.queries import bucket, per_thousand
 
 Figure = dict[str, Any]
 
@@ -144,9 +144,10 @@ def rolling_mean(values: Sequence[float | None], window: int = 7) -> list[float 
     return out
 
 
-def per_thousand(counts: Sequence[int], volume: Sequence[int]) -> list[float | None]:
-    """Count per 1,000 ingested items of the same bucket; None where nothing was ingested."""
-    return [round(1000.0 * c / v, 2) if v else None for c, v in zip(counts, volume, strict=True)]
+def per_thousand_series(counts: Sequence[int], volume: Sequence[int]) -> list[float | None]:
+    """`queries.per_thousand` bucket by bucket, to two decimals; None where nothing was ingested."""
+    shares = (per_thousand(c, v) for c, v in zip(counts, volume, strict=True))
+    return [None if share is None else round(share, 2) for share in shares]
 
 
 def trend_figure(
@@ -180,7 +181,9 @@ def trend_figure(
     traces: list[dict[str, Any]] = []
     for value, points in series.items():
         counts = [n for _, n in fill_buckets(points, start, end, granularity)]
-        y: list[Any] = per_thousand(counts, dense_volume) if dense_volume is not None else counts
+        y: list[Any] = counts
+        if dense_volume is not None:
+            y = per_thousand_series(counts, dense_volume)
         color = colors.get(value, MUTED)
         name = labels.get(value, value)
         trace: dict[str, Any] = {

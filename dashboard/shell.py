@@ -23,7 +23,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.context import LANGUAGE_NAMES, DashboardContext
-from dashboard.filters import (
+from dashboard.url_state import (
     PAGE_PARAM,
     PRESETS,
     ControlValues,
@@ -39,7 +39,7 @@ from dashboard.filters import (
     to_store,
 )
 from indicators import taxonomy
-from indicators.filters import FilterError, Filters
+from indicators.selection import FilterError, Filters
 from indicators.store import queries
 
 CONTROL_PROPS: tuple[tuple[str, str], ...] = (
@@ -399,6 +399,6 @@ def store_is_empty(ctx: DashboardContext) -> bool:
 
 NO_ITEMS_YET = (
     "No items stored yet: no feeds have been fetched. "
-    "Run `threatmon fetch` (or `threatmon run`) and reload."
+    "Run `threatmon ingest --once` (or `threatmon run`) and reload."
 )
 NO_MATCH = "No items match these filters. Widen the period or remove a filter."

@@ -45,10 +45,10 @@ from indicators.detection import (
     SeriesId,
     window_counts,
 )
-from indicators.filters import Filters
+from indicators.selection import Filters
 from indicators.store import alerts as store
 from indicators.store import queries, windows
-from indicators.store.filtering import day_start
+from indicators.store.conditions import day_start
 from indicators.watchrules import parse_rule_filters, rule_series
 
 log = logging.getLogger(__name__)
@@ -101,9 +101,13 @@ def default_vocabulary() -> Vocabulary:
 
 
 def default_labeler() -> Labeler:
-    from indicators.taxonomy import label
+    """Ids as labels, for callers without a taxonomy; the command line passes the
+    taxonomy of the configured data folder (`Taxonomy.label`)."""
 
-    return label
+    def plain(axis: str, value: str) -> str:
+        return value
+
+    return plain
 
 
 # --- reading -------------------------------------------------------------------------

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from indicators.snapshot import SNAPSHOT_AXES, Snapshot, snapshot_to_dict
+from indicators.models import TAG_AXES
+from indicators.snapshot import Snapshot, snapshot_to_dict
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,7 +45,7 @@ def neutralize_cell(value: Any) -> Any:
 def _terms(item_tags: dict[str, Any]) -> str:
     """Matched terms as `axis:id=term|term; ...`, the "why it was tagged" column."""
     parts = []
-    for axis in SNAPSHOT_AXES:
+    for axis in TAG_AXES:
         for ev in item_tags.get(axis, []):
             terms = "|".join(t["term"] for t in ev.terms)
             parts.append(f"{axis}:{ev.value}={terms}")
@@ -76,10 +77,7 @@ def snapshot_tables(s: Snapshot) -> dict[str, Table]:
             item.summary,
             item.url,
             item.relevant,
-            *(
-                ";".join(ev.value for ev in item.tags.get(axis, [])) or None
-                for axis in SNAPSHOT_AXES
-            ),
+            *(";".join(ev.value for ev in item.tags.get(axis, [])) or None for axis in TAG_AXES),
             _terms(item.tags) or None,
         ]
         for item in s.items

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from indicators import morph
+from indicators.models import LANGS, TAG_AXES
 from indicators.taxonomy import (
     CATEGORY_IDS,
     KZ_REGION_CODES,
@@ -37,7 +38,7 @@ from indicators.taxonomy import (
 )
 from indicators.textnorm import fold
 
-ENTRY_LANGS = ("ru", "kk", "en", "any")
+ENTRY_LANGS = (*LANGS, "any")
 CASE_MODES = ("any", "proper", "upper", "acronym", "as_written")
 ENTRY_KEYS = {"term", "weak", "morph", "case", "also", "note", "strict_lang"}
 TERM_FILE_KEYS = {"version", "axis", "defaults", "ids", "note"}
@@ -339,7 +340,7 @@ def _read_term_file(data: dict[str, Any], rel: str, problems: list[LexiconProble
     if unknown:
         problems.append(LexiconProblem(rel, None, "error", f"unknown key(s) {sorted(unknown)}"))
     axis = data.get("axis")
-    if axis not in ("category", "platform", "region"):
+    if axis not in TAG_AXES:
         problems.append(
             LexiconProblem(rel, None, "error", "`axis` must be category, platform or region")
         )

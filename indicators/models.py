@@ -5,7 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-AXES = ("category", "region", "platform")
+# The languages threatmon reads: lexicons, taxonomy labels and feed declarations.
+LANGS: tuple[str, ...] = ("ru", "kk", "en")
+# The three axes every tag lies on, in display order: the one definition of them.
+TAG_AXES: tuple[str, ...] = ("category", "region", "platform")
+
+
+@dataclass(frozen=True)
+class FeedFields:
+    """One feed as configured (feeds.toml, OPML, the command line) and as stored on its row.
+
+    The one record of a feed's descriptive fields: the feed list loader and the
+    OPML importer build it, the writer stores it.
+    """
+
+    url: str
+    name: str
+    language: str = ""  # "ru" | "kk" | "en" | "" (unknown, the item decides)
+    country: str = ""  # ISO 3166-1 alpha-2 the feed mainly covers; "" for several/world
+    kind: str = "media"  # "media" | "official" | "cyber" | "search"
+    interval_minutes: int | None = None  # None: the global default
+    enabled: bool = True
 
 
 @dataclass(frozen=True, slots=True)

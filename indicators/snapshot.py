@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from indicators.filters import Filters
+from indicators.models import TAG_AXES
+from indicators.selection import Filters
 from indicators.store import queries
 from indicators.store.queries import ItemView, SeriesPoint, Totals
-
-SNAPSHOT_AXES = ("category", "region", "platform")
+from indicators.taxonomy import CATEGORY_IDS, KZ_REGION_CODES, PLATFORM_IDS, Taxonomy
 
 
 @dataclass(frozen=True)
@@ -57,19 +57,15 @@ def change_pct(count: int, previous: int | None) -> float | None:
     return round(100.0 * (count - previous) / previous, 1)
 
 
-def _label(axis: str, value: str, lang: str) -> str:
-    from indicators.taxonomy import label  # lazy: reads data/taxonomy.toml once
-
+def _label(taxonomy: Taxonomy, axis: str, value: str, lang: str) -> str:
     try:
-        return label(axis, value, lang)
+        return taxonomy.label(axis, value, lang)
     except (ValueError, KeyError):
         return value
 
 
 def _all_ids(axis: str) -> tuple[str, ...]:
     """Ids always listed (with zeros) so a quiet indicator is visibly quiet."""
-    from indicators.taxonomy import CATEGORY_IDS, KZ_REGION_CODES, PLATFORM_IDS
-
     return {"category": CATEGORY_IDS, "region": KZ_REGION_CODES, "platform": PLATFORM_IDS}[axis]
 
 
@@ -77,14 +73,14 @@ def build_snapshot(
     engine: Engine,
     f: Filters,
     *,
-    taxonomy_version: str,
+    taxonomy: Taxonomy,
     lexicon_version: str,
     granularity: str = "day",
     item_cap: int = 1000,
     now: datetime | None = None,
     label_lang: str = "en",
 ) -> Snapshot:
-    """Compute the snapshot for `f`.
+    """Compute the snapshot for `f`, labelled and versioned by `taxonomy`.
 
     An open period is bounded by the first/last stored day, so the snapshot
     says which days it covers. Indicators list every category, every KZ
@@ -101,7 +97,7 @@ def build_snapshot(
 
     indicators: list[Indicator] = []
     labels: dict[tuple[str, str], str] = {}
-    for axis in SNAPSHOT_AXES:
+    for axis in TAG_AXES:
         now_counts = dict(queries.counts_by(engine, bounded, axis))
         before = dict(queries.counts_by(engine, previous, axis)) if previous else {}
         ids = list(_all_ids(axis))
@@ -109,12 +105,12 @@ def build_snapshot(
         for value in ids:
             count = now_counts.get(value, 0)
             prev = before.get(value, 0) if previous else None
-            text = _label(axis, value, label_lang)
+            text = _label(taxonomy, axis, value, label_lang)
             labels[(axis, value)] = text
             indicators.append(Indicator(axis, value, text, count, prev, change_pct(count, prev)))
 
     points: list[SeriesPoint] = []
-    for axis in SNAPSHOT_AXES:
+    for axis in TAG_AXES:
         points += queries.series(engine, bounded, axis, granularity)
     page = queries.items_page(engine, bounded, limit=item_cap)
     return Snapshot(
@@ -123,7 +119,7 @@ def build_snapshot(
         period_from=bounded.date_from,
         period_to=bounded.date_to,
         granularity=granularity,
-        taxonomy_version=taxonomy_version,
+        taxonomy_version=taxonomy.version,
         lexicon_version=lexicon_version,
         totals=queries.totals(engine, bounded),
         indicators=indicators,
@@ -149,13 +145,13 @@ def item_to_dict(item: ItemView) -> dict[str, Any]:
         "relevant": item.relevant,
         "tags": {
             axis: [{"id": ev.value, "terms": ev.terms} for ev in item.tags.get(axis, [])]
-            for axis in SNAPSHOT_AXES
+            for axis in TAG_AXES
         },
     }
 
 
 def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
-    """The JSON shape of the snapshot (documented in the dashboard issue)."""
+    """The JSON shape of the snapshot (the README's "Indicator snapshots" lists its keys)."""
     return {
         "generated_at": s.generated_at.isoformat(timespec="seconds"),
         "filters": s.filters.to_dict(),

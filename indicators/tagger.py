@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from indicators.lexicon import CompiledLexicon, Phrase
 from indicators.lexicon_files import KIND_FALSE_FRIEND, KIND_TERM, KIND_TRIGGER, KIND_UNLESS
-from indicators.models import Match, Tags, tagged_text
+from indicators.models import TAG_AXES, Match, Tags, tagged_text
 from indicators.morph import tail_allowed
 from indicators.taxonomy import CATEGORY_IDS, COUNTRY_CODE, PLATFORM_IDS
 from indicators.textnorm import Normalized, fold, normalize
@@ -47,7 +47,7 @@ _MAX_GAP = 4
 _WORD_REST = re.compile(r"[^\W_]*")
 _CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORY_IDS)}
 _PLATFORM_ORDER = {p: i for i, p in enumerate(PLATFORM_IDS)}
-_AXIS_ORDER = {"category": 0, "region": 1, "platform": 2}
+_AXIS_ORDER = {axis: i for i, axis in enumerate(TAG_AXES)}
 # Lexicon terms as context rules name them; terms are few, so folding is memoized.
 _folded_term = lru_cache(maxsize=65536)(fold)
 # Pseudo-axis of terms a context rule kept only as support for weak terms.

@@ -1,8 +1,10 @@
 """The fixed indicator ids and their human labels.
 
 The ids are constants in code because code, stored rows, exports and URLs
-depend on them; the labels live in ``data/taxonomy.toml`` so an analyst can
-edit them. ``load_taxonomy`` checks that the file and the constants agree.
+depend on them; the labels live in ``taxonomy.toml`` of the data folder so an
+analyst can edit them. ``load_taxonomy`` checks that the file and the constants
+agree. There is no module-level default: the data folder comes from the
+settings and is passed in, so every reader sees the same labels.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import pycountry
+
+from indicators.models import LANGS
 
 CATEGORY_IDS: tuple[str, ...] = (
     "terrorist_activity",
@@ -44,11 +47,6 @@ KZ_REGION_CODES: tuple[str, ...] = tuple(
     sorted(s.code for s in pycountry.subdivisions.get(country_code="KZ"))
 )
 COUNTRY_CODE = "KZ"
-LANGS: tuple[str, ...] = ("en", "ru", "kk")
-AXES: tuple[str, ...] = ("category", "region", "platform")
-
-# The repository's data folder, for `label()` which has no data_dir argument.
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 class TaxonomyError(ValueError):
@@ -143,7 +141,7 @@ def parse_taxonomy(raw: Mapping[str, Any]) -> Taxonomy:
     for code in countries:
         if not is_country_code(code) or code == COUNTRY_CODE:
             raise TaxonomyError(f"taxonomy.toml [countries.{code}]: not an ISO 3166-1 code")
-    full = ("en", "ru", "kk")
+    full = LANGS
     return Taxonomy(
         version=version,
         categories=MappingProxyType(
@@ -169,17 +167,3 @@ def load_taxonomy(data_dir: Path) -> Taxonomy:
     except tomllib.TOMLDecodeError as exc:
         raise TaxonomyError(f"{path}: {exc}") from exc
     return parse_taxonomy(raw)
-
-
-@lru_cache(maxsize=1)
-def _default_taxonomy() -> Taxonomy:
-    return load_taxonomy(DEFAULT_DATA_DIR)
-
-
-def label(axis: str, id: str, lang: str = "en") -> str:
-    """Human label for a category, region, platform or country id (en/ru/kk).
-
-    Uses the repository's own data/taxonomy.toml; code that loads another data
-    folder calls ``Taxonomy.label`` on its own ``load_taxonomy`` result.
-    """
-    return _default_taxonomy().label(axis, id, lang)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from indicators.alerts import AlertError
-from indicators.filters import FilterError, Filters, Vocabulary
+from indicators.selection import FilterError, Filters, Vocabulary
 
 RULE_PARAMS: tuple[str, ...] = ("category", "region", "platform", "lang", "source", "q")
 

@@ -6,7 +6,7 @@ eight threads. `fetch_feed` therefore
 - follows redirects itself, re-checking scheme and host on every hop;
 - connects only to addresses the network guard (`ingest.netguard`) checked at
   connect time, within one deadline for the whole exchange;
-- reads the body through `ingest.decoding`, which counts it after
+- reads the body through `ingest.http_body`, which counts it after
   gzip/deflate decompression while it streams;
 - sends conditional GETs, maps HTTP statuses (and Retry-After) and turns
   every failure into `FeedError` with a kind and a readable message.
@@ -27,8 +27,8 @@ from http import HTTPStatus
 
 import httpx
 
-from ingest.decoding import read_body
 from ingest.errors import ErrorKind, FeedError
+from ingest.http_body import read_body
 from ingest.netguard import (
     AddressPolicy,
     Deadline,

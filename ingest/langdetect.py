@@ -21,6 +21,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from indicators.models import LANGS
+from ingest.wordlists import word_set
+
 UNDETERMINED = "und"
 MIN_LETTERS = 10  # below this, a text without strong evidence is "und"
 
@@ -28,8 +31,9 @@ MIN_LETTERS = 10  # below this, a text without strong evidence is "und"
 # CLEAR: overrides a declaration of ru, kk or en (the languages told apart here).
 # STRONG: overrides any declaration.
 NONE, WEAK, CLEAR, STRONG = range(4)
-_OURS = frozenset({"ru", "kk", "en"})
+_OURS = frozenset(LANGS)  # the languages told apart here
 
+# Spellings seen in feeds that are not (or not only) the language's ISO code.
 _ALIASES = {
     "kz": "kk",  # the country code, often used for the language
     "kaz": "kk",
@@ -39,6 +43,7 @@ _ALIASES = {
     "ua": "uk",  # likewise a country code
 }
 _CODE = re.compile(r"[a-z]{2,3}")
+_SUBTAG_OR_LIST = re.compile(r"[-_\s,;]")
 
 _KK_CYR_STRONG = "әғқұі"
 _KK_CYR_ALL = "әғқңөұүһі"
@@ -50,53 +55,56 @@ _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _Q_NOT_QU = re.compile(r"q(?!u)")
 
 
-def _word_set(words: str) -> frozenset[str]:
-    """A word list written as whitespace-separated text (easier to read and extend)."""
-    return frozenset(words.split())
-
-
-_KK_CYR_WORDS = _word_set(
+_KK_CYR_WORDS = word_set(
     """және үшін бойынша жылы туралы арқылы кейін бірақ тағы дейін кезінде болып болды
     емес оның біз қазір жаңа бір екі тиіс керек деген сияқты жөнінде өз ең әр күні
     облысы облысында қаласы қаласында ауданы бұл осы мен деп"""
 )
-_KK_LAT_WORDS = _word_set(
+_KK_LAT_WORDS = word_set(
     """jáne jane úshin ushin boıynsha boiynsha boyınşa jyly jılı turaly arqyly arqılı keıin
     keiin biraq tagy taǵy kezinde bolyp boldy emes onyń onyñ qazir jańa jaña tıis kerek
     degen sııaqty oblysy oblısı qalasy qalası aýdany audany búgin bügin"""
 )
-_RU_WORDS = _word_set(
+_RU_WORDS = word_set(
     """и в во на что это по для от из за как при о об после также был была было были к с
     со у а но или его ее её их который которая которые года году более между против над
     под до уже еще ещё только чтобы где когда"""
 )
-_EN_WORDS = _word_set(
+_EN_WORDS = word_set(
     """the of and to in is for on with that by as at from was were are has have been will
     its after over says said this it their who which against into about an be or not but
     new"""
 )
 
 
-@lru_cache(maxsize=256)
-def normalize_language_code(value: str | None) -> str | None:
-    """A two-letter ISO 639-1 code from a declaration like "ru-RU", "RU", "kz", "kaz", "eng".
+def normalize_language_code(value: object) -> str | None:
+    """The ISO 639-1 code of a declared language, however a feed spells it.
 
-    Three-letter codes without a two-letter form are kept; anything that is not
-    a language code at all gives None (treated as no declaration).
+    The one reading of language declarations (feed, entry, Content-Language,
+    OPML): "ru-RU", "RU", "kk_KZ", "en-us, ru" (the first of a list), the
+    aliases above ("kz", "ua"), and ISO 639-2 codes in either form ("kaz",
+    "ger"). A three-letter language without a two-letter code keeps its
+    three-letter code; anything that is not a language code (a name, a
+    number, not a string) gives None, which counts as no declaration.
     """
-    if not value:
-        return None
-    primary = value.strip().lower().replace("_", "-").split("-")[0]
+    return _normalize_code(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=256)
+def _normalize_code(value: str) -> str | None:
+    primary = _SUBTAG_OR_LIST.split(value.strip().lower(), maxsplit=1)[0]
     primary = _ALIASES.get(primary, primary)
     if not _CODE.fullmatch(primary):
         return None
     if len(primary) == 3:
         import pycountry  # loaded only for rare three-letter declarations
 
-        record = pycountry.languages.get(alpha_3=primary)
+        record = pycountry.languages.get(alpha_3=primary) or pycountry.languages.get(
+            bibliographic=primary
+        )
         if record is None:
             return None
-        return getattr(record, "alpha_2", primary)
+        return str(getattr(record, "alpha_2", None) or record.alpha_3)
     return primary
 
 

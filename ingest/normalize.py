@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote_plus, urljoin, urlsplit
 from indicators.models import ItemRecord
 from ingest.langdetect import detect_language, normalize_language_code
 from ingest.stories import title_signature
+from ingest.wordlists import word_set
 
 TITLE_MAX = 1_000
 SUMMARY_MAX = 5_000
@@ -28,11 +29,6 @@ GUID_MAX = 1_000
 URL_MAX = 2_048  # longer URLs are junk in practice and too long for a unique index
 EARLIEST_PUBLISHED = datetime(1995, 1, 1, tzinfo=UTC)  # no news feed predates this
 ELLIPSIS = "…"
-
-
-def _word_set(words: str) -> frozenset[str]:
-    """A word list written as whitespace-separated text (easier to read and extend)."""
-    return frozenset(words.split())
 
 
 class EntryLike(Protocol):
@@ -59,7 +55,7 @@ _DROP_CONTENT = frozenset(
     {"script", "style", "iframe", "noscript", "template", "object", "svg", "math", "head"}
 )
 # Elements that separate words visually; removing them must not glue words together.
-_BREAKS = _word_set(
+_BREAKS = word_set(
     """address article aside blockquote br caption dd details div dl dt figcaption figure
     footer form h1 h2 h3 h4 h5 h6 header hr img li main nav ol p pre section summary table
     tbody td tfoot th thead tr ul"""
@@ -216,7 +212,7 @@ def content_hash(title: str, summary: str) -> str:
 
 # --- links --------------------------------------------------------------------------------
 
-_TRACKING_PARAMS = _word_set(
+_TRACKING_PARAMS = word_set(
     """fbclid gclid gclsrc dclid gbraid wbraid yclid ysclid msclkid twclid ttclid igshid igsh
     mc_cid mc_eid _openstat ref_src ref_url _ga _gl _hsenc _hsmi hsctatracking mkt_tok
     oly_anon_id oly_enc_id rb_clickid s_cid vero_conv vero_id wickedid li_fat_id"""

@@ -22,7 +22,9 @@ from urllib.parse import urlsplit
 from xml.parsers import expat
 from xml.sax.saxutils import escape, quoteattr
 
-from ingest.sources import LANGUAGES, FeedSpec, build_feed_spec
+from indicators.models import LANGS, FeedFields
+from ingest.langdetect import normalize_language_code
+from ingest.sources import build_feed_fields
 
 NAMESPACE = "https://github.com/threatmon/threatmon/ns/opml/1"
 PREFIX = "threatmon"
@@ -74,14 +76,12 @@ def _feed_url(raw: str) -> str:
 
 def _language(raw: str | None) -> str:
     """OPML 2.0's language is a tag like "en-us"; keep the languages threatmon tracks."""
-    if not raw:
-        return ""
-    primary = re.split(r"[-_]", raw.strip().lower(), maxsplit=1)[0]
-    return primary if primary in LANGUAGES else ""
+    code = normalize_language_code(raw)
+    return code if code in LANGS else ""
 
 
 def _outline_fields(attrs: dict[str, str]) -> dict[str, object]:
-    """Map one outline's attributes to FeedSpec fields (validation happens later)."""
+    """Map one outline's attributes to FeedFields fields (validation happens later)."""
     plain = {k.lower(): v for k, v in attrs.items() if "}" not in k}
     url = _feed_url(plain.get("xmlurl", ""))
     name = (plain.get("text") or "").strip() or (plain.get("title") or "").strip()
@@ -138,7 +138,7 @@ class _OutlineCollector:
         self.stack.pop()
 
 
-def parse_opml(data: bytes) -> list[FeedSpec]:
+def parse_opml(data: bytes) -> list[FeedFields]:
     """Feeds listed in an OPML document, in document order, duplicates dropped.
 
     Outlines without `xmlUrl` are folders or links and are skipped. An outline
@@ -164,13 +164,13 @@ def parse_opml(data: bytes) -> list[FeedSpec]:
     if not collector.saw_body:
         raise OpmlError("not an OPML document: no <body>")
 
-    feeds: list[FeedSpec] = []
+    feeds: list[FeedFields] = []
     seen: set[str] = set()
     problems: list[str] = []
     for number, attrs in enumerate(collector.outlines, start=1):
         fields = _outline_fields(attrs)
         try:
-            spec = build_feed_spec(fields)
+            spec = build_feed_fields(fields)
         except ValueError as exc:
             problems.append(f"outline {number} ({fields['name']}): {exc}")
             continue
@@ -189,11 +189,11 @@ def _attr(name: str, value: str) -> str:
     return f"{name}={quoteattr(value, _ATTR_ENTITIES)}"
 
 
-def to_opml(feeds: Iterable[FeedSpec], title: str = "threatmon feeds") -> bytes:
+def to_opml(feeds: Iterable[FeedFields], title: str = "threatmon feeds") -> bytes:
     """An OPML 2.0 document (UTF-8) listing the feeds in the order given.
 
     Deterministic (no timestamps), so exports can be diffed and committed.
-    `parse_opml(to_opml(feeds)) == feeds` for feeds built by `build_feed_spec`.
+    `parse_opml(to_opml(feeds)) == feeds` for feeds built by `build_feed_fields`.
     """
     if _NOT_XML.search(title):
         raise ValueError(f"title holds characters XML cannot carry: {title!r}")

@@ -199,15 +199,21 @@ def store_collected(
     engine: Engine,
     feed: FeedRow,
     result: Collected,
-    state: write.FeedState,
+    cfg: IngestConfig,
     *,
     started_at: datetime,
     duration_s: float,
     lexicon_version: str,
     stories: StoryGrouper,
+    rng: random.Random,
 ) -> FetchRun:
-    """Write one feed's result atomically; a store failure is recorded as the feed's error."""
+    """Write one feed's result atomically; a store failure is recorded as the feed's error.
+
+    The feed's new state comes from `feed_state_after` for the result actually
+    recorded, so a refused batch backs the feed off like any other error.
+    """
     error = result.error
+    now = datetime.now(UTC)
 
     def run_record(res: Collected, err: FeedError | None) -> write.FetchRunRecord:
         return write.FetchRunRecord(
@@ -228,7 +234,7 @@ def store_collected(
             feed.id,
             result.items,
             run_record(result, error),
-            state,
+            feed_state_after(feed, result, cfg, now=now, rng=rng),
             lexicon_version=lexicon_version,
             assign_story=stories.assign,
         )
@@ -243,20 +249,13 @@ def store_collected(
             error=error,
         )
         stories.reload(engine, started_at)
-        errors = feed.consecutive_errors + 1
-        state = replace(
-            state,
-            last_status="error",
-            consecutive_errors=errors,
-            last_error_kind=error.kind.value,
-            last_error=error.message,
-            last_success_at=None,
-            etag=None,
-            last_modified=None,
-            keep_validators=True,
-        )
         write.store_feed_batch(
-            engine, feed.id, (), run_record(failed, error), state, lexicon_version=lexicon_version
+            engine,
+            feed.id,
+            (),
+            run_record(failed, error),
+            feed_state_after(feed, failed, cfg, now=now, rng=rng),
+            lexicon_version=lexicon_version,
         )
         new_ids = []
         result = failed
@@ -315,17 +314,16 @@ def run_feeds(
             for future in done:
                 feed, started, t0 = in_flight.pop(future)
                 result = future.result()
-                duration = time.monotonic() - t0
-                state = feed_state_after(feed, result, cfg, now=datetime.now(UTC), rng=rng)
                 run = store_collected(
                     engine,
                     feed,
                     result,
-                    state,
+                    cfg,
                     started_at=started,
-                    duration_s=duration,
+                    duration_s=time.monotonic() - t0,
                     lexicon_version=tagging.version,
                     stories=stories,
+                    rng=rng,
                 )
                 runs.append(run)
                 if on_result:

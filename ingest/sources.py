@@ -21,8 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pycountry
 
+from indicators.models import LANGS, FeedFields
+from ingest.langdetect import normalize_language_code
+
 KINDS = ("media", "official", "cyber", "search")
-LANGUAGES = ("ru", "kk", "en")
 MIN_INTERVAL_MINUTES = 5  # politeness floor: no public feed needs polling more often
 MAX_NAME_CHARS = 300  # the width of feeds.name in the store
 MAX_URL_CHARS = 2048
@@ -40,19 +42,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # (surrogates, U+FFFE, U+FFFF), so that every valid feed can be exported.
 _BAD_NAME_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _WHITESPACE_RUN = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class FeedSpec:
-    """One feed as configured: where it is and how to treat what it says."""
-
-    url: str
-    name: str
-    language: str = ""  # "ru" | "kk" | "en" | "" (unknown, the item decides)
-    country: str = ""  # ISO 3166-1 alpha-2 the feed mainly covers; "" for several/world
-    kind: str = "media"  # "media" | "official" | "cyber" | "search"
-    interval_minutes: int | None = None  # None: the global default
-    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -133,8 +122,11 @@ def clean_name(name: object) -> str:
 def _language(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"language must be a string, not {type(value).__name__}")
-    if value not in ("", *LANGUAGES):
-        raise ValueError(f"language {value!r} is not one of {', '.join(LANGUAGES)} (or empty)")
+    if value not in ("", *LANGS):
+        # The list is ours: it spells canonical codes, but says which one was meant.
+        meant = normalize_language_code(value)
+        hint = f"; did you mean {meant!r}?" if meant in LANGS else ""
+        raise ValueError(f"language {value!r} is not one of {', '.join(LANGS)} (or empty){hint}")
     return value
 
 
@@ -201,11 +193,11 @@ def _field(
         return default
 
 
-def build_feed_spec(fields: Mapping[str, object]) -> FeedSpec:
-    """Validate one entry's fields into a FeedSpec; raise ValueError listing every fault.
+def build_feed_fields(fields: Mapping[str, object]) -> FeedFields:
+    """Validate one entry's fields into a FeedFields; raise ValueError listing every fault.
 
     Shared by the TOML loader and the OPML importer so that a feed means the
-    same thing whichever way it arrived. Keys outside FeedSpec's fields are
+    same thing whichever way it arrived. Keys outside FeedFields's fields are
     the caller's business (the TOML loader rejects unknown ones).
     """
     faults: list[str] = []
@@ -213,7 +205,7 @@ def build_feed_spec(fields: Mapping[str, object]) -> FeedSpec:
         faults.append("missing url")
     if "name" not in fields:
         faults.append("missing name")
-    spec = FeedSpec(
+    spec = FeedFields(
         url=_field(fields, "url", _url, "", faults),
         name=_field(fields, "name", clean_name, "", faults),
         language=_field(fields, "language", _language, "", faults),
@@ -227,7 +219,7 @@ def build_feed_spec(fields: Mapping[str, object]) -> FeedSpec:
     return spec
 
 
-def parse_feed_list(raw: Mapping[str, object], path: Path | str = "<feeds>") -> list[FeedSpec]:
+def parse_feed_list(raw: Mapping[str, object], path: Path | str = "<feeds>") -> list[FeedFields]:
     """Validate an already-decoded feed list document; raise FeedListError on any fault."""
     problems: list[Problem] = []
     unknown_top = sorted(set(raw) - {"feeds"})
@@ -247,7 +239,7 @@ def parse_feed_list(raw: Mapping[str, object], path: Path | str = "<feeds>") -> 
         problems.append(Problem(None, "`feeds` must be an array of tables ([[feeds]])"))
         raise FeedListError(path, problems)
 
-    specs: list[FeedSpec] = []
+    specs: list[FeedFields] = []
     first_seen: dict[str, int] = {}
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
@@ -261,7 +253,7 @@ def parse_feed_list(raw: Mapping[str, object], path: Path | str = "<feeds>") -> 
         if "note" in entry and not isinstance(entry["note"], str):
             problems.append(Problem(number, f"{prefix}note must be a string"))
         try:
-            spec = build_feed_spec({k: v for k, v in entry.items() if k != "note"})
+            spec = build_feed_fields({k: v for k, v in entry.items() if k != "note"})
         except ValueError as exc:
             problems.append(Problem(number, f"{prefix}{exc}"))
             continue
@@ -281,7 +273,7 @@ def parse_feed_list(raw: Mapping[str, object], path: Path | str = "<feeds>") -> 
     return specs
 
 
-def load_feed_list(path: Path) -> list[FeedSpec]:
+def load_feed_list(path: Path) -> list[FeedFields]:
     """Read and validate a TOML feed list; raise FeedListError naming every problem."""
     path = Path(path)
     try:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 import re
 
+from ingest.wordlists import word_set
+
 STEM_LENGTH = 5
 _EPSILON = 1e-9  # float slack, so 3/5 counts as 0.6
 MIN_TOKENS = 3  # shorter titles ("Новости дня", "Видео") would merge unrelated items
@@ -25,12 +27,7 @@ MIN_TOKENS = 3  # shorter titles ("Новости дня", "Видео") would m
 _TOKEN = re.compile(r"[^\W_]+")
 
 
-def _word_set(words: str) -> frozenset[str]:
-    """A word list written as whitespace-separated text (easier to read and extend)."""
-    return frozenset(words.split())
-
-
-STOP_WORDS = _word_set(
+STOP_WORDS = word_set(
     # Russian
     """а без был была были было в во вот все всё для до его ее её еще ещё же за и из или
     им их к как ко ли на над не него нет ни но о об от по под после при про с со так

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from indicators.evaluate import DevItem
+from tools.evaluate import DevItem
 
 LANGS = ("ru", "kk", "en")
 LATIN = re.compile(r"[A-Za-zÄäĞğİıÑñÖöŞşŪūÜü]")

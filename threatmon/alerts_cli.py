@@ -15,6 +15,7 @@ from indicators.alerts import ACTIONS, STATES, AlertError, AlertRow
 from indicators.early_warning import AlertChange, DetectionError, DetectionReport, run_detection
 from indicators.store import alerts as store
 from indicators.store.deliveries import deliveries_of
+from indicators.taxonomy import load_taxonomy
 from indicators.watchrules import describe
 from threatmon.notify_cli import delivery_line
 from threatmon.settings import Settings
@@ -131,11 +132,12 @@ def detection_after_cycle(
     except ValueError as exc:
         raise click.ClickException(f"settings: {exc}") from exc
     targets = notify_targets(settings)
+    labeler = load_taxonomy(settings.data_path).label
 
     def after(cycle_result: object) -> None:
         if isinstance(cycle_result, list) and not cycle_result:
             return
-        report = run_detection(engine, cfg, targets=targets)
+        report = run_detection(engine, cfg, targets=targets, labeler=labeler)
         log.info("%s", report_line(report, cfg.window_hours))
         for change in report.changes:
             log.info("%s", change_line(change))
@@ -172,7 +174,13 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             raise click.ClickException(f"settings: {exc}") from exc
         engine = engine_of(settings)
         try:
-            report = run_detection(engine, cfg, at=moment, targets=notify_targets(settings))
+            report = run_detection(
+                engine,
+                cfg,
+                at=moment,
+                targets=notify_targets(settings),
+                labeler=load_taxonomy(settings.data_path).label,
+            )
         except DetectionError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(report_line(report, cfg.window_hours))

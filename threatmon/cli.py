@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,13 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from indicators.models import FeedFields
 from indicators.store import read, write
 from indicators.store.engine import StoreError, make_engine
 from indicators.store.migrations import upgrade
 from ingest.refresh import FetchRun, run_due_feeds, run_feeds
 from ingest.schedule import StopFlag, make_scheduler, then_after
-from ingest.sources import FeedListError, FeedSpec, load_feed_list, validate_feed_url
+from ingest.sources import FeedListError, load_feed_list, validate_feed_url
 from threatmon.settings import Settings, load_settings
 from threatmon.wiring import ingest_config, open_store, tagging_for
 
@@ -29,10 +29,6 @@ log = logging.getLogger("threatmon")
 def _settings(ctx: click.Context, **overrides: Any) -> Settings:
     base: Settings = ctx.obj["settings"]
     return base.with_overrides(**overrides)
-
-
-def _fields(spec: FeedSpec) -> write.FeedFields:
-    return write.FeedFields(**asdict(spec))
 
 
 def _engine(settings: Settings, *, migrate: bool = False) -> Engine:
@@ -85,7 +81,7 @@ def _load_feeds(engine: Engine, path: Path) -> int:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"cannot read feed list {path}: {exc}") from exc
-    write.upsert_feeds(engine, [_fields(s) for s in specs])
+    write.upsert_feeds(engine, specs)
     return len(specs)
 
 
@@ -287,7 +283,7 @@ def feeds_add(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="URL") from exc
     engine = _engine(_settings(ctx, db=db))
-    fields = write.FeedFields(
+    fields = FeedFields(
         url=url,
         name=name or urlsplit(url).hostname or url,
         language=language,
@@ -339,7 +335,7 @@ def feeds_import_opml(ctx: click.Context, db: str | None, file: str) -> None:
     except OpmlError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
     engine = _engine(_settings(ctx, db=db))
-    write.upsert_feeds(engine, [_fields(s) for s in specs])
+    write.upsert_feeds(engine, specs)
     click.echo(f"imported {len(specs)} feeds from {file}")
 
 
@@ -353,7 +349,7 @@ def feeds_export_opml(ctx: click.Context, db: str | None, file: str) -> None:
 
     engine = _engine(_settings(ctx, db=db))
     specs = [
-        FeedSpec(
+        FeedFields(
             url=f.url,
             name=f.name,
             language=f.language,

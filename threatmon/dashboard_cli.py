@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from indicators.export import WRITERS
-from indicators.filters import FilterError, Filters
+from indicators.selection import FilterError, Filters
 from indicators.snapshot import build_snapshot
 from indicators.store.engine import StoreError
 from indicators.taxonomy import load_taxonomy
@@ -37,7 +37,7 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
     from dashboard.app import create_app, make_http_server
 
     try:
-        app = create_app(settings.db, Path(settings.data_dir), demo=demo)
+        app = create_app(settings.db, settings.data_path, demo=demo)
     except StoreError as exc:
         raise click.ClickException(f"database {settings.db}: {exc}") from exc
     server = make_http_server(app, settings.host, settings.port, quiet=quiet)
@@ -168,7 +168,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         snapshot = build_snapshot(
             engine,
             filters,
-            taxonomy_version=load_taxonomy(Path(settings.data_dir)).version,
+            taxonomy=load_taxonomy(settings.data_path),
             lexicon_version=tagging_for(settings).version,
             granularity=granularity,
         )

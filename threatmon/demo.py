@@ -18,12 +18,13 @@ from typing import Any
 import click
 from flask import abort, send_from_directory
 
+from indicators.models import FeedFields
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
-from indicators.store.write import FeedFields, upsert_feeds
-from indicators.synthetic import populate
+from indicators.store.write import upsert_feeds
 from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
+from threatmon.demo_history import populate
 from threatmon.settings import Settings
 from threatmon.wiring import ingest_config, tagging_for
 
@@ -80,12 +81,12 @@ def run_demo(settings: Settings, *, history: int, days: int, serve: bool = True)
 
     app = create_app(
         settings.db,
-        Path(settings.data_dir),
+        settings.data_path,
         demo=True,
         title="threatmon (demo)",
         lexicon_version=tagging.version,
     )
-    samples_dir = Path(settings.data_dir) / "samples"
+    samples_dir = settings.data_path / "samples"
     add_sample_route(app.server, samples_dir)
     http = make_http_server(app, settings.host, settings.port, quiet=True)
     port = http.server_port

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
 import click
@@ -119,7 +118,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     def lexicon_check(ctx: click.Context) -> None:
         """Validate the lexicon, rule and playbook files: unknown ids, duplicates, dead terms."""
         settings = settings_of(ctx)
-        problems = check_lexicon(Path(settings.data_dir)) + check_playbooks(Path(settings.data_dir))
+        problems = check_lexicon(settings.data_path) + check_playbooks(settings.data_path)
         errors = 0
         for problem in problems:
             where = f"{problem.file}:{problem.line}" if problem.line else f"{problem.file}"

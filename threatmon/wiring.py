@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -37,7 +36,7 @@ class LexiconTagging:
 
 
 def tagging_for(settings: Settings) -> LexiconTagging:
-    return LexiconTagging(load_compiled(Path(settings.data_dir)))
+    return LexiconTagging(load_compiled(settings.data_path))
 
 
 def ingest_config(settings: Settings) -> IngestConfig:

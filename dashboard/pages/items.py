@@ -24,9 +24,9 @@ from dashboard.components import (
     utc_text,
 )
 from dashboard.context import DashboardContext
-from dashboard.filters import PAGE_PARAM, build_search, from_store, with_view
 from dashboard.shell import NO_ITEMS_YET, NO_MATCH, store_is_empty
-from indicators.filters import Filters
+from dashboard.url_state import PAGE_PARAM, build_search, from_store, with_view
+from indicators.selection import Filters
 from indicators.store import queries
 
 PATH = "/items"

@@ -11,10 +11,10 @@ from dashboard import figures, ids
 from dashboard.clicks import register_click_filter
 from dashboard.components import card, graph, item_list, notice
 from dashboard.context import DashboardContext
-from dashboard.filters import build_search, from_store, set_axis
 from dashboard.shell import NO_ITEMS_YET, NO_MATCH
+from dashboard.url_state import build_search, from_store, set_axis
 from indicators import taxonomy
-from indicators.filters import Filters
+from indicators.selection import Filters
 from indicators.store import queries
 
 PATH = "/"

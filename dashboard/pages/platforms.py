@@ -11,9 +11,9 @@ from dashboard import figures, ids
 from dashboard.clicks import register_click_filter
 from dashboard.components import card, graph
 from dashboard.context import DashboardContext
-from dashboard.filters import from_store
-from dashboard.pages.trends import group_series, option_bar, period
 from dashboard.shell import NO_ITEMS_YET
+from dashboard.time_charts import group_series, option_bar, period
+from dashboard.url_state import from_store
 from indicators import taxonomy
 from indicators.store import queries
 

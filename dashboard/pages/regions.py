@@ -11,8 +11,8 @@ from dashboard import figures, ids
 from dashboard.clicks import register_click_filter
 from dashboard.components import card, graph
 from dashboard.context import DashboardContext
-from dashboard.filters import from_store
 from dashboard.shell import NO_ITEMS_YET, NO_MATCH, store_is_empty
+from dashboard.url_state import from_store
 from indicators import taxonomy
 from indicators.store import queries
 

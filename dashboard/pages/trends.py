@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from dash import Dash, Input, Output, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, ids
-from dashboard.components import card, graph, segmented
+from dashboard.components import card, graph
 from dashboard.context import DashboardContext
-from dashboard.filters import build_search, from_store, with_view
 from dashboard.shell import NO_ITEMS_YET
+from dashboard.time_charts import group_series, option_bar, period
+from dashboard.url_state import from_store
 from indicators import taxonomy
-from indicators.filters import Filters
 from indicators.store import queries
 
 PATH = "/trends"
 NAV_LABEL = "Trends"
-
-OPTION_BAR: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
-    ("granularity", "Per", (("day", "day"), ("week", "week"), ("month", "month"))),
-    ("measure", "Count", (("items", "mentions"), ("stories", "unique stories"))),
-    ("scale", "Scale", (("count", "raw counts"), ("per1000", "per 1,000 ingested"))),
-    ("chart", "Chart", (("lines", "lines"), ("areas", "stacked areas"))),
-    ("smooth", "7-day mean", (("off", "off"), ("on", "on"))),
-)
 
 
 def layout(ctx: DashboardContext) -> Any:
@@ -45,43 +36,6 @@ def layout(ctx: DashboardContext) -> Any:
             ),
         ]
     )
-
-
-def option_bar(
-    path: str,
-    f: Filters,
-    view: Mapping[str, str],
-    *,
-    prefix: str,
-    names: tuple[str, ...] | None = None,
-) -> list[Any]:
-    """Segmented links that each change one view option (and keep everything else)."""
-    bars = []
-    for name, text, options in OPTION_BAR:
-        if names is not None and name not in names:
-            continue
-
-        def href(value: str, name: str = name) -> str:
-            return path + build_search(f, with_view(view, **{name: value}))
-
-        bars.append(segmented(text, options, view[name], href, test_id=f"{prefix}-{name}"))
-    return bars
-
-
-def group_series(points: list[queries.SeriesPoint]) -> dict[str, list[tuple[date, int]]]:
-    grouped: dict[str, list[tuple[date, int]]] = {}
-    for p in points:
-        grouped.setdefault(p.id, []).append((p.date, p.count))
-    return grouped
-
-
-def period(ctx: DashboardContext, f: Filters) -> tuple[date, date] | None:
-    """The period a time chart spans: the filter's dates, open ends closed by the data."""
-    first, last = queries.date_bounds(ctx.engine)
-    if first is None or last is None:
-        return None
-    bounded = f.bounded(first, last)
-    return bounded.date_from or first, bounded.date_to or last
 
 
 def note_for(view: Mapping[str, str]) -> str:

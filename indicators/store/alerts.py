@@ -32,9 +32,9 @@ from indicators.alerts import (
     transition,
 )
 from indicators.detection import ActiveAlert, Signal
-from indicators.filters import Filters, Vocabulary
+from indicators.selection import Filters, Vocabulary
 from indicators.store import deliveries
-from indicators.store.filtering import day_start
+from indicators.store.conditions import day_start
 from indicators.store.schema import (
     alert_events,
     alerts,

@@ -3,7 +3,7 @@
 The dashboard calls these functions and never touches tables. Counts are
 exact: an item is counted once per value it carries, and a filter that selects
 two regions counts an item carrying both once (OR within an axis, AND across
-axes, see `indicators.filters`).
+axes, see `indicators.selection`).
 
 Two ways to the same answer (tests run every query both ways):
 - without free text, the exact summary tables (`indicators.store.summary`):
@@ -27,9 +27,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, and_, case, func, intersect, select
 
-from indicators.filters import Filters
+from indicators.models import TAG_AXES
+from indicators.selection import Filters
 from indicators.store import summary, textsearch
-from indicators.store.filtering import (
+from indicators.store.conditions import (
     first_id,
     rarest_tag,
     scope_conditions,
@@ -41,8 +42,7 @@ from indicators.store.schema import combo_members, feeds, item_tags, items, tag_
 from indicators.store.textsearch import TextPlan, plan_search, text_condition
 from indicators.store.textsearch import trigram_query as trigram_query  # still importable here
 
-TAG_AXES = ("category", "region", "platform")
-AXES = (*TAG_AXES, "lang", "source")
+AXES = (*TAG_AXES, "lang", "source")  # what counts and series can be grouped by
 GRANULARITIES = ("day", "week", "month")
 MEASURES = ("items", "stories")
 SORTS = ("published_at", "title", "source", "lang")
@@ -575,18 +575,25 @@ class SharePoint:
     date: date
     count: int
     volume: int  # all items ingested in the bucket
-    per_thousand: float
+    per_thousand: float | None  # None: nothing ingested in the bucket
 
 
-def per_thousand(points: list[SeriesPoint], volume: list[tuple[date, int]]) -> list[SharePoint]:
-    """Each point as a share per 1,000 ingested items of its bucket (same granularity).
+def per_thousand(count: int, volume: int) -> float | None:
+    """`count` per 1,000 items ingested in the same bucket.
 
-    A point whose bucket has no volume (cannot happen for the same filters)
-    gets a share of 0 rather than a division error.
+    None when nothing was ingested: "no data", which a chart leaves blank;
+    0 would claim a measured absence of threats.
     """
+    return 1000.0 * count / volume if volume else None
+
+
+def shares_per_thousand(
+    points: list[SeriesPoint], volume: list[tuple[date, int]]
+) -> list[SharePoint]:
+    """Each point as a share per 1,000 ingested items of its bucket (same granularity)."""
     totals_by_bucket = dict(volume)
     out = []
     for p in points:
         v = totals_by_bucket.get(p.date, 0)
-        out.append(SharePoint(p.axis, p.id, p.date, p.count, v, 1000.0 * p.count / v if v else 0.0))
+        out.append(SharePoint(p.axis, p.id, p.date, p.count, v, per_thousand(p.count, v)))
     return out

@@ -55,6 +55,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from indicators.models import TAG_AXES
 from indicators.store.schema import (
     combo_members,
     item_days,
@@ -65,7 +66,7 @@ from indicators.store.schema import (
 )
 
 # The filterable axes of a projection, with their bit in the projection mask.
-PROJ_AXES: tuple[str, ...] = ("category", "region", "platform", "source")
+PROJ_AXES: tuple[str, ...] = (*TAG_AXES, "source")
 AXIS_BIT: dict[str, int] = {axis: 1 << i for i, axis in enumerate(PROJ_AXES)}
 ALL_PROJECTIONS: tuple[int, ...] = tuple(range(1 << len(PROJ_AXES)))
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit

@@ -31,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from indicators.filters import Filters
-from indicators.store.filtering import Count, first_id, rarest_tag, scope_of
+from indicators.selection import Filters
+from indicators.store.conditions import Count, first_id, rarest_tag, scope_of
 from indicators.store.schema import TEXT_INDEX, items
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 
 from indicators.detection import WindowCounts, WindowItem
-from indicators.filters import Filters
+from indicators.selection import Filters
 from indicators.store import queries, textsearch
 from indicators.store.schema import item_tags, items
 

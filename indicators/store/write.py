@@ -17,22 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.dialects import postgresql
 
-from indicators.models import ItemRecord, Tags
+from indicators.models import TAG_AXES, FeedFields, ItemRecord, Tags
 from indicators.store import summary
 from indicators.store.schema import feeds, fetch_runs, item_tags, items
-
-
-@dataclass(frozen=True)
-class FeedFields:
-    """Descriptive fields of a feed, as in data/feeds.toml or an OPML file."""
-
-    url: str
-    name: str
-    language: str = ""
-    country: str = ""
-    kind: str = "media"
-    interval_minutes: int | None = None
-    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,7 +74,7 @@ def _terms_json(tags: Tags, axis: str, value: str) -> str:
 def tag_rows(item_id: int, tags: Tags) -> list[dict[str, Any]]:
     """The `item_tags` rows for one item: one per (axis, value) with its evidence."""
     rows = []
-    for axis in ("category", "region", "platform"):
+    for axis in TAG_AXES:
         for value in tags.values(axis):
             rows.append(
                 {

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from indicators.filters import Filters
 from indicators.models import ItemRecord, Match, Tags, tagged_text
+from indicators.selection import Filters
 from indicators.store import write
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from indicators.filters import Filters
+from indicators.selection import Filters
 from indicators.taxonomy import CATEGORY_IDS
 from tests.browser.conftest import LiveServer, Recorder
 from tests.browser.known_store import KNOWN, count_by, recount

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from indicators.alerts import AlertError
-from indicators.filters import Filters
+from indicators.selection import Filters
 from indicators.store import alerts as store
 from indicators.store.schema import alert_events, alerts
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from tests.feedgen import numbered_feed
 from threatmon.cli import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 @pytest.fixture
@@ -195,3 +197,31 @@ def test_demo_ingests_the_bundled_samples_through_the_pipeline(env, tmp_path):
     assert len(enabled) == 6, "only the sample feeds are fetched; generated sources are not"
     assert counts["items"] > 300 + 100
     assert counts["stories"] < counts["items"]
+
+
+def test_export_and_the_http_snapshot_label_with_the_configured_data_folder(
+    env, tmp_path, httpserver
+):
+    from dashboard.app import create_app
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("samples"))
+    taxonomy_file = data / "taxonomy.toml"
+    text = taxonomy_file.read_text(encoding="utf-8")
+    text = text.replace('en = "Terrorist activity"', 'en = "Acts of terror (local wording)"', 1)
+    taxonomy_file.write_text(text.replace('version = "', 'version = "local-', 1), encoding="utf-8")
+    env = env | {"THREATMON_DATA_DIR": str(data)}
+    httpserver.expect_request("/good").respond_with_data(numbered_feed(2))
+    invoke(env, "init", "--feeds", str(feeds_file(tmp_path, [httpserver.url_for("/good")])))
+    invoke(env, "ingest", "--once")
+
+    result = invoke(env, "export", "--format", "json")
+    assert result.exit_code == 0, result.output
+    from_cli = json.loads(result.output)
+    app = create_app(env["THREATMON_DB"], data)
+    from_http = app.server.test_client().get("/api/snapshot").get_json()
+
+    for snapshot in (from_cli, from_http):
+        labels = {(i["axis"], i["id"]): i["label"] for i in snapshot["indicators"]}
+        assert labels[("category", "terrorist_activity")] == "Acts of terror (local wording)"
+        assert snapshot["taxonomy_version"].startswith("local-")

@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 
 from dashboard import ids
 from dashboard.app import create_app
-from dashboard.filters import (
+from dashboard.url_state import (
     PageState,
     build_search,
     default_view,
@@ -33,7 +33,7 @@ from dashboard.filters import (
     to_store,
 )
 from indicators import taxonomy
-from indicators.filters import Filters
+from indicators.selection import Filters
 from indicators.store.engine import StoreError, make_engine
 from indicators.store.migrations import upgrade
 from tests.browser.known_store import (
@@ -46,6 +46,7 @@ from tests.browser.known_store import (
 )
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+TAXONOMY = taxonomy.load_taxonomy(DATA_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -482,7 +483,7 @@ def test_trend_lines_add_up_to_the_items_per_category(
     )
     assert out is not None
     fig = out[ids.TR_GRAPH]["figure"]
-    labels = {taxonomy.label("category", c): c for c in taxonomy.CATEGORY_IDS}
+    labels = {TAXONOMY.label("category", c): c for c in taxonomy.CATEGORY_IDS}
     sums = {labels[t["name"]]: sum(t["y"]) for t in fig["data"]}
     expected: dict[str, int] = {}
     for k in recount(f, feed_ids):
@@ -714,7 +715,7 @@ def test_the_snapshot_api_counts_exactly_the_filtered_items(
     assert snap["totals"]["items"] == len(expected)
     assert snap["filters"]["region"] == ["KZ-75", "KZ-79"]
     assert {i["title"] for i in snap["items"]} == {k.title for k in expected}
-    assert snap["taxonomy_version"] == taxonomy.load_taxonomy(DATA_DIR).version
+    assert snap["taxonomy_version"] == TAXONOMY.version
     assert snap["lexicon_version"] == LEXICON_VERSION
 
 

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from werkzeug import Request, Response
 
 from indicators.store import read, write
+from indicators.store.engine import make_engine
+from indicators.store.migrations import upgrade
 from indicators.store.schema import fetch_runs, item_tags, items
 from ingest.fetch import FetchLimits
 from ingest.refresh import IngestConfig, run_due_feeds, run_feeds
-from ingest.schedule import StopFlag
+from ingest.schedule import StopFlag, next_due
 from tests.feedgen import numbered_feed, rss, rss_item
 from threatmon.settings import load_settings
 from threatmon.wiring import tagging_for
@@ -282,3 +285,55 @@ def test_a_stop_request_lets_running_feeds_finish_and_skips_the_rest(store, http
     )
     assert len(runs) == 1 and runs[0].new_items == 2
     assert count(store) == 2
+
+
+class MidpointRandom(random.Random):
+    """A random source that always answers the middle of its range, so due times are exact."""
+
+    def random(self) -> float:
+        return 0.5
+
+    def uniform(self, a: float, b: float) -> float:
+        return (a + b) / 2
+
+
+def test_a_batch_the_database_refuses_backs_the_feed_off_and_keeps_its_last_success(
+    tmp_path, httpserver, tagging
+):
+    engine = make_engine(f"sqlite:///{tmp_path}/refuse.db")
+    upgrade(engine)
+    add_feeds(engine, httpserver, "/feed")
+    httpserver.expect_request("/feed").respond_with_handler(etag_handler(numbered_feed(2), '"v1"'))
+    run_due_feeds(engine, CFG, tagging, all_enabled=True)
+    [before] = read.list_feeds(engine)
+
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TRIGGER refuse_items BEFORE INSERT ON items "
+                "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+            )
+        )
+    httpserver.clear_all_handlers()
+    httpserver.expect_request("/feed").respond_with_handler(etag_handler(numbered_feed(4), '"v2"'))
+    [run] = run_feeds(
+        engine,
+        read.due_feeds(engine, datetime.now(UTC), all_enabled=True),
+        CFG,
+        tagging,
+        rng=MidpointRandom(),
+    )
+    [after] = read.list_feeds(engine)
+    engine.dispose()
+
+    assert (run.status, run.error_kind, run.new_items) == ("error", "store", 0)
+    assert "disk says no" in run.error_message
+    assert (after.last_status, after.consecutive_errors, after.last_error_kind) == (
+        "error",
+        1,
+        "store",
+    )
+    interval = timedelta(minutes=CFG.interval_minutes)
+    backed_off = next_due(after.last_fetched_at, interval, 1, None, MidpointRandom())
+    assert after.next_due_at == backed_off, "one error: half to all of the interval, not a full one"
+    assert (after.etag, after.last_success_at) == (before.etag, before.last_success_at)

@@ -19,8 +19,8 @@ import pytest
 import yaml
 from sqlalchemy import Engine, create_engine, text
 
-from indicators.filters import Filters
 from indicators.models import ItemRecord, Match, Tags, tagged_text
+from indicators.selection import Filters
 from indicators.store import queries
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
@@ -330,7 +330,7 @@ def test_share_per_thousand_ingested_items(store: Any) -> None:
     engine, known, _ids = store
     f = Filters(*CURRENT, categories=("cyber_threats",))
     points = queries.series(engine, f, "category")
-    shares = queries.per_thousand(points, queries.volume_series(engine, f))
+    shares = queries.shares_per_thousand(points, queries.volume_series(engine, f))
     day = date(2024, 3, 9)  # a3 and a4, both cyber, are all the items of that day
     assert [s for s in shares if s.date == day] == [
         queries.SharePoint("category", "cyber_threats", day, count=2, volume=2, per_thousand=1000.0)

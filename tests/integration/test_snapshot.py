@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,16 +15,17 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from indicators.export import WRITERS, snapshot_tables
-from indicators.filters import Filters
+from indicators.selection import Filters
 from indicators.snapshot import build_snapshot, snapshot_to_dict
 from indicators.store import queries, write
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
-from indicators.taxonomy import CATEGORY_IDS, KZ_REGION_CODES, PLATFORM_IDS, label
+from indicators.taxonomy import CATEGORY_IDS, KZ_REGION_CODES, PLATFORM_IDS, load_taxonomy
 from tests.factories import make_item
 
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 PERIOD = (date(2024, 3, 8), date(2024, 3, 14))  # previous period: 03-01 .. 03-07
+TAXONOMY = replace(load_taxonomy(Path(__file__).resolve().parents[2] / "data"), version="tax-1")
 
 
 def at(day: int, hour: int = 10) -> datetime:
@@ -78,7 +80,7 @@ def snapshot(engine: Engine, f: Filters, **kw: object):  # type: ignore[no-untyp
     return build_snapshot(
         engine,
         f,
-        taxonomy_version="tax-1",
+        taxonomy=TAXONOMY,
         lexicon_version="lex-1",
         now=NOW,
         **kw,  # type: ignore[arg-type]
@@ -101,7 +103,7 @@ def test_indicators_compare_with_the_previous_period(engine: Engine) -> None:
     assert {("region", r) for r in KZ_REGION_CODES} <= ids
     assert {("platform", p) for p in PLATFORM_IDS} <= ids
     labels = {(i.axis, i.id): i.label for i in s.indicators}
-    assert labels[("region", "KZ-75")] == label("region", "KZ-75", "en")
+    assert labels[("region", "KZ-75")] == TAXONOMY.label("region", "KZ-75", "en")
 
 
 def test_snapshot_numbers_are_the_query_numbers(engine: Engine) -> None:
@@ -189,5 +191,5 @@ def test_an_empty_store_gives_an_empty_snapshot(tmp_path: Path) -> None:
 
 
 def test_generated_at_defaults_to_now(engine: Engine) -> None:
-    s = build_snapshot(engine, Filters(), taxonomy_version="t", lexicon_version="l")
+    s = build_snapshot(engine, Filters(), taxonomy=TAXONOMY, lexicon_version="l")
     assert abs(s.generated_at - datetime.now(UTC)) < timedelta(minutes=1)

@@ -17,14 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from indicators.filters import Filters
 from indicators.models import ItemRecord, Tags, tagged_text
+from indicators.selection import Filters
 from indicators.store import queries, summary, write
 from indicators.store.engine import make_engine
 from indicators.store.migrations import LATEST_VERSION, MIGRATIONS, upgrade
 from indicators.store.schema import item_tags, items, metadata, schema_migrations, tag_counts
-from indicators.synthetic import DEMO_FEEDS, generate_items, populate, synthetic_items
 from tests.factories import T0, make_item
+from threatmon.demo_history import DEMO_FEEDS, generate_items, populate, synthetic_items
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from indicators.evaluate import EvalReport, evaluate, load_devset
 from indicators.lexicon import load_compiled
 from indicators.tagger import tag
 from indicators.taxonomy import CATEGORY_IDS
+from tools.evaluate import EvalReport, evaluate, load_devset
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOOR = 0.90

@@ -16,7 +16,7 @@ from indicators.alerts import (
     series_matches,
     transition,
 )
-from indicators.filters import Vocabulary
+from indicators.selection import Vocabulary
 from indicators.watchrules import describe, parse_rule_filters, rule_params, rule_series
 
 VOCAB = Vocabulary(

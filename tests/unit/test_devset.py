@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from indicators import taxonomy
-from indicators.evaluate import DevItem, load_devset
 from tests.evalsets import CYRILLIC, LANGS, LATIN, WORD, is_latin_script, language_share, text
+from tools.evaluate import DevItem, load_devset
 
 DEVSET = Path(__file__).resolve().parents[1] / "eval" / "devset.jsonl"
 

@@ -1,4 +1,4 @@
-"""The metric code of indicators.evaluate, checked on small hand-computed cases.
+"""The metric code of tools.evaluate, checked on small hand-computed cases.
 
 The predictors here are fakes (a dict from item id to Tags): this tests the
 arithmetic, not the tagger.
@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indicators import taxonomy
-from indicators.evaluate import (
+from indicators.models import Match, Tags, tagged_text
+from tools.evaluate import (
     NOT_RELEVANT,
     NOTHING,
     DevItem,
@@ -26,7 +27,6 @@ from indicators.evaluate import (
     scores,
     split_items,
 )
-from indicators.models import Match, Tags, tagged_text
 
 TA, TM, EI, OP, CY = (
     "terrorist_activity",

@@ -19,7 +19,7 @@ from indicators.export import (
     neutralize_cell,
     snapshot_tables,
 )
-from indicators.filters import Filters
+from indicators.selection import Filters
 from indicators.snapshot import Indicator, Snapshot, change_pct, snapshot_to_dict
 from indicators.store.queries import ItemView, SeriesPoint, TagEvidence, Totals
 

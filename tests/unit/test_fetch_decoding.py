@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.decoding import BoundedDecoder
 from ingest.errors import ErrorKind, FeedError
+from ingest.http_body import BoundedDecoder
 
 DOC = ("<rss>" + "Теракт предотвращён в Актобе. " * 400 + "</rss>").encode()
 

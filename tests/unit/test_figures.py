@@ -77,7 +77,7 @@ def test_rolling_mean_is_trailing_and_waits_for_a_full_window() -> None:
 
 
 def test_per_thousand_is_relative_to_ingested_volume_and_blank_without_it() -> None:
-    assert figures.per_thousand([1, 5, 0, 3], [200, 1000, 0, 0]) == [5.0, 5.0, None, None]
+    assert figures.per_thousand_series([1, 5, 0, 3], [200, 1000, 0, 0]) == [5.0, 5.0, None, None]
 
 
 # --- figures ------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indicators.filters import FilterError, Filters, Vocabulary
+from indicators.selection import FilterError, Filters, Vocabulary
 
 VOCAB = Vocabulary(
     categories=frozenset({"terrorist_activity", "cyber_threats", "counter_measures"}),

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from indicators import taxonomy
-from indicators.evaluate import DevItem, load_devset, split_items
 from tests.evalsets import CYRILLIC, LANGS, LATIN, WORD, is_latin_script, language_share, text
+from tools.evaluate import DevItem, load_devset, split_items
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
 HELDOUT = EVAL_DIR / "heldout.jsonl"

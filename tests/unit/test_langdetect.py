@@ -127,23 +127,30 @@ def test_short_or_empty_text_without_declaration_is_undetermined() -> None:
         ("kk", "kk"),
         ("kk-KZ", "kk"),
         ("kk-Cyrl-KZ", "kk"),
-        ("kz", "kk"),
+        ("kz", "kk"),  # the country code, used by Kazakh sites for the language
         ("KZ", "kk"),
+        ("qaz", "kk"),
+        ("ua", "uk"),  # likewise a country code
         ("kaz", "kk"),
         ("rus", "ru"),
         ("eng", "en"),
         ("deu", "de"),
+        ("ger", "de"),  # ISO 639-2 bibliographic form
         ("uz", "uz"),
         ("ast", "ast"),  # no two-letter code: kept
+        ("en-us, ru", "en"),  # a list: its first language
+        ("ru;q=0.9", "ru"),
         ("", None),
         (None, None),
+        (3, None),  # not text at all
         ("x-klingon", None),
         ("zzz", None),
+        ("Russian", None),
         ("русский", None),
         ("1", None),
     ],
 )
-def test_declared_values_are_normalized(declared: str | None, code: str | None) -> None:
+def test_declared_values_are_normalized(declared: object, code: str | None) -> None:
     assert normalize_language_code(declared) == code
 
 

@@ -11,8 +11,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.provisional import urls
 
+from indicators.models import LANGS, FeedFields
 from ingest.opml import NAMESPACE, OpmlError, UnsafeOpmlError, parse_opml, to_opml
-from ingest.sources import KINDS, LANGUAGES, FeedSpec, build_feed_spec, load_feed_list
+from ingest.sources import KINDS, build_feed_fields, load_feed_list
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "opml"
@@ -27,25 +28,27 @@ def fixture(name: str) -> bytes:
 
 def test_a_reader_export_gives_its_feeds_flattened_in_document_order() -> None:
     assert parse_opml(fixture("reader_export.opml")) == [
-        FeedSpec(url="https://tengrinews.kz/news.rss", name="Tengrinews"),
-        FeedSpec(url="https://example.kz/rss?a=1&b=2", name="Власть & общество"),
-        FeedSpec(url="https://title-only.example/feed", name="Только title"),
-        FeedSpec(url="https://krebsonsecurity.com/feed/", name="Krebs on Security", language="en"),
-        FeedSpec(url="http://nameless.example/rss.xml", name="nameless.example"),
-        FeedSpec(url="https://atom.example/atom.xml", name="Atom via feed:https"),
+        FeedFields(url="https://tengrinews.kz/news.rss", name="Tengrinews"),
+        FeedFields(url="https://example.kz/rss?a=1&b=2", name="Власть & общество"),
+        FeedFields(url="https://title-only.example/feed", name="Только title"),
+        FeedFields(
+            url="https://krebsonsecurity.com/feed/", name="Krebs on Security", language="en"
+        ),
+        FeedFields(url="http://nameless.example/rss.xml", name="nameless.example"),
+        FeedFields(url="https://atom.example/atom.xml", name="Atom via feed:https"),
     ]
 
 
 def test_a_threatmon_export_keeps_language_country_kind_interval_and_enabled() -> None:
     assert parse_opml(fixture("threatmon_export.opml")) == [
-        FeedSpec(
+        FeedFields(
             url="https://rus.azattyq.org/api/zrqiteuuir",
             name="Azattyq",
             language="ru",
             country="KZ",
             kind="media",
         ),
-        FeedSpec(
+        FeedFields(
             url="https://news.google.com/rss/search?q=%D2%9A%D0%B0%D0%B7%D0%B0%D2%9B%D1%81%D1%82%D0%B0%D0%BD&hl=ru&gl=KZ&ceid=KZ:ru",
             name="Google News: Қазақстан терроризм",
             language="kk",
@@ -53,7 +56,7 @@ def test_a_threatmon_export_keeps_language_country_kind_interval_and_enabled() -
             kind="search",
             interval_minutes=60,
         ),
-        FeedSpec(
+        FeedFields(
             url="https://news.un.org/feed/subscribe/en/news/topic/peace-and-security/feed/rss.xml",
             name="UN News",
             language="en",
@@ -65,13 +68,13 @@ def test_a_threatmon_export_keeps_language_country_kind_interval_and_enabled() -
 
 def test_a_legacy_single_byte_encoding_is_decoded() -> None:
     assert parse_opml(fixture("windows1251.opml")) == [
-        FeedSpec(url="https://example.kz/rss", name="Новости Казахстана")
+        FeedFields(url="https://example.kz/rss", name="Новости Казахстана")
     ]
 
 
 def test_a_doctype_that_declares_nothing_is_accepted() -> None:
     assert parse_opml(fixture("bare_doctype.opml")) == [
-        FeedSpec(url="https://example.org/feed", name="Feed")
+        FeedFields(url="https://example.org/feed", name="Feed")
     ]
 
 
@@ -89,7 +92,7 @@ def test_deeply_nested_folders_do_not_exhaust_the_stack() -> None:
         + b"</outline>" * depth
         + b"</body></opml>"
     )
-    assert parse_opml(data) == [FeedSpec(url="https://deep.example/rss", name="Deep")]
+    assert parse_opml(data) == [FeedFields(url="https://deep.example/rss", name="Deep")]
 
 
 def test_unacceptable_outlines_fail_the_import_and_are_all_named() -> None:
@@ -149,12 +152,28 @@ def test_unsafe_opml_is_an_opml_error() -> None:
     assert issubclass(OpmlError, ValueError)
 
 
+@pytest.mark.parametrize(
+    ("declared", "kept"),
+    [("en-US", "en"), ("RU", "ru"), ("kz", "kk"), ("kaz", "kk"), ("de", ""), ("", "")],
+)
+def test_an_outline_language_is_read_as_a_declaration_and_kept_if_tracked(
+    declared: str, kept: str
+) -> None:
+    document = (
+        '<opml version="2.0"><head/><body>'
+        f'<outline text="A" xmlUrl="https://a.example/rss" language="{declared}"/>'
+        "</body></opml>"
+    )
+    [feed] = parse_opml(document.encode())
+    assert feed.language == kept
+
+
 # --- export ------------------------------------------------------------------
 
 
 def test_export_is_opml_2_with_threatmon_attributes_in_their_namespace() -> None:
     feeds = [
-        FeedSpec(
+        FeedFields(
             url="https://a.example/rss",
             name="A",
             language="kk",
@@ -163,7 +182,7 @@ def test_export_is_opml_2_with_threatmon_attributes_in_their_namespace() -> None
             interval_minutes=90,
             enabled=False,
         ),
-        FeedSpec(url="https://b.example/rss", name="B"),
+        FeedFields(url="https://b.example/rss", name="B"),
     ]
     root = ET.fromstring(to_opml(feeds, title="Ленты & списки"))
     assert root.tag == "opml"
@@ -188,7 +207,7 @@ def test_export_is_deterministic() -> None:
 
 def test_export_refuses_text_xml_cannot_carry() -> None:
     with pytest.raises(ValueError, match="XML cannot carry"):
-        to_opml([FeedSpec(url="https://a.example/", name="bell\x07")])
+        to_opml([FeedFields(url="https://a.example/", name="bell\x07")])
     with pytest.raises(ValueError, match="XML cannot carry"):
         to_opml([], title="nul\x00")
 
@@ -210,19 +229,19 @@ tricky_names = st.one_of(
 
 
 @st.composite
-def feed_specs(draw: st.DrawFn) -> FeedSpec:
+def feed_specs(draw: st.DrawFn) -> FeedFields:
     name = draw(tricky_names)
     fields: dict[str, object] = {
         "url": draw(urls()),
         "name": name,
-        "language": draw(st.sampled_from(["", *LANGUAGES])),
+        "language": draw(st.sampled_from(["", *LANGS])),
         "country": draw(st.sampled_from(["", "KZ", "KG", "UZ", "TJ", "TM", "US"])),
         "kind": draw(st.sampled_from(KINDS)),
         "interval_minutes": draw(st.one_of(st.none(), st.integers(5, 10_000))),
         "enabled": draw(st.booleans()),
     }
     try:
-        return build_feed_spec(fields)
+        return build_feed_fields(fields)
     except ValueError:
         assume(False)
         raise  # unreachable: assume(False) aborts the example
@@ -232,5 +251,5 @@ def feed_specs(draw: st.DrawFn) -> FeedSpec:
     st.lists(feed_specs(), max_size=8, unique_by=lambda f: f.url),
     st.text(alphabet="threatmon Ленты \"'&<>", max_size=30),
 )
-def test_export_then_import_gives_the_same_feeds(feeds: list[FeedSpec], title: str) -> None:
+def test_export_then_import_gives_the_same_feeds(feeds: list[FeedFields], title: str) -> None:
     assert parse_opml(to_opml(feeds, title=title)) == feeds

@@ -14,16 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.bounded import run_bounded
+from ingest.charset import decode_document, readable
+from ingest.defuse import defuse_xml
 from ingest.errors import ErrorKind, FeedError
-from ingest.parse import (
-    ParsedFeed,
-    decode_document,
-    defuse_xml,
-    normalize_language,
-    parse_feed,
-    parse_feed_bounded,
-    readable,
-)
+from ingest.parse import ParsedFeed, parse_feed, parse_feed_bounded
 
 XML = {"Content-Type": "application/xml"}
 RU = "Сотрудники полиции задержали подозреваемых в подготовке теракта в Актобе"
@@ -157,29 +151,6 @@ def test_languages_come_from_feed_entry_or_content_language() -> None:
     assert [e.language for e in feed.entries] == [None, "kk"]
     undeclared = parse(rss("<item><title>x</title></item>"), {**XML, "Content-Language": "kk-KZ"})
     assert undeclared.language == "kk"
-
-
-@pytest.mark.parametrize(
-    ("value", "code"),
-    [
-        ("ru", "ru"),
-        ("ru-RU", "ru"),
-        ("RU", "ru"),
-        ("kk_KZ", "kk"),
-        ("kz", "kk"),
-        ("kaz", "kk"),
-        ("eng", "en"),
-        ("rus", "ru"),
-        ("en-us, ru", "en"),
-        ("", None),
-        ("Russian", None),
-        ("xyz", None),
-        (None, None),
-        (3, None),
-    ],
-)
-def test_normalize_language(value: object, code: str | None) -> None:
-    assert normalize_language(value) == code
 
 
 def test_control_characters_never_reach_titles() -> None:

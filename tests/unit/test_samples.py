@@ -30,7 +30,8 @@ import pytest
 import yaml
 
 from indicators import taxonomy
-from ingest.sources import ENTRY_KEYS, KINDS, LANGUAGES, parse_feed_list
+from indicators.models import LANGS
+from ingest.sources import ENTRY_KEYS, KINDS, parse_feed_list
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 MANIFEST = SAMPLES / "manifest.toml"
@@ -132,7 +133,7 @@ def test_manifest_entries_are_feed_list_entries_with_a_file_instead_of_a_url() -
         as_feed_list.append({**fields, "url": f"http://127.0.0.1:8000/{entry['file']}"})
     specs = parse_feed_list({"feeds": as_feed_list}, MANIFEST)
     assert len(specs) == len(manifest())
-    assert all(spec.language in LANGUAGES and spec.kind in KINDS for spec in specs)
+    assert all(spec.language in LANGS and spec.kind in KINDS for spec in specs)
 
 
 def test_manifest_names_and_files_are_unique_plain_names_in_the_samples_folder() -> None:

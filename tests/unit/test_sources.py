@@ -11,12 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.provisional import urls
 
+from indicators.models import LANGS, FeedFields
 from ingest.sources import (
     KINDS,
-    LANGUAGES,
     FeedListError,
-    FeedSpec,
-    build_feed_spec,
+    build_feed_fields,
     clean_name,
     load_feed_list,
     validate_feed_url,
@@ -51,7 +50,7 @@ def test_default_list_loads_with_at_least_thirty_feeds() -> None:
 def test_default_list_enabled_feeds_cover_every_kind_and_language() -> None:
     enabled = [f for f in load_feed_list(DEFAULT_LIST) if f.enabled]
     assert {f.kind for f in enabled} == set(KINDS)
-    assert {f.language for f in enabled} == set(LANGUAGES)
+    assert {f.language for f in enabled} == set(LANGS)
 
 
 def test_default_list_search_feeds_are_news_search_queries() -> None:
@@ -80,14 +79,14 @@ def test_default_list_urls_are_stored_exactly_as_written() -> None:
 
 def test_small_list_loads_in_order_with_values_normalized() -> None:
     assert load_feed_list(SMALL_LIST) == [
-        FeedSpec(
+        FeedFields(
             url="https://tengrinews.kz/news.rss",
             name="Tengrinews",
             language="ru",
             country="KZ",
             kind="media",
         ),
-        FeedSpec(
+        FeedFields(
             url="https://www.akorda.kz/ru/rss",
             name="Akorda",
             language="ru",
@@ -95,7 +94,7 @@ def test_small_list_loads_in_order_with_values_normalized() -> None:
             kind="official",
             interval_minutes=60,
         ),
-        FeedSpec(
+        FeedFields(
             url="https://www.cisa.gov/cybersecurity-advisories/all.xml",
             name="CISA advisories",
             language="en",
@@ -103,7 +102,7 @@ def test_small_list_loads_in_order_with_values_normalized() -> None:
             kind="cyber",
             enabled=False,
         ),
-        FeedSpec(
+        FeedFields(
             url="https://news.google.com/rss/search?q=%D2%9A%D0%B0%D0%B7%D0%B0%D2%9B%D1%81%D1%82%D0%B0%D0%BD&hl=ru&gl=KZ&ceid=KZ:ru",
             name="Google News: Қазақстан терроризм",
             language="kk",
@@ -115,7 +114,7 @@ def test_small_list_loads_in_order_with_values_normalized() -> None:
 
 def test_optional_keys_take_the_feedspec_defaults(tmp_path: Path) -> None:
     path = write_list(tmp_path, '[[feeds]]\nname = "Bare"\nurl = "https://example.org/feed"\n')
-    assert load_feed_list(path) == [FeedSpec(url="https://example.org/feed", name="Bare")]
+    assert load_feed_list(path) == [FeedFields(url="https://example.org/feed", name="Bare")]
 
 
 def test_an_empty_feeds_array_is_an_empty_list(tmp_path: Path) -> None:
@@ -131,7 +130,8 @@ def test_an_empty_feeds_array_is_an_empty_list(tmp_path: Path) -> None:
         ('name = "Script"\nurl = "javascript:alert(1)"', "scheme 'javascript'"),
         ('name = "Relative"\nurl = "example.org/feed"', "scheme none"),
         ('name = "K"\nurl = "https://example.org/f"\nkind = "blog"', "kind 'blog' is not one of"),
-        ('name = "L"\nurl = "https://example.org/f"\nlanguage = "kz"', "language 'kz' is not one"),
+        ('name = "L"\nurl = "https://example.org/f"\nlanguage = "kz"', "did you mean 'kk'?"),
+        ('name = "L"\nurl = "https://example.org/f"\nlanguage = "de"', "language 'de' is not one"),
         ('name = "C"\nurl = "https://example.org/f"\ncountry = "XX"', "country 'XX' is not"),
         ('name = "C"\nurl = "https://example.org/f"\ncountry = "Kazakhstan"', "not an ISO 3166"),
         ('name = "I"\nurl = "https://example.org/f"\ninterval_minutes = 4', "below the minimum"),
@@ -292,9 +292,9 @@ def test_clean_name_is_idempotent(name: str) -> None:
     assert clean_name(cleaned) == cleaned
 
 
-def test_build_feed_spec_reports_every_fault_of_an_entry() -> None:
+def test_build_feed_fields_reports_every_fault_of_an_entry() -> None:
     with pytest.raises(ValueError) as caught:
-        build_feed_spec({"url": "gopher://x", "name": "", "kind": "blog", "interval_minutes": 0})
+        build_feed_fields({"url": "gopher://x", "name": "", "kind": "blog", "interval_minutes": 0})
     message = str(caught.value)
     for fault in ("scheme 'gopher'", "name is empty", "kind 'blog'", "below the minimum"):
         assert fault in message

@@ -10,7 +10,6 @@ from indicators.taxonomy import (
     KZ_REGION_CODES,
     PLATFORM_IDS,
     TaxonomyError,
-    label,
     load_taxonomy,
 )
 
@@ -58,7 +57,7 @@ def test_repository_taxonomy_loads_with_labels_in_three_languages():
     ],
 )
 def test_label_falls_back_to_english_then_to_the_id(axis, id_, lang, expected):
-    assert label(axis, id_, lang) == expected
+    assert load_taxonomy(DATA).label(axis, id_, lang) == expected
 
 
 def _copy_taxonomy(tmp_path: Path, edit) -> Path:

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine
 
-from indicators.models import ItemRecord, Match, Tags
+from indicators.models import FeedFields, ItemRecord, Match, Tags
 
 Tagger = Callable[[str, str, str], Tags]
 """(title, summary, lang) -> Tags: the real tagger bound to a compiled lexicon."""
@@ -294,31 +294,26 @@ OUTLETS = {
 }
 
 
-@dataclass(frozen=True)
-class FeedSpec:
-    """A synthetic source: its feed row fields and the language it publishes in."""
-
-    name: str
-    url: str
-    language: str
-    kind: str = "media"
+def _demo_feed(name: str, url: str, language: str, kind: str = "media") -> FeedFields:
+    # Generated sources have no real URL: stored disabled, so the scheduler never fetches them.
+    return FeedFields(url=url, name=name, language=language, kind=kind, enabled=False)
 
 
-DEMO_FEEDS: tuple[FeedSpec, ...] = (
-    FeedSpec("Demo: Qazaq Daily (ru)", "https://demo.threatmon.invalid/qazaq-daily-ru.xml", "ru"),
-    FeedSpec("Demo: Steppe Wire (ru)", "https://demo.threatmon.invalid/steppe-wire-ru.xml", "ru"),
-    FeedSpec(
+DEMO_FEEDS: tuple[FeedFields, ...] = (
+    _demo_feed("Demo: Qazaq Daily (ru)", "https://demo.threatmon.invalid/qazaq-daily-ru.xml", "ru"),
+    _demo_feed("Demo: Steppe Wire (ru)", "https://demo.threatmon.invalid/steppe-wire-ru.xml", "ru"),
+    _demo_feed(
         "Demo: Ministry Bulletin (ru)",
         "https://demo.threatmon.invalid/ministry-ru.xml",
         "ru",
         "official",
     ),
-    FeedSpec("Demo: Ақпарат (kk)", "https://demo.threatmon.invalid/aqparat-kk.xml", "kk"),
-    FeedSpec("Demo: Дала Жаңалықтары (kk)", "https://demo.threatmon.invalid/dala-kk.xml", "kk"),
-    FeedSpec(
+    _demo_feed("Demo: Ақпарат (kk)", "https://demo.threatmon.invalid/aqparat-kk.xml", "kk"),
+    _demo_feed("Demo: Дала Жаңалықтары (kk)", "https://demo.threatmon.invalid/dala-kk.xml", "kk"),
+    _demo_feed(
         "Demo: Central Asia Monitor (en)", "https://demo.threatmon.invalid/ca-monitor-en.xml", "en"
     ),
-    FeedSpec(
+    _demo_feed(
         "Demo: CyberWatch Asia (en)",
         "https://demo.threatmon.invalid/cyberwatch-en.xml",
         "en",
@@ -607,7 +602,7 @@ def populate(
     days: int = 180,
     seed: int = 0,
     tagger: Tagger | None = None,
-    feeds: Sequence[FeedSpec] = DEMO_FEEDS,
+    feeds: Sequence[FeedFields] = DEMO_FEEDS,
     end: date | None = None,
     lexicon_version: str | None = None,
     batch_size: int = 1000,
@@ -620,17 +615,10 @@ def populate(
     Re-running with the same seed inserts nothing twice (stable GUIDs).
     """
     from indicators.store import summary
-    from indicators.store.write import FeedFields, insert_items, upsert_feeds
+    from indicators.store.write import insert_items, upsert_feeds
 
     end = end or datetime.now(UTC).date()
-    feed_ids = upsert_feeds(
-        engine,
-        # Generated sources have no real URL: stored disabled, so the scheduler never fetches them.
-        [
-            FeedFields(url=f.url, name=f.name, language=f.language, kind=f.kind, enabled=False)
-            for f in feeds
-        ],
-    )
+    feed_ids = upsert_feeds(engine, feeds)
     by_lang: dict[str, list[int]] = {}
     for spec, feed_id in zip(feeds, feed_ids, strict=True):
         by_lang.setdefault(spec.language, []).append(feed_id)

@@ -25,12 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from indicators import taxonomy
-from indicators.models import Tags, tagged_text
+from indicators.models import LANGS, TAG_AXES, Tags, tagged_text
 
 NOT_RELEVANT = "(not relevant)"  # confusion label: the item carried no category at all
 NOTHING = "(nothing)"  # confusion label: the tagger gave the item no category at all
-
-_LABEL_AXES = ("category", "region", "platform")
 
 
 class DevsetError(ValueError):
@@ -259,7 +257,7 @@ def _check_labels(item: DevItem) -> list[str]:
     problems: list[str] = []
     if not item.id.startswith(f"{item.lang}-"):
         problems.append(f"{where}: id should start with the language, {item.lang}-")
-    if item.lang not in taxonomy.LANGS:
+    if item.lang not in LANGS:
         problems.append(f"{where}: unknown lang {item.lang!r}")
     if not item.title.strip():
         problems.append(f"{where}: empty title")
@@ -276,7 +274,7 @@ def _check_labels(item: DevItem) -> list[str]:
         for r in item.regions
         if r not in taxonomy.KZ_REGION_CODES and not taxonomy.is_country_code(r)
     ]
-    for axis in _LABEL_AXES:
+    for axis in TAG_AXES:
         values = item.values(axis)
         if len(set(values)) != len(values):
             problems.append(f"{where}: repeated {axis} label")
@@ -371,7 +369,7 @@ def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> Ev
 
 
 def _lang_order(lang: str) -> tuple[int, str]:
-    order = ("ru", "kk", "en")
+    order = LANGS
     return (order.index(lang) if lang in order else len(order), lang)
 
 
@@ -379,7 +377,7 @@ def _differing_axes(item: DevItem, got: Tags) -> tuple[str, ...]:
     axes = []
     if item.relevant != got.relevant:
         axes.append("relevance")
-    for axis in _LABEL_AXES:
+    for axis in TAG_AXES:
         if set(item.values(axis)) != set(_predicted(got, axis)):
             axes.append(axis)
     return tuple(axes)
@@ -473,7 +471,7 @@ def format_errors(errors: Sequence[ItemError], limit: int) -> str:
         out.append(f"{item.id} [{item.lang}, {kind}] {item.title}")
         if "relevance" in err.axes:
             out.append(f"  relevance: expected {item.relevant}, got {err.got.relevant}")
-        for axis in _LABEL_AXES:
+        for axis in TAG_AXES:
             if axis not in err.axes:
                 continue
             out.append(

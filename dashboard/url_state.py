@@ -1,7 +1,7 @@
 """The page URL <-> `Filters` <-> the filter controls, and the view options beside them.
 
 The URL is the dashboard's state: the filter parameters use exactly the names
-of `/api/snapshot` (see `indicators.filters.PARAM_NAMES`), so a bookmark, a
+of `/api/snapshot` (see `indicators.selection.PARAM_NAMES`), so a bookmark, a
 shared link and an export all describe the same selection. View options
 (granularity, sort, page, ...) ride along under their own names; they are
 cosmetic, so an unknown value falls back to the default instead of failing.
@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from indicators.filters import PARAM_NAMES, FilterError, Filters
+from indicators.selection import PARAM_NAMES, FilterError, Filters
 
 FILTER_NAMES = PARAM_NAMES
 

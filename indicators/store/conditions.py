@@ -1,6 +1,6 @@
 """Filters as SQL over `items`: the conditions and estimates several queries share.
 
-Semantics as in `indicators.filters`: OR within an axis, AND across axes.
+Semantics as in `indicators.selection`: OR within an axis, AND across axes.
 A tag selection can be written two ways with the same answer: EXISTS, which
 checks each item the rest of the query reaches (cheap for a common tag), or
 IN over the tag index, which starts from the tag's items (cheap for a rare
@@ -16,14 +16,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, exists, func, select
 
-from indicators.filters import Filters
+from indicators.models import TAG_AXES
+from indicators.selection import AXIS_FIELDS, Filters
 from indicators.store.schema import item_days, item_tags, items
 
 # How many items match some filters (no free text): the summary answers in a few ms.
 Count = Callable[[Connection, Filters], int]
 
 # The `Filters` field holding each tag axis's selection.
-TAG_FIELDS = {"category": "categories", "region": "regions", "platform": "platforms"}
+TAG_FIELDS = {axis: AXIS_FIELDS[axis] for axis in TAG_AXES}
 
 
 def tag_selection(f: Filters) -> list[tuple[str, tuple[str, ...]]]:
