@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from indicators.early_warning import DetectionError, run_detection
 from indicators.store import alerts as alert_store
 from indicators.store import write
 from indicators.store.schema import alert_deliveries, alert_events, alerts, detection_runs
+from indicators.taxonomy import load_taxonomy
 from tests.alert_history import AT, burst, fill, quiet_history
 from tests.factories import make_item
 
@@ -38,8 +40,11 @@ def count(engine: Engine, table: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
+LABELS = load_taxonomy(Path(__file__).resolve().parents[2] / "data").label
+
+
 def run(engine: Engine, at: datetime = AT) -> early_warning.DetectionReport:
-    return run_detection(engine, CFG, at=at, targets=TARGETS, vocabulary=VOCAB)
+    return run_detection(engine, CFG, at=at, targets=TARGETS, vocabulary=VOCAB, labeler=LABELS)
 
 
 @pytest.fixture

@@ -1,14 +1,18 @@
-"""Every fixture feed, served from a real 127.0.0.1 server, fetched and parsed as in production.
+"""Every fixture feed, served from a real 127.0.0.1 server, fetched and parsed as in production,
+then run through the whole pipeline (fetch -> parse -> normalize -> tag -> store) into SQLite.
 
 Each file under tests/fixtures/feeds/ carries its expectation in a sidecar
-NAME.expect.json. The marker @@SECRET_URI@@ in a fixture is replaced by the
+NAME.expect.json whose `purpose` says in one line what the case is for.
+The marker @@SECRET_URI@@ in a fixture is replaced by the
 file:// URI of a secret written for this run, whose content must never show up
 in any parsed output.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import unicodedata
 import uuid
 from datetime import timedelta
@@ -17,16 +21,25 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from sqlalchemy import select
 
+from indicators.models import FeedFields
+from indicators.store import read, write
+from indicators.store.engine import make_engine
+from indicators.store.migrations import upgrade
+from indicators.store.schema import fetch_runs, items
 from ingest.errors import ErrorKind, FeedError
 from ingest.fetch import FetchLimits, fetch_feed
 from ingest.parse import ParsedFeed, parse_feed_bounded
+from ingest.refresh import IngestConfig, Tagging, run_feeds
+from threatmon.settings import load_settings
+from threatmon.wiring import tagging_for
 
 FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 SECRET_MARK = b"@@SECRET_URI@@"
 LIMITS = FetchLimits(allow_private_hosts=True, deadline=10.0, max_bytes=1024 * 1024)
 SIDECAR_KEYS = {
-    "error", "content_type", "entries", "titles", "guids", "links", "published",
+    "purpose", "error", "content_type", "entries", "titles", "guids", "links", "published",
     "entry_languages", "summaries_contain", "language", "encoding", "repaired_encoding",
     "warning", "absent",
 }  # fmt: skip
@@ -44,6 +57,10 @@ def _sidecar(path: Path) -> dict[str, Any]:
     expect: dict[str, Any] = json.loads(expect_path.read_text(encoding="utf-8"))
     unknown = set(expect) - SIDECAR_KEYS
     assert not unknown, f"{expect_path.name}: unknown keys {unknown}"
+    purpose = expect.get("purpose")
+    assert isinstance(purpose, str) and purpose.strip() and "\n" not in purpose, (
+        f"{expect_path.name}: needs a one-line 'purpose' saying what the case is for"
+    )
     assert expect["error"] is None or expect["error"] in {k.value for k in ErrorKind}
     return expect
 
@@ -127,3 +144,59 @@ def _check_expectations(parsed: ParsedFeed, expect: dict[str, Any]) -> None:
         assert parsed.repaired_encoding is expect["repaired_encoding"]
     if "warning" in expect:
         assert (parsed.warning is not None) is expect["warning"], parsed.warning
+
+
+# --- the whole pipeline, every fixture -------------------------------------------------
+
+TAG = re.compile(r"<[a-zA-Z/][^>]*>")
+PIPELINE = IngestConfig(limits=LIMITS, parse_timeout=10, parse_memory_mb=1024, concurrency=1)
+
+
+@pytest.fixture(scope="module")
+def tagging() -> Tagging:
+    return tagging_for(load_settings(environ={}))
+
+
+def _case_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+@pytest.mark.parametrize("path", _cases(), ids=_case_id)
+def test_fixture_feed_through_the_whole_pipeline(
+    path: Path, local_server: HTTPServer, secret: tuple[str, str], tagging: Tagging, tmp_path: Path
+) -> None:
+    """Stored items are plain text with safe links and UTC times; errors are recorded."""
+    expect = _sidecar(path)
+    secret_uri, token = secret
+    route = f"/pipeline/{_case_id(path)}"
+    body = path.read_bytes().replace(SECRET_MARK, secret_uri.encode())
+    local_server.expect_request(route).respond_with_data(
+        body, content_type=expect.get("content_type", "application/xml")
+    )
+    engine = make_engine(f"sqlite:///{tmp_path / 'corpus.db'}")
+    upgrade(engine)
+    [feed_id] = write.upsert_feeds(engine, [FeedFields(url=local_server.url_for(route), name="c")])
+    run_feeds(engine, read.list_feeds(engine), PIPELINE, tagging)
+    with engine.connect() as conn:
+        [run] = conn.execute(select(fetch_runs).where(fetch_runs.c.feed_id == feed_id)).all()
+        stored = conn.execute(select(items).where(items.c.feed_id == feed_id)).all()
+    assert run.error_kind == expect["error"], run.error_message
+    if expect["error"] is not None:
+        assert stored == []
+        assert run.error_message and token not in run.error_message
+        return
+    # Entries of one feed may fold (a repeated GUID), never multiply.
+    assert 0 < len(stored) <= expect["entries"] or expect["entries"] == 0 == len(stored)
+    assert run.new_items == len(stored)
+    for item in stored:
+        for field in (item.title, item.summary):
+            assert not TAG.search(field), f"markup left in {field!r}"
+            assert html.unescape(field) == field, f"an entity left undecoded in {field!r}"
+            assert not [c for c in field if unicodedata.category(c) == "Cc" and c != "\n"], field
+            assert token not in field
+            for forbidden in expect.get("absent", []):
+                assert forbidden not in field
+        assert item.title.strip()
+        assert item.url is None or item.url.startswith(("http://", "https://")), item.url
+        assert item.published_at.utcoffset() == timedelta(0)
+        assert item.fetched_at.utcoffset() == timedelta(0)
