@@ -329,8 +329,8 @@ def test_503_with_retry_after_http_date(local_server: HTTPServer) -> None:
         "maintenance", status=503, headers={"Retry-After": format_datetime(when, usegmt=True)}
     )
     error = failure(local_server, "/feed")
-    assert error.http_status == 503 and error.retry_after is not None
-    assert 3590 <= error.retry_after <= 3600
+    assert (error.kind, error.http_status) == (ErrorKind.HTTP_STATUS, 503)
+    assert error.retry_after is not None and 3590 <= error.retry_after <= 3600
 
 
 def test_a_refused_connection_is_a_network_error() -> None:

@@ -210,7 +210,8 @@ def test_a_file_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_feed_list_error(tmp_path: Path) -> None:
     with pytest.raises(FeedListError, match="cannot read the file") as caught:
         load_feed_list(tmp_path / "absent.toml")
-    assert isinstance(caught.value, ValueError)
+    assert "absent.toml" in str(caught.value)
+    assert "No such file" in str(caught.value)
 
 
 # --- one entry ---------------------------------------------------------------
