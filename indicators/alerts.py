@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from indicators.models import TAG_AXES
+
 STATES: tuple[str, ...] = ("new", "acknowledged", "resolved", "dismissed")
 OPEN_STATES: frozenset[str] = frozenset({"new", "acknowledged"})
 KINDS: tuple[str, ...] = ("rise", "first_seen", "rule")
@@ -34,7 +36,7 @@ EVENTS: tuple[str, ...] = (
     "checklist",
 )
 # The series axes an alert (and a rule) can name, in the Filters API parameter names.
-SERIES_AXES: tuple[str, ...] = ("category", "region", "platform")
+SERIES_AXES: tuple[str, ...] = TAG_AXES
 
 
 class AlertError(ValueError):

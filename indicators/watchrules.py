@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from indicators.alerts import AlertError
+from indicators.models import TAG_AXES
 from indicators.selection import FilterError, Filters, Vocabulary
 
-RULE_PARAMS: tuple[str, ...] = ("category", "region", "platform", "lang", "source", "q")
+RULE_PARAMS: tuple[str, ...] = (*TAG_AXES, "lang", "source", "q")
 
 
 def parse_rule_filters(
@@ -68,9 +69,7 @@ def rule_filters_json(f: Filters) -> str:
 
 def rule_series(params: Mapping[str, Any]) -> dict[str, list[str]]:
     """The part of a rule an alert's `series` records: the tag axes it names."""
-    return {
-        axis: list(params[axis]) for axis in ("category", "region", "platform") if params.get(axis)
-    }
+    return {axis: list(params[axis]) for axis in TAG_AXES if params.get(axis)}
 
 
 def describe(params: Mapping[str, Any]) -> str:

@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -26,6 +27,7 @@ from indicators.early_warning import run_detection
 from indicators.store import deliveries
 from indicators.store.deliveries import RetryPolicy
 from indicators.store.schema import alert_deliveries
+from indicators.taxonomy import load_taxonomy
 from notify.email import SmtpConfig
 from notify.outbox import NotifyConfig, deliver_due
 from notify.webhook import WebhookConfig
@@ -41,6 +43,8 @@ VOCAB = early_warning.Vocabulary(
 )
 OPENED = 4  # alerts the burst opens with this vocabulary (see test_early_warning)
 
+LABELS = load_taxonomy(Path(__file__).resolve().parents[2] / "data").label
+
 
 def notify_config(**changes: object) -> NotifyConfig:
     values: dict[str, object] = {
@@ -53,7 +57,7 @@ def notify_config(**changes: object) -> NotifyConfig:
 
 
 def detect(engine: Engine, targets: NotifyTargets) -> None:
-    report = run_detection(engine, CFG, at=AT, targets=targets, vocabulary=VOCAB)
+    report = run_detection(engine, CFG, at=AT, targets=targets, vocabulary=VOCAB, labeler=LABELS)
     assert len(report.opened) == OPENED
 
 
