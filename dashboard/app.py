@@ -23,8 +23,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from dashboard import shell
 from dashboard.api import register_api
 from dashboard.context import DashboardContext, load_map_shapes
-from dashboard.pages import cyber, items, overview, platforms, regions, sources, trends
+from dashboard.pages import alerts, cyber, items, overview, platforms, regions, sources, trends
 from indicators.lexicon import load_compiled
+from indicators.playbooks import load_playbooks
 from indicators.store import queries
 from indicators.store.engine import make_engine
 from indicators.store.migrations import require_current
@@ -32,7 +33,7 @@ from indicators.taxonomy import load_taxonomy
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 MAP_FILE = "map/central_asia.geojson"
-PAGES = (overview, trends, regions, platforms, cyber, items, sources)
+PAGES = (overview, trends, regions, platforms, cyber, items, alerts, sources)
 
 # Defence in depth for "item text is text" and "nothing leaves 127.0.0.1": the
 # browser refuses inline scripts it was not told about and any foreign origin.
@@ -93,6 +94,7 @@ def create_app(
         lexicon_version=lexicon,
         title=title,
         demo=demo,
+        playbooks=load_playbooks(Path(data_dir)),
         **options,
     )
 

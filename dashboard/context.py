@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from indicators.playbooks import Playbook
 from indicators.taxonomy import Taxonomy
 
 LANGUAGE_NAMES = {
@@ -78,6 +79,7 @@ class DashboardContext:
     demo: bool = False
     api_path: str = "/api/snapshot"
     clock: Callable[[], datetime] = field(default=_utc_now)
+    playbooks: Mapping[str, Playbook] = field(default_factory=dict)  # response playbooks by id
 
     @property
     def taxonomy_version(self) -> str:

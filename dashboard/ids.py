@@ -66,3 +66,7 @@ IT_PAGER = "it-pager"
 
 # sources
 SR_TABLE = "sr-table"
+
+# alerts view
+AL_STATES = "al-states"
+AL_LIST = "al-list"

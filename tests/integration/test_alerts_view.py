@@ -1,0 +1,95 @@
+"""The Alerts view, through Dash's HTTP callback endpoint, on a store with real alerts.
+
+The alerts come from `run_detection` over a generated quiet history and a burst
+(tests/alert_history.py), stored in a real SQLite database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashboard import ids
+from dashboard.app import create_app
+from indicators.detection import DetectionConfig
+from indicators.early_warning import run_detection
+from indicators.selection import Filters
+from indicators.store import alerts as alert_store
+from indicators.store.deliveries import headlines
+from indicators.store.engine import make_engine
+from indicators.store.migrations import upgrade
+from indicators.taxonomy import load_taxonomy
+from tests.alert_history import AT, burst, fill, quiet_history
+from tests.integration.test_dashboard_http import Callbacks, find, store_for, texts
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+CFG = DetectionConfig(min_stories=3, min_ratio=2.0, min_score=4.0, exit_score=2.0)
+
+
+@pytest.fixture(scope="module")
+def alerting(tmp_path_factory: pytest.TempPathFactory) -> tuple[Callbacks, Any]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('alerts') / 'alerts.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    fill(engine, quiet_history() + burst())
+    run_detection(engine, CFG, at=AT, labeler=load_taxonomy(DATA_DIR).label)
+    app = create_app(url, DATA_DIR, clock=lambda: AT, lexicon_version="test")
+    return Callbacks(app.server.test_client()), engine
+
+
+def alert_list(calls: Callbacks, f: Filters, states: list[str]) -> Any:
+    out = calls.call(
+        f"{ids.AL_LIST}.children",
+        {ids.STATE + ".data": store_for(f), ids.AL_STATES + ".value": states},
+    )
+    return out[ids.AL_LIST]["children"]
+
+
+def test_open_alerts_show_their_reason_evidence_playbook_and_history(alerting) -> None:
+    calls, engine = alerting
+    stored = alert_store.list_alerts(engine)
+    rise = next(a for a in stored if a.key == "rise:category=cyber_threats|region=KZ-75")
+    panel = find(alert_list(calls, Filters(), ["new", "acknowledged"]), f"alert-{rise.id}")
+    words = " ".join(texts(panel))
+    assert "Rise: Cyber threats · Almaty" in words
+    assert f"{rise.observed} stories, expected {rise.expected:.1f}" in words
+    assert f"score {rise.score:.1f}" in words
+    # the stories behind it, the cyber playbook in three languages, and the history
+    newest = headlines(engine, rise.item_ids, limit=1)[0]
+    assert newest.title in words
+    assert "opened (new)" in words
+    assert words.count("☐") == 3 * len(load_playbook_keys("cyber_threats"))
+
+
+def load_playbook_keys(playbook_id: str) -> tuple[str, ...]:
+    from indicators.playbooks import load_playbook
+
+    return load_playbook(DATA_DIR, playbook_id).item_keys()
+
+
+def test_the_global_filters_and_the_states_select_alerts(alerting) -> None:
+    calls, engine = alerting
+    stored = alert_store.list_alerts(engine)
+    tiktok = [a for a in stored if a.series.get("platform") == ["tiktok"]]
+    assert tiktok
+    shown = " ".join(texts(alert_list(calls, Filters(platforms=("tiktok",)), ["new"])))
+    for alert in stored:
+        expected_shown = alert.series.get("platform") in (None, ["tiktok"])
+        assert (f"alert #{alert.id}" in shown) is expected_shown, alert.key
+    nothing = " ".join(texts(alert_list(calls, Filters(), ["dismissed"])))
+    assert "No alerts match these filters and states" in nothing
+
+
+def test_a_checked_item_and_a_state_change_show_after_the_next_refresh(alerting) -> None:
+    calls, engine = alerting
+    alert = alert_store.list_alerts(engine)[0]
+    key = load_playbook_keys(alert.playbook or "general")[0]
+    alert_store.set_checklist(engine, alert.id, {key: True})
+    alert_store.change_state(engine, alert.id, "acknowledge", note="checking with the source")
+    panel = find(alert_list(calls, Filters(), ["acknowledged"]), f"alert-{alert.id}")
+    words = " ".join(texts(panel))
+    assert "Note: checking with the source" in words
+    assert words.count("☑") == 3  # the same item, ticked, in ru, kk and en
+    assert "acknowledged (acknowledged) — checking with the source" in words
