@@ -4,7 +4,7 @@ Read-only in this version: each alert shows its numbers (observed stories
 against the volume-adjusted expectation, score), its window, the stories
 behind it, its response playbook in Russian, Kazakh and English with the
 saved checklist state, and its history. Analysts change an alert's state with
-`threatmon alerts ack|resolve|dismiss ID --note TEXT` until the dashboard's
+`threatmon alerts ack ID --note TEXT` (or resolve, dismiss) until the dashboard's
 write path (CSRF-protected actions) lands.
 """
 
