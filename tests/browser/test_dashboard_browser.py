@@ -61,7 +61,10 @@ def wait_plotted(page: Page, graph_id: str) -> None:
 
 
 def kpi(page: Page, name: str) -> int:
-    return int(page.locator(f"#kpi-{name}").inner_text().replace(",", ""))
+    """A KPI's number, once it is rendered (the cards fill in one callback at a time)."""
+    locator = page.locator(f"#kpi-{name}")
+    expect(locator).to_have_text(re.compile(r"\d"))
+    return int(locator.inner_text().replace(",", ""))
 
 
 def choose(page: Page, dropdown: str, option: str) -> None:
