@@ -11,27 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 from dash import dcc, html
 
 from indicators.models import TAG_AXES, tagged_text
-
-
-def safe_href(url: str | None) -> str | None:
-    """`url` if it is an absolute http(s) URL with a host, else None."""
-    if not url or not isinstance(url, str):
-        return None
-    stripped = url.strip()
-    if any(ch in stripped for ch in "\x00\r\n\t "):
-        return None
-    try:
-        parts = urlsplit(stripped)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return stripped
+from indicators.weblinks import safe_href
 
 
 def merge_spans(spans: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:

@@ -19,9 +19,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from indicators.alerts import SERIES_AXES, AlertRow
+from indicators.weblinks import safe_href
 
 EVENTS: tuple[str, ...] = ("opened", "grew")
 PAYLOAD_VERSION = 1
@@ -83,26 +84,6 @@ def _number(value: float | None, digits: int = 1) -> str:
 def _one_line(text: str) -> str:
     """Text with control characters (newlines included) folded into single spaces."""
     return " ".join(_CONTROL.sub(" ", text).split())
-
-
-def safe_url(url: str | None) -> str | None:
-    """`url` if it is an absolute http(s) URL with a host and no whitespace, else None.
-
-    Feed items may carry `javascript:` or `data:` links; only web links become
-    clickable in the HTML body.
-    """
-    if not url:
-        return None
-    stripped = url.strip()
-    if any(ch in stripped for ch in "\x00\r\n\t "):
-        return None
-    try:
-        parts = urlsplit(stripped)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return stripped
 
 
 def series_params(series: dict[str, list[str]]) -> list[tuple[str, str]]:
@@ -226,7 +207,7 @@ def email_text(notice: AlertNotice, *, dashboard_url: str) -> str:
     lines += ["", "Stories:" if notice.stories else "Stories: none listed"]
     for s in notice.stories:
         lines.append(f"- {_human_time(s.published_at)}  {_one_line(s.title)}")
-        if safe_url(s.url):
+        if safe_href(s.url):
             lines.append(f"  {s.url}")
     more = len(a.story_ids) - len(notice.stories)
     if more > 0:
@@ -252,7 +233,7 @@ def email_html(notice: AlertNotice, *, dashboard_url: str) -> str:
     stories = []
     for s in notice.stories:
         title = e(_one_line(s.title))
-        href = safe_url(s.url)
+        href = safe_href(s.url)
         text = f'<a href="{e(href)}">{title}</a>' if href else title
         stories.append(f"<li>{e(_human_time(s.published_at))} &middot; {text}</li>")
     more = len(a.story_ids) - len(notice.stories)

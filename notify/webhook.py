@@ -28,7 +28,8 @@ from datetime import datetime
 
 import httpx
 
-from notify.render import AlertNotice, safe_url, webhook_body, webhook_payload
+from indicators.weblinks import safe_href
+from notify.render import AlertNotice, webhook_body, webhook_payload
 from notify.result import SendError, SendResult, redact_url
 
 SIGNATURE_HEADER = "X-Threatmon-Signature"
@@ -98,7 +99,7 @@ def post_webhook(
     client: httpx.Client | None = None,
 ) -> SendResult:
     """One POST; a 2xx answer is success. Never raises; messages never show the URL's path."""
-    if safe_url(url) is None:
+    if safe_href(url) is None:
         return SendResult.failed(
             SendError.BAD_TARGET, f"not an absolute http(s) URL: {redact_url(url)}"
         )

@@ -18,7 +18,7 @@ from dash import Dash, Input, Output, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
-from dashboard.components import notice, safe_href, utc_text
+from dashboard.components import notice, utc_text
 from dashboard.context import DashboardContext
 from dashboard.url_state import from_store
 from indicators.alerts import OPEN_STATES, STATES, AlertEvent, AlertRow
@@ -26,6 +26,7 @@ from indicators.playbooks import Playbook
 from indicators.selection import FilterError
 from indicators.store import alerts as alert_store
 from indicators.store.deliveries import Headline, headlines
+from indicators.weblinks import safe_href
 
 PATH = "/alerts"
 NAV_LABEL = "Alerts"

@@ -8,9 +8,10 @@ from dash import Dash, Input, Output, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
-from dashboard.components import notice, safe_href, utc_text
+from dashboard.components import notice, utc_text
 from dashboard.context import DashboardContext
 from indicators.store import queries
+from indicators.weblinks import safe_href
 
 PATH = "/sources"
 NAV_LABEL = "Sources"

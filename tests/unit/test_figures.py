@@ -14,10 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard import figures
-from dashboard.components import highlight_parts, merge_spans, safe_href, split_spans
+from dashboard.components import highlight_parts, merge_spans, split_spans
 from dashboard.context import MapShapes
 from indicators.models import tagged_text
 from indicators.store.queries import bucket
+from indicators.weblinks import safe_href
 
 D = date(2026, 3, 1)
 

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from indicators.weblinks import safe_href
 from notify.render import (
     AlertNotice,
     StoryLink,
     email_content,
     email_subject,
     links,
-    safe_url,
     webhook_body,
     webhook_payload,
 )
@@ -158,7 +158,7 @@ def test_any_feed_text_leaves_the_html_structure_unchanged(
     ).html
     parsed = _Tags()
     parsed.feed(page)
-    linked = safe_url(url) is not None
+    linked = safe_href(url) is not None
     assert parsed.tags.count("a") == 2 + linked
     assert set(parsed.tags) <= {"html", "head", "meta", "title", "body", "h2", "h3", "table",
                                 "tr", "th", "td", "ul", "li", "a", "p", "small"}  # fmt: skip
@@ -178,4 +178,4 @@ def test_any_feed_text_leaves_the_html_structure_unchanged(
     ],
 )
 def test_safe_url(url: str | None, expected: str | None) -> None:
-    assert safe_url(url) == expected
+    assert safe_href(url) == expected
