@@ -22,6 +22,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from dashboard import shell
 from dashboard.api import register_api
+from dashboard.atom import register_atom
 from dashboard.context import DashboardContext, load_map_shapes
 from dashboard.pages import alerts, cyber, items, overview, platforms, regions, sources, trends
 from indicators.lexicon import load_compiled
@@ -111,6 +112,7 @@ def create_app(
     for page in PAGES:
         page.register(app, ctx)
     register_api(app.server, ctx)
+    register_atom(app.server, ctx)
     _secure(app)
     return app
 

@@ -200,7 +200,11 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         chosen = [s for s in (states or []) if s in STATES]
         if not chosen:
             return notice("Choose at least one state.")
-        found = alert_store.alerts_overlapping(ctx.engine, f, states=chosen)
+        found = sorted(
+            alert_store.alerts_overlapping(ctx.engine, f, states=chosen),
+            key=lambda a: (a.created_at, a.id),
+            reverse=True,
+        )
         if not found:
             return notice(NO_ALERTS)
         now = ctx.clock()

@@ -6,13 +6,18 @@ The alerts come from `run_detection` over a generated quiet history and a burst
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
+import feedparser
 import pytest
 
 from dashboard import ids
 from dashboard.app import create_app
+from dashboard.atom import alerts_feed
+from indicators.alerts import AlertRow
 from indicators.detection import DetectionConfig
 from indicators.early_warning import run_detection
 from indicators.selection import Filters
@@ -93,3 +98,64 @@ def test_a_checked_item_and_a_state_change_show_after_the_next_refresh(alerting)
     assert "Note: checking with the source" in words
     assert words.count("☑") == 3  # the same item, ticked, in ru, kk and en
     assert "acknowledged (acknowledged) — checking with the source" in words
+
+
+# --- /alerts.atom ------------------------------------------------------------------------
+
+
+def atom(calls: Callbacks, query: str = "") -> Any:
+    return calls.client.get("/alerts.atom" + query)
+
+
+def test_the_atom_feed_lists_every_alert_newest_first_for_any_feed_reader(alerting) -> None:
+    calls, engine = alerting
+    response = atom(calls)
+    assert response.status_code == 200
+    assert response.mimetype == "application/atom+xml"
+    parsed = feedparser.parse(io.BytesIO(response.data))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    stored = alert_store.list_alerts(engine)  # newest first
+    assert [e.id for e in parsed.entries] == [f"tag:threatmon,2026:alert/{a.id}" for a in stored]
+    assert [e.title for e in parsed.entries] == [a.label for a in stored]
+    first = parsed.entries[0]
+    assert first.link == f"http://localhost/alerts?alert={stored[0].id}"
+    assert f"{stored[0].observed} stories" in first.summary
+
+
+def test_the_atom_feed_takes_the_dashboard_filters_and_states(alerting) -> None:
+    calls, engine = alerting
+    stored = alert_store.list_alerts(engine)
+    parsed = feedparser.parse(io.BytesIO(atom(calls, "?platform=tiktok&state=new").data))
+    expected = {
+        f"tag:threatmon,2026:alert/{a.id}"
+        for a in stored
+        if a.state == "new" and a.series.get("platform") in (None, ["tiktok"])
+    }
+    assert {e.id for e in parsed.entries} == expected
+    assert expected != {f"tag:threatmon,2026:alert/{a.id}" for a in stored}
+    assert feedparser.parse(io.BytesIO(atom(calls, "?state=dismissed").data)).entries == []
+
+
+def test_the_atom_feed_refuses_unknown_parameters_and_values(alerting) -> None:
+    calls, _ = alerting
+    typo = atom(calls, "?categroy=cyber_threats")
+    assert typo.status_code == 400 and "categroy" in typo.get_json()["error"]
+    bad_state = atom(calls, "?state=closed")
+    assert bad_state.status_code == 400 and "closed" in bad_state.get_json()["error"]
+    bad_region = atom(calls, "?region=XX-99")
+    assert bad_region.status_code == 400
+
+
+def test_alert_text_from_feeds_is_escaped_in_the_atom_xml() -> None:
+    hostile = AlertRow(
+        id=7, kind="rule", key="rule:1", active=True, rule_id=1, series={},
+        label='<script>alert("x")</script> & co', window_start=AT, window_end=AT,
+        observed=3, expected=0.5, score=5.0, peak_score=5.0, story_ids=(), item_ids=(),
+        state="new", note="</summary><evil/>", playbook=None, checklist={},
+        created_at=AT, updated_at=AT,
+    )  # fmt: skip
+    body = alerts_feed([hostile], base_url="http://h", self_url="http://h/alerts.atom", now=AT)
+    assert ElementTree.fromstring(body).tag.endswith("feed")  # well-formed
+    assert b"<script>" not in body and b"<evil/>" not in body
+    parsed = feedparser.parse(io.BytesIO(body))
+    assert parsed.entries[0].title == '<script>alert("x")</script> & co'

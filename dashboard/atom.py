@@ -1,0 +1,113 @@
+"""`GET /alerts.atom`: the alerts as an Atom feed, so any feed reader can follow the warnings.
+
+It takes the dashboard's filter parameters (an alert is listed when its
+series fits the selection and its window overlaps the period) plus `state`
+(repeat it for several; default: every state). Unknown parameters are
+refused, as on `/api/snapshot`. The XML is built with ElementTree, so alert
+text from untrusted feeds is escaped by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from flask import Flask, Response, jsonify, request
+
+from dashboard.context import DashboardContext
+from indicators.alerts import AlertError, AlertRow
+from indicators.selection import PARAM_NAMES, FilterError, Filters
+from indicators.store import alerts as alert_store
+
+ATOM_PATH = "/alerts.atom"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+ALLOWED_PARAMS = frozenset((*PARAM_NAMES, "state"))
+MOST_ENTRIES = 200
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def entry_id(alert: AlertRow) -> str:
+    """A stable, globally unique entry id (RFC 4151 tag URI)."""
+    return f"tag:threatmon,2026:alert/{alert.id}"
+
+
+def summary_text(alert: AlertRow) -> str:
+    numbers = []
+    if alert.observed is not None:
+        numbers.append(f"{alert.observed} stories")
+    if alert.expected is not None:
+        numbers.append(f"expected {alert.expected:.1f}")
+    if alert.score is not None:
+        numbers.append(f"score {alert.score:.1f}")
+    return (
+        f"{alert.state}; {', '.join(numbers) or 'no numbers'}; window "
+        f"{_stamp(alert.window_start)} to {_stamp(alert.window_end)}"
+        + (f"; note: {alert.note}" if alert.note else "")
+    )
+
+
+def alerts_feed(
+    alerts: Sequence[AlertRow], *, base_url: str, self_url: str, now: datetime
+) -> bytes:
+    """The Atom document for `alerts` (newest first), as UTF-8 bytes (pure)."""
+    ET.register_namespace("", ATOM_NS)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        if text is not None:
+            element.text = text
+        return element
+
+    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    sub(feed, "id", "tag:threatmon,2026:alerts")
+    sub(feed, "title", "threatmon alerts")
+    updated = max((a.updated_at for a in alerts), default=now)
+    sub(feed, "updated", _stamp(updated))
+    sub(feed, "link", rel="self", href=self_url)
+    sub(feed, "link", rel="alternate", href=f"{base_url}/alerts")
+    author = sub(feed, "author")
+    sub(author, "name", "threatmon")
+    for alert in alerts:
+        entry = sub(feed, "entry")
+        sub(entry, "id", entry_id(alert))
+        sub(entry, "title", alert.label)
+        sub(entry, "updated", _stamp(alert.updated_at))
+        sub(entry, "published", _stamp(alert.created_at))
+        sub(entry, "link", rel="alternate", href=f"{base_url}/alerts?alert={alert.id}")
+        sub(entry, "category", term=alert.kind)
+        sub(entry, "summary", summary_text(alert), type="text")
+    return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
+
+
+def register_atom(server: Flask, ctx: DashboardContext) -> None:
+    """Add `/alerts.atom` to the dashboard's Flask server."""
+
+    @server.get(ATOM_PATH)
+    def alerts_atom() -> Any:
+        args = request.args
+        unknown = sorted(set(args) - ALLOWED_PARAMS)
+        if unknown:
+            message = (
+                f"unknown parameter(s): {', '.join(unknown)}; "
+                f"expected {', '.join(sorted(ALLOWED_PARAMS))}"
+            )
+            return jsonify({"error": message}), 400
+        try:
+            filters = Filters.from_params({name: args.getlist(name) for name in PARAM_NAMES})
+            states = args.getlist("state")
+            found = alert_store.alerts_overlapping(ctx.engine, filters, states=states)
+        except (FilterError, AlertError) as exc:
+            return jsonify({"error": str(exc)}), 400
+        newest = sorted(found, key=lambda a: (a.created_at, a.id), reverse=True)[:MOST_ENTRIES]
+        base = request.host_url.rstrip("/")
+        body = alerts_feed(newest, base_url=base, self_url=request.url, now=ctx.clock())
+        return Response(
+            body,
+            mimetype="application/atom+xml",
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
