@@ -9,12 +9,13 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import figures, ids
 from dashboard.clicks import register_click_filter
-from dashboard.components import card, graph, item_list, notice
+from dashboard.components import card, graph, item_list, notice, utc_text
 from dashboard.context import DashboardContext
 from dashboard.shell import NO_ITEMS_YET, NO_MATCH
 from dashboard.url_state import build_search, from_store, set_axis
 from indicators import taxonomy
 from indicators.selection import Filters
+from indicators.store import alerts as alert_store
 from indicators.store import queries
 
 PATH = "/"
@@ -84,6 +85,28 @@ def _kpi(title: str, value: int, note: str, kpi_id: str) -> Any:
     )
 
 
+def open_alerts_kpi(ctx: DashboardContext) -> Any:
+    """Alerts waiting for the analyst (new or acknowledged, whatever the filters) and the
+    time of the last detection run, so a stalled detector is noticed."""
+    run = alert_store.last_run(ctx.engine)
+    if run is None:
+        when = "detection has not run yet"
+    else:
+        when = f"last check {utc_text(run['finished_at'] or run['started_at'])}"
+        if run["status"] != "ok":
+            when += f" ({run['status']})"
+    return html.Div(
+        [
+            html.Div("Open alerts", className="kpi-title"),
+            html.Div(
+                f"{alert_store.count_open(ctx.engine):,}", className="kpi-value", id="kpi-alerts"
+            ),
+            html.Div([dcc.Link("see Alerts", href="/alerts"), f" · {when}"], className="kpi-note"),
+        ],
+        className="kpi",
+    )
+
+
 def _period_text(f: Filters) -> str:
     if f.date_from and f.date_to:
         return f"{f.date_from.isoformat()} to {f.date_to.isoformat()} (UTC)"
@@ -124,6 +147,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                 "kpi-relevant",
             ),
             _kpi("Stories", totals.stories, "near-duplicate reports counted once", "kpi-stories"),
+            open_alerts_kpi(ctx),
         ]
         bounded = f.bounded(first, last)
         start, end = bounded.date_from or first, bounded.date_to or last

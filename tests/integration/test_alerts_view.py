@@ -17,6 +17,7 @@ import pytest
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.atom import alerts_feed
+from dashboard.components import utc_text
 from indicators.alerts import AlertRow
 from indicators.detection import DetectionConfig
 from indicators.early_warning import run_detection
@@ -159,3 +160,16 @@ def test_alert_text_from_feeds_is_escaped_in_the_atom_xml() -> None:
     assert b"<script>" not in body and b"<evil/>" not in body
     parsed = feedparser.parse(io.BytesIO(body))
     assert parsed.entries[0].title == '<script>alert("x")</script> & co'
+
+
+def test_the_overview_counts_open_alerts_and_says_when_detection_last_ran(alerting) -> None:
+    calls, engine = alerting
+    out = calls.call(f"{ids.OV_TOTALS}.children", {ids.STATE + ".data": store_for(Filters())})
+    kpis = out[ids.OV_TOTALS]["children"]
+    value = find(kpis, "kpi-alerts")
+    open_now = sum(a.is_open for a in alert_store.list_alerts(engine))
+    assert value is not None and value["props"]["children"] == str(open_now)
+    words = " ".join(texts(kpis))
+    run = alert_store.last_run(engine)
+    assert run is not None and f"last check {utc_text(run['finished_at'])}" in words
+    assert "detection has not run yet" not in words
