@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from indicators.models import TAG_AXES
-from indicators.snapshot import Snapshot, snapshot_to_dict
+from indicators.snapshot import ALERT_FIELDS, Snapshot, snapshot_to_dict
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -114,6 +114,7 @@ def snapshot_tables(s: Snapshot) -> dict[str, Table]:
             ],
             item_rows,
         ),
+        "alerts": (list(ALERT_FIELDS), [[a[k] for k in ALERT_FIELDS] for a in data["alerts"]]),
     }
     # an empty string and an empty cell are the same thing in a spreadsheet
     return {

@@ -13,8 +13,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from indicators.alerts import AlertRow
 from indicators.models import TAG_AXES
 from indicators.selection import Filters
+from indicators.store import alerts as alert_store
 from indicators.store import queries
 from indicators.store.queries import ItemView, SeriesPoint, Totals
 from indicators.taxonomy import CATEGORY_IDS, KZ_REGION_CODES, PLATFORM_IDS, Taxonomy
@@ -47,6 +49,7 @@ class Snapshot:
     items: list[ItemView]
     items_total: int
     items_capped: bool
+    alerts: list[AlertRow] = field(default_factory=list)  # overlapping the period and filters
     labels: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
 
 
@@ -127,6 +130,7 @@ def build_snapshot(
         items=page.rows,
         items_total=page.total,
         items_capped=page.total > len(page.rows),
+        alerts=alert_store.alerts_overlapping(engine, bounded),
         labels=labels,
     )
 
@@ -185,4 +189,27 @@ def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
         "items": [item_to_dict(item) for item in s.items],
         "items_total": s.items_total,
         "items_capped": s.items_capped,
+        "alerts": [alert_to_dict(a) for a in s.alerts],
+    }
+
+
+ALERT_FIELDS = (
+    "id", "kind", "label", "state", "window_start", "window_end", "observed", "expected",
+    "score", "created_at",
+)  # fmt: skip
+
+
+def alert_to_dict(alert: AlertRow) -> dict[str, Any]:
+    """An alert as the snapshot shows it: what rose, when, by how much, and its state."""
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "label": alert.label,
+        "state": alert.state,
+        "window_start": alert.window_start.isoformat(),
+        "window_end": alert.window_end.isoformat(),
+        "observed": alert.observed,
+        "expected": None if alert.expected is None else round(alert.expected, 3),
+        "score": None if alert.score is None else round(alert.score, 2),
+        "created_at": alert.created_at.isoformat(),
     }

@@ -6,6 +6,7 @@ The alerts come from `run_detection` over a generated quiet history and a burst
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from xml.etree import ElementTree
 
 import feedparser
 import pytest
+from openpyxl import load_workbook
 
 from dashboard import ids
 from dashboard.app import create_app
@@ -173,3 +175,22 @@ def test_the_overview_counts_open_alerts_and_says_when_detection_last_ran(alerti
     run = alert_store.last_run(engine)
     assert run is not None and f"last check {utc_text(run['finished_at'])}" in words
     assert "detection has not run yet" not in words
+
+
+def test_exports_carry_the_alerts_of_the_period_and_filters(alerting) -> None:
+    calls, engine = alerting
+    expected = alert_store.alerts_overlapping(engine, Filters(platforms=("tiktok",)))
+    assert expected
+    snap = calls.client.get("/api/snapshot?platform=tiktok&format=json").get_json()
+    assert [a["id"] for a in snap["alerts"]] == [a.id for a in expected]
+    assert snap["alerts"][0]["label"] == expected[0].label
+    assert snap["alerts"][0]["observed"] == expected[0].observed
+    body = calls.client.get("/api/snapshot?platform=tiktok&format=csv").data.decode("utf-8-sig")
+    rows = [r for r in csv.DictReader(io.StringIO(body)) if r["table"] == "alerts"]
+    assert [int(r["id"]) for r in rows] == [a.id for a in expected]
+    assert [r["state"] for r in rows] == [a.state for a in expected]
+    xlsx = calls.client.get("/api/snapshot?platform=tiktok&format=xlsx").data
+    sheet = load_workbook(io.BytesIO(xlsx), read_only=True)["alerts"]
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][:4] == ("id", "kind", "label", "state")
+    assert [row[0] for row in values[1:]] == [a.id for a in expected]

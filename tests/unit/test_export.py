@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from indicators.alerts import AlertRow
 from indicators.export import (
     FORMULA_PREFIXES,
     WRITERS,
@@ -67,7 +68,20 @@ def make_snapshot(items: list[ItemView] | None = None, capped: bool = False) -> 
         items=rows,
         items_total=len(rows) + (5 if capped else 0),
         items_capped=capped,
+        alerts=[ALERT],
     )
+
+
+# A label that a spreadsheet would run as a formula: the alerts sheet must neutralize it too.
+ALERT = AlertRow(
+    id=3, kind="rise", key="rise:category=cyber_threats", active=True, rule_id=None,
+    series={"category": ["cyber_threats"]}, label="=HYPERLINK(1) Rise: Cyber threats",
+    window_start=datetime(2024, 3, 13, 12, 0, tzinfo=UTC),
+    window_end=datetime(2024, 3, 14, 12, 0, tzinfo=UTC), observed=6, expected=1.23456,
+    score=5.678, peak_score=5.678, story_ids=(1,), item_ids=(1, 2), state="new", note="",
+    playbook="cyber_threats", checklist={}, created_at=datetime(2024, 3, 14, 12, 0, tzinfo=UTC),
+    updated_at=datetime(2024, 3, 14, 12, 0, tzinfo=UTC),
+)  # fmt: skip
 
 
 def csv_tables(data: bytes) -> dict[str, list[dict[str, str]]]:
@@ -108,7 +122,16 @@ def test_json_has_the_documented_shape() -> None:
         "items",
         "items_total",
         "items_capped",
+        "alerts",
     }
+    assert data["alerts"] == [
+        {
+            "id": 3, "kind": "rise", "label": "=HYPERLINK(1) Rise: Cyber threats", "state": "new",
+            "window_start": "2024-03-13T12:00:00+00:00", "window_end": "2024-03-14T12:00:00+00:00",
+            "observed": 6, "expected": 1.235, "score": 5.68,
+            "created_at": "2024-03-14T12:00:00+00:00",
+        }
+    ]  # fmt: skip
     assert data["period"] == {"from": "2024-03-08", "to": "2024-03-14", "granularity": "day"}
     assert data["totals"] == {"items": 11, "relevant": 9, "stories": 8}
     assert data["indicators"][1] == {
@@ -139,7 +162,18 @@ def test_csv_and_xlsx_carry_the_same_tables() -> None:
     expected = snapshot_tables(snapshot)
     from_csv = csv_tables(WRITERS["csv"].write(snapshot))
     from_xlsx = xlsx_tables(WRITERS["xlsx"].write(snapshot))
-    assert list(from_xlsx) == list(expected) == ["meta", "totals", "indicators", "series", "items"]
+    assert (
+        list(from_xlsx)
+        == list(expected)
+        == [
+            "meta",
+            "totals",
+            "indicators",
+            "series",
+            "items",
+            "alerts",
+        ]
+    )
     for name, (header, rows) in expected.items():
         assert from_xlsx[name][0] == header
         assert len(from_xlsx[name]) - 1 == len(rows) == len(from_csv[name])
