@@ -9,7 +9,7 @@ date is a UTC day; axis titles say so.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dashboard.context import MapShapes
@@ -523,3 +523,37 @@ def map_figure(
             showlegend=False,
         ),
     }
+
+
+def with_alert_marks(
+    figure: Figure, marks: Sequence[tuple[int, datetime, datetime, str]], color: str = "#d62728"
+) -> Figure:
+    """The figure with each alert's window shaded and tagged `⚠ #id` (pure).
+
+    `marks` are (alert id, window start, window end, label); the label is the
+    annotation's hover text, so the chart says which warning the band is.
+    An empty figure (no data) stays as it is.
+    """
+    if not marks or not figure.get("data"):
+        return figure
+    layout = dict(figure.get("layout", {}))
+    shapes = list(layout.get("shapes", []))
+    notes = list(layout.get("annotations", []))
+    for alert_id, start, end, label in marks:
+        x0, x1 = start.isoformat(), end.isoformat()
+        shapes.append(
+            {
+                "type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1,
+                "y0": 0, "y1": 1, "fillcolor": color, "opacity": 0.12, "line": {"width": 0},
+                "layer": "below",
+            }
+        )  # fmt: skip
+        notes.append(
+            {
+                "x": x1, "y": 1, "xref": "x", "yref": "paper", "text": f"⚠ #{alert_id}",
+                "hovertext": label, "showarrow": False, "yanchor": "bottom",
+                "font": {"color": color, "size": 11},
+            }
+        )  # fmt: skip
+    layout["shapes"], layout["annotations"] = shapes, notes
+    return {**figure, "layout": layout}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from dash import Dash, Input, Output, html
@@ -15,6 +16,8 @@ from dashboard.shell import NO_ITEMS_YET
 from dashboard.time_charts import group_series, option_bar, period
 from dashboard.url_state import from_store
 from indicators import taxonomy
+from indicators.selection import Filters
+from indicators.store import alerts as alert_store
 from indicators.store import queries
 
 PATH = "/trends"
@@ -60,6 +63,18 @@ def note_for(view: Mapping[str, str]) -> str:
     return " ".join(parts)
 
 
+def alert_marks(
+    ctx: DashboardContext, f: Filters, categories: Sequence[str]
+) -> list[tuple[int, datetime, datetime, str]]:
+    """The windows of the alerts on the shown categories that fit the filters."""
+    shown = set(categories)
+    return [
+        (a.id, a.window_start, a.window_end, a.label)
+        for a in alert_store.alerts_overlapping(ctx.engine, f)
+        if shown & set(a.series.get("category", []))
+    ]
+
+
 def register(app: Dash, ctx: DashboardContext) -> None:
     colors = figures.colors_for(taxonomy.CATEGORY_IDS)
     labels = {c: ctx.label("category", c) for c in taxonomy.CATEGORY_IDS}
@@ -101,4 +116,5 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             volume=volume,
             measure_label="stories" if view["measure"] == "stories" else "items",
         )
+        figure = figures.with_alert_marks(figure, alert_marks(ctx, f, shown))
         return bar, figure, note_for(view)

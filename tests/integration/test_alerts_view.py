@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -20,6 +21,7 @@ from dashboard import ids
 from dashboard.app import create_app
 from dashboard.atom import alerts_feed
 from dashboard.components import utc_text
+from dashboard.figures import with_alert_marks
 from indicators.alerts import AlertRow
 from indicators.detection import DetectionConfig
 from indicators.early_warning import run_detection
@@ -194,3 +196,27 @@ def test_exports_carry_the_alerts_of_the_period_and_filters(alerting) -> None:
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][:4] == ("id", "kind", "label", "state")
     assert [row[0] for row in values[1:]] == [a.id for a in expected]
+
+
+def test_the_trend_chart_marks_the_alerts_of_the_shown_categories(alerting) -> None:
+    calls, engine = alerting
+    f = Filters(date_from=AT.date() - timedelta(days=10), date_to=AT.date())
+    out = calls.call(f"{ids.TR_GRAPH}.figure", {ids.STATE + ".data": store_for(f)})
+    figure = out[ids.TR_GRAPH]["figure"]
+    marked = {a["text"] for a in figure["layout"].get("annotations", [])}
+    expected = {
+        f"⚠ #{a.id}" for a in alert_store.alerts_overlapping(engine, f) if a.series.get("category")
+    }
+    assert expected and marked == expected
+    shapes = figure["layout"]["shapes"]
+    assert len(shapes) == len(expected) and all(s["yref"] == "paper" for s in shapes)
+    only_terror = Filters(
+        date_from=f.date_from, date_to=f.date_to, categories=("terrorist_activity",)
+    )
+    out = calls.call(f"{ids.TR_GRAPH}.figure", {ids.STATE + ".data": store_for(only_terror)})
+    assert not out[ids.TR_GRAPH]["figure"]["layout"].get("annotations")
+
+
+def test_alert_marks_leave_an_empty_figure_alone() -> None:
+    empty = {"data": [], "layout": {"annotations": [{"text": "No items"}]}}
+    assert with_alert_marks(empty, [(1, AT, AT, "x")]) == empty
