@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from indicators.alerts import ACTIONS, STATES, AlertError, AlertRow
 from indicators.early_warning import AlertChange, DetectionError, DetectionReport, run_detection
+from indicators.playbooks import playbook_ids
 from indicators.store import alerts as store
 from indicators.store.deliveries import deliveries_of
 from indicators.taxonomy import load_taxonomy
@@ -308,7 +309,13 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             "source": source,
             "q": q,
         }
-        engine = engine_of(settings_of(ctx, db=db))
+        settings = settings_of(ctx, db=db)
+        known = playbook_ids(settings.data_path)
+        if playbook is not None and playbook not in known:
+            raise click.UsageError(
+                f"unknown playbook {playbook!r}; the data folder has {', '.join(known) or 'none'}"
+            )
+        engine = engine_of(settings)
         try:
             rule = store.add_rule(
                 engine,

@@ -105,16 +105,30 @@ def test_rules_add_list_remove_and_refuse_unknown_ids(env: dict[str, str]) -> No
     )  # fmt: skip
     assert added.exit_code == 0, added.output
     assert "category=cyber_threats & region=KZ-75" in added.output
+    with_playbook = invoke(
+        env,
+        "alerts",
+        "rules",
+        "add",
+        "TikTok",
+        "--platform",
+        "tiktok",
+        "--playbook",
+        "online_platforms",
+    )
+    assert with_playbook.exit_code == 0, with_playbook.output
     for flag, value, message in (
         ("--category", "terror", "unknown category 'terror'"),
         ("--region", "KZ-99", "unknown region 'KZ-99'"),
         ("--platform", "myspace", "unknown platform 'myspace'"),
+        ("--playbook", "no_such_playbook", "unknown playbook 'no_such_playbook'"),
     ):
         refused = invoke(env, "alerts", "rules", "add", "bad", flag, value)
         assert refused.exit_code == 2
         assert message in refused.output
     rules = invoke(env, "alerts", "rules", "list").output.splitlines()
-    assert len(rules) == 2 and "Кибер в Алматы" in rules[1] and "  5 " in rules[1]
+    assert len(rules) == 3 and "Кибер в Алматы" in rules[1] and "  5 " in rules[1]
+    assert "online_platforms" in rules[2]
     checked = invoke(env, "alerts", "check", "--at", AT.isoformat())
     assert "Rule: Кибер в Алматы" in checked.output
     rule_id = rules[1].split()[0]
