@@ -92,18 +92,16 @@ def load_notice(engine: Engine, delivery: Delivery, stories: int) -> AlertNotice
 
 
 def send_notice(
-    delivery: Delivery, notice: AlertNotice, cfg: NotifyConfig, now: datetime
+    channel: str, target: str, notice: AlertNotice, cfg: NotifyConfig, now: datetime
 ) -> SendResult:
-    """One attempt on the delivery's channel."""
-    if delivery.channel == "webhook":
+    """One attempt to send `notice` to `target` on `channel` (`webhook` or `email`)."""
+    if channel == "webhook":
         return send_webhook(
-            delivery.target, notice, cfg.webhook, dashboard_url=cfg.dashboard_url, sent_at=now
+            target, notice, cfg.webhook, dashboard_url=cfg.dashboard_url, sent_at=now
         )
-    if delivery.channel == "email":
-        return send_email(
-            delivery.target, notice, cfg.smtp, dashboard_url=cfg.dashboard_url, sent_at=now
-        )
-    return SendResult.failed(SendError.CONFIG, f"unknown channel {delivery.channel!r}")
+    if channel == "email":
+        return send_email(target, notice, cfg.smtp, dashboard_url=cfg.dashboard_url, sent_at=now)
+    return SendResult.failed(SendError.CONFIG, f"unknown channel {channel!r}")
 
 
 def deliver_one(
@@ -112,7 +110,7 @@ def deliver_one(
     """Send one claimed delivery and record the result on its row."""
     try:
         notice = load_notice(engine, delivery, cfg.stories)
-        result = send_notice(delivery, notice, cfg, now)
+        result = send_notice(delivery.channel, delivery.target, notice, cfg, now)
     except AlertError as exc:
         result = SendResult.failed(SendError.CONFIG, str(exc))
     except Exception as exc:  # a bug must not stop the other deliveries

@@ -18,7 +18,7 @@ from indicators.store import alerts as store
 from indicators.store.deliveries import deliveries_of
 from indicators.taxonomy import load_taxonomy
 from indicators.watchrules import describe
-from threatmon.notify_cli import delivery_line
+from threatmon.notify_cli import delivery_job, delivery_line, echo_report
 from threatmon.settings import Settings
 from threatmon.wiring import detection_config, notify_targets
 
@@ -166,7 +166,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     )
     @click.pass_context
     def check(ctx: click.Context, db: str | None, at: str | None) -> None:
-        """Run detection once: open, grow and end alerts; print what changed."""
+        """Run detection once: open, grow and end alerts, print what changed; send what is due."""
         moment = parse_moment(at)
         settings = settings_of(ctx, db=db)
         try:
@@ -187,6 +187,11 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         click.echo(report_line(report, cfg.window_hours))
         for change in report.changes:
             click.echo(change_line(change))
+        # Send what is due now (what this run queued included) instead of waiting for the
+        # scheduler's minute; a failure is recorded on its delivery and printed, not raised.
+        sent = delivery_job(engine, settings)()
+        if sent is not None and sent.outcomes:
+            echo_report(sent)
 
     @alerts.command("list")
     @db_option

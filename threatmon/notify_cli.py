@@ -18,11 +18,9 @@ from sqlalchemy import Engine
 from indicators.alerts import AlertRow
 from indicators.store.deliveries import Delivery
 from ingest.schedule import SideJob
-from notify.email import send_email
-from notify.outbox import DeliveryOutcome, OutboxReport, deliver_due, shown_target
+from notify.outbox import DeliveryOutcome, OutboxReport, deliver_due, send_notice, shown_target
 from notify.render import AlertNotice
 from notify.result import SendResult
-from notify.webhook import send_webhook
 from threatmon.settings import Settings
 from threatmon.wiring import notify_config, notify_targets
 
@@ -58,6 +56,13 @@ def outcome_line(o: DeliveryOutcome) -> str:
     return f"{o.status:<8} alert #{o.alert_id:<5} {o.channel:<8} {o.target}" + (
         "" if o.result.ok and not o.result.message else f"  {o.result.describe()}"
     )
+
+
+def echo_report(report: OutboxReport) -> None:
+    """Print one line per attempted delivery (webhook paths hidden), then the totals."""
+    for outcome in report.outcomes:
+        click.echo(outcome_line(outcome))
+    click.echo(report.summary())
 
 
 def delivery_line(d: Delivery) -> str:
@@ -114,10 +119,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     def deliver(ctx: click.Context, db: str | None) -> None:
         """Send the notifications that are due now (the scheduler does this every minute)."""
         settings = settings_of(ctx, db=db)
-        report = deliver_due(engine_of(settings), notify_config(settings))
-        for outcome in report.outcomes:
-            click.echo(outcome_line(outcome))
-        click.echo(report.summary())
+        echo_report(deliver_due(engine_of(settings), notify_config(settings)))
 
     @notify.command("test")
     @click.pass_context
@@ -129,14 +131,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         notice = sample_notice(now)
         results: list[tuple[str, str, SendResult]] = []
         for channel, target in notify_targets(settings).deliveries():
-            if channel == "webhook":
-                result = send_webhook(
-                    target, notice, cfg.webhook, dashboard_url=cfg.dashboard_url, sent_at=now
-                )
-            else:
-                result = send_email(
-                    target, notice, cfg.smtp, dashboard_url=cfg.dashboard_url, sent_at=now
-                )
+            result = send_notice(channel, target, notice, cfg, now)
             results.append((channel, shown_target(channel, target), result))
         if not results:
             raise click.ClickException(

@@ -21,6 +21,7 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from indicators.early_warning import run_detection
 from indicators.store import deliveries
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
@@ -28,6 +29,8 @@ from ingest.schedule import SideJob, make_scheduler
 from tests.alert_history import AT, burst, fill, quiet_history
 from tests.smtp_server import free_port
 from threatmon.cli import cli
+from threatmon.settings import load_settings
+from threatmon.wiring import detection_config, notify_targets
 
 SECRET = "cli-webhook-secret"
 PASSWORD = "smtp-pa55word"
@@ -69,33 +72,59 @@ def signed_receiver(httpserver: HTTPServer) -> list[dict[str, object]]:
     return posts
 
 
-def test_detection_queues_for_the_configured_webhook_and_notify_deliver_sends(
+def queue_alerts(env: dict[str, str]) -> None:
+    """Detection as the scheduler runs it (settings -> wiring), leaving its deliveries queued."""
+    settings = load_settings(environ=env)
+    engine = make_engine(settings.db)
+    report = run_detection(
+        engine, detection_config(settings), at=AT, targets=notify_targets(settings)
+    )
+    engine.dispose()
+    assert report.deliveries == 4  # one webhook x 4 opened alerts
+
+
+def test_alerts_check_queues_for_the_configured_webhook_and_sends_at_once(
     env: dict[str, str], httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     posts = signed_receiver(httpserver)
-    checked = invoke(env, "alerts", "check", "--at", AT.isoformat())
+    with caplog.at_level(logging.DEBUG):
+        checked = invoke(env, "alerts", "check", "--at", AT.isoformat())
     assert checked.exit_code == 0, checked.output
     assert "4 notification(s) queued" in checked.output  # one webhook x 4 opened alerts
-
-    with caplog.at_level(logging.DEBUG):
-        result = invoke(env, "notify", "deliver")
-    assert result.exit_code == 0, result.output
     assert len(posts) == 4
+    assert {p["event"] for p in posts} == {"opened"}
     assert all(str(p["links"]["alert"]).startswith("https://soc.example.kz/tm/alerts?alert=")  # type: ignore[index]
                for p in posts)  # fmt: skip
-    lines = result.output.splitlines()
-    assert re.fullmatch(r"sent\s+alert #\d+\s+webhook\s+http://localhost:\d+/…", lines[0])
+    lines = checked.output.splitlines()
+    sent = [line for line in lines if line.startswith("sent ")]
+    assert len(sent) == 4
+    assert re.fullmatch(r"sent\s+alert #\d+\s+webhook\s+http://localhost:\d+/…", sent[0])
     assert lines[-1].endswith("4 attempted, 4 sent, 0 to retry, 0 failed for good")
     # what threatmon printed and logged (the receiver's own access log aside)
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "werkzeug")
-    everything = result.output + logged
+    everything = checked.output + logged
     assert any(r.name.startswith("httpcore") for r in caplog.records)  # DEBUG was captured
     assert "T0K3N" not in everything and SECRET not in everything and PASSWORD not in everything
+    # nothing is left to send
+    assert invoke(env, "notify", "deliver").output.endswith("0 attempted, 0 sent, 0 to retry, "
+                                                            "0 failed for good\n")  # fmt: skip
+    assert len(posts) == 4
+
+
+def test_notify_deliver_sends_what_is_queued(env: dict[str, str], httpserver: HTTPServer) -> None:
+    posts = signed_receiver(httpserver)
+    queue_alerts(env)
+    assert posts == []  # detection itself never sends
+    result = invoke(env, "notify", "deliver")
+    assert result.exit_code == 0, result.output
+    assert len(posts) == 4
+    assert result.output.splitlines()[-1].endswith("4 attempted, 4 sent, 0 to retry, 0 failed "
+                                                   "for good")  # fmt: skip
 
 
 def test_ingest_once_also_sends_what_is_due(env: dict[str, str], httpserver: HTTPServer) -> None:
     posts = signed_receiver(httpserver)
-    assert invoke(env, "alerts", "check", "--at", AT.isoformat()).exit_code == 0
+    queue_alerts(env)
     result = invoke(env, "ingest", "--once")  # no feeds: nothing fetched, the outbox still runs
     assert result.exit_code == 0, result.output
     assert "4 attempted, 4 sent" in result.output
@@ -104,9 +133,9 @@ def test_ingest_once_also_sends_what_is_due(env: dict[str, str], httpserver: HTT
 
 def test_a_dead_webhook_is_recorded_not_raised(env: dict[str, str]) -> None:
     env = env | {"THREATMON_ALERT_WEBHOOKS": f"http://127.0.0.1:{free_port()}/hook"}
-    assert invoke(env, "alerts", "check", "--at", AT.isoformat()).exit_code == 0
-    result = invoke(env, "notify", "deliver")
+    result = invoke(env, "alerts", "check", "--at", AT.isoformat())
     assert result.exit_code == 0, result.output
+    assert "4 opened" in result.output  # the alerts are stored whatever the receiver does
     assert "4 to retry" in result.output
     assert "network: cannot connect" in result.output
     engine = make_engine(env["THREATMON_DB"])
@@ -114,6 +143,8 @@ def test_a_dead_webhook_is_recorded_not_raised(env: dict[str, str]) -> None:
     engine.dispose()
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert delivery.last_error is not None and delivery.last_error.startswith("network: ")
+    # backing off: the next attempt is a minute away, so sending now attempts nothing
+    assert "0 attempted" in invoke(env, "notify", "deliver").output
     shown = invoke(env, "alerts", "show", "1")
     assert shown.exit_code == 0, shown.output
     assert re.search(
