@@ -200,7 +200,8 @@ class NotifyTargets:
     one delivery per webhook URL and one e-mail delivery to all recipients.
     """
 
-    webhooks: tuple[str, ...] = ()
+    # Hidden from repr: a webhook URL often carries its credential in the path.
+    webhooks: tuple[str, ...] = field(default=(), repr=False)
     email_to: tuple[str, ...] = ()
 
     def deliveries(self) -> list[tuple[str, str]]:

@@ -57,7 +57,7 @@ def test_a_bad_port_names_its_variable() -> None:
 
 def test_secrets_never_appear_in_a_repr() -> None:
     settings = load_settings(environ=ENV)
-    shown = repr(settings) + repr(notify_config(settings))
+    shown = repr(settings) + repr(notify_config(settings)) + repr(notify_targets(settings))
     for value in ("hmac-key", "pw-123", "/h/1", "/h/2"):
         assert value not in shown
     hidden = {f.name for f in fields(Settings) if not f.repr}
