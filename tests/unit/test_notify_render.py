@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -179,3 +181,40 @@ def test_any_feed_text_leaves_the_html_structure_unchanged(
 )
 def test_safe_url(url: str | None, expected: str | None) -> None:
     assert safe_href(url) == expected
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_notifications() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## Alert notifications")
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def _flat_keys(payload: dict[str, object]) -> list[str]:
+    """`event`, `alert.id`, ..., `links.alert`: the names the README's field table uses."""
+    keys: list[str] = []
+    for key, value in payload.items():
+        if isinstance(value, dict) and key in ("alert", "links"):
+            keys += [f"{key}.{inner}" for inner in value]
+        else:
+            keys.append(key)
+    return keys
+
+
+def test_the_readme_documents_every_payload_field_and_its_example_has_the_real_shape() -> None:
+    section = _readme_notifications()
+    payload = webhook_payload(notice(), dashboard_url=BASE, sent_at=SENT)
+    # the field table: every key of the real payload, nothing that is not in it
+    table = section[section.index("| field | meaning |") :].split("\n\n", 1)[0]
+    documented = [
+        name
+        for row in table.splitlines()[2:]
+        for name in re.findall(r"`([a-z_.]+)`", row.split("|")[1])
+    ]
+    assert sorted(documented) == sorted(_flat_keys(payload))
+    # the JSON example: the same keys in the same order as what is sent
+    example = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    assert _flat_keys(example) == _flat_keys(payload)
+    assert list(example["stories"][0]) == list(payload["stories"][0])
