@@ -5,6 +5,13 @@ factory receives every value explicitly (the command line resolves them from
 `threatmon.settings`), opens the store read-only, checks its schema, reads
 the taxonomy and lexicon versions once, and registers the pages.
 
+Writes: the views read through a read-only engine. Unless `read_only` is set,
+a second, writable engine serves the alert actions alone (acknowledge,
+resolve, dismiss, reopen, the checklist), always through
+`indicators.store.alerts`, behind the same-origin and CSRF checks of
+`dashboard.csrf`. With `read_only` there is no writable engine at all: the
+action controls are not offered and any action request is refused.
+
 Offline by construction: Dash serves its own scripts (`serve_locally`), there
 are no external stylesheets, the fonts are the system's, and the map shapes
 and plotly's base-map file are served from `assets/`.
@@ -24,7 +31,9 @@ from dashboard import shell
 from dashboard.api import register_api
 from dashboard.atom import register_atom
 from dashboard.context import DashboardContext, load_map_shapes
+from dashboard.csrf import CsrfGuard, current_token, install
 from dashboard.pages import alerts, cyber, items, overview, platforms, regions, sources, trends
+from indicators.detection import DetectionConfig
 from indicators.lexicon import load_compiled
 from indicators.playbooks import load_playbooks
 from indicators.store import queries
@@ -54,6 +63,8 @@ def create_app(
     title: str = "threatmon",
     clock: Callable[[], datetime] | None = None,
     lexicon_version: str | None = None,
+    read_only: bool = False,
+    detection: DetectionConfig | None = None,
 ) -> Dash:
     """Build the dashboard for the store at `db_url`.
 
@@ -63,10 +74,12 @@ def create_app(
     `demo` shows a "demo data" banner. `clock` (UTC-aware) dates the quick
     date presets and the snapshots. Raises `StoreError` when the database is
     missing or older than this code, and the lexicon's error when it cannot
-    be compiled.
+    be compiled. `read_only` leaves out the writable engine (no alert actions);
+    `detection` holds the thresholds the alert charts draw their bands with.
     """
     engine = make_engine(db_url, read_only=True)
     require_current(engine)
+    writer = None if read_only else make_engine(db_url)
     taxonomy = load_taxonomy(Path(data_dir))
     lexicon = lexicon_version or load_compiled(Path(data_dir)).version
     app = Dash(
@@ -96,11 +109,16 @@ def create_app(
         title=title,
         demo=demo,
         playbooks=load_playbooks(Path(data_dir)),
+        writer=writer,
+        csrf=CsrfGuard(),
+        detection=detection or DetectionConfig(),
         **options,
     )
 
     def layout() -> Any:
-        return shell.layout(ctx, PAGES, queries.sources(ctx.engine))
+        return shell.layout(
+            ctx, PAGES, queries.sources(ctx.engine), csrf_token=current_token(ctx.csrf)
+        )
 
     app.layout = layout
     # Every page's components, so Dash can validate callbacks against views
@@ -113,6 +131,7 @@ def create_app(
         page.register(app, ctx)
     register_api(app.server, ctx)
     register_atom(app.server, ctx)
+    install(app.server, ctx.csrf)
     _secure(app)
     return app
 

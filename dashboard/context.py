@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from dashboard.csrf import CsrfGuard
+from indicators.detection import DetectionConfig
 from indicators.playbooks import Playbook
 from indicators.taxonomy import Taxonomy
 
@@ -80,6 +82,15 @@ class DashboardContext:
     api_path: str = "/api/snapshot"
     clock: Callable[[], datetime] = field(default=_utc_now)
     playbooks: Mapping[str, Playbook] = field(default_factory=dict)  # response playbooks by id
+    # The alert actions' engine: None keeps the dashboard read-only (`serve --read-only`).
+    # Every write goes through indicators.store.alerts with this engine, nothing else.
+    writer: Engine | None = None
+    csrf: CsrfGuard = field(default_factory=CsrfGuard)
+    detection: DetectionConfig = field(default_factory=DetectionConfig)  # the expected bands
+
+    @property
+    def read_only(self) -> bool:
+        return self.writer is None
 
     @property
     def taxonomy_version(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # shell
 URL = "url"
+CSRF_TOKEN = "csrf-token"  # dcc.Store: this browser's token for the alert actions
 STATE = "state"  # dcc.Store: {"params": [[name, value], ...], "view": {...}, "error": str|None}
 PAGE = "page"
 NAV = "nav"
@@ -70,3 +71,18 @@ SR_TABLE = "sr-table"
 # alerts view
 AL_STATES = "al-states"
 AL_LIST = "al-list"
+AL_TABLE = "al-table"
+AL_VERSION = "al-version"  # dcc.Store bumped after each action: list and detail re-read
+AL_DETAIL = "al-detail"
+AL_TITLE = "al-title"
+AL_SUMMARY = "al-summary"
+AL_CHART = "al-chart"
+AL_STORIES = "al-stories"
+AL_LANG = "al-lang"
+AL_PLAYBOOK = "al-playbook"
+AL_CHECK = "al-check"  # one dcc.Checklist per playbook section: al-check-verify, ...
+AL_CHECK_MESSAGE = "al-check-message"
+AL_NOTE = "al-note"
+AL_ACTION = "al-action"  # pattern id: {"type": AL_ACTION, "action": "acknowledge"}
+AL_MESSAGE = "al-message"
+AL_HISTORY = "al-history"

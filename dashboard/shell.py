@@ -24,6 +24,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import ids
 from dashboard.context import LANGUAGE_NAMES, DashboardContext
 from dashboard.url_state import (
+    ALERT_PARAM,
     PAGE_PARAM,
     PRESETS,
     ControlValues,
@@ -215,9 +216,17 @@ def export_links(ctx: DashboardContext) -> Any:
 
 
 def layout(
-    ctx: DashboardContext, pages: Sequence[ModuleType], sources: Sequence[tuple[int, str]]
+    ctx: DashboardContext,
+    pages: Sequence[ModuleType],
+    sources: Sequence[tuple[int, str]],
+    *,
+    csrf_token: str = "",
 ) -> Any:
-    """The whole page frame; the view itself is filled in by the router."""
+    """The whole page frame; the view itself is filled in by the router.
+
+    `csrf_token` is this browser's token (see `dashboard.csrf`): the alert
+    actions send it back with every request.
+    """
     nav = [
         dcc.Link(page.NAV_LABEL, href=page.PATH, id=nav_id(page.PATH), className="nav-link")
         for page in pages
@@ -236,6 +245,7 @@ def layout(
         [
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Store(id=ids.STATE),
+            dcc.Store(id=ids.CSRF_TOKEN, data=csrf_token),
             banner,
             html.Header(
                 [
@@ -376,6 +386,7 @@ def register(app: Dash, ctx: DashboardContext, pages: Sequence[ModuleType]) -> N
             raise PreventUpdate
         filters, view = from_store(data)
         view.pop(PAGE_PARAM, None)
+        view.pop(ALERT_PARAM, None)  # the open alert belongs to the Alerts view's own links
         search = build_search(filters, view)
         current = _page_for(pathname, pages)
         hrefs = [p.PATH + search for p in pages]

@@ -32,7 +32,8 @@ VIEW_OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "order": (("desc", "asc"), "desc"),
 }
 PAGE_PARAM = "page"  # items table page, 1-based; any positive integer
-VIEW_NAMES = (*VIEW_OPTIONS, PAGE_PARAM)
+ALERT_PARAM = "alert"  # the alert open in the Alerts view (its id; "" for none)
+VIEW_NAMES = (*VIEW_OPTIONS, PAGE_PARAM, ALERT_PARAM)
 
 PRESETS: tuple[tuple[str, int], ...] = (
     ("7 days", 7),
@@ -51,6 +52,7 @@ def parse_query(search: str | None) -> dict[str, list[str]]:
 def default_view() -> dict[str, str]:
     view = {name: default for name, (_, default) in VIEW_OPTIONS.items()}
     view[PAGE_PARAM] = "1"
+    view[ALERT_PARAM] = ""
     return view
 
 
@@ -64,6 +66,9 @@ def parse_view(params: Mapping[str, Sequence[str]]) -> dict[str, str]:
     pages = params.get(PAGE_PARAM) or []
     if pages and pages[-1].isdigit() and 0 < int(pages[-1]) < 1_000_000:
         view[PAGE_PARAM] = str(int(pages[-1]))
+    chosen = params.get(ALERT_PARAM) or []
+    if chosen and chosen[-1].isdigit() and 0 < int(chosen[-1]) < 2**63:
+        view[ALERT_PARAM] = str(int(chosen[-1]))
     return view
 
 

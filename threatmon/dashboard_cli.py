@@ -20,7 +20,7 @@ from ingest.schedule import StopFlag, make_scheduler
 from threatmon.alerts_cli import detection_after_cycle
 from threatmon.notify_cli import side_jobs
 from threatmon.settings import Settings
-from threatmon.wiring import ingest_config, tagging_for
+from threatmon.wiring import detection_config, ingest_config, tagging_for
 
 log = logging.getLogger("threatmon")
 
@@ -32,18 +32,27 @@ def _raise_interrupt(_signum: int, _frame: Any) -> None:
 def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = False) -> None:
     """Build the dashboard for `settings` and serve it until SIGINT or SIGTERM.
 
-    Port 0 picks a free port; the address actually bound is printed.
+    Port 0 picks a free port; the address actually bound is printed, with
+    whether alert actions are on (the default) or the dashboard is read-only.
     """
     from dashboard.app import create_app, make_http_server
 
     try:
-        app = create_app(settings.db, settings.data_path, demo=demo)
+        app = create_app(
+            settings.db,
+            settings.data_path,
+            demo=demo,
+            read_only=settings.dashboard_read_only,
+            detection=detection_config(settings),
+        )
     except StoreError as exc:
         raise click.ClickException(f"database {settings.db}: {exc}") from exc
     server = make_http_server(app, settings.host, settings.port, quiet=quiet)
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    mode = "read-only" if settings.dashboard_read_only else "alert actions on"
     click.echo(
-        f"dashboard on http://{settings.host}:{server.server_port}/ (Ctrl+C to stop)", err=True
+        f"dashboard on http://{settings.host}:{server.server_port}/ ({mode}; Ctrl+C to stop)",
+        err=True,
     )
     try:
         server.serve_forever()
@@ -57,15 +66,28 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     """Attach the dashboard commands to the main group."""
     host_option = click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
     port_option = click.option("--port", type=int, default=None, help="Port (default 8050).")
+    read_only_option = click.option(
+        "--read-only",
+        "read_only",
+        is_flag=True,
+        default=False,
+        help="No alert actions: the dashboard gets no writable database connection "
+        "(default: analysts can acknowledge, resolve, dismiss and reopen alerts).",
+    )
 
     @cli.command()
     @db_option
     @host_option
     @port_option
+    @read_only_option
     @click.pass_context
-    def serve(ctx: click.Context, db: str | None, host: str | None, port: int | None) -> None:
-        """Serve the dashboard (read-only) on http://127.0.0.1:8050."""
-        settings = settings_of(ctx, db=db, host=host, port=port)
+    def serve(
+        ctx: click.Context, db: str | None, host: str | None, port: int | None, read_only: bool
+    ) -> None:
+        """Serve the dashboard on http://127.0.0.1:8050 (alert actions on unless --read-only)."""
+        settings = settings_of(
+            ctx, db=db, host=host, port=port, dashboard_read_only=read_only or None
+        )
         engine_of(settings).dispose()  # fails clearly when the database is not initialized
         serve_dashboard(settings)
 
@@ -73,10 +95,15 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     @db_option
     @host_option
     @port_option
+    @read_only_option
     @click.pass_context
-    def run(ctx: click.Context, db: str | None, host: str | None, port: int | None) -> None:
+    def run(
+        ctx: click.Context, db: str | None, host: str | None, port: int | None, read_only: bool
+    ) -> None:
         """Run the ingest scheduler in the background and the dashboard in the foreground."""
-        settings = settings_of(ctx, db=db, host=host, port=port)
+        settings = settings_of(
+            ctx, db=db, host=host, port=port, dashboard_read_only=read_only or None
+        )
         engine = engine_of(settings)
         tagging = tagging_for(settings)
         cfg = ingest_config(settings)

@@ -98,6 +98,13 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("user_agent", USER_AGENT, "User-Agent sent with every request.", str),
     SettingSpec("host", "127.0.0.1", "Address the dashboard binds to.", str),
     SettingSpec("port", 8050, "Port the dashboard listens on.", int),
+    SettingSpec(
+        "dashboard_read_only",
+        False,
+        "Serve the dashboard without alert actions: no writable database connection "
+        "(`serve --read-only`).",
+        _bool,
+    ),
     SettingSpec("log_level", "INFO", "Logging level (DEBUG, INFO, WARNING, ERROR).", str),
     # Early warning (indicators/detection.py explains the statistic).
     SettingSpec(
@@ -195,6 +202,7 @@ class Settings:
     user_agent: str = SPEC_BY_NAME["user_agent"].default
     host: str = SPEC_BY_NAME["host"].default
     port: int = SPEC_BY_NAME["port"].default
+    dashboard_read_only: bool = SPEC_BY_NAME["dashboard_read_only"].default
     log_level: str = SPEC_BY_NAME["log_level"].default
     alert_window_hours: int = SPEC_BY_NAME["alert_window_hours"].default
     alert_min_stories: int = SPEC_BY_NAME["alert_min_stories"].default

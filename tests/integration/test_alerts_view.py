@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+import json
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -22,9 +23,11 @@ from dashboard.app import create_app
 from dashboard.atom import alerts_feed
 from dashboard.components import utc_text
 from dashboard.figures import with_alert_marks
+from dashboard.pages.alerts import BUTTONS
 from indicators.alerts import AlertRow
 from indicators.detection import DetectionConfig
 from indicators.early_warning import run_detection
+from indicators.playbooks import load_playbook
 from indicators.selection import Filters
 from indicators.store import alerts as alert_store
 from indicators.store.deliveries import headlines
@@ -32,7 +35,7 @@ from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
 from indicators.taxonomy import load_taxonomy
 from tests.alert_history import AT, burst, fill, quiet_history
-from tests.integration.test_dashboard_http import Callbacks, find, store_for, texts
+from tests.integration.test_dashboard_http import Callbacks, find, store_for, texts, walk
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 CFG = DetectionConfig(min_stories=3, min_ratio=2.0, min_score=4.0, exit_score=2.0)
@@ -49,34 +52,104 @@ def alerting(tmp_path_factory: pytest.TempPathFactory) -> tuple[Callbacks, Any]:
     return Callbacks(app.server.test_client()), engine
 
 
-def alert_list(calls: Callbacks, f: Filters, states: list[str]) -> Any:
+def alert_list(calls: Callbacks, f: Filters, states: list[str], **view: str) -> Any:
     out = calls.call(
         f"{ids.AL_LIST}.children",
-        {ids.STATE + ".data": store_for(f), ids.AL_STATES + ".value": states},
+        {ids.STATE + ".data": store_for(f, **view), ids.AL_STATES + ".value": states},
     )
     return out[ids.AL_LIST]["children"]
 
 
-def test_open_alerts_show_their_reason_evidence_playbook_and_history(alerting) -> None:
+def detail(calls: Callbacks, alert_id: int) -> dict[str, Any]:
+    """The detail callback's outputs for `?alert=ID` (the ALL output: one per action button)."""
+    dep = calls._find(f"{ids.AL_SUMMARY}.children", None)
+    outputs: list[Any] = []
+    for spec in dep["output"].strip(".").split("..."):
+        component, prop = spec.rsplit(".", 1)
+        if component.startswith("{"):
+            outputs.append(
+                [{"id": {"type": ids.AL_ACTION, "action": a}, "property": prop} for a in BUTTONS]
+            )
+        else:
+            outputs.append({"id": component, "property": prop})
+    body = {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": [
+            {
+                "id": ids.STATE,
+                "property": "data",
+                "value": store_for(Filters(), alert=str(alert_id)),
+            },
+            {"id": ids.AL_VERSION, "property": "data", "value": 0},
+        ],
+        "state": [],
+        "changedPropIds": [],
+    }
+    response = calls.client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.data[:300]
+    return response.get_json()["response"]
+
+
+def button_key(action: str) -> str:
+    """How Dash names a pattern-matched component in a callback's response."""
+    return json.dumps({"action": action, "type": ids.AL_ACTION}, separators=(",", ":"))
+
+
+def test_the_list_shows_each_alert_with_its_numbers_newest_first(alerting) -> None:
     calls, engine = alerting
-    stored = alert_store.list_alerts(engine)
+    stored = alert_store.list_alerts(engine)  # newest first
     rise = next(a for a in stored if a.key == "rise:category=cyber_threats|region=KZ-75")
-    panel = find(alert_list(calls, Filters(), ["new", "acknowledged"]), f"alert-{rise.id}")
-    words = " ".join(texts(panel))
+    listed = alert_list(calls, Filters(), ["new", "acknowledged"])
+    rows = [r for r in walk(listed) if str(r.get("props", {}).get("id", "")).startswith("alert-")]
+    assert [r["props"]["id"] for r in rows] == [f"alert-{a.id}" for a in stored if a.is_open]
+    words = " ".join(texts(find(listed, f"alert-{rise.id}")))
     assert "Rise: Cyber threats · Almaty" in words
+    assert f"{rise.observed} / {rise.expected:.1f}" in words and f"{rise.score:.1f}" in words
+    link = find(listed, f"al-open-{rise.id}")
+    assert link is not None and link["props"]["href"] == f"/alerts?alert={rise.id}"
+
+
+def test_an_opened_alert_shows_its_reason_chart_stories_and_history(alerting) -> None:
+    calls, engine = alerting
+    rise = next(
+        a
+        for a in alert_store.list_alerts(engine)
+        if a.key == "rise:category=cyber_threats|region=KZ-75"
+    )
+    out = detail(calls, rise.id)
+    assert out[ids.AL_DETAIL]["hidden"] is False
+    words = " ".join(texts(out[ids.AL_SUMMARY]["children"]))
     assert f"{rise.observed} stories, expected {rise.expected:.1f}" in words
-    assert f"score {rise.score:.1f}" in words
-    # the stories behind it, the cyber playbook in three languages, and the history
+    assert f"alert #{rise.id}" in words
     newest = headlines(engine, rise.item_ids, limit=1)[0]
-    assert newest.title in words
-    assert "opened (new)" in words
-    assert words.count("☐") == 3 * len(load_playbook_keys("cyber_threats"))
+    assert newest.title in texts(out[ids.AL_STORIES]["children"])
+    assert "opened (new)" in " ".join(texts(out[ids.AL_HISTORY]["children"]))
+    # a new alert offers acknowledge, resolve, dismiss and a note; not reopen
+    disabled = {a: out[button_key(a)]["disabled"] for a in BUTTONS}
+    assert disabled == {
+        "acknowledge": False, "resolve": False, "dismiss": False, "reopen": True, "note": False
+    }  # fmt: skip
+    # the chart: the series' stories per day (every other quiet day one, 8 in the window)
+    figure = out[ids.AL_CHART]["figure"]
+    bars, expected, level = figure["data"]
+    days = [date.fromisoformat(d) for d in bars["x"]]
+    # the baseline's 28 days before the window's first day, then the window's days
+    assert days[0] == rise.window_start.date() - timedelta(days=CFG.baseline_days)
+    assert days[-1] == AT.date()
+    quiet = {AT.date() - timedelta(days=d) for d in range(2, 41, 2)}
+    assert bars["y"][:-1] == [1 if d in quiet else 0 for d in days[:-1]]
+    assert bars["y"][-1] == rise.observed
+    # the band: quiet days sit under the alert level, the window day is above it
+    assert all(n < lvl for n, lvl in zip(bars["y"][:-1], level["y"][:-1], strict=True))
+    assert bars["y"][-1] >= level["y"][-1]
+    assert all(e < lvl for e, lvl in zip(expected["y"], level["y"], strict=True))
 
 
-def load_playbook_keys(playbook_id: str) -> tuple[str, ...]:
-    from indicators.playbooks import load_playbook
-
-    return load_playbook(DATA_DIR, playbook_id).item_keys()
+def test_an_unknown_alert_id_says_so(alerting) -> None:
+    calls, _ = alerting
+    out = detail(calls, 99999)
+    assert "There is no alert #99999." in texts(out[ids.AL_SUMMARY]["children"])
 
 
 def test_the_global_filters_and_the_states_select_alerts(alerting) -> None:
@@ -84,25 +157,49 @@ def test_the_global_filters_and_the_states_select_alerts(alerting) -> None:
     stored = alert_store.list_alerts(engine)
     tiktok = [a for a in stored if a.series.get("platform") == ["tiktok"]]
     assert tiktok
-    shown = " ".join(texts(alert_list(calls, Filters(platforms=("tiktok",)), ["new"])))
+    listed = alert_list(calls, Filters(platforms=("tiktok",)), ["new"])
     for alert in stored:
         expected_shown = alert.series.get("platform") in (None, ["tiktok"])
-        assert (f"alert #{alert.id}" in shown) is expected_shown, alert.key
+        assert (find(listed, f"alert-{alert.id}") is not None) is expected_shown, alert.key
     nothing = " ".join(texts(alert_list(calls, Filters(), ["dismissed"])))
     assert "No alerts match these filters and states" in nothing
 
 
-def test_a_checked_item_and_a_state_change_show_after_the_next_refresh(alerting) -> None:
+def playbook(calls: Callbacks, alert_id: int, lang: str) -> dict[str, Any]:
+    out = calls.call(
+        f"{ids.AL_PLAYBOOK}.children",
+        {
+            ids.STATE + ".data": store_for(Filters(), alert=str(alert_id)),
+            ids.AL_LANG + ".value": lang,
+            ids.AL_VERSION + ".data": 0,
+        },
+    )
+    assert out is not None
+    return out
+
+
+def test_the_playbook_shows_in_the_chosen_language_with_the_saved_checklist(alerting) -> None:
     calls, engine = alerting
     alert = alert_store.list_alerts(engine)[0]
-    key = load_playbook_keys(alert.playbook or "general")[0]
-    alert_store.set_checklist(engine, alert.id, {key: True})
+    book = load_playbook(DATA_DIR, alert.playbook or "general")
+    first = book.item_keys()[0]
+    alert_store.set_checklist(engine, alert.id, {first: True})
     alert_store.change_state(engine, alert.id, "acknowledge", note="checking with the source")
-    panel = find(alert_list(calls, Filters(), ["acknowledged"]), f"alert-{alert.id}")
-    words = " ".join(texts(panel))
-    assert "Note: checking with the source" in words
-    assert words.count("☑") == 3  # the same item, ticked, in ru, kk and en
-    assert "acknowledged (acknowledged) — checking with the source" in words
+    for lang in ("ru", "kk", "en"):
+        out = playbook(calls, alert.id, lang)
+        text = book.text(lang)
+        assert text.title in texts(out[ids.AL_PLAYBOOK]["children"])
+        for section in text.sections:
+            box = out[f"{ids.AL_CHECK}-{section.id}"]
+            assert [o["label"] for o in box["options"]] == [i.text for i in section.items]
+            assert [o["value"] for o in box["options"]] == [i.key for i in section.items]
+            ticked = [i.key for i in section.items if i.key == first]
+            assert box["value"] == ticked
+            assert out[f"{ids.AL_CHECK}-{section.id}-heading"]["children"] == section.heading
+    shown = detail(calls, alert.id)
+    assert "Note: checking with the source" in texts(shown[ids.AL_SUMMARY]["children"])
+    history = " ".join(texts(shown[ids.AL_HISTORY]["children"]))
+    assert "acknowledged (acknowledged) — checking with the source" in history
 
 
 # --- /alerts.atom ------------------------------------------------------------------------
