@@ -23,6 +23,10 @@ READ_ONLY = (
     "Refused: this dashboard is read-only (started with --read-only); "
     "use `threatmon alerts ack ID --note TEXT` on the server instead."
 )
+READ_ONLY_NOTICE = (
+    "This dashboard is read-only (started with --read-only): alerts are shown but not "
+    "changed here. On the server: `threatmon alerts ack ID --note TEXT`."
+)
 PAST_TENSE = {
     "acknowledge": "acknowledged",
     "resolve": "resolved",

@@ -131,9 +131,7 @@ def layout(ctx: DashboardContext) -> Any:
             ),
             html.Div(id=ids.AL_CHECK_MESSAGE, role="status"),
             html.H4("Response"),
-            notice(alert_actions.READ_ONLY.removeprefix("Refused: ").capitalize())
-            if read_only
-            else None,
+            notice(alert_actions.READ_ONLY_NOTICE) if read_only else None,
             actions,
             html.Div(id=ids.AL_MESSAGE, role="status"),
             html.H4("History"),
