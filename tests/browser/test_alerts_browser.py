@@ -1,0 +1,112 @@
+"""The Alerts view in headless Chromium: open an alert, tick its checklist, acknowledge it.
+
+The server runs on a store with real alerts (`run_detection` over
+tests/alert_history.py); what the page does is checked against the store, and
+nothing the page asks for may leave 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from indicators.detection import DetectionConfig
+from indicators.early_warning import run_detection
+from indicators.playbooks import load_playbook
+from indicators.store import alerts as alert_store
+from indicators.store.engine import make_engine
+from indicators.store.migrations import upgrade
+from indicators.taxonomy import load_taxonomy
+from tests.alert_history import AT, burst, fill, quiet_history
+from tests.browser.conftest import DATA_DIR, Recorder
+
+pytestmark = pytest.mark.browser
+CFG = DetectionConfig(min_stories=3, min_ratio=2.0, min_score=4.0, exit_score=2.0)
+RISE = "rise:category=cyber_threats|region=KZ-75"
+
+
+@pytest.fixture(scope="module")
+def alert_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    from dashboard.app import create_app, make_http_server
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('alerts') / 'alerts.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    fill(engine, quiet_history() + burst())
+    run_detection(engine, CFG, at=AT, labeler=load_taxonomy(DATA_DIR).label)
+    app = create_app(url, DATA_DIR, clock=lambda: AT, lexicon_version="t", detection=CFG)
+    server = make_http_server(app, "127.0.0.1", 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, name="alerts", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", engine
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_an_analyst_opens_an_alert_ticks_the_checklist_and_acknowledges_it(
+    alert_server: tuple[str, Any], recorded_page: tuple[Page, Recorder]
+) -> None:
+    base, engine = alert_server
+    page, recorder = recorded_page
+    rise = next(a for a in alert_store.list_alerts(engine) if a.key == RISE)
+    book = load_playbook(DATA_DIR, rise.playbook or "general")
+
+    page.goto(base + "/alerts")
+    page.click(f"#al-open-{rise.id}")
+    expect(page).to_have_url(f"{base}/alerts?alert={rise.id}")
+    expect(page.locator("#al-title")).to_contain_text(rise.label)
+
+    # the chart: stories per day, the expected level and the alert level
+    page.wait_for_function(
+        "() => { const p = document.querySelector('#al-chart .js-plotly-plot');"
+        " return p && p.data && p.data.length === 3; }"
+    )
+    names = page.evaluate(
+        "() => document.querySelector('#al-chart .js-plotly-plot').data.map(t => t.name)"
+    )
+    assert names == ["stories", "expected", "alert level"]
+    window_bar = page.evaluate(
+        "() => { const d = document.querySelector('#al-chart .js-plotly-plot').data;"
+        " return [d[0].y[d[0].y.length - 1], d[2].y[d[2].y.length - 1]]; }"
+    )
+    assert window_bar[0] == rise.observed and window_bar[0] >= window_bar[1]
+
+    # the playbook, in Russian first, then in English
+    ru, en = book.text("ru"), book.text("en")
+    expect(page.locator("#al-playbook")).to_contain_text(ru.title)
+    page.get_by_label("English", exact=True).check()
+    expect(page.locator("#al-playbook")).to_contain_text(en.title)
+    first = en.sections[0].items[0]
+    expect(page.locator("#al-check-verify")).to_contain_text(first.text)
+
+    # tick the first item: saved with the alert
+    page.locator("#al-check-verify").get_by_label(first.text).check()
+    expect(page.locator("#al-check-message")).to_contain_text("Checklist saved: 1 of")
+    assert alert_store.get_alert(engine, rise.id).checklist.get(first.key) is True
+
+    # acknowledge with a note
+    page.fill("#al-note", "DDoS confirmed with the bank's CERT")
+    page.locator("button.action-acknowledge").click()
+    expect(page.locator("#al-message")).to_contain_text(f"Alert #{rise.id} acknowledged.")
+    expect(page.locator("#al-title")).to_contain_text("acknowledged")
+    stored = alert_store.get_alert(engine, rise.id)
+    assert stored.state == "acknowledged" and stored.note == "DDoS confirmed with the bank's CERT"
+
+    # a reload shows what was saved: the state, the note, the ticked item, the history
+    page.reload()
+    expect(page.locator("#al-title")).to_contain_text("acknowledged")
+    expect(page.locator("#al-summary")).to_contain_text("DDoS confirmed with the bank's CERT")
+    expect(page.locator("#al-history")).to_contain_text("checklist")
+    expect(
+        page.locator("#al-check-verify").get_by_label(book.text("ru").sections[0].items[0].text)
+    ).to_be_checked()
+    expect(page.locator("button.action-acknowledge")).to_be_disabled()
+    expect(page.locator("button.action-resolve")).to_be_enabled()
+    recorder.assert_clean()
