@@ -47,10 +47,12 @@ def test_check_prints_what_opened_with_its_numbers(env: dict[str, str]) -> None:
     assert lines[0].startswith("detection at 2026-11-25 12:00 UTC (window 24 h):")
     assert "4 opened, 0 grew, 0 ended" in lines[0]
     opened = [line for line in lines if line.startswith("opened")]
-    assert len(opened) == 4
-    almaty = [line for line in opened if "Rise: Cyber threats · Almaty" in line]
-    assert len(almaty) == 1 and "observed 8 vs expected 0.9" in almaty[0]
-    assert any("First seen: TikTok" in line for line in opened)
+    assert [" ".join(line.split()) for line in opened] == [
+        "opened #1 First seen: TikTok observed 1 vs expected 0.0 score 1.5",
+        "opened #2 Rise: Cyber threats observed 8 vs expected 0.9 score 5.2",
+        "opened #3 Rise: Cyber threats · Almaty observed 8 vs expected 0.9 score 5.2",
+        "opened #4 Rise: Almaty observed 8 vs expected 0.9 score 5.2",
+    ]
     again = invoke(env, "alerts", "check", "--at", "2026-11-25T12:00+00:00")
     assert "0 opened, 0 grew, 0 ended" in again.output
 

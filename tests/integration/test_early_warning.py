@@ -19,6 +19,7 @@ from indicators import early_warning
 from indicators.alerts import NotifyTargets
 from indicators.detection import DetectionConfig
 from indicators.early_warning import DetectionError, run_detection
+from indicators.selection import Filters
 from indicators.store import alerts as alert_store
 from indicators.store import write
 from indicators.store.schema import alert_deliveries, alert_events, alerts, detection_runs
@@ -174,5 +175,17 @@ def test_series_json_is_a_dashboard_selection(engine: Engine) -> None:
     run(engine)
     with engine.connect() as conn:
         raw = conn.execute(select(alerts.c.key, alerts.c.series)).all()
-    for key, series in raw:
-        assert all(isinstance(v, list) for v in json.loads(series).values()), key
+    series = {key: json.loads(value) for key, value in raw}
+    assert series == {
+        "first_seen:platform=tiktok": {"platform": ["tiktok"]},
+        "rise:category=cyber_threats": {"category": ["cyber_threats"]},
+        "rise:category=cyber_threats|region=KZ-75": {
+            "category": ["cyber_threats"],
+            "region": ["KZ-75"],
+        },
+        "rise:region=KZ-75": {"region": ["KZ-75"]},
+    }
+    # the dashboard's own parser reads each one back as exactly that selection
+    for selection in series.values():
+        expected = [(name, v) for name, values in selection.items() for v in values]
+        assert Filters.from_params(selection).to_params() == expected

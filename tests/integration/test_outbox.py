@@ -202,8 +202,14 @@ def test_email_deliveries_reach_the_smtp_server(
     assert {tuple(r.rcpt_tos) for r in inbox.received} == {
         ("duty@soc.example.kz", "lead@soc.example.kz")
     }
-    subjects = sorted(str(r.message["Subject"]) for r in inbox.received)
-    assert any("Rise: Cyber threats · Almaty (8 stories" in s for s in subjects)
+    # strip(): Python folds a 78-character ASCII subject onto its own continuation line
+    subjects = sorted(str(r.message["Subject"]).strip() for r in inbox.received)
+    assert subjects == [
+        "[threatmon] New alert #1: First seen: TikTok (1 story, 0.0 expected)",
+        "[threatmon] New alert #2: Rise: Cyber threats (8 stories, 0.9 expected)",
+        "[threatmon] New alert #3: Rise: Cyber threats · Almaty (8 stories, 0.9 expected)",
+        "[threatmon] New alert #4: Rise: Almaty (8 stories, 0.9 expected)",
+    ]
 
 
 def test_unconfigured_smtp_is_recorded_as_a_permanent_failure(engine: Engine) -> None:

@@ -202,7 +202,11 @@ def test_colours_are_stable_per_position_and_distinct_for_every_platform() -> No
 
     colours = figures.colors_for(PLATFORM_IDS)
     assert len(set(colours.values())) == len(PLATFORM_IDS)
-    assert figures.colors_for(["a", "b"]) == figures.colors_for(["a", "b"])
+    # a colour belongs to a position, so a fixed order of ids always gets the same colours
+    assert colours == dict(zip(PLATFORM_IDS, figures.PALETTE, strict=False))
+    assert figures.colors_for(["b", "a"]) == {"b": figures.PALETTE[0], "a": figures.PALETTE[1]}
+    many = [str(n) for n in range(len(figures.PALETTE) + 1)]
+    assert figures.colors_for(many)[many[-1]] == figures.PALETTE[0]  # the palette repeats
 
 
 # --- item text: highlights and links --------------------------------------------------------

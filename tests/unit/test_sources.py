@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -286,11 +287,22 @@ def test_names_that_cannot_be_shown_or_exported_are_refused(bad: str, message: s
 
 @given(st.text(max_size=80))
 def test_clean_name_is_idempotent(name: str) -> None:
+    """A name is cleaned to one trimmed line that cleans to itself, or refused for its reason."""
     try:
         cleaned = clean_name(name)
-    except ValueError:
+    except ValueError as exc:
+        if not name.strip():
+            assert str(exc) == "name is empty"
+        else:
+            assert str(exc).startswith("name contains control or non-XML characters: "), exc
+            assert any(
+                unicodedata.category(c) in ("Cc", "Cs") or c in "\ufffe\uffff"
+                for c in name
+                if not c.isspace()
+            ), name
         return
     assert clean_name(cleaned) == cleaned
+    assert cleaned == cleaned.strip() and "  " not in cleaned and "\n" not in cleaned
 
 
 def test_build_feed_fields_reports_every_fault_of_an_entry() -> None:

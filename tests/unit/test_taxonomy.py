@@ -1,6 +1,7 @@
 """The fixed ids, the taxonomy file that labels them, and label fallbacks."""
 
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,8 @@ def test_kz_units_are_the_twenty_current_iso_codes():
 
 def test_repository_taxonomy_loads_with_labels_in_three_languages():
     taxonomy = load_taxonomy(DATA)
-    assert taxonomy.version
+    written = tomllib.loads((DATA / "taxonomy.toml").read_text(encoding="utf-8"))["version"]
+    assert taxonomy.version == written
     assert taxonomy.label("category", "terrorist_financing", "ru") == "Финансирование терроризма"
     assert taxonomy.label("region", "KZ-19", "kk") == "Алматы облысы"
     assert taxonomy.label("region", "KZ-75", "en") == "Almaty"
