@@ -3,33 +3,43 @@
 The bundled sample feeds (data/samples/) are served by the dashboard's own
 HTTP server and fetched through the real ingest pipeline (fetch -> parse ->
 normalize -> tag -> store); a generated 180-day history, run through the real
-tagger, fills the charts. The demo uses its own database (var/demo.db by
-default) so it never mixes with real monitoring data, and the UI says "demo".
+tagger, fills the charts. Early-warning detection is replayed once a day over
+the history's last weeks, as if the product had been watching, so the Alerts
+view has alerts to open; it then runs after every cycle as in `threatmon run`.
+The demo never sends notifications, whatever the settings say. The demo uses
+its own database (var/demo.db by default) so it never mixes with real
+monitoring data, and the UI says "demo".
 """
 
 from __future__ import annotations
 
 import threading
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import abort, send_from_directory
+from sqlalchemy.engine import Engine
 
+from indicators.early_warning import run_detection
 from indicators.models import FeedFields
+from indicators.store.alerts import count_open
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
 from indicators.store.write import upsert_feeds
+from indicators.taxonomy import load_taxonomy
 from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
 from threatmon.demo_history import populate
 from threatmon.settings import Settings
-from threatmon.wiring import ingest_config, tagging_for
+from threatmon.wiring import detection_config, ingest_config, tagging_for
 
 DEMO_DB = "sqlite:///var/demo.db"
 FEED_ROUTE = "/demo-feeds/"
+REPLAY_DAYS = 28  # detection replayed once a day over the history's last four weeks
 
 
 def sample_feeds(samples_dir: Path, base_url: str) -> list[FeedFields]:
@@ -78,6 +88,11 @@ def run_demo(settings: Settings, *, history: int, days: int, serve: bool = True)
         end=yesterday,
     )
     click.echo(f"history: {new} new synthetic items", err=True)
+    detect = _demo_detection(engine, settings)
+    history_end = datetime.combine(yesterday + timedelta(days=1), datetime.min.time(), UTC)
+    for back in range(REPLAY_DAYS - 1, -1, -1):
+        detect(history_end - timedelta(days=back))
+    click.echo(f"early warning: {count_open(engine)} open alerts after the replay", err=True)
 
     app = create_app(
         settings.db,
@@ -102,11 +117,14 @@ def run_demo(settings: Settings, *, history: int, days: int, serve: bool = True)
         f"sample feeds: {ok}/{len(runs)} fetched, {sum(r.new_items for r in runs)} new items",
         err=True,
     )
+    detect(None)
     if not serve:
         http.shutdown()
         return
     scheduler = make_scheduler(
-        lambda: run_due_feeds(engine, cfg, tagging, stop=stop), blocking=False
+        lambda: run_due_feeds(engine, cfg, tagging, stop=stop),
+        blocking=False,
+        after_cycle=lambda runs: detect(None) if runs else None,
     )
     scheduler.start()
     click.echo(f"demo dashboard on http://{settings.host}:{port}/ (Ctrl+C to stop)", err=True)
@@ -118,6 +136,17 @@ def run_demo(settings: Settings, *, history: int, days: int, serve: bool = True)
         stop.set()
         scheduler.shutdown(wait=True)
         http.shutdown()
+
+
+def _demo_detection(engine: Engine, settings: Settings) -> Callable[[datetime | None], None]:
+    """Detection at a moment (None: now) with the configured thresholds and no notifications."""
+    cfg = detection_config(settings)
+    labeler = load_taxonomy(settings.data_path).label
+
+    def detect(at: datetime | None) -> None:
+        run_detection(engine, cfg, at=at, labeler=labeler)  # no targets: the demo never sends
+
+    return detect
 
 
 def register(cli: click.Group, settings_of: Any) -> None:

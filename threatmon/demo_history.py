@@ -379,7 +379,11 @@ def _term_of(fragment: str, lang: str) -> str:
 
 
 def _category_weights(day_index: int, days: int) -> dict[str, float]:
-    """Slowly changing category mix with a cyber wave and a counter-measures peak."""
+    """Slowly changing category mix with a cyber wave, a counter-measures peak and a fresh wave.
+
+    The fresh wave (terrorist-financing cases in the last four days) gives the
+    demo's early warning something current to show.
+    """
     phase = 2 * math.pi * day_index / max(days, 1)
     weights = {
         "terrorist_activity": 3.0 + math.sin(phase),
@@ -394,6 +398,8 @@ def _category_weights(day_index: int, days: int) -> dict[str, float]:
         weights["cyber_threats"] *= 4
     if 0.30 * days <= day_index < 0.33 * days:  # a national exercise
         weights["counter_measures"] *= 3
+    if days >= 30 and day_index >= days - 4:  # financing cases, going on now
+        weights["terrorist_financing"] *= 6
     return weights
 
 
