@@ -224,9 +224,24 @@ def test_the_atom_feed_lists_every_alert_newest_first_for_any_feed_reader(alerti
     assert f"{stored[0].observed} stories" in first.summary
 
 
-def test_the_atom_feed_takes_the_dashboard_filters_and_states(alerting) -> None:
-    calls, engine = alerting
+@pytest.fixture(scope="module")
+def one_acknowledged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Callbacks, Any]:
+    """Its own store (other tests change states): the oldest alert acknowledged, the rest new."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('atom') / 'alerts.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    fill(engine, quiet_history() + burst())
+    run_detection(engine, CFG, at=AT, labeler=load_taxonomy(DATA_DIR).label)
+    oldest = alert_store.list_alerts(engine)[-1]
+    alert_store.change_state(engine, oldest.id, "acknowledge", at=AT)
+    app = create_app(url, DATA_DIR, clock=lambda: AT, lexicon_version="test")
+    return Callbacks(app.server.test_client()), engine
+
+
+def test_the_atom_feed_takes_the_dashboard_filters_and_states(one_acknowledged) -> None:
+    calls, engine = one_acknowledged
     stored = alert_store.list_alerts(engine)
+    assert sorted(a.state for a in stored).count("acknowledged") == 1
     parsed = feedparser.parse(io.BytesIO(atom(calls, "?platform=tiktok&state=new").data))
     expected = {
         f"tag:threatmon,2026:alert/{a.id}"
