@@ -14,16 +14,22 @@ then injects rises of known size in known series on known days: on the rise
 days (1 to 3 consecutive days) the count is `multiplier` x the series' normal
 mean that day (x2, x3, x5, x10), at least 4 stories.
 
-The detector is run day by day exactly as production runs it: the same
-`indicators.detection.detect` on `DetectionInputs` (window = that day,
-baseline = the 28 days before, the same volumes), with the active waves and
-their end times carried from one day to the next as the store carries them.
-One cycle here is one day; production runs after every ingest cycle with a
-sliding window, so it sees a rise no later.
+Each day's stories arrive through the day (a multinomial over the hours
+with a daytime-heavy profile), and the detector runs every `cycle_hours`
+(default 1) exactly as production runs it after ingest cycles: the same
+`indicators.detection.detect` on `DetectionInputs` (window = the 24 hours
+before the cycle, baseline = the 28 whole days before the window's first
+day, the same volumes), with the active waves and their end times carried
+from one cycle to the next as the store carries them. A sliding window looked
+at every hour sees each quiet fluctuation many times, so this counts the
+false alerts production would raise; `--cycle-hours 24` gives the old daily
+view (one fixed window per day), which undercounts them.
 
-Reported: detection rate and time to detect (days after the rise started;
-0 = the same cycle) per multiplier and base-rate band, and false alerts
-(alerts opened on quiet series-days) per 100 series-weeks of quiet history.
+Reported: detection rate and time to detect (hours from the start of the
+rise's first day) per multiplier and base-rate band, and false alerts (alerts
+opened outside a rise and the two days after it) per 100 series-weeks of
+quiet history. A rise is found "within one cycle" when an alert opens no
+later than the first cycle whose window holds the rise's whole first day.
 
 Attainability. An oracle that knew each series' exact quiet distribution
 could flag a count c only if quiet days reach c rarely enough; with a budget
@@ -41,7 +47,7 @@ import json
 import math
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -86,7 +92,14 @@ class History:
     volume: np.ndarray  # per day
     counts: np.ndarray  # [series, day]
     rises: list[Rise]
-    rise_days: set[tuple[int, int]] = field(default_factory=set)
+    hourly: np.ndarray  # [series, hour]: the day's stories spread over its hours
+    hourly_volume: np.ndarray  # per hour
+
+
+# Share of a day's stories published in each UTC hour: quiet at night in
+# Kazakhstan (UTC+5), busiest in the working day.
+DIURNAL = np.array([3, 4, 5, 6, 7, 7, 7, 7, 7, 6, 6, 5, 5, 4, 3, 2, 1, 1, 1, 1, 1, 2, 2, 3], float)
+DIURNAL /= DIURNAL.sum()
 
 
 def band_of(rate: float) -> str:
@@ -109,7 +122,6 @@ def generate(n_series: int, days: int, seed: int) -> History:
     counts = rng.poisson(means)
 
     rises: list[Rise] = []
-    rise_days: set[tuple[int, int]] = set()
     warmup = 35
     for s in range(n_series):
         day = int(rng.integers(warmup, days - 4))
@@ -120,11 +132,12 @@ def generate(n_series: int, days: int, seed: int) -> History:
             normal = rates[s] * factor[d]
             injected.append(max(4, round(multiplier * normal)))
             counts[s, d] = injected[-1]
-            rise_days.add((s, d))
         normal = rates[s] * factor[day]
         quiet_p = math.exp(negbin_log_sf(injected[0], normal, float(alphas[s])))
         rises.append(Rise(s, day, length, multiplier, tuple(injected), quiet_p))
-    return History(rates, alphas, volume, counts, rises, rise_days)
+    hourly = np.concatenate([rng.multinomial(counts[:, d], DIURNAL) for d in range(days)], axis=1)
+    hourly_volume = np.round(volume[:, None] * DIURNAL[None, :]).astype(int).reshape(-1)
+    return History(rates, alphas, volume, counts, rises, hourly, hourly_volume)
 
 
 def series_id(s: int) -> SeriesId:
@@ -133,83 +146,114 @@ def series_id(s: int) -> SeriesId:
 
 @dataclass
 class Outcome:
-    opened: list[tuple[int, int]]  # (series, day) of every opened alert
-    first_detection: dict[int, int]  # rise series -> days after the rise start
+    opened: list[tuple[int, int]]  # (series, hour) of every opened alert (the cycle's end)
+    hours_to_detect: dict[int, int]  # rise series -> hours from the rise's first day to its alert
+    first_cycle: set[int]  # rise series found within one cycle
     quiet_days: list[int]  # quiet series-days per series (after the first baseline)
     false_alerts: list[tuple[int, int]]
 
 
-def run(history: History, cfg: DetectionConfig) -> Outcome:
-    """Detect day by day with the production `detect`, carrying waves like the store."""
+def run(history: History, cfg: DetectionConfig, cycle_hours: int = 1) -> Outcome:
+    """Detect every `cycle_hours` with the production `detect`, carrying waves like the store."""
     n_series, days = history.counts.shape
     watched = tuple(series_id(s) for s in range(n_series))
     index = {f"rise:category=s{s:03d}": s for s in range(n_series)}
+    # Story ids: contiguous per series in time order, so a window is a range.
+    cum = np.concatenate([np.zeros((n_series, 1), int), np.cumsum(history.hourly, axis=1)], axis=1)
+    offset = np.concatenate([[0], np.cumsum(cum[:, -1])])[:-1]
+    cum_volume = np.concatenate([[0], np.cumsum(history.hourly_volume)])
+    window_hours = 24
     active: dict[str, ActiveAlert] = {}
     last_ended: dict[str, datetime] = {}
     opened: list[tuple[int, int]] = []
     next_id = 1
-    story = 0
-    rise_by_series = {r.series: r for r in history.rises}
-    for day in range(cfg.baseline_days, days):
-        at = START + timedelta(days=day + 1)
+    first_end = (cfg.baseline_days + 1) * 24
+    for end in range(first_end, days * 24 + 1, cycle_hours):
+        begin = end - window_hours
+        at = START + timedelta(hours=end)
         window: dict[SeriesId, WindowCounts] = {}
         for s in range(n_series):
-            n = int(history.counts[s, day])
-            if n:
-                ids = tuple(range(story, story + n))
-                story += n
+            lo, hi = int(cum[s, begin]), int(cum[s, end])
+            if hi > lo:
+                ids = tuple(range(int(offset[s]) + lo, int(offset[s]) + hi))
                 window[watched[s]] = WindowCounts(ids, ids)
-        lo = day - cfg.baseline_days
+        first_day = begin // 24
+        lo_day = first_day - cfg.baseline_days
         baseline = {
-            watched[s]: tuple(int(c) for c in history.counts[s, lo:day]) for s in range(n_series)
+            watched[s]: tuple(int(c) for c in history.counts[s, lo_day:first_day])
+            for s in range(n_series)
         }
         inputs = DetectionInputs(
             at=at,
-            window_start=at - timedelta(hours=24),
+            window_start=at - timedelta(hours=window_hours),
             watched=watched,
             window=window,
-            window_volume=int(history.volume[day]),
+            window_volume=int(cum_volume[end] - cum_volume[begin]),
             baseline=baseline,
-            baseline_volume=tuple(int(v) for v in history.volume[lo:day]),
+            baseline_volume=tuple(int(v) for v in history.volume[lo_day:first_day]),
         )
         result = detect(inputs, active, last_ended, cfg)
         for d in result.decisions:
             if d.action == "open" and d.signal is not None:
                 active[d.key] = ActiveAlert(
-                    next_id, d.key, d.signal.kind, "new", d.story_ids, d.item_ids, d.signal.score
+                    next_id,
+                    d.key,
+                    d.signal.kind,
+                    "new",
+                    d.story_ids,
+                    d.item_ids,
+                    d.signal.score,
+                    inputs.window_start,
                 )
                 next_id += 1
-                opened.append((index[d.key], day))
+                opened.append((index[d.key], end))
             elif d.action == "grow" and d.signal is not None and d.alert is not None:
                 scores = [x for x in (d.alert.peak_score, d.signal.score) if x is not None]
                 active[d.key] = ActiveAlert(
-                    d.alert.id, d.key, d.alert.kind, "new", d.story_ids, d.item_ids, max(scores)
+                    d.alert.id,
+                    d.key,
+                    d.alert.kind,
+                    "new",
+                    d.story_ids,
+                    d.item_ids,
+                    max(scores),
+                    d.alert.since,
                 )
             elif d.action == "end":
                 active.pop(d.key, None)
                 last_ended[d.key] = at
-    first: dict[int, int] = {}
+    rise_by_series = {r.series: r for r in history.rises}
+    hours_to_detect: dict[int, int] = {}
+    first_cycle: set[int] = set()
     false_alerts = []
-    for s, day in opened:
+    for s, end in opened:
         rise = rise_by_series.get(s)
-        if rise is not None and in_rise(rise, day):
-            if day < rise.day + rise.days:
-                first.setdefault(s, day - rise.day)
+        if rise is not None and in_rise(rise, end - 1):
+            if end - 1 < (rise.day + rise.days) * 24 and s not in hours_to_detect:
+                hours_to_detect[s] = end - rise.day * 24
+                # the first cycle whose window holds the whole first rise day
+                whole_day = -(-((rise.day + 1) * 24 - first_end) // cycle_hours) * cycle_hours
+                if end <= first_end + whole_day:
+                    first_cycle.add(s)
             continue
-        false_alerts.append((s, day))
+        false_alerts.append((s, end))
     quiet = [
-        sum(1 for day in range(cfg.baseline_days, days) if not in_rise(rise_by_series.get(s), day))
+        sum(
+            1
+            for day in range(cfg.baseline_days + 1, days)
+            if not in_rise(rise_by_series.get(s), day * 24)
+        )
         for s in range(n_series)
     ]
-    return Outcome(opened, first, quiet, false_alerts)
+    return Outcome(opened, hours_to_detect, first_cycle, quiet, false_alerts)
 
 
-def in_rise(rise: Rise | None, day: int) -> bool:
+def in_rise(rise: Rise | None, hour: int) -> bool:
     """The rise's days and the two after it (an alert opened there is not a false one)."""
-    return rise is not None and rise.day <= day < rise.day + rise.days + 2
+    return rise is not None and rise.day * 24 <= hour < (rise.day + rise.days + 2) * 24
 
 
-def report(history: History, outcome: Outcome) -> dict:
+def report(history: History, outcome: Outcome, cycle_hours: int = 1) -> dict:
     """The numbers, overall and per base-rate band."""
     rows: dict[tuple[str, int], list[Rise]] = defaultdict(list)
     for rise in history.rises:
@@ -230,10 +274,10 @@ def report(history: History, outcome: Outcome) -> dict:
         for m in MULTIPLIERS:
             rises = rows.get((band, m), [])
             attainable = [r for r in rises if r.quiet_p < BUDGET_PER_DAY]
-            found = [r for r in rises if r.series in outcome.first_detection]
-            first_cycle = [r for r in rises if outcome.first_detection.get(r.series) == 0]
-            found_attainable = [r for r in attainable if outcome.first_detection.get(r.series) == 0]
-            delays = [outcome.first_detection[r.series] for r in found]
+            found = [r for r in rises if r.series in outcome.hours_to_detect]
+            first_cycle = [r for r in rises if r.series in outcome.first_cycle]
+            found_attainable = [r for r in attainable if r.series in outcome.first_cycle]
+            delays = [outcome.hours_to_detect[r.series] for r in found]
             table.append(
                 {
                     "band": band,
@@ -243,7 +287,7 @@ def report(history: History, outcome: Outcome) -> dict:
                     "first_cycle": len(first_cycle),
                     "attainable": len(attainable),
                     "attainable_first_cycle": len(found_attainable),
-                    "mean_days_to_detect": (sum(delays) / len(delays)) if delays else None,
+                    "mean_hours_to_detect": (sum(delays) / len(delays)) if delays else None,
                 }
             )
     bands = {
@@ -264,16 +308,17 @@ def report(history: History, outcome: Outcome) -> dict:
             unattainable[band_of(float(history.rates[rise.series]))] += 1
     return {
         "unattainable_3x_by_band": unattainable,
+        "cycle_hours": cycle_hours,
         "series": n_series,
         "days": days,
         "rises": len(history.rises),
         "rises_3x_or_more": len(big),
-        "found_3x_first_cycle": sum(outcome.first_detection.get(r.series) == 0 for r in big),
+        "found_3x_first_cycle": sum(r.series in outcome.first_cycle for r in big),
         "attainable_3x": len(big_attainable),
         "found_attainable_3x_first_cycle": sum(
-            outcome.first_detection.get(r.series) == 0 for r in big_attainable
+            r.series in outcome.first_cycle for r in big_attainable
         ),
-        "detection_rate_all": rate(len(outcome.first_detection), len(history.rises)),
+        "detection_rate_all": rate(len(outcome.hours_to_detect), len(history.rises)),
         "quiet_series_weeks": sum(outcome.quiet_days) / 7,
         "false_alerts": len(outcome.false_alerts),
         "false_per_100_series_weeks": 100
@@ -286,19 +331,20 @@ def report(history: History, outcome: Outcome) -> dict:
 
 def format_report(r: dict, cfg: DetectionConfig) -> str:
     lines = [
-        f"backtest: {r['series']} series x {r['days']} days, {r['rises']} injected rises; "
+        f"backtest: {r['series']} series x {r['days']} days, {r['rises']} injected rises, "
+        f"detection every {r['cycle_hours']} h over a sliding 24 h window; "
         f"thresholds: min_stories {cfg.min_stories}, min_ratio {cfg.min_ratio}, "
         f"min_score {cfg.min_score}, exit_score {cfg.exit_score}",
         "",
         f"{'band':<16} {'rise':>4} {'n':>4} {'found':>6} {'1st cycle':>10} "
-        f"{'attainable':>10} {'att. 1st':>8} {'days':>5}",
+        f"{'attainable':>10} {'att. 1st':>8} {'hours':>6}",
     ]
     for row in r["table"]:
-        days = row["mean_days_to_detect"]
+        hours = row["mean_hours_to_detect"]
         lines.append(
             f"{row['band']:<16} {'x' + str(row['multiplier']):>4} {row['rises']:>4} "
             f"{row['detected']:>6} {row['first_cycle']:>10} {row['attainable']:>10} "
-            f"{row['attainable_first_cycle']:>8} {'-' if days is None else f'{days:.1f}':>5}"
+            f"{row['attainable_first_cycle']:>8} {'-' if hours is None else f'{hours:.1f}':>6}"
         )
     lines.append("")
     for band, b in r["bands"].items():
@@ -331,12 +377,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--series", type=int, default=240)
     parser.add_argument("--days", type=int, default=210)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--cycle-hours", type=int, default=1, help="hours between detection runs (24: daily)"
+    )
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = parser.parse_args(argv)
     cfg = DetectionConfig()
     history = generate(args.series, args.days, args.seed)
-    outcome = run(history, cfg)
-    r = report(history, outcome)
+    outcome = run(history, cfg, args.cycle_hours)
+    r = report(history, outcome, args.cycle_hours)
     print(json.dumps(r, indent=2) if args.json else format_report(r, cfg))
     return 0
 

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from indicators.alerts import AlertError, AlertRow
-from indicators.detection import DetectionConfig, dispersion, expected_count, tail_score
+from indicators.detection import DetectionConfig, expected_count, series_dispersion, tail_score
 from indicators.selection import FilterError, Filters
 from indicators.store import alerts as alert_store
 from indicators.store import queries
@@ -70,7 +70,7 @@ def band(
     with_volume = sum(1 for v in base_volumes if v > 0)
     if with_volume < cfg.min_baseline_days or total_volume <= 0:
         return (None,) * len(counts), (None,) * len(counts)
-    alpha = dispersion(base_counts, base_volumes)
+    alpha = series_dispersion(base_counts, base_volumes, cfg)
     expected: list[float | None] = []
     levels: list[int | None] = []
     for volume in volumes:

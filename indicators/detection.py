@@ -20,7 +20,8 @@ The statistic, per series, for the window of `window_hours` ending at `at`:
   dispersion a = max(0, (n/(n-1) * sum (c_d - m_d)^2 - sum c_d) / (sum m_d^2 + n)),
       m_d = B / V * v_d, by the method of moments over the n baseline days
       with any volume (NB2: variance = m + a m^2; a = 0 is Poisson), shrunk
-      toward Poisson for sparse series (the `+ n`);
+      toward Poisson for sparse series (the `+ n`), plus `news_dispersion`
+      (0.1: news is burstier than 28 days show);
   p = P(X >= observed) for X ~ NegBin(mean E, dispersion a) (Poisson when a = 0),
   score = -log10 p.
 Volume adjustment makes a feed outage or a new feed neutral: doubled volume
@@ -34,7 +35,8 @@ Decisions:
   `cooldown_hours` ago;
 - an active wave *grows* (new stories join it) while the series holds above
   the exit level (observed > E and score >= exit_score) and *ends* below it;
-  so a long wave is one alert;
+  so a long wave is one alert; its own days stay out of its baseline
+  (`ActiveAlert.since`, `baseline_before`);
 - first seen: a KZ unit or platform with a relevant story in the window and
   none in the `first_seen_days` before it, only when the store holds at least
   `min_history_days` of items before the window (a new install would
@@ -73,8 +75,14 @@ class DetectionConfig:
     prior_stories: float = 0.5
     min_stories: int = 3
     min_ratio: float = 2.0
-    min_score: float = 4.0
+    min_score: float = 3.3
     exit_score: float = 2.0
+    # Dispersion added to every series' estimate: news comes in bursts (one
+    # event, several stories on one day) more than 28 days can show, and an
+    # underestimated dispersion is what makes busy series raise false alerts.
+    # With it the opening score can be lower, so rare series' rises are found
+    # (chosen with bench/backtest_alerts.py; see the README's backtest table).
+    news_dispersion: float = 0.1
     cooldown_hours: int = 24
     first_seen_days: int = 90
     min_history_days: int = 28
@@ -88,6 +96,8 @@ class DetectionConfig:
             raise ValueError("exit_score must not exceed min_score (hysteresis)")
         if self.prior_stories <= 0 or self.min_ratio < 1:
             raise ValueError("prior_stories must be > 0 and min_ratio >= 1")
+        if self.news_dispersion < 0:
+            raise ValueError("news_dispersion must be >= 0")
 
 
 # --- upper tails, in pure Python ----------------------------------------------------
@@ -189,6 +199,11 @@ def dispersion(counts: Sequence[int], volumes: Sequence[int]) -> float:
     return max(0.0, excess / (sum(m * m for m in means) + SHRINK * n))
 
 
+def series_dispersion(counts: Sequence[int], volumes: Sequence[int], cfg: DetectionConfig) -> float:
+    """The dispersion detection scores with: the baseline's estimate plus `news_dispersion`."""
+    return dispersion(counts, volumes) + cfg.news_dispersion
+
+
 def expected_count(baseline: int, baseline_volume: int, window_volume: int, prior: float) -> float:
     """(baseline stories + prior) / baseline volume x window volume."""
     if baseline_volume <= 0:
@@ -220,7 +235,7 @@ def rise_stats(
     if days_with_volume < cfg.min_baseline_days or window_volume <= 0:
         return None
     expected = expected_count(sum(baseline), sum(baseline_volume), window_volume, cfg.prior_stories)
-    alpha = dispersion(baseline, baseline_volume)
+    alpha = series_dispersion(baseline, baseline_volume, cfg)
     return RiseStats(observed, expected, alpha, tail_score(observed, expected, alpha))
 
 
@@ -354,6 +369,11 @@ class ActiveAlert:
     story_ids: tuple[int, ...]
     item_ids: tuple[int, ...]
     peak_score: float | None
+    # Start of the wave's first window. While the wave lasts its days stay out
+    # of the series' baseline: otherwise its own first day, once it becomes
+    # baseline, reads as normal (or as huge dispersion) and ends the wave the
+    # next day although it goes on.
+    since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -379,20 +399,44 @@ class DetectionResult:
         return [d for d in self.decisions if d.action == action]
 
 
+def baseline_before(
+    counts: Sequence[int],
+    volumes: Sequence[int],
+    window_start: datetime,
+    since: datetime | None,
+    cfg: DetectionConfig,
+) -> tuple[Sequence[int], Sequence[int]]:
+    """The baseline days before a wave that began at `since` (all days when there is none).
+
+    Baseline day i (oldest first) is the UTC day `window_start.date() - n + i`.
+    When fewer than `min_baseline_days` days with volume would remain, the
+    wave has lasted long enough to be the new normal: the whole baseline is used.
+    """
+    if since is None:
+        return counts, volumes
+    first = window_start.date() - timedelta(days=len(volumes))
+    keep = [i for i in range(len(volumes)) if first + timedelta(days=i) < since.date()]
+    if sum(1 for i in keep if volumes[i] > 0) < cfg.min_baseline_days:
+        return counts, volumes
+    return [counts[i] for i in keep], [volumes[i] for i in keep]
+
+
 def rise_signal(
     series: SeriesId,
     counts: WindowCounts,
     inputs: DetectionInputs,
     cfg: DetectionConfig,
     labeler: Labeler | None = None,
+    wave_since: datetime | None = None,
 ) -> Signal | None:
-    stats = rise_stats(
-        len(counts.story_ids),
+    baseline, volumes = baseline_before(
         inputs.baseline.get(series, (0,) * len(inputs.baseline_volume)),
         inputs.baseline_volume,
-        inputs.window_volume,
+        inputs.window_start,
+        wave_since,
         cfg,
     )
+    stats = rise_stats(len(counts.story_ids), baseline, volumes, inputs.window_volume, cfg)
     if stats is None:
         return None
     opens = (
@@ -478,18 +522,25 @@ def rule_signal(rule: RuleWindow) -> Signal | None:
 
 
 def signals(
-    inputs: DetectionInputs, cfg: DetectionConfig, labeler: Labeler | None = None
+    inputs: DetectionInputs,
+    cfg: DetectionConfig,
+    labeler: Labeler | None = None,
+    active: Mapping[str, ActiveAlert] | None = None,
 ) -> list[Signal]:
-    """Every series and rule with stories in the window, scored."""
+    """Every series and rule with stories in the window, scored (active waves: see ActiveAlert)."""
+    since = {a.key: a.since for a in (active or {}).values() if a.kind == "rise" and a.since}
     out: list[Signal] = []
     for series in inputs.watched:
         counts = inputs.window.get(series)
         if counts is None or not counts.story_ids:
             continue  # no story: nothing can open or hold
-        for make in (rise_signal, first_seen_signal):
-            signal = make(series, counts, inputs, cfg, labeler)
-            if signal is not None:
-                out.append(signal)
+        wave = since.get(series_key("rise", series_dict(series))) if since else None
+        signal = rise_signal(series, counts, inputs, cfg, labeler, wave)
+        if signal is not None:
+            out.append(signal)
+        signal = first_seen_signal(series, counts, inputs, cfg, labeler)
+        if signal is not None:
+            out.append(signal)
     for rule in inputs.rules:
         signal = rule_signal(rule)
         if signal is not None:
@@ -559,7 +610,7 @@ def detect(
     labeler: Labeler | None = None,
 ) -> DetectionResult:
     """Score every series and rule at `inputs.at` and decide what to open, grow and end."""
-    found = signals(inputs, cfg, labeler)
+    found = signals(inputs, cfg, labeler, active)
     decisions = decide(found, active, last_ended, inputs.at, cfg)
     return DetectionResult(
         series_checked=len(inputs.watched) + len(inputs.rules),

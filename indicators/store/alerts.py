@@ -454,6 +454,7 @@ def active_alerts(conn: Connection) -> dict[str, ActiveAlert]:
             alerts.c.story_ids,
             alerts.c.item_ids,
             alerts.c.peak_score,
+            alerts.c.window_start,
         ).where(alerts.c.open_key.is_not(None))
     ).all()
     return {
@@ -465,6 +466,7 @@ def active_alerts(conn: Connection) -> dict[str, ActiveAlert]:
             story_ids=_ids(r.story_ids),
             item_ids=_ids(r.item_ids),
             peak_score=r.peak_score,
+            since=r.window_start,
         )
         for r in rows
     }

@@ -49,9 +49,9 @@ def test_check_prints_what_opened_with_its_numbers(env: dict[str, str]) -> None:
     opened = [line for line in lines if line.startswith("opened")]
     assert [" ".join(line.split()) for line in opened] == [
         "opened #1 First seen: TikTok observed 1 vs expected 0.0 score 1.5",
-        "opened #2 Rise: Cyber threats observed 8 vs expected 0.9 score 5.2",
-        "opened #3 Rise: Cyber threats · Almaty observed 8 vs expected 0.9 score 5.2",
-        "opened #4 Rise: Almaty observed 8 vs expected 0.9 score 5.2",
+        "opened #2 Rise: Cyber threats observed 8 vs expected 0.9 score 4.5",
+        "opened #3 Rise: Cyber threats · Almaty observed 8 vs expected 0.9 score 4.5",
+        "opened #4 Rise: Almaty observed 8 vs expected 0.9 score 4.5",
     ]
     again = invoke(env, "alerts", "check", "--at", "2026-11-25T12:00+00:00")
     assert "0 opened, 0 grew, 0 ended" in again.output

@@ -154,6 +154,32 @@ def test_a_wave_grows_with_new_stories_then_ends_and_cools_down(engine: Engine) 
     assert [e.event for e in alert_store.events(engine, opened[key])][-1] == "ended"
 
 
+def test_a_wave_that_goes_on_next_day_grows_against_the_days_before_it(engine: Engine) -> None:
+    opened = {c.key: c.alert_id for c in run(engine).opened}
+    key = "rise:category=cyber_threats|region=KZ-75"
+    # Two days on, the burst's day is baseline; 5 more stories arrive (and the usual filler).
+    later = AT + timedelta(days=2)
+    more = [
+        make_item(f"Новости {i}", published_at=later - timedelta(hours=5)) for i in range(10)
+    ] + [
+        make_item(
+            f"Снова DDoS в Алматы {i}",
+            published_at=later - timedelta(hours=2, minutes=i),
+            categories=("cyber_threats",),
+            regions=("KZ-75",),
+        )
+        for i in range(5)
+    ]
+    with engine.begin() as conn:
+        write.insert_items(conn, None, more, lexicon_version="v1")
+    report = run(engine, later)
+    assert key in {c.key for c in report.grown} and key not in {c.key for c in report.ended}
+    alert = alert_store.get_alert(engine, opened[key])
+    # Expected from the quiet days only: one story every other day in 10.5 items a day.
+    assert alert.expected is not None and alert.expected < 1.0
+    assert alert.observed == 5
+
+
 def test_a_run_that_fails_midway_leaves_only_its_error(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -33,7 +33,12 @@ from indicators.detection import (
 AT = datetime(2026, 11, 25, 12, tzinfo=UTC)
 # Thresholds spelled out, so these tests pin the rules, not the shipped defaults.
 CFG = DetectionConfig(
-    min_stories=3, min_ratio=2.0, min_score=4.0, exit_score=2.0, cooldown_hours=24
+    min_stories=3,
+    min_ratio=2.0,
+    min_score=4.0,
+    exit_score=2.0,
+    cooldown_hours=24,
+    news_dispersion=0.0,
 )
 CYBER: SeriesId = (("category", "cyber_threats"),)
 CYBER_ALMATY: SeriesId = (("category", "cyber_threats"), ("region", "KZ-75"))
@@ -201,6 +206,19 @@ def test_a_clear_rise_opens_one_alert_with_its_numbers() -> None:
     assert result.series_checked == 4
 
 
+def test_news_dispersion_is_added_to_the_baselines_estimate() -> None:
+    quiet = (1,) * 28  # no dispersion of its own: Poisson without the addition
+    bare = rise_stats(8, quiet, (1000,) * 28, 1000, CFG)
+    bursty = rise_stats(8, quiet, (1000,) * 28, 1000, replace(CFG, news_dispersion=0.1))
+    assert bare is not None and bursty is not None
+    assert (bare.alpha, bursty.alpha) == (0.0, pytest.approx(0.1))
+    assert bursty.expected == bare.expected
+    assert bursty.score == pytest.approx(-negbin_log_sf(8, bare.expected, 0.1) / math.log(10))
+    assert bursty.score < bare.score  # the same count is less surprising in bursty news
+    with pytest.raises(ValueError, match="news_dispersion"):
+        DetectionConfig(news_dispersion=-0.1)
+
+
 def test_never_alert_on_fewer_than_min_stories() -> None:
     # 2 stories where none ever were: a huge score, but under the minimum count
     result = detect(inputs({CYBER: stories(2)}, volume=10_000), {}, {}, CFG)
@@ -273,6 +291,35 @@ def test_a_wave_holds_above_the_exit_level_and_ends_below_it() -> None:
     assert (ended.action, ended.alert, ended.notify) == ("end", active[first.key], False)
     # no story at all: the series is not even scored, the wave still ends
     assert [d.action for d in detect(inputs({}, base), active, {}, CFG).decisions] == ["end"]
+
+
+def test_a_wave_is_judged_against_the_days_before_it_not_against_itself() -> None:
+    # Day 1: 20 stories against a quiet baseline open a wave.
+    first = detect(inputs({CYBER: stories(20)}, {CYBER: (1,) * 28}), {}, {}, CFG).of("open")[0]
+    assert first.signal is not None
+    # Day 2: 5 more; the wave's first day (20 stories) has become the newest baseline day.
+    day2 = inputs({CYBER: stories(5, first=1100)}, {CYBER: (1,) * 27 + (20,)})
+    day2 = replace(day2, at=AT + timedelta(days=1), window_start=AT)
+    # Compared with a baseline that includes its own first day, the wave looks
+    # dispersed enough to be over ...
+    amnesic = {first.key: active_from(first.signal)}
+    assert [d.action for d in detect(day2, amnesic, {}, CFG).decisions] == ["end"]
+    # ... but the wave started at AT - 24 h, so that day is kept out and it grows.
+    since = replace(active_from(first.signal), since=AT - timedelta(hours=24))
+    (grew,) = detect(day2, {first.key: since}, {}, CFG).decisions
+    assert grew.action == "grow" and grew.signal is not None
+    assert grew.signal.expected == pytest.approx(expected_count(27, 27_000, 1000, 0.5))
+
+
+def test_a_wave_longer_than_the_baseline_allows_becomes_the_new_normal() -> None:
+    first = detect(inputs({CYBER: stories(8)}, {CYBER: (1,) * 28}), {}, {}, CFG).of("open")[0]
+    assert first.signal is not None
+    # 25 days into the wave only 3 days before it remain: fewer than min_baseline_days (7).
+    late = inputs({CYBER: stories(8, first=5000)}, {CYBER: (1,) * 3 + (8,) * 25})
+    late = replace(late, at=AT + timedelta(days=25), window_start=AT + timedelta(days=24))
+    old = replace(active_from(first.signal), since=AT - timedelta(hours=24))
+    (decision,) = detect(late, {first.key: old}, {}, CFG).decisions
+    assert decision.action == "end"  # judged on the whole baseline, 8 a day is normal now
 
 
 def test_no_new_wave_during_the_cooldown() -> None:
