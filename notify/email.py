@@ -6,10 +6,11 @@ delivery id, so a retry after a lost server answer is recognisable as the
 same message; `Auto-Submitted: auto-generated` (RFC 3834) keeps vacation
 responders from answering a robot.
 
-A password is never sent in the clear: with `smtp_user` set, `smtp_starttls`
-must be on, and STARTTLS verifies the server's certificate (the system's CA
-store, or the `ssl_context` a caller passes). Implicit TLS (port 465) is not
-offered: every current submission server supports STARTTLS on 587.
+A password is never sent in the clear: with `smtp_user` set, the connection
+must be encrypted, either upgraded with STARTTLS (`smtp_starttls`, submission
+on port 587) or TLS from the first byte (`smtp_ssl`, SMTPS on port 465, which
+some providers still require). Either way the server's certificate is
+verified (the system's CA store, or the `ssl_context` a caller passes).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class SmtpConfig:
     password: str = field(default="", repr=False)
     sender: str = ""
     starttls: bool = True
+    implicit_tls: bool = False  # SMTPS: TLS from the first byte (STARTTLS is then moot)
     timeout: float = 15.0  # seconds for each network operation
     # None: the system's trusted CAs. Tests pass a context that trusts their own certificate.
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
@@ -87,21 +89,26 @@ def _check_config(cfg: SmtpConfig) -> SendResult | None:
         Address(addr_spec=parse_recipients(cfg.sender)[0])
     except (ValueError, IndexError) as exc:
         return SendResult.failed(SendError.CONFIG, f"smtp_from is not an address: {exc}")
-    if cfg.user and not cfg.starttls:
+    if cfg.user and not (cfg.starttls or cfg.implicit_tls):
         return SendResult.failed(
-            SendError.CONFIG, "smtp_user is set but smtp_starttls is off: the password would "
-            "travel in the clear"
+            SendError.CONFIG, "smtp_user is set but neither smtp_starttls nor smtp_ssl is on: "
+            "the password would travel in the clear"
         )  # fmt: skip
     return None
 
 
 def transmit(msg: EmailMessage, recipients: Sequence[str], cfg: SmtpConfig) -> SendResult:
-    """One SMTP session: connect, STARTTLS, login, send. Never raises."""
+    """One SMTP session: connect (over TLS for SMTPS), STARTTLS, login, send. Never raises."""
+    context = cfg.ssl_context or ssl.create_default_context()
     try:
-        with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout) as smtp:
+        smtp = (
+            smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
+            if cfg.implicit_tls
+            else smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+        )
+        with smtp:
             smtp.ehlo()
-            if cfg.starttls:
-                context = cfg.ssl_context or ssl.create_default_context()
+            if cfg.starttls and not cfg.implicit_tls:
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if cfg.user:

@@ -165,7 +165,13 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "smtp_starttls",
         True,
-        "Upgrade the SMTP connection with STARTTLS (required when smtp_user is set).",
+        "Upgrade the SMTP connection with STARTTLS (or use smtp_ssl) when smtp_user is set.",
+        _bool,
+    ),
+    SettingSpec(
+        "smtp_ssl",
+        False,
+        "Connect with TLS from the first byte (SMTPS, usually port 465) instead of STARTTLS.",
         _bool,
     ),
     SettingSpec(
@@ -221,6 +227,7 @@ class Settings:
     smtp_from: str = SPEC_BY_NAME["smtp_from"].default
     smtp_to: str = SPEC_BY_NAME["smtp_to"].default
     smtp_starttls: bool = SPEC_BY_NAME["smtp_starttls"].default
+    smtp_ssl: bool = SPEC_BY_NAME["smtp_ssl"].default
     dashboard_url: str = SPEC_BY_NAME["dashboard_url"].default
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 

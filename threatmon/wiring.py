@@ -98,6 +98,7 @@ def notify_config(settings: Settings) -> NotifyConfig:
             password=settings.smtp_password,
             sender=settings.smtp_from,
             starttls=settings.smtp_starttls,
+            implicit_tls=settings.smtp_ssl,
         ),
     )
 

@@ -1,4 +1,4 @@
-"""E-mail sending against a real SMTP server (aiosmtpd) on 127.0.0.1: plain, STARTTLS + login.
+"""E-mail sending against a real SMTP server (aiosmtpd) on 127.0.0.1: plain, STARTTLS, SMTPS.
 
 The STARTTLS server presents a self-signed certificate made for the test with
 the openssl command; the client trusts it through the ssl context it is given,
@@ -80,6 +80,19 @@ def tls_server(inbox: Inbox, certificate: tuple[Path, Path]) -> Iterator[int]:
 
 
 @pytest.fixture
+def smtps_server(inbox: Inbox, certificate: tuple[Path, Path]) -> Iterator[int]:
+    """TLS from the first byte (SMTPS, as on port 465); login allowed since it is all encrypted."""
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(*certificate)
+    yield from start(
+        inbox,
+        ssl_context=server_context,
+        authenticator=authenticator,
+        auth_require_tls=False,  # it cannot tell its socket is TLS-wrapped; the client logs in
+    )
+
+
+@pytest.fixture
 def trusting(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(certificate[0]))
 
@@ -153,6 +166,39 @@ def test_starttls_and_login_with_a_trusted_certificate(
     (got,) = inbox.received
     assert (got.over_tls, got.authenticated) == (True, True)
     assert got.message["Subject"].startswith("[threatmon] New alert #12")
+
+
+def test_smtps_sends_over_tls_from_the_first_byte_with_login(
+    inbox: Inbox, smtps_server: int, trusting: ssl.SSLContext
+) -> None:
+    cfg = SmtpConfig(
+        host="127.0.0.1", port=smtps_server, user=USER, password=PASSWORD,
+        sender="threatmon@soc.example.kz", starttls=True, implicit_tls=True, timeout=5,
+        ssl_context=trusting,
+    )  # fmt: skip
+    result = send("duty@soc.example.kz", cfg)
+    assert (result.ok, result.error) == (True, None), result.message
+    (got,) = inbox.received
+    assert got.authenticated and got.rcpt_tos == ["duty@soc.example.kz"]
+
+
+def test_smtps_with_an_untrusted_certificate_is_a_tls_failure(
+    inbox: Inbox, smtps_server: int
+) -> None:
+    cfg = SmtpConfig(
+        host="127.0.0.1", port=smtps_server, user=USER, password=PASSWORD,
+        sender="threatmon@soc.example.kz", implicit_tls=True, timeout=5,
+    )  # fmt: skip
+    result = send("duty@soc.example.kz", cfg)
+    assert (result.ok, result.error) == (False, SendError.TLS)
+    assert "certificate" in result.message
+    assert inbox.received == []
+
+
+def test_smtps_against_a_plain_server_is_a_tls_failure(plain_server: int) -> None:
+    cfg = replace(plain_config(plain_server), implicit_tls=True)
+    result = send("duty@soc.example.kz", cfg)
+    assert (result.ok, result.error) == (False, SendError.TLS), result.message
 
 
 def test_a_wrong_password_is_an_auth_failure(

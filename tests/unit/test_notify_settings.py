@@ -30,6 +30,7 @@ def test_defaults_send_nothing_and_link_to_the_local_dashboard() -> None:
     cfg = notify_config(settings)
     assert cfg.dashboard_url == "http://127.0.0.1:8050"
     assert (cfg.smtp.host, cfg.smtp.port, cfg.smtp.starttls) == ("", 587, True)
+    assert cfg.smtp.implicit_tls is False
     assert cfg.webhook.secret == ""
 
 
@@ -48,6 +49,12 @@ def test_environment_reaches_targets_and_configs() -> None:
         "pw-123",
     )
     assert (cfg.smtp.sender, cfg.smtp.starttls) == ("threatmon@example.kz", False)
+
+
+def test_smtps_is_one_setting() -> None:
+    settings = load_settings(environ={"THREATMON_SMTP_SSL": "1", "THREATMON_SMTP_PORT": "465"})
+    smtp = notify_config(settings).smtp
+    assert (smtp.implicit_tls, smtp.port) == (True, 465)
 
 
 def test_a_bad_port_names_its_variable() -> None:
