@@ -17,7 +17,9 @@ claims scores 0.0.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +51,12 @@ class DevItem:
     platforms: tuple[str, ...] = ()
     hard: bool = False  # a negative that uses threat vocabulary in another sense
     note: str = ""
+    # Real-news items (tests/eval/realnews/) also name their source:
+    url: str = ""  # the article's address
+    outlet: str = ""
+    published: str = ""  # YYYY-MM-DD, or "" when unknown
+    sample: str = ""  # JSON "set": "topic" (the taxonomy's topics, hard negatives included)
+    # or "ordinary" (the same outlets' everyday news)
 
     def values(self, axis: str) -> tuple[str, ...]:
         labels = {"category": self.categories, "region": self.regions, "platform": self.platforms}
@@ -149,6 +157,8 @@ class EvalReport:
     platforms: Scores
     hard_negatives: int
     hard_negatives_flagged: int  # hard negatives the tagger called relevant
+    ordinary: int  # real-news items of the "ordinary" sample
+    ordinary_flagged: int  # of those, labelled not relevant but called relevant
     worst: Confusion | None  # None when no category has an error
     errors: tuple[ItemError, ...]  # in development-set order
 
@@ -159,30 +169,32 @@ class EvalReport:
 def load_devset(path: Path) -> list[DevItem]:
     """Read and validate a development set (JSON lines, ``#`` comment lines).
 
-    Every problem in the file is collected and reported at once, with line
+    `path` is one file, or a folder whose ``*.jsonl`` files are read in name
+    order as one set (the real-news corpus: ids and URLs unique across them).
+    Every problem is collected and reported at once, with file and line
     numbers, so a labelling session can be fixed in one pass.
     """
+    path = Path(path)
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    if not files:
+        raise DevsetError(f"{path}: no .jsonl files")
     items: list[DevItem] = []
     problems: list[str] = []
-    seen: dict[str, int] = {}
-    text = Path(path).read_text(encoding="utf-8")
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        try:
-            raw = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            problems.append(f"line {lineno}: not JSON ({exc.msg})")
-            continue
-        item, item_problems = _parse_item(raw)
-        problems.extend(f"line {lineno}: {p}" for p in item_problems)
-        if item is None:
-            continue
-        if item.id in seen:
-            problems.append(f"line {lineno}: id {item.id} already used on line {seen[item.id]}")
-        seen.setdefault(item.id, lineno)
-        items.append(item)
+    seen: dict[str, str] = {}
+    urls: dict[str, str] = {}
+    for file in files:
+        where = f"{file.name}:" if path.is_dir() else "line "
+        for lineno, item, item_problems in _read_lines(file):
+            problems.extend(f"{where}{lineno}: {p}" for p in item_problems)
+            if item is None:
+                continue
+            if item.id in seen:
+                problems.append(f"{where}{lineno}: id {item.id} already used on {seen[item.id]}")
+            seen.setdefault(item.id, f"{where}{lineno}")
+            if item.url and item.url in urls:
+                problems.append(f"{where}{lineno}: url already used on {urls[item.url]}")
+            urls.setdefault(item.url, f"{where}{lineno}")
+            items.append(item)
     if problems:
         shown = "\n  ".join(problems[:30])
         more = f"\n  ... and {len(problems) - 30} more" if len(problems) > 30 else ""
@@ -190,6 +202,22 @@ def load_devset(path: Path) -> list[DevItem]:
     if not items:
         raise DevsetError(f"{path}: no items")
     return items
+
+
+def _read_lines(file: Path) -> Iterable[tuple[int, DevItem | None, list[str]]]:
+    """(line number, item or None, problems) for every item line of one file."""
+    text = file.read_text(encoding="utf-8")
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        try:
+            raw = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            yield lineno, None, [f"not JSON ({exc.msg})"]
+            continue
+        item, item_problems = _parse_item(raw)
+        yield lineno, item, item_problems
 
 
 _REQUIRED: Mapping[str, type] = {
@@ -202,24 +230,45 @@ _REQUIRED: Mapping[str, type] = {
     "regions": list,
     "platforms": list,
 }
-_OPTIONAL: Mapping[str, type] = {"hard": bool, "note": str}
+_OPTIONAL: Mapping[str, type] = {
+    "hard": bool,
+    "note": str,
+    "url": str,
+    "outlet": str,
+    "published": str,
+    "set": str,
+}
+SAMPLES = ("topic", "ordinary")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-SPLITS = ("all", "even", "odd")
+SPLITS = ("all", "even", "odd", "tune", "heldout")
 
 
 def split_items(items: Sequence[DevItem], split: str) -> list[DevItem]:
-    """The items of one half of the set, by the parity of the id's number.
+    """The items of one half of the set.
 
-    Tuning looks only at the ``even`` half (``ru-0002``); the ``odd`` half is
-    held out, so a large gap between the two scores shows over-fitting.
+    ``even``/``odd``: by the parity of the id's number (the invented sets:
+    tuning looks only at ``ru-0002``...). ``tune``/``heldout``: by a fixed hash
+    of the item's URL (of its id when it has none), the real-news corpus's
+    split: it does not depend on who collected what in which order, and one
+    article can never land in both halves. Tuning never looks at the held-out
+    half, so a large gap between the two scores shows over-fitting.
     """
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
     if split == "all":
         return list(items)
+    if split in ("tune", "heldout"):
+        want = 0 if split == "tune" else 1
+        return [it for it in items if hash_half(it.url or it.id) == want]
     want = 0 if split == "even" else 1
     return [it for it in items if int(it.id.rsplit("-", 1)[-1]) % 2 == want]
+
+
+def hash_half(key: str) -> int:
+    """0 (tuning) or 1 (held out): the parity of the SHA-256 of `key`, stable everywhere."""
+    return hashlib.sha256(key.encode("utf-8")).digest()[-1] % 2
 
 
 def _parse_item(raw: Any) -> tuple[DevItem | None, list[str]]:
@@ -247,15 +296,38 @@ def _parse_item(raw: Any) -> tuple[DevItem | None, list[str]]:
         platforms=tuple(raw["platforms"]),
         hard=raw.get("hard", False),
         note=raw.get("note", ""),
+        url=raw.get("url", ""),
+        outlet=raw.get("outlet", ""),
+        published=raw.get("published", ""),
+        sample=raw.get("set", ""),
     )
-    return item, _check_labels(item)
+    return item, _check_labels(item) + _check_source(item)
+
+
+def _check_source(item: DevItem) -> list[str]:
+    """A real-news item names its article: http(s) URL, outlet, sample, date if known."""
+    where = item.id or "(no id)"
+    if not item.id.startswith("rn-"):
+        if item.url or item.outlet or item.published or item.sample:
+            return [f"{where}: source fields are for real-news items (ids rn-...)"]
+        return []
+    problems = []
+    if not item.url.startswith(("https://", "http://")) or " " in item.url:
+        problems.append(f"{where}: url must be the article's http(s) address")
+    if not item.outlet.strip():
+        problems.append(f"{where}: outlet missing")
+    if item.sample not in SAMPLES:
+        problems.append(f"{where}: set must be one of {', '.join(SAMPLES)}")
+    if item.published and not _DATE.fullmatch(item.published):
+        problems.append(f"{where}: published must be YYYY-MM-DD or empty")
+    return problems
 
 
 def _check_labels(item: DevItem) -> list[str]:
     """Label problems of one item, against the fixed taxonomy ids."""
     where = item.id or "(no id)"
     problems: list[str] = []
-    if not item.id.startswith(f"{item.lang}-"):
+    if not item.id.startswith((f"{item.lang}-", "rn-")):
         problems.append(f"{where}: id should start with the language, {item.lang}-")
     if item.lang not in LANGS:
         problems.append(f"{where}: unknown lang {item.lang!r}")
@@ -316,6 +388,7 @@ def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> Ev
     reg = [0, 0, 0]
     plat = [0, 0, 0]
     hard_flagged = 0
+    ordinary_flagged = 0
     errors: list[ItemError] = []
     predictions: list[tuple[DevItem, Tags]] = []
 
@@ -331,6 +404,8 @@ def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> Ev
             counts[2] += 1
         if item.hard and got.relevant:
             hard_flagged += 1
+        if item.sample == "ordinary" and not item.relevant and got.relevant:
+            ordinary_flagged += 1
         got_cats = set(_predicted(got, "category"))
         for c, c_counts in cat.items():
             want, have = c in item.categories, c in got_cats
@@ -363,6 +438,8 @@ def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> Ev
         platforms=scores(*plat),
         hard_negatives=sum(1 for it in items if it.hard),
         hard_negatives_flagged=hard_flagged,
+        ordinary=sum(1 for it in items if it.sample == "ordinary"),
+        ordinary_flagged=ordinary_flagged,
         worst=_worst_confusion(per_cat, predictions),
         errors=tuple(errors),
     )
@@ -430,6 +507,12 @@ def format_report(report: EvalReport) -> str:
         f"Hard negatives called relevant: {report.hard_negatives_flagged}"
         f" of {report.hard_negatives}"
     )
+    if report.ordinary:
+        per_1000 = 1000 * report.ordinary_flagged / report.ordinary
+        lines.append(
+            f"Ordinary news called relevant: {report.ordinary_flagged} of {report.ordinary}"
+            f" = {per_1000:.1f} per 1,000 items"
+        )
     if report.worst is None:
         lines.append("Worst category: none (no category errors)")
     else:

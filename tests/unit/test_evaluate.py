@@ -6,6 +6,7 @@ arithmetic, not the tagger.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tools.evaluate import (
     evaluate,
     format_errors,
     format_report,
+    hash_half,
     load_devset,
     scores,
     split_items,
@@ -312,3 +314,85 @@ def test_split_items_separates_even_and_odd_id_numbers():
     assert split_items(items, "all") == items
     with pytest.raises(ValueError, match="unknown split"):
         split_items(items, "third")
+
+
+# ---------------------------------------------------------------- the real-news corpus
+
+
+def news(id: str, url: str, sample: str = "topic", **changes: object) -> dict[str, object]:
+    fields = {"lang": "ru", "url": url, "outlet": "tengrinews.kz", "published": "2025-03-14"}
+    return row(id, **{**fields, "set": sample, **changes})
+
+
+def test_a_folder_is_one_set_read_file_by_file(tmp_path):
+    write_lines(tmp_path / "b.jsonl", news("rn-ru-0002", "https://b.kz/2"))
+    write_lines(
+        tmp_path / "a.jsonl",
+        "# header",
+        news("rn-or-0001", "https://a.kz/1", "ordinary", lang="kk", relevant=False,
+             categories=[], regions=[], platforms=[]),
+    )  # fmt: skip
+    (tmp_path / "notes.txt").write_text("not part of the set", encoding="utf-8")
+    items = load_devset(tmp_path)
+    assert [(i.id, i.lang, i.sample, i.url) for i in items] == [
+        ("rn-or-0001", "kk", "ordinary", "https://a.kz/1"),
+        ("rn-ru-0002", "ru", "topic", "https://b.kz/2"),
+    ]
+    assert (items[1].outlet, items[1].published) == ("tengrinews.kz", "2025-03-14")
+
+
+def test_one_article_is_one_item_across_the_files(tmp_path):
+    write_lines(tmp_path / "a.jsonl", news("rn-ru-0001", "https://a.kz/1"))
+    write_lines(tmp_path / "b.jsonl", news("rn-en-0001", "https://a.kz/1", lang="en"))
+    with pytest.raises(DevsetError, match=r"b\.jsonl:1: url already used on a\.jsonl:1"):
+        load_devset(tmp_path)
+    write_lines(tmp_path / "b.jsonl", news("rn-ru-0001", "https://b.kz/1"))
+    with pytest.raises(DevsetError, match=r"id rn-ru-0001 already used on a\.jsonl:1"):
+        load_devset(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (news("rn-ru-0001", "ftp://a.kz/1"), "url must be the article's http(s) address"),
+        (news("rn-ru-0001", "https://a.kz/1", outlet=" "), "outlet missing"),
+        (news("rn-ru-0001", "https://a.kz/1", "archive"), "set must be one of topic, ordinary"),
+        (news("rn-ru-0001", "https://a.kz/1", published="14.03.2025"), "YYYY-MM-DD"),
+        (row(url="https://a.kz/1"), "source fields are for real-news items"),
+    ],
+)
+def test_real_news_items_must_name_their_article(tmp_path, bad, message):
+    with pytest.raises(DevsetError) as exc:
+        load_devset(write_lines(tmp_path / "d.jsonl", bad))
+    assert message in str(exc.value)
+
+
+def test_the_hash_split_is_fixed_disjoint_and_about_even():
+    items = [item(f"ru-{n:04d}", False) for n in range(400)]
+    items = [DevItem(**{**{f: getattr(i, f) for f in i.__slots__}, "url": f"https://x.kz/{n}"})
+             for n, i in enumerate(items)]  # fmt: skip
+    tune, held = split_items(items, "tune"), split_items(items, "heldout")
+    assert {i.id for i in tune}.isdisjoint({i.id for i in held})
+    assert len(tune) + len(held) == 400 and 150 < len(tune) < 250
+    assert split_items(list(reversed(items)), "tune") == list(reversed(tune))  # order-free
+    # the half depends on the article's address, not on the id it was given
+    moved = DevItem(**{**{f: getattr(tune[0], f) for f in tune[0].__slots__}, "id": "ru-9999"})
+    assert split_items([moved], "tune") == [moved]
+    assert hash_half("https://x.kz/0") == int(
+        hashlib.sha256(b"https://x.kz/0").hexdigest()[-2:], 16) % 2  # fmt: skip
+
+
+def test_ordinary_news_called_relevant_are_counted_per_thousand():
+    calm = [
+        DevItem(id=f"rn-or-{n:04d}", lang="ru", title="t", summary="s", relevant=False,
+                url=f"https://x.kz/{n}", outlet="x.kz", sample="ordinary")
+        for n in range(8)
+    ]  # fmt: skip
+    flagged = {calm[0].id, calm[5].id}
+    report = evaluate(
+        calm, lambda it: Tags(relevant=True, categories=(TA,)) if it.id in flagged else Tags(False)
+    )
+    assert (report.ordinary, report.ordinary_flagged) == (8, 2)
+    assert "Ordinary news called relevant: 2 of 8 = 250.0 per 1,000 items" in format_report(report)
+    assert "Ordinary news" not in format_report(evaluate([item("ru-0001", False)], fake({
+        "ru-0001": Tags(False)})))  # fmt: skip
