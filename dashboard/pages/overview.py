@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from dash import Dash, Input, Output, dcc, html
@@ -14,6 +15,7 @@ from dashboard.context import DashboardContext
 from dashboard.shell import NO_ITEMS_YET, NO_MATCH
 from dashboard.url_state import build_search, from_store, set_axis
 from indicators import taxonomy
+from indicators.alerts import OPEN_STATES
 from indicators.selection import Filters
 from indicators.store import alerts as alert_store
 from indicators.store import queries
@@ -82,6 +84,25 @@ def _kpi(title: str, value: int, note: str, kpi_id: str) -> Any:
             html.Div(note, className="kpi-note"),
         ],
         className="kpi",
+    )
+
+
+def open_alerts_by_category(ctx: DashboardContext) -> Counter[str]:
+    """Open alerts (new or acknowledged) per category their series names."""
+    counts: Counter[str] = Counter()
+    for alert in alert_store.list_alerts(ctx.engine, states=OPEN_STATES, limit=10_000):
+        counts.update(alert.series.get("category", []))
+    return counts
+
+
+def alert_badge(cid: str, n: int, href: str) -> Any:
+    """`⚠ n` after a category with open alerts, linking to those alerts."""
+    return dcc.Link(
+        f"⚠ {n}",
+        href=href,
+        className="alert-badge",
+        id=f"ov-alerts-{cid}",
+        title=f"{n} open alert{'s' if n != 1 else ''} on this category: open them",
     )
 
 
@@ -162,10 +183,22 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         for p in queries.series(ctx.engine, f, "category", "day"):
             points.setdefault(p.id, []).append((p.date, p.count))
         rows = []
+        alerting = open_alerts_by_category(ctx)
         for cid in taxonomy.CATEGORY_IDS:
             n = current.get(cid, 0)
             text, css = change_text(n, previous.get(cid, 0) if previous is not None else None)
             href = "/" + build_search(set_axis(f, "category", [cid]), view)
+            badge = (
+                [
+                    alert_badge(
+                        cid,
+                        alerting[cid],
+                        "/alerts" + build_search(set_axis(f, "category", [cid]), view),
+                    )
+                ]
+                if alerting[cid]
+                else []
+            )
             rows.append(
                 html.Tr(
                     [
@@ -175,6 +208,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                                 dcc.Link(
                                     ctx.label("category", cid), href=href, className="cat-link"
                                 ),
+                                *badge,
                             ]
                         ),
                         html.Td(f"{n:,}", className="num", id=f"ov-count-{cid}"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from dashboard.atom import alerts_feed
 from dashboard.components import utc_text
 from dashboard.figures import with_alert_marks
 from dashboard.pages.alerts import BUTTONS
+from indicators import taxonomy
 from indicators.alerts import AlertRow
 from indicators.detection import DetectionConfig
 from indicators.early_warning import run_detection
@@ -289,6 +291,32 @@ def test_the_overview_counts_open_alerts_and_says_when_detection_last_ran(alerti
     run = alert_store.last_run(engine)
     assert run is not None and f"last check {utc_text(run['finished_at'])}" in words
     assert "detection has not run yet" not in words
+
+
+def test_the_overview_flags_categories_with_open_alerts_and_links_to_them(
+    one_acknowledged,
+) -> None:
+    calls, engine = one_acknowledged
+    newest = next(a for a in alert_store.list_alerts(engine) if a.series.get("category"))
+    alert_store.change_state(engine, newest.id, "dismiss", at=AT)  # dismissed: not counted
+    try:
+        out = calls.call(
+            f"{ids.OV_CATEGORIES}.children", {ids.STATE + ".data": store_for(Filters())}
+        )
+        table = out[ids.OV_CATEGORIES]["children"]
+        alerts_now = alert_store.list_alerts(engine)
+        want = Counter(c for a in alerts_now if a.is_open for c in a.series.get("category", []))
+    finally:
+        alert_store.change_state(engine, newest.id, "reopen", at=AT)
+    assert want["cyber_threats"] >= 1 and len(want) < len(taxonomy.CATEGORY_IDS)
+    assert any(not a.is_open and a.series.get("category") for a in alerts_now)
+    for cid in taxonomy.CATEGORY_IDS:
+        badge = find(table, f"ov-alerts-{cid}")
+        if want[cid]:
+            assert badge is not None and badge["props"]["children"] == f"⚠ {want[cid]}"
+            assert badge["props"]["href"] == f"/alerts?category={cid}"
+        else:
+            assert badge is None, cid
 
 
 def test_exports_carry_the_alerts_of_the_period_and_filters(alerting) -> None:
