@@ -57,17 +57,22 @@ test: $(VENV)/.dev system-deps
 	$(BIN)/mypy
 	$(BIN)/pytest $(COVERAGE)
 
-# The installed package works without the dev dependencies (fresh venv, runtime install only).
-SMOKE := var/smoke
+# The package as a user installs it: a built wheel (not an editable install) in a fresh venv
+# without the dev dependencies, run from outside the checkout, so data/ must come from the
+# wheel (<prefix>/share/threatmon/data) and nothing may rely on the current directory.
+SMOKE := $(CURDIR)/var/smoke
 smoke:
 	rm -rf $(SMOKE) && $(PYTHON) -m venv $(SMOKE)/venv
-	$(SMOKE)/venv/bin/python -m pip install -q -e .
-	$(SMOKE)/venv/bin/threatmon --help >/dev/null
-	THREATMON_DB=sqlite:///$(SMOKE)/smoke.db $(SMOKE)/venv/bin/threatmon init --feeds tests/fixtures/feeds.toml
-	echo '{"id": 1, "title": "В Шымкенте предотвращен теракт"}' | $(SMOKE)/venv/bin/threatmon tag | grep -q terrorist_activity
-	THREATMON_DB=sqlite:///$(SMOKE)/smoke.db $(SMOKE)/venv/bin/threatmon export --format csv >/dev/null
-	$(SMOKE)/venv/bin/threatmon demo --prepare-only --port 0 --history 50 --db sqlite:///$(SMOKE)/demo.db
-	@echo "smoke test passed: the runtime install works without dev dependencies"
+	$(SMOKE)/venv/bin/python -m pip wheel -q --no-deps -w $(SMOKE)/wheel .
+	$(SMOKE)/venv/bin/python -m pip install -q $(SMOKE)/wheel/threatmon-*.whl
+	cd $(SMOKE) && venv/bin/threatmon --help >/dev/null
+	cd $(SMOKE) && venv/bin/python -c "from threatmon.settings import load_settings as s; p = s(environ={}).data_path; assert p.is_relative_to('$(SMOKE)/venv'), p"
+	cd $(SMOKE) && THREATMON_DB=sqlite:///$(SMOKE)/smoke.db venv/bin/threatmon init --feeds $(CURDIR)/tests/fixtures/feeds.toml
+	cd $(SMOKE) && venv/bin/threatmon lexicon check >/dev/null
+	cd $(SMOKE) && echo '{"id": 1, "title": "В Шымкенте предотвращен теракт"}' | venv/bin/threatmon tag | grep -q terrorist_activity
+	cd $(SMOKE) && THREATMON_DB=sqlite:///$(SMOKE)/smoke.db venv/bin/threatmon export --format csv >/dev/null
+	cd $(SMOKE) && venv/bin/threatmon demo --prepare-only --port 0 --history 50 --db sqlite:///$(SMOKE)/demo.db
+	@echo "smoke test passed: the wheel works without dev dependencies, from any directory"
 
 test-fast: $(VENV)/.dev
 	$(BIN)/pytest -m "not browser and not slow"

@@ -11,6 +11,7 @@ environment on its own.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -20,7 +21,23 @@ from typing import Any
 from indicators.detection import DetectionConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA_DIR = REPO_ROOT / "data"
+# Where a wheel installs data/ (pyproject.toml, [tool.setuptools.data-files]).
+INSTALLED_DATA_DIR = Path(sys.prefix) / "share" / "threatmon" / "data"
+
+
+def default_data_dir(repo_root: Path = REPO_ROOT, installed: Path = INSTALLED_DATA_DIR) -> Path:
+    """data/ of the checkout when threatmon runs from one (editable install, tests, `make`),
+    else the copy a wheel installed under <prefix>/share/threatmon/data.
+
+    The checkout wins so that editing data/ takes effect at once; it is
+    recognised by its taxonomy.toml, not by the current directory, so the
+    commands work from anywhere.
+    """
+    checkout = repo_root / "data"
+    return checkout if (checkout / "taxonomy.toml").is_file() else installed
+
+
+DEFAULT_DATA_DIR = default_data_dir()
 # The detection thresholds' defaults live with the statistic they tune.
 _DETECTION = DetectionConfig()
 USER_AGENT = "threatmon/0.1 (+https://github.com/threatmon/threatmon; news monitoring bot)"
