@@ -1,4 +1,4 @@
-"""The `actor` axis end to end on real SQLite: store, summary, filters, exports, API, retag.
+"""The `actor` axis end to end on real databases: store, summary, filters, exports, API, retag.
 
 Items are stored with known organization tags (tests/factories.make_item);
 every count is compared with what was put in, through the summary path and the
@@ -40,8 +40,9 @@ DAY = T0.date()
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'actors.db'}")
+def engine(db_url: str) -> Iterator[Engine]:
+    """The items below in a fresh store, on SQLite and on PostgreSQL."""
+    engine = make_engine(db_url)
     upgrade(engine)
     (feed,) = write.upsert_feeds(
         engine, [write.FeedFields(url="https://news.example.kz/rss", name="News")]
