@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -309,3 +310,28 @@ def test_the_most_active_organizations_come_with_what_they_appear_with(engine: E
     assert most_active(engine, Filters(regions=("KZ-71",))) == []
     with pytest.raises(ValueError, match="must not be negative"):
         most_active(engine, Filters(), limit=-1)
+
+
+def test_lexicon_check_names_file_line_and_reason_of_a_bad_actors_file(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("samples"))
+    actors = data / "actors.yaml"
+    text = actors.read_text(encoding="utf-8")
+    actors.write_text(
+        text.replace("kind: cyber", "kind: hackers").replace(
+            "date: 2019-05-14", "date: 14.05.2019"
+        ),
+        encoding="utf-8",
+    )
+    lines = actors.read_text(encoding="utf-8").splitlines()
+    kind_line = next(n for n, line in enumerate(lines, 1) if "kind: hackers" in line)
+    date_line = next(n for n, line in enumerate(lines, 1) if "date: 14.05.2019" in line)
+    env = {"THREATMON_DATA_DIR": str(data), "THREATMON_LOG_LEVEL": "WARNING"}
+    result = CliRunner().invoke(cli, ["lexicon", "check"], env=env)
+    assert result.exit_code == 1
+    # the organization's line for its kind; the designation's own line for its date
+    killnet_line = next(n for n, line in enumerate(lines, 1) if line.strip() == "killnet:")
+    assert f"error: actors.yaml:{killnet_line}: killnet: kind 'hackers'" in result.output
+    assert f"error: actors.yaml:{date_line}: designation: date '14.05.2019'" in result.output
+    assert kind_line > killnet_line
+    assert "2 error(s) in the data files" in result.output
