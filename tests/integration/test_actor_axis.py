@@ -40,10 +40,9 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 DAY = T0.date()
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """The items below in a fresh store, on SQLite and on PostgreSQL."""
-    engine = make_engine(db_url)
+def stored(url: str) -> Engine:
+    """A fresh store at `url` holding the items below."""
+    engine = make_engine(url)
     upgrade(engine)
     (feed,) = write.upsert_feeds(
         engine, [write.FeedFields(url="https://news.example.kz/rss", name="News")]
@@ -78,6 +77,22 @@ def engine(db_url: str) -> Iterator[Engine]:
             ],
             lexicon_version="v1",
         )
+    return engine
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """The items in a store on SQLite and on PostgreSQL (store, summary and query tests)."""
+    engine = stored(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Engine]:
+    """The items on SQLite only, for the layers above the store (HTTP, command line),
+    which open engines of their own and are backend-independent."""
+    engine = stored(f"sqlite:///{tmp_path / 'actors.db'}")
     yield engine
     engine.dispose()
 
@@ -191,8 +206,8 @@ def app_vocabulary(app: Any) -> Vocabulary:
     return replace(default_vocabulary(), actors=actors)
 
 
-def test_the_snapshot_api_filters_by_actor(engine: Engine, tmp_path: Path) -> None:
-    url = str(engine.url)
+def test_the_snapshot_api_filters_by_actor(sqlite_store: Engine) -> None:
+    url = str(sqlite_store.url)
     app = create_app(url, DATA, lexicon_version="v1")
     client = app.server.test_client()
     response = client.get("/api/snapshot?actor=taliban&format=json")
@@ -259,8 +274,8 @@ def test_tag_command_prints_actors_with_their_spans() -> None:
     ]
 
 
-def test_the_export_command_takes_an_actor(engine: Engine, tmp_path: Path) -> None:
-    env = {"THREATMON_DB": str(engine.url), "THREATMON_LOG_LEVEL": "WARNING"}
+def test_the_export_command_takes_an_actor(sqlite_store: Engine, tmp_path: Path) -> None:
+    env = {"THREATMON_DB": str(sqlite_store.url), "THREATMON_LOG_LEVEL": "WARNING"}
     out = tmp_path / "snap.json"
     result = CliRunner().invoke(
         cli,
