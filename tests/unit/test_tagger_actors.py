@@ -55,6 +55,9 @@ def named(compiled, title: str, summary: str = "") -> dict[str, list[str]]:
         ("«Ислам мемлекетінің» жақтасы лаңкестік үшін сотталды", "",
          {"isis": ["Ислам мемлекетінің"]}),
         ("Islamic State claims attack on police checkpoint", "", {"isis": ["Islamic State"]}),
+        # Kazakh in the Latin alphabet: the Cyrillic kk names are transliterated
+        ("«Islam memleketiniñ» jaqtasy lañkestik üşin sottaldy", "",
+         {"isis": ["Islam memleketiniñ"]}),
         # the Khorasan branch is its own organization; the longer name wins the span
         ("Kazakh security service foiled ISIS-K attack", "A terrorist cell was detained.",
          {"isis_k": ["ISIS-K"]}),
