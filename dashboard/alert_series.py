@@ -93,6 +93,7 @@ def series_filters(series: Mapping[str, Sequence[str]]) -> Filters:
         categories=categories,
         regions=tuple(series.get("region") or ()),
         platforms=tuple(series.get("platform") or ()),
+        actors=tuple(series.get("actor") or ()),
     )
 
 

@@ -50,7 +50,9 @@ def register_api(server: Flask, ctx: DashboardContext) -> None:
                 400, f"unknown granularity {granularity!r}; expected {', '.join(GRANULARITIES)}"
             )
         try:
-            filters = Filters.from_params({name: args.getlist(name) for name in PARAM_NAMES})
+            filters = Filters.from_params(
+                {name: args.getlist(name) for name in PARAM_NAMES}, vocabulary=ctx.vocabulary
+            )
         except FilterError as exc:
             return _error(400, str(exc))
         snap = build_snapshot(

@@ -32,18 +32,27 @@ from dashboard.api import register_api
 from dashboard.atom import register_atom
 from dashboard.context import DashboardContext, load_map_shapes
 from dashboard.csrf import CsrfGuard, current_token, install
-from dashboard.pages import alerts, cyber, items, overview, platforms, regions, sources, trends
+from dashboard.pages import (
+    alerts,
+    cyber,
+    items,
+    organizations,
+    overview,
+    platforms,
+    regions,
+    sources,
+    trends,
+)
 from indicators.detection import DetectionConfig
-from indicators.lexicon import load_compiled
+from indicators.lexicon import load_actors, load_compiled, load_labels
 from indicators.playbooks import load_playbooks
 from indicators.store import queries
 from indicators.store.engine import make_engine
 from indicators.store.migrations import require_current
-from indicators.taxonomy import load_taxonomy
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 MAP_FILE = "map/central_asia.geojson"
-PAGES = (overview, trends, regions, platforms, cyber, items, alerts, sources)
+PAGES = (overview, trends, regions, platforms, organizations, cyber, items, alerts, sources)
 
 # Defence in depth for "item text is text" and "nothing leaves 127.0.0.1": the
 # browser refuses inline scripts it was not told about and any foreign origin.
@@ -80,7 +89,8 @@ def create_app(
     engine = make_engine(db_url, read_only=True)
     require_current(engine)
     writer = None if read_only else make_engine(db_url)
-    taxonomy = load_taxonomy(Path(data_dir))
+    actors = load_actors(Path(data_dir))
+    taxonomy = load_labels(Path(data_dir))  # with the organizations' labels
     lexicon = lexicon_version or load_compiled(Path(data_dir)).version
     app = Dash(
         __name__,
@@ -112,6 +122,7 @@ def create_app(
         writer=writer,
         csrf=CsrfGuard(),
         detection=detection or DetectionConfig(),
+        actors=actors,
         **options,
     )
 

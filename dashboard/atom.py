@@ -98,7 +98,9 @@ def register_atom(server: Flask, ctx: DashboardContext) -> None:
             )
             return jsonify({"error": message}), 400
         try:
-            filters = Filters.from_params({name: args.getlist(name) for name in PARAM_NAMES})
+            filters = Filters.from_params(
+                {name: args.getlist(name) for name in PARAM_NAMES}, vocabulary=ctx.vocabulary
+            )
             states = args.getlist("state")
             found = alert_store.alerts_overlapping(ctx.engine, filters, states=states)
         except (FilterError, AlertError) as exc:

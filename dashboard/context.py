@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from dashboard.csrf import CsrfGuard
+from indicators.actors import Actor
 from indicators.detection import DetectionConfig
 from indicators.playbooks import Playbook
+from indicators.selection import Vocabulary, default_vocabulary
 from indicators.taxonomy import Taxonomy
 
 LANGUAGE_NAMES = {
@@ -87,10 +89,17 @@ class DashboardContext:
     writer: Engine | None = None
     csrf: CsrfGuard = field(default_factory=CsrfGuard)
     detection: DetectionConfig = field(default_factory=DetectionConfig)  # the expected bands
+    # organizations (data/actors.yaml): labels, kinds and designation facts, in file order
+    actors: Mapping[str, Actor] = field(default_factory=dict)
 
     @property
     def read_only(self) -> bool:
         return self.writer is None
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The ids a filter may name here: the taxonomy's, and the organizations loaded."""
+        return replace(default_vocabulary(), actors=frozenset(self.actors))
 
     @property
     def taxonomy_version(self) -> str:

@@ -23,6 +23,7 @@ F_DATES = "f-dates"  # DatePickerRange: start_date -> from, end_date -> to
 F_CATEGORY = "f-category"
 F_REGION = "f-region"
 F_PLATFORM = "f-platform"
+F_ACTOR = "f-actor"
 F_LANG = "f-lang"
 F_SOURCE = "f-source"
 F_Q = "f-q"
@@ -86,3 +87,8 @@ AL_NOTE = "al-note"
 AL_ACTION = "al-action"  # pattern id: {"type": AL_ACTION, "action": "acknowledge"}
 AL_MESSAGE = "al-message"
 AL_HISTORY = "al-history"
+
+# organizations
+OR_OPTIONS = "or-options"
+OR_TREND = "or-trend"
+OR_LIST = "or-list"  # one article per organization: or-org-<id>, its name links to actor=<id>

@@ -49,6 +49,7 @@ CONTROL_PROPS: tuple[tuple[str, str], ...] = (
     (ids.F_CATEGORY, "value"),
     (ids.F_REGION, "value"),
     (ids.F_PLATFORM, "value"),
+    (ids.F_ACTOR, "value"),
     (ids.F_LANG, "value"),
     (ids.F_SOURCE, "value"),
     (ids.F_Q, "value"),
@@ -151,6 +152,15 @@ def filter_bar(ctx: DashboardContext, sources: Sequence[tuple[int, str]]) -> Any
                             id=ids.F_PLATFORM,
                             options=_options(ctx, "platform", taxonomy.PLATFORM_IDS),
                             placeholder="All platforms",
+                            **multi,
+                        ),
+                    ),
+                    field(
+                        "Organization",
+                        dcc.Dropdown(
+                            id=ids.F_ACTOR,
+                            options=_options(ctx, "actor", list(ctx.actors)),
+                            placeholder="All organizations",
                             **multi,
                         ),
                     ),
@@ -329,7 +339,7 @@ def register(app: Dash, ctx: DashboardContext, pages: Sequence[ModuleType]) -> N
         keep_controls = (no_update,) * len(CONTROL_PROPS)
         trigger = dash_ctx.triggered_id
         if trigger is None or trigger == ids.URL:
-            state = read_state(search)
+            state = read_state(search, ctx.vocabulary)
             data = to_store(state)
             return (
                 no_update,

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from indicators.selection import PARAM_NAMES, FilterError, Filters
+from indicators.selection import PARAM_NAMES, FilterError, Filters, Vocabulary
 
 FILTER_NAMES = PARAM_NAMES
 
@@ -81,12 +81,15 @@ class PageState:
     error: str | None = None
 
 
-def read_state(search: str | None) -> PageState:
-    """Parse a page URL's query string. A bad filter value shows all items plus an error."""
+def read_state(search: str | None, vocabulary: Vocabulary | None = None) -> PageState:
+    """Parse a page URL's query string. A bad filter value shows all items plus an error.
+
+    `vocabulary` names the ids that exist (the dashboard's organizations included).
+    """
     params = parse_query(search)
     view = parse_view(params)
     try:
-        filters = Filters.from_params(params)
+        filters = Filters.from_params(params, vocabulary=vocabulary)
     except FilterError as exc:
         return PageState(Filters(), view, str(exc))
     return PageState(filters, view, None)
@@ -139,6 +142,7 @@ class ControlValues:
     category: list[str] = field(default_factory=list)
     region: list[str] = field(default_factory=list)
     platform: list[str] = field(default_factory=list)
+    actor: list[str] = field(default_factory=list)
     lang: list[str] = field(default_factory=list)
     source: list[int] = field(default_factory=list)
     q: str = ""
@@ -150,6 +154,7 @@ class ControlValues:
             self.category,
             self.region,
             self.platform,
+            self.actor,
             self.lang,
             self.source,
             self.q,
@@ -163,6 +168,7 @@ def controls_from_filters(f: Filters) -> ControlValues:
         category=list(f.categories),
         region=list(f.regions),
         platform=list(f.platforms),
+        actor=list(f.actors),
         lang=list(f.langs),
         source=[int(s) for s in f.sources],
         q=f.q,
@@ -175,6 +181,7 @@ def filters_from_controls(values: ControlValues) -> Filters:
         "category": list(values.category or []),
         "region": list(values.region or []),
         "platform": list(values.platform or []),
+        "actor": list(values.actor or []),
         "lang": list(values.lang or []),
         "source": [str(s) for s in values.source or []],
     }

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from indicators.models import TAG_AXES
+from indicators.selection import AXIS_FIELDS
 from indicators.snapshot import ALERT_FIELDS, Snapshot, snapshot_to_dict
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -107,9 +108,7 @@ def snapshot_tables(s: Snapshot) -> dict[str, Table]:
                 "summary",
                 "url",
                 "relevant",
-                "categories",
-                "regions",
-                "platforms",
+                *(AXIS_FIELDS[axis] for axis in TAG_AXES),  # categories, regions, ...
                 "matched_terms",
             ],
             item_rows,

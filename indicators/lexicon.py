@@ -14,11 +14,13 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import ahocorasick
 
 from indicators import morph
+from indicators.actors import Actor
 from indicators.lexicon_files import (
     KIND_TERM,
     Entry,
@@ -27,10 +29,11 @@ from indicators.lexicon_files import (
     cross_check,
     lexicon_files,
     parse_term,
+    read_actors,
     read_data_folder,
     version_key,
 )
-from indicators.taxonomy import Taxonomy
+from indicators.taxonomy import Taxonomy, load_taxonomy
 from indicators.textnorm import fold
 
 
@@ -105,6 +108,9 @@ class CompiledLexicon:
     taxonomy: Taxonomy
     term_count: int  # terms as written (before "a|b" expansion), for reports
     problems: tuple[LexiconProblem, ...] = field(default=())  # warnings kept from loading
+    # organizations of the `actor` axis (actors.yaml), in file order; their labels
+    # are also on `taxonomy.actors`
+    actors: Mapping[str, Actor] = field(default_factory=dict)
     # Memo of (slot, word) -> matches; the only mutable part, a pure cache.
     word_cache: dict[tuple[int, str], bool] = field(default_factory=dict, compare=False)
 
@@ -266,6 +272,10 @@ def _compile(loaded: LoadedData) -> CompiledLexicon:
         for spec in loaded.rules
     )
     base = max(loaded.versions, key=version_key) if loaded.versions else "0"
+    actors = MappingProxyType(dict(loaded.actors))
+    taxonomy = replace(
+        loaded.taxonomy, actors=MappingProxyType({k: a.labels for k, a in actors.items()})
+    )
     return CompiledLexicon(
         version=f"{base}+{loaded.digest[:8]}",
         automaton=automaton,
@@ -278,8 +288,9 @@ def _compile(loaded: LoadedData) -> CompiledLexicon:
         core_categories=loaded.settings["core_categories"],
         platform_category=loaded.settings["platform_category"],
         platform_needs=loaded.settings["platform_needs"],
-        taxonomy=loaded.taxonomy,
+        taxonomy=taxonomy,
         term_count=sum(1 for e in loaded.entries if e.kind == KIND_TERM),
+        actors=actors,
     )
 
 
@@ -323,6 +334,28 @@ def load_compiled(data_dir: Path) -> CompiledLexicon:
         return compiled
 
 
+def load_actors(data_dir: Path) -> Mapping[str, Actor]:
+    """The organizations of ``actors.yaml`` (labels, kinds, designations), checked.
+
+    For the dashboard and exports, which need the facts but not the matcher.
+    Raises ``LexiconError`` on errors in the file; no file, no organizations.
+    """
+    actors, problems = read_actors(Path(data_dir))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise LexiconError(errors)
+    return MappingProxyType(actors)
+
+
+def load_labels(data_dir: Path) -> Taxonomy:
+    """The taxonomy's labels with the organizations' labels added (``Taxonomy.actors``)."""
+    actors = load_actors(data_dir)
+    return replace(
+        load_taxonomy(Path(data_dir)),
+        actors=MappingProxyType({k: a.labels for k, a in actors.items()}),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m indicators.lexicon DATA_DIR``: print problems; exit 1 on errors."""
     import sys
@@ -353,5 +386,7 @@ __all__ = [
     "LexiconProblem",
     "Phrase",
     "check_lexicon",
+    "load_actors",
     "load_compiled",
+    "load_labels",
 ]

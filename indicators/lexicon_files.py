@@ -6,9 +6,11 @@ numbers, validates every entry and rule, and reports problems as
 ``LexiconProblem(file, line, severity, message)``. It knows nothing about
 matching; ``indicators.lexicon`` compiles the entries it returns.
 
-Two kinds of YAML file:
+Three kinds of YAML file:
 
 - term files (``axis:`` at the top): ``ids -> language -> [entries]``;
+- the organizations file ``actors.yaml`` (``axis: actor``): a term file whose
+  ids also carry a label, a kind and designation facts (``indicators.actors``);
 - rule files (``false_friends:`` and/or ``context_rules:``): phrases that
   cancel matches they overlap, and rules that drop matches in a context.
 """
@@ -26,6 +28,7 @@ from typing import Any
 import yaml
 
 from indicators import morph
+from indicators.actors import META_KEYS, Actor, parse_actor_meta
 from indicators.models import LANGS, TAG_AXES
 from indicators.taxonomy import (
     CATEGORY_IDS,
@@ -42,6 +45,7 @@ ENTRY_LANGS = (*LANGS, "any")
 CASE_MODES = ("any", "proper", "upper", "acronym", "as_written")
 ENTRY_KEYS = {"term", "weak", "morph", "case", "also", "note", "strict_lang"}
 TERM_FILE_KEYS = {"version", "axis", "defaults", "ids", "note"}
+ACTORS_FILE = "actors.yaml"  # in the data folder, beside lexicon/ and gazetteer/
 RULE_FILE_KEYS = {
     "version",
     "weak_terms_alone",
@@ -102,7 +106,7 @@ class Entry:
     file: str
     line: int | None
     kind: str  # term | false_friend | trigger | unless
-    axis: str  # category | region | platform ("" for rule phrases)
+    axis: str  # one of TAG_AXES ("" for rule phrases)
     ids: tuple[str, ...]  # taxonomy ids (terms) or rule ids (trigger/unless)
     lang: str  # ru | kk | en | any
     term: str  # as written
@@ -120,6 +124,12 @@ class _LinedList(list[Any]):
     """A YAML sequence that remembers the line of each item."""
 
     lines: list[int]
+
+
+class _LinedDict(dict[Any, Any]):
+    """A YAML mapping that remembers the line of each scalar key."""
+
+    key_lines: dict[Any, int]
 
 
 class _Loader(yaml.SafeLoader):
@@ -146,7 +156,19 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Iterable[_LinedL
     data.extend(loader.construct_sequence(node, deep=True))
 
 
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterable[_LinedDict]:
+    data = _LinedDict()
+    data.key_lines = {
+        key.value: key.start_mark.line + 1
+        for key, _ in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
+    yield data
+    data.update(loader.construct_mapping(node))
+
+
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)  # type: ignore[arg-type]
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)  # type: ignore[arg-type]
 
 
 def _read_yaml(path: Path, rel: str, problems: list[LexiconProblem]) -> Any:
@@ -175,6 +197,11 @@ def _line(seq: Any, index: int) -> int | None:
     return lines[index] if lines and index < len(lines) else None
 
 
+def _key_line(mapping: Any, key: Any) -> int | None:
+    lines = getattr(mapping, "key_lines", None)
+    return lines.get(key) if lines else None
+
+
 # --- reading entries -------------------------------------------------------------------
 
 
@@ -190,7 +217,10 @@ def _valid_region(code: str) -> bool:
     return code in KZ_REGION_CODES or is_country_code(code)
 
 
-def _id_ok(axis: str, id_: str) -> bool:
+def _id_ok(axis: str, id_: str, known: frozenset[str] = frozenset()) -> bool:
+    """Whether `id_` exists on `axis`; actor ids are the ones the actors file declares."""
+    if axis == "actor":
+        return id_ in known
     valid = _valid_ids(axis)
     return _valid_region(id_) if valid is None else id_ in valid
 
@@ -223,6 +253,7 @@ def _read_entry(
     lang: str,
     defaults: Mapping[str, Any],
     problems: list[LexiconProblem],
+    known: frozenset[str] = frozenset(),
 ) -> Entry | None:
     def bad(message: str, severity: str = "error") -> None:
         problems.append(LexiconProblem(rel, line, severity, message))
@@ -266,9 +297,9 @@ def _read_entry(
         bad(f"{term!r}: `also` must be a list of ids")
         also = []
     for extra in also:
-        if kind == KIND_TERM and not _id_ok(axis, extra):
+        if kind == KIND_TERM and not _id_ok(axis, extra, known):
             bad(f"{term!r}: unknown {axis} id {extra!r} in `also`")
-    all_ids = tuple(dict.fromkeys([*ids, *(a for a in also if _id_ok(axis, a))]))
+    all_ids = tuple(dict.fromkeys([*ids, *(a for a in also if _id_ok(axis, a, known))]))
     return Entry(
         file=rel,
         line=line,
@@ -295,6 +326,8 @@ def _read_lang_lists(
     ids: tuple[str, ...],
     defaults: Mapping[str, Any],
     problems: list[LexiconProblem],
+    known: frozenset[str] = frozenset(),
+    skip: frozenset[str] = frozenset(),
 ) -> list[Entry]:
     entries: list[Entry] = []
     if block is None:
@@ -303,6 +336,8 @@ def _read_lang_lists(
         problems.append(LexiconProblem(rel, None, "error", f"{where}: expected lang -> list"))
         return entries
     for lang, items in block.items():
+        if lang in skip:
+            continue
         if lang not in ENTRY_LANGS:
             problems.append(
                 LexiconProblem(
@@ -329,6 +364,7 @@ def _read_lang_lists(
                 lang=lang,
                 defaults=defaults,
                 problems=problems,
+                known=known,
             )
             if entry is not None:
                 entries.append(entry)
@@ -340,7 +376,7 @@ def _read_term_file(data: dict[str, Any], rel: str, problems: list[LexiconProble
     if unknown:
         problems.append(LexiconProblem(rel, None, "error", f"unknown key(s) {sorted(unknown)}"))
     axis = data.get("axis")
-    if axis not in TAG_AXES:
+    if axis not in TAG_AXES or axis == "actor":
         problems.append(
             LexiconProblem(rel, None, "error", "`axis` must be category, platform or region")
         )
@@ -371,6 +407,76 @@ def _read_term_file(data: dict[str, Any], rel: str, problems: list[LexiconProble
             problems=problems,
         )
     return entries
+
+
+def _read_actor_file(
+    data: dict[str, Any], rel: str, problems: list[LexiconProblem]
+) -> tuple[list[Entry], dict[str, Actor]]:
+    """The organizations file: term lists as in any term file, plus each actor's facts."""
+    unknown = set(data) - TERM_FILE_KEYS
+    if unknown:
+        problems.append(LexiconProblem(rel, None, "error", f"unknown key(s) {sorted(unknown)}"))
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict) or set(defaults) - _SETTING_KEYS:
+        problems.append(
+            LexiconProblem(rel, None, "error", f"`defaults` may set only {sorted(_SETTING_KEYS)}")
+        )
+        defaults = {}
+    ids = data.get("ids")
+    if not isinstance(ids, dict):
+        problems.append(LexiconProblem(rel, None, "error", "`ids` must map actor ids to entries"))
+        return [], {}
+    known = frozenset(str(i) for i in ids)
+    entries: list[Entry] = []
+    actors: dict[str, Actor] = {}
+    for id_, block in ids.items():
+        line = _key_line(ids, id_)
+        if not isinstance(id_, str) or not isinstance(block, dict):
+            problems.append(
+                LexiconProblem(rel, line, "error", f"actor {id_!r}: expected a mapping")
+            )
+            continue
+        stray = {k for k in block if k not in META_KEYS and k not in ENTRY_LANGS}
+        for key in sorted(stray, key=str):
+            problems.append(
+                LexiconProblem(
+                    rel,
+                    _key_line(block, key) or line,
+                    "error",
+                    f"actor {id_}: unknown field {key!r} (use label, kind, designations, note "
+                    f"and the term lists {', '.join(ENTRY_LANGS)})",
+                )
+            )
+        found: list[tuple[int | None, str]] = []
+        designations = block.get("designations")
+        actor = parse_actor_meta(
+            id_,
+            block,
+            line=line,
+            designation_lines=getattr(designations, "lines", None),
+            problems=found,
+        )
+        problems += [LexiconProblem(rel, at, "error", message) for at, message in found]
+        named = _read_lang_lists(
+            block,
+            rel=rel,
+            where=f"ids.{id_}",
+            kind=KIND_TERM,
+            axis="actor",
+            ids=(id_,),
+            defaults=defaults,
+            problems=problems,
+            known=known,
+            skip=META_KEYS | stray,
+        )
+        if not named:
+            problems.append(
+                LexiconProblem(rel, line, "error", f"actor {id_}: no names, it can never match")
+            )
+        entries += named
+        if actor is not None:
+            actors[id_] = actor
+    return entries, actors
 
 
 @dataclass
@@ -610,12 +716,32 @@ def _entry_problems(entry: Entry) -> list[LexiconProblem]:
 
 
 def lexicon_files(data_dir: Path) -> list[Path]:
+    """Every file the compiled lexicon depends on (an edit to any of them re-tags)."""
     files = [data_dir / "taxonomy.toml"]
     for sub in ("lexicon", "gazetteer"):
         folder = data_dir / sub
         if folder.is_dir():
             files += sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+    if (data_dir / ACTORS_FILE).is_file():
+        files.append(data_dir / ACTORS_FILE)
     return files
+
+
+def read_actors(data_dir: Path) -> tuple[dict[str, Actor], list[LexiconProblem]]:
+    """Only the organizations file, for readers that need labels and facts, not matching."""
+    path = data_dir / ACTORS_FILE
+    problems: list[LexiconProblem] = []
+    if not path.is_file():
+        return {}, problems
+    data = _read_yaml(path, ACTORS_FILE, problems)
+    if not isinstance(data, dict):
+        if data is not None:
+            problems.append(
+                LexiconProblem(ACTORS_FILE, None, "error", "top level must be a mapping")
+            )
+        return {}, problems
+    _entries, actors = _read_actor_file(data, ACTORS_FILE, problems)
+    return actors, problems
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -631,6 +757,7 @@ class LoadedData:
     taxonomy: Taxonomy | None
     problems: list[LexiconProblem]
     digest: str
+    actors: dict[str, Actor]  # from actors.yaml, in file order (empty without the file)
 
 
 def read_data_folder(data_dir: Path) -> LoadedData:
@@ -644,6 +771,7 @@ def read_data_folder(data_dir: Path) -> LoadedData:
         "platform_needs": frozenset(),
     }
     versions: list[str] = []
+    actors: dict[str, Actor] = {}
     digest = hashlib.sha256()
     taxonomy: Taxonomy | None = None
     try:
@@ -672,7 +800,18 @@ def read_data_folder(data_dir: Path) -> LoadedData:
             )
         else:
             versions.append(version)
-        if "axis" in data:
+        if rel == ACTORS_FILE or data.get("axis") == "actor":
+            if rel != ACTORS_FILE or data.get("axis") != "actor":
+                problems.append(
+                    LexiconProblem(
+                        rel, None, "error", f"organizations go in {ACTORS_FILE}, with `axis: actor`"
+                    )
+                )
+                continue
+            found_entries, found_actors = _read_actor_file(data, rel, problems)
+            entries += found_entries
+            actors.update(found_actors)
+        elif "axis" in data:
             entries += _read_term_file(data, rel, problems)
         elif "false_friends" in data or "context_rules" in data:
             found, specs = _read_rule_file(data, rel, problems, settings)
@@ -682,7 +821,9 @@ def read_data_folder(data_dir: Path) -> LoadedData:
             problems.append(
                 LexiconProblem(rel, None, "error", "neither a term file (`axis`) nor a rule file")
             )
-    return LoadedData(entries, rules, settings, versions, taxonomy, problems, digest.hexdigest())
+    return LoadedData(
+        entries, rules, settings, versions, taxonomy, problems, digest.hexdigest(), actors
+    )
 
 
 def cross_check(loaded: LoadedData) -> list[LexiconProblem]:

@@ -7,8 +7,9 @@ from datetime import datetime
 
 # The languages threatmon reads: lexicons, taxonomy labels and feed declarations.
 LANGS: tuple[str, ...] = ("ru", "kk", "en")
-# The three axes every tag lies on, in display order: the one definition of them.
-TAG_AXES: tuple[str, ...] = ("category", "region", "platform")
+# The axes every tag lies on, in display order: the one definition of them.
+# `actor` (organizations, data/actors.yaml) is kept only on relevant items.
+TAG_AXES: tuple[str, ...] = ("category", "region", "platform", "actor")
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class FeedFields:
 class Match:
     """One lexicon hit: which tag it supports, the term, and where it is in the text."""
 
-    axis: str  # "category" | "region" | "platform"
-    id: str  # taxonomy id, ISO code or platform id
+    axis: str  # one of TAG_AXES
+    id: str  # taxonomy id, ISO code, platform id or actor id
     term: str  # the lexicon term (base form) that matched
     start: int  # character offsets into the tagged text (title + "\n" + summary)
     end: int
@@ -48,11 +49,16 @@ class Tags:
     regions: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
     matches: tuple[Match, ...] = ()
+    actors: tuple[str, ...] = ()  # after `matches`: records are also built positionally
 
     def values(self, axis: str) -> tuple[str, ...]:
-        return {"category": self.categories, "region": self.regions, "platform": self.platforms}[
-            axis
-        ]
+        """The values on one of TAG_AXES."""
+        return {
+            "category": self.categories,
+            "region": self.regions,
+            "platform": self.platforms,
+            "actor": self.actors,
+        }[axis]
 
 
 EMPTY_TAGS = Tags(relevant=False)

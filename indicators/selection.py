@@ -22,12 +22,16 @@ AXIS_FIELDS: dict[str, str] = {
     "category": "categories",
     "region": "regions",
     "platform": "platforms",
+    "actor": "actors",
     "lang": "langs",
     "source": "sources",
 }
 PARAM_NAMES = ("from", "to", *AXIS_FIELDS, "q")
 MAX_Q_LENGTH = 200
 _LANG_RE = re.compile(r"^[a-z]{2,3}$")
+# Actor ids are data (data/actors.yaml), not constants: a selection checks their form,
+# and a Vocabulary that lists them checks they exist.
+_ACTOR_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
 class FilterError(ValueError):
@@ -41,6 +45,12 @@ class Vocabulary:
     categories: frozenset[str]
     platforms: frozenset[str]
     kz_regions: frozenset[str]
+    actors: frozenset[str] | None = None  # None: any well-formed actor id
+
+    def actor_known(self, actor_id: str) -> bool:
+        if not _ACTOR_RE.match(actor_id):
+            return False
+        return self.actors is None or actor_id in self.actors
 
     def region_known(self, code: str) -> bool:
         """KZ units, `KZ` itself, or any ISO 3166-1 alpha-2 country (activity abroad)."""
@@ -77,6 +87,7 @@ class Filters:
     categories: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()
     sources: tuple[int, ...] = ()
     q: str = field(default="")
@@ -130,6 +141,10 @@ class Filters:
         for pid in platforms:
             if pid not in vocab.platforms:
                 raise FilterError(f"unknown platform {pid!r}")
+        actors = [a.lower() for a in values("actor")]
+        for aid in actors:
+            if not vocab.actor_known(aid):
+                raise FilterError(f"unknown actor {aid!r}")
         langs = [lang.lower() for lang in values("lang")]
         for lang in langs:
             if not _LANG_RE.match(lang):
@@ -144,6 +159,7 @@ class Filters:
             categories=tuple(categories),
             regions=tuple(regions),
             platforms=tuple(platforms),
+            actors=tuple(actors),
             langs=tuple(langs),
             sources=tuple(sources),
             q=q,
@@ -159,6 +175,7 @@ class Filters:
         out += [("category", v) for v in self.categories]
         out += [("region", v) for v in self.regions]
         out += [("platform", v) for v in self.platforms]
+        out += [("actor", v) for v in self.actors]
         out += [("lang", v) for v in self.langs]
         out += [("source", str(v)) for v in self.sources]
         if self.q:
@@ -173,6 +190,7 @@ class Filters:
             "category": list(self.categories),
             "region": list(self.regions),
             "platform": list(self.platforms),
+            "actor": list(self.actors),
             "lang": list(self.langs),
             "source": list(self.sources),
             "q": self.q,
@@ -217,7 +235,7 @@ class Filters:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def selection(self, axis: str) -> tuple[str, ...]:
-        """The values chosen on `axis` (category, region, platform, lang, source) as text."""
+        """The values chosen on `axis` (a tag axis, lang or source) as text."""
         if axis == "source":
             return tuple(str(s) for s in self.sources)
         name = AXIS_FIELDS.get(axis)
@@ -227,7 +245,7 @@ class Filters:
 
     @property
     def has_tag_filter(self) -> bool:
-        return bool(self.categories or self.regions or self.platforms)
+        return bool(self.categories or self.regions or self.platforms or self.actors)
 
     def _bounds(self) -> tuple[date, date]:
         if self.date_from is None or self.date_to is None:

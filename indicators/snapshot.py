@@ -67,8 +67,10 @@ def _label(taxonomy: Taxonomy, axis: str, value: str, lang: str) -> str:
         return value
 
 
-def _all_ids(axis: str) -> tuple[str, ...]:
+def _all_ids(axis: str, taxonomy: Taxonomy) -> tuple[str, ...]:
     """Ids always listed (with zeros) so a quiet indicator is visibly quiet."""
+    if axis == "actor":
+        return tuple(taxonomy.actors)  # the organizations the lexicon knows
     return {"category": CATEGORY_IDS, "region": KZ_REGION_CODES, "platform": PLATFORM_IDS}[axis]
 
 
@@ -87,8 +89,9 @@ def build_snapshot(
 
     An open period is bounded by the first/last stored day, so the snapshot
     says which days it covers. Indicators list every category, every KZ
-    unit and every platform (zeros included), plus any other region that
-    occurs now or in the previous period.
+    unit, every platform and every organization `taxonomy.actors` names
+    (zeros included), plus any other region or organization that occurs now
+    or in the previous period.
     """
     queries.bucket(date(2000, 1, 1), granularity)  # validate early
     if item_cap < 0:
@@ -103,7 +106,7 @@ def build_snapshot(
     for axis in TAG_AXES:
         now_counts = dict(queries.counts_by(engine, bounded, axis))
         before = dict(queries.counts_by(engine, previous, axis)) if previous else {}
-        ids = list(_all_ids(axis))
+        ids = list(_all_ids(axis, taxonomy))
         ids += sorted((set(now_counts) | set(before)) - set(ids))
         for value in ids:
             count = now_counts.get(value, 0)

@@ -19,6 +19,13 @@ memoized tail checks. It runs in four steps, each a plain function:
    about recruitment adds terrorist_activity);
 4. verdict: weak terms count only with support, platforms only when the item
    has a category, ``KZ`` only when no Kazakh unit was named.
+
+Organizations (the ``actor`` axis) are found by the same automaton but
+resolved on their own, so a group name never shortens or cancels a category
+term (and so never changes relevance or categories), and the context rules do
+not touch them. They are kept only on a relevant item; an alias marked
+``weak: true`` (an ordinary word or an ambiguous short form such as "ИГ")
+counts only next to a non-weak name of the same organization.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ _AXIS_ORDER = {axis: i for i, axis in enumerate(TAG_AXES)}
 _folded_term = lru_cache(maxsize=65536)(fold)
 # Pseudo-axis of terms a context rule kept only as support for weak terms.
 SUPPORT = "support"
+ACTOR = "actor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +337,15 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
                 triggers.setdefault(rule_id, cand)
     cancelled = {i for c in candidates if c.phrase.kind == KIND_UNLESS for i in c.phrase.ids}
     terms = resolve_overlaps(
-        c for c in candidates if c.phrase.kind in (KIND_TERM, KIND_FALSE_FRIEND)
+        c
+        for c in candidates
+        if c.phrase.kind == KIND_FALSE_FRIEND
+        or (c.phrase.kind == KIND_TERM and c.phrase.axis != ACTOR)
+    )
+    # an unbacked weak alias must not win an overlap ("ИГИЛ к" is no "ИГИЛ-К")
+    actor_terms = resolve_overlaps(
+        [c for c in candidates if c.phrase.kind == KIND_FALSE_FRIEND]
+        + _backed([c for c in candidates if c.phrase.kind == KIND_TERM and c.phrase.axis == ACTOR])
     )
     if triggers:
         terms = _apply_context_rules(terms, triggers, cancelled, compiled)
@@ -363,6 +379,8 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
     if any(m.id != COUNTRY_CODE and m.id.startswith("KZ-") for m in region_matches):
         region_matches = [m for m in region_matches if m.id != COUNTRY_CODE]
     matches += region_matches
+    if categories:  # naming a group in a trade or sports story is no signal
+        matches += _actor_matches(actor_terms)
     matches = _one_per_span(matches)
     regions = sorted({m.id for m in region_matches}, key=_region_order)
     platforms = sorted(
@@ -373,8 +391,39 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
         categories=tuple(sorted(categories, key=_CATEGORY_ORDER.__getitem__)),
         regions=tuple(regions),
         platforms=tuple(platforms),
+        actors=tuple(sorted({m.id for m in matches if m.axis == ACTOR})),
         matches=tuple(matches),
     )
+
+
+def _backed(actor_terms: list[Candidate]) -> list[Candidate]:
+    """Organization names, without weak aliases of organizations not otherwise named.
+
+    A weak alias ("ИГ", an ordinary word) counts only when a non-weak name of
+    the same organization is in the item too; a `weak: context` alias counts
+    in any relevant item, as every other name does.
+    """
+    named = {i for c in actor_terms if not c.phrase.weak for i in c.phrase.ids}
+    return [
+        c
+        for c in actor_terms
+        if not (c.phrase.weak and not c.phrase.context) or not named.isdisjoint(c.phrase.ids)
+    ]
+
+
+def _actor_matches(actor_terms: list[Candidate]) -> list[Match]:
+    """The organizations named in a relevant item, with their spans."""
+    named = {i for c in actor_terms if not c.phrase.weak for i in c.phrase.ids}
+    out: list[Match] = []
+    for cand in _backed(actor_terms):
+        phrase = cand.phrase
+        weak_alone = phrase.weak and not phrase.context
+        out += [
+            Match(ACTOR, id_, phrase.term, cand.start, cand.end)
+            for id_ in phrase.ids
+            if not weak_alone or id_ in named
+        ]
+    return out
 
 
 def _supported(

@@ -58,7 +58,7 @@ Labels = Mapping[str, Mapping[str, str]]  # id -> lang -> label
 
 @dataclass(frozen=True)
 class Taxonomy:
-    """Labels for every id on the three axes, as loaded from taxonomy.toml."""
+    """Labels for every id on the tag axes (taxonomy.toml; actors from actors.yaml)."""
 
     version: str
     categories: Labels = field(default_factory=dict)
@@ -66,6 +66,8 @@ class Taxonomy:
     regions: Labels = field(default_factory=dict)  # KZ units and KZ itself
     countries: Labels = field(default_factory=dict)  # other countries (ru/kk; en optional)
     descriptions: Mapping[str, str] = field(default_factory=dict)  # category id -> text
+    # organizations (data/actors.yaml, not taxonomy.toml): filled in by the lexicon loader
+    actors: Labels = field(default_factory=dict)
 
     def label(self, axis: str, id: str, lang: str = "en") -> str:
         """Human label in ``lang``, falling back to English, then to the id."""
@@ -76,6 +78,8 @@ class Taxonomy:
             table = self.platforms
         elif axis in ("region", "country"):
             table = self.regions if id in self.regions else self.countries
+        elif axis == "actor":
+            table = self.actors
         else:
             raise ValueError(f"unknown axis {axis!r}")
         labels = table.get(id, {})

@@ -22,15 +22,21 @@ def make_item(
     regions: tuple[str, ...] = (),
     platforms: tuple[str, ...] = (),
     story_key: str = "",
+    actors: tuple[str, ...] = (),
 ) -> ItemRecord:
     """An item whose tags cite the title's first word as evidence for every tag."""
     first_word = title.split()[0] if title.split() else title
     matches = tuple(
         Match(axis, value, first_word.lower(), 0, len(first_word))
-        for axis, values in (("category", categories), ("region", regions), ("platform", platforms))
+        for axis, values in (
+            ("category", categories),
+            ("region", regions),
+            ("platform", platforms),
+            ("actor", actors),
+        )
         for value in values
     )
-    tags = Tags(bool(categories), categories, regions, platforms, matches)
+    tags = Tags(bool(categories), categories, regions, platforms, matches, actors)
     digest = hashlib.sha256(f"{title}\n{summary}".encode()).hexdigest()
     return ItemRecord(
         guid=guid,

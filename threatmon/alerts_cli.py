@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,9 @@ from sqlalchemy import Engine
 
 from indicators.alerts import ACTIONS, STATES, AlertError, AlertRow
 from indicators.early_warning import AlertChange, DetectionError, DetectionReport, run_detection
+from indicators.lexicon import load_actors
 from indicators.playbooks import playbook_ids
+from indicators.selection import default_vocabulary
 from indicators.store import alerts as store
 from indicators.store.deliveries import deliveries_of
 from indicators.taxonomy import load_taxonomy
@@ -286,6 +289,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     @click.option("--category", multiple=True, help="Category id (repeatable).")
     @click.option("--region", multiple=True, help="ISO 3166-2:KZ unit or country code.")
     @click.option("--platform", multiple=True, help="Platform id (repeatable).")
+    @click.option("--actor", multiple=True, help="Organization id, e.g. isis (repeatable).")
     @click.option("--lang", multiple=True, help="Language code (repeatable).")
     @click.option("--source", multiple=True, help="Feed id (repeatable).")
     @click.option("-q", "q", default=None, help="Text the title or summary must contain.")
@@ -299,6 +303,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         category: tuple[str, ...],
         region: tuple[str, ...],
         platform: tuple[str, ...],
+        actor: tuple[str, ...],
         lang: tuple[str, ...],
         source: tuple[str, ...],
         q: str | None,
@@ -310,6 +315,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             "category": category,
             "region": region,
             "platform": platform,
+            "actor": actor,
             "lang": lang,
             "source": source,
             "q": q,
@@ -328,6 +334,10 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
                 {k: v for k, v in params.items() if v},
                 min_stories=min_stories,
                 playbook=playbook,
+                # organizations are data: a rule may name only the ones the data folder has
+                vocabulary=replace(
+                    default_vocabulary(), actors=frozenset(load_actors(settings.data_path))
+                ),
             )
         except AlertError as exc:
             raise click.UsageError(str(exc)) from exc

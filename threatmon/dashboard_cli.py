@@ -11,10 +11,10 @@ from typing import Any
 import click
 
 from indicators.export import WRITERS
+from indicators.lexicon import load_labels
 from indicators.selection import FilterError, Filters
 from indicators.snapshot import build_snapshot
 from indicators.store.engine import StoreError
-from indicators.taxonomy import load_taxonomy
 from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
 from threatmon.alerts_cli import detection_after_cycle
@@ -142,6 +142,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     @click.option("--category", multiple=True, help="Category id (repeatable).")
     @click.option("--region", multiple=True, help="Region code, e.g. KZ-75 (repeatable).")
     @click.option("--platform", multiple=True, help="Platform id (repeatable).")
+    @click.option("--actor", multiple=True, help="Organization id, e.g. isis (repeatable).")
     @click.option("--lang", multiple=True, help="Language code ru/kk/en (repeatable).")
     @click.option("--source", multiple=True, help="Feed id (repeatable).")
     @click.option("-q", "query", default=None, help="Text that title or summary must contain.")
@@ -169,6 +170,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         category: tuple[str, ...],
         region: tuple[str, ...],
         platform: tuple[str, ...],
+        actor: tuple[str, ...],
         lang: tuple[str, ...],
         source: tuple[str, ...],
         query: str | None,
@@ -184,6 +186,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             "category": list(category),
             "region": list(region),
             "platform": list(platform),
+            "actor": list(actor),
             "lang": list(lang),
             "source": list(source),
             "q": [query] if query else [],
@@ -192,11 +195,12 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             filters = Filters.from_params(params)
         except FilterError as exc:
             raise click.UsageError(str(exc)) from exc
+        tagging = tagging_for(settings)
         snapshot = build_snapshot(
             engine,
             filters,
-            taxonomy=load_taxonomy(settings.data_path),
-            lexicon_version=tagging_for(settings).version,
+            taxonomy=load_labels(settings.data_path),  # with the organizations' labels
+            lexicon_version=tagging.version,
             granularity=granularity,
         )
         body = WRITERS[fmt].write(snapshot)

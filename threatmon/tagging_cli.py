@@ -25,6 +25,7 @@ def tags_to_json(item_id: Any, tags: Tags) -> dict[str, Any]:
         "categories": list(tags.categories),
         "regions": list(tags.regions),
         "platforms": list(tags.platforms),
+        "actors": list(tags.actors),
         "matches": [
             {"axis": m.axis, "id": m.id, "term": m.term, "start": m.start, "end": m.end}
             for m in tags.matches
@@ -127,4 +128,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         if errors:
             raise click.ClickException(f"{errors} error(s) in the data files")
         tagging = tagging_for(settings)
-        click.echo(f"lexicon {tagging.version}: ok ({len(problems)} warning(s))")
+        click.echo(
+            f"lexicon {tagging.version}: ok, {len(tagging.compiled.actors)} organizations "
+            f"({len(problems)} warning(s))"
+        )

@@ -51,6 +51,7 @@ class DevItem:
     platforms: tuple[str, ...] = ()
     hard: bool = False  # a negative that uses threat vocabulary in another sense
     note: str = ""
+    actors: tuple[str, ...] = ()  # organization ids (data/actors.yaml)
     # Real-news items (tests/eval/realnews/) also name their source:
     url: str = ""  # the article's address
     outlet: str = ""
@@ -59,7 +60,12 @@ class DevItem:
     # or "ordinary" (the same outlets' everyday news)
 
     def values(self, axis: str) -> tuple[str, ...]:
-        labels = {"category": self.categories, "region": self.regions, "platform": self.platforms}
+        labels = {
+            "category": self.categories,
+            "region": self.regions,
+            "platform": self.platforms,
+            "actor": self.actors,
+        }
         return labels[axis]
 
 
@@ -107,7 +113,7 @@ class ItemError:
 
     item: DevItem
     got: Tags  # as returned by the tagger, evidence (matches) included
-    axes: tuple[str, ...]  # which of "relevance", "category", "region", "platform" differ
+    axes: tuple[str, ...]  # "relevance" and the tag axes that differ
 
     def expected(self, axis: str) -> tuple[str, ...]:
         return self.item.values(axis)
@@ -155,6 +161,8 @@ class EvalReport:
     category_macro_f1: float
     regions: Scores
     platforms: Scores
+    actors: Scores  # micro over every organization
+    actors_by_id: Mapping[str, Scores]  # each organization labelled or predicted, by id
     hard_negatives: int
     hard_negatives_flagged: int  # hard negatives the tagger called relevant
     ordinary: int  # real-news items of the "ordinary" sample
@@ -237,9 +245,11 @@ _OPTIONAL: Mapping[str, type] = {
     "outlet": str,
     "published": str,
     "set": str,
+    "actors": list,
 }
 SAMPLES = ("topic", "ordinary")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ACTOR_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
 SPLITS = ("all", "even", "odd", "tune", "heldout")
@@ -296,6 +306,7 @@ def _parse_item(raw: Any) -> tuple[DevItem | None, list[str]]:
         platforms=tuple(raw["platforms"]),
         hard=raw.get("hard", False),
         note=raw.get("note", ""),
+        actors=tuple(raw.get("actors", ())),
         url=raw.get("url", ""),
         outlet=raw.get("outlet", ""),
         published=raw.get("published", ""),
@@ -346,14 +357,17 @@ def _check_labels(item: DevItem) -> list[str]:
         for r in item.regions
         if r not in taxonomy.KZ_REGION_CODES and not taxonomy.is_country_code(r)
     ]
+    problems += [
+        f"{where}: malformed actor id {a!r}" for a in item.actors if not _ACTOR_ID.match(a)
+    ]
     for axis in TAG_AXES:
         values = item.values(axis)
         if len(set(values)) != len(values):
             problems.append(f"{where}: repeated {axis} label")
     if item.relevant != bool(item.categories):
         problems.append(f"{where}: relevant must be true exactly when there are categories")
-    if not item.relevant and (item.regions or item.platforms):
-        problems.append(f"{where}: a non-relevant item carries no regions or platforms")
+    if not item.relevant and (item.regions or item.platforms or item.actors):
+        problems.append(f"{where}: a non-relevant item carries no regions, platforms or actors")
     if item.hard and item.relevant:
         problems.append(f"{where}: only negatives can be hard")
     if taxonomy.COUNTRY_CODE in item.regions and any(
@@ -387,6 +401,7 @@ def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> Ev
     cat = {c: [0, 0, 0] for c in taxonomy.CATEGORY_IDS}
     reg = [0, 0, 0]
     plat = [0, 0, 0]
+    act: dict[str, list[int]] = {}
     hard_flagged = 0
     ordinary_flagged = 0
     errors: list[ItemError] = []
@@ -420,6 +435,12 @@ def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> Ev
             total[0] += tp
             total[1] += fp
             total[2] += fn
+        labelled, claimed = set(item.actors), set(_predicted(got, "actor"))
+        for actor in labelled | claimed:
+            a_counts = act.setdefault(actor, [0, 0, 0])
+            a_counts[
+                0 if actor in labelled and actor in claimed else 1 if actor in claimed else 2
+            ] += 1
         axes = _differing_axes(item, got)
         if axes:
             errors.append(ItemError(item=item, got=got, axes=axes))
@@ -436,6 +457,8 @@ def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> Ev
         category_macro_f1=sum(s.f1 for s in per_cat.values()) / len(per_cat),
         regions=scores(*reg),
         platforms=scores(*plat),
+        actors=scores(*(sum(c[i] for c in act.values()) for i in range(3))),
+        actors_by_id={a: scores(*act[a]) for a in sorted(act)},
         hard_negatives=sum(1 for it in items if it.hard),
         hard_negatives_flagged=hard_flagged,
         ordinary=sum(1 for it in items if it.sample == "ordinary"),
@@ -502,6 +525,8 @@ def format_report(report: EvalReport) -> str:
     lines.append(f"{'categories (macro F1)':<26}{'':>30}{report.category_macro_f1:>8.3f}")
     lines.append(_row("regions (micro)", report.regions))
     lines.append(_row("platforms (micro)", report.platforms))
+    lines.append(_row("actors (micro)", report.actors))
+    lines += [_row(f"  {a}", s) for a, s in report.actors_by_id.items()]
     lines.append("")
     lines.append(
         f"Hard negatives called relevant: {report.hard_negatives_flagged}"

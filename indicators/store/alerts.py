@@ -32,6 +32,7 @@ from indicators.alerts import (
     transition,
 )
 from indicators.detection import ActiveAlert, Signal
+from indicators.models import TAG_AXES
 from indicators.selection import Filters, Vocabulary
 from indicators.store import deliveries
 from indicators.store.conditions import day_start
@@ -189,7 +190,7 @@ def alerts_overlapping(engine: Engine, f: Filters, *, states: Sequence[str] = ()
 
     For trend-chart markers and the exports' `alerts` section. The period is
     `f`'s inclusive UTC days (open ends are unbounded); an alert matches when
-    its series does not contradict the category/region/platform selections
+    its series does not contradict the selections on the tag axes
     (see `indicators.alerts.series_matches`). Oldest window first.
     """
     chosen = _check_states(states)
@@ -203,7 +204,7 @@ def alerts_overlapping(engine: Engine, f: Filters, *, states: Sequence[str] = ()
     query = query.order_by(alerts.c.window_start, alerts.c.id)
     with engine.connect() as conn:
         rows = [_alert(r) for r in conn.execute(query)]
-    selections = {"category": f.categories, "region": f.regions, "platform": f.platforms}
+    selections = {axis: f.selection(axis) for axis in TAG_AXES}
     return [a for a in rows if series_matches(a.series, selections)]
 
 

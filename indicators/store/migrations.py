@@ -54,12 +54,25 @@ def _early_warning(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _actor_axis(conn: Connection) -> None:
+    """The `actor` tag axis (issue 7): every item counts in the projections that hold it.
+
+    The summary's projection masks follow the tag axes, so adding one moves the
+    `source` bit: the summary is recounted. Stored items gain actor tags only
+    when `threatmon retag` re-applies the lexicon (their version changed).
+    """
+    from indicators.store import summary
+
+    summary.rebuild_in(conn)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "exact summary tables", _exact_summaries),
     Migration(3, "text search index", _text_index),
     Migration(4, "early warning: alerts and watch rules", _early_warning),
+    Migration(5, "actor tag axis: summary recounted", _actor_axis),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -124,7 +124,7 @@ item_tags = Table(
     "item_tags",
     metadata,
     Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
-    Column("axis", String(10), nullable=False),  # category | region | platform
+    Column("axis", String(10), nullable=False),  # category | region | platform | actor
     Column("value", String(40), nullable=False),
     Column("terms", Text, nullable=False, default="[]"),  # JSON [{term, start, end}]
     PrimaryKeyConstraint("item_id", "axis", "value", name="pk_item_tags"),
@@ -165,7 +165,7 @@ combo_members = Table(
     "combo_members",
     metadata,
     Column("proj", SmallInteger, nullable=False),
-    Column("axis", String(10), nullable=False),  # category | region | platform | source
+    Column("axis", String(10), nullable=False),  # a tag axis or source
     Column("value", String(40), nullable=False),
     Column("combo_id", BigInteger, nullable=False),
     PrimaryKeyConstraint("proj", "axis", "value", "combo_id", name="pk_combo_members"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Engine, select
@@ -68,16 +68,7 @@ def rule_window(engine: Engine, f: Filters, start: datetime, end: datetime) -> W
     Uses the dashboard's own filter conditions (tags, languages, sources, text),
     so a rule matches exactly what the dashboard shows for the same filters.
     """
-    scoped = Filters(
-        date_from=start.date(),
-        date_to=end.date(),
-        categories=f.categories,
-        regions=f.regions,
-        platforms=f.platforms,
-        langs=f.langs,
-        sources=f.sources,
-        q=f.q,
-    )
+    scoped = replace(f, date_from=start.date(), date_to=end.date())
     with engine.connect() as conn:
         textsearch.prepare(conn)
         plan = queries.text_plan(conn, scoped)

@@ -77,6 +77,7 @@ class Known:
             categories=self.values("category"),
             regions=self.values("region"),
             platforms=self.values("platform"),
+            actors=self.values("actor"),
             matches=tuple(matches),
         )
         digest = hashlib.sha256(text.encode()).hexdigest()
@@ -255,8 +256,11 @@ def feed_ids_by_key(feed_ids: Iterable[int]) -> dict[str, int]:
     return {f.key: fid for f, fid in zip(FEEDS, feed_ids, strict=True)}
 
 
-def build_store(path: Path) -> tuple[str, dict[str, int]]:
-    """Create a migrated SQLite store at `path` holding `KNOWN`; returns (url, feed ids)."""
+def build_store(path: Path, known_items: Iterable[Known] = KNOWN) -> tuple[str, dict[str, int]]:
+    """Create a migrated SQLite store at `path` holding `KNOWN` (or `known_items`).
+
+    Returns (url, feed ids).
+    """
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     try:
@@ -268,7 +272,7 @@ def build_store(path: Path) -> tuple[str, dict[str, int]]:
             )
         )
         item_ids: dict[str, int] = {}
-        for known in sorted(KNOWN, key=lambda k: k.published_at):
+        for known in sorted(known_items, key=lambda k: k.published_at):
 
             def story(item_id: int, _item: ItemRecord, known: Known = known) -> int:
                 return item_ids[known.story] if known.story else item_id

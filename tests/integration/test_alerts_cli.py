@@ -159,3 +159,17 @@ def test_every_alerts_command_is_documented_in_the_readme() -> None:
     rows = [line for line in readme.splitlines() if line.startswith("| `threatmon alerts ")]
     missing = [n for n in names if not any(re.search(rf"\b{n}\b", row) for row in rows)]
     assert not missing, f"README does not document: {missing}"
+
+
+def test_a_watch_rule_can_follow_an_organization_the_data_folder_knows(
+    env: dict[str, str],
+) -> None:
+    added = invoke(env, "alerts", "rules", "add", "ISIS-K", "--actor", "isis_k")
+    assert added.exit_code == 0, added.output
+    assert "actor=isis_k" in added.output
+    for wrong in ("isiss", "Not-An-Id"):
+        refused = invoke(env, "alerts", "rules", "add", "typo", "--actor", wrong)
+        assert refused.exit_code == 2
+        assert f"unknown actor {wrong.lower()!r}" in refused.output
+    listed = invoke(env, "alerts", "rules", "list").output
+    assert "ISIS-K" in listed and "typo" not in listed

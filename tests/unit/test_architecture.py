@@ -156,14 +156,17 @@ TAG_AXES_HOME = "indicators.models"
 
 
 def spelled_tag_axes(root: Path, packages: tuple[str, ...]) -> set[str]:
-    """Modules whose code writes the three tag axes out as a literal tuple or list."""
+    """Modules whose code writes the tag axes out as a literal tuple or list."""
     found = set()
     for package in packages:
         for path in sorted((root / package).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Tuple | ast.List) and [
                     e.value for e in node.elts if isinstance(e, ast.Constant)
-                ] == ["category", "region", "platform"]:
+                ] in (
+                    ["category", "region", "platform"],
+                    ["category", "region", "platform", "actor"],
+                ):
                     found.add(module_name(root, path))
     return found
 

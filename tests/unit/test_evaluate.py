@@ -284,6 +284,11 @@ def test_load_skips_comments_and_blank_lines(tmp_path):
         (row(id="kk-0001", lang="ru"), "id should start with the language"),
         (row(extra=1), "unknown field 'extra'"),
         (row(categories="terrorist_activity"), "field 'categories' must be list"),
+        (row(actors=["Islamic State"]), "malformed actor id 'Islamic State'"),
+        (
+            row(relevant=False, categories=[], regions=[], platforms=[], actors=["isis"]),
+            "a non-relevant item carries no regions, platforms or actors",
+        ),
         ("{not json", "not JSON"),
     ],
 )
@@ -396,3 +401,29 @@ def test_ordinary_news_called_relevant_are_counted_per_thousand():
     assert "Ordinary news called relevant: 2 of 8 = 250.0 per 1,000 items" in format_report(report)
     assert "Ordinary news" not in format_report(evaluate([item("ru-0001", False)], fake({
         "ru-0001": Tags(False)})))  # fmt: skip
+
+
+def test_organizations_are_scored_per_id_and_micro_averaged():
+    items = [
+        DevItem("ru-0001", "ru", "t", "s", True, (TA,), actors=("isis", "taliban")),
+        DevItem("ru-0002", "ru", "t", "s", True, (TA,), actors=("isis_k",)),
+        DevItem("ru-0003", "ru", "t", "s", True, (TA,)),
+        DevItem("ru-0004", "ru", "t", "s", False),
+    ]
+    predicted = {
+        "ru-0001": Tags(True, (TA,), actors=("isis",)),  # taliban missed
+        "ru-0002": Tags(True, (TA,), actors=("isis", "isis_k")),  # isis claimed wrongly
+        "ru-0003": Tags(True, (TA,)),
+        # a non-relevant verdict claims nothing on any axis
+        "ru-0004": Tags(False, actors=("killnet",)),
+    }
+    report = evaluate(items, fake(predicted))
+    by_id = {a: (s.tp, s.fp, s.fn) for a, s in report.actors_by_id.items()}
+    assert by_id == {"isis": (1, 1, 0), "isis_k": (1, 0, 0), "taliban": (0, 0, 1)}
+    assert (report.actors.tp, report.actors.fp, report.actors.fn) == (2, 1, 1)
+    assert report.actors_by_id["isis"].precision == 0.5
+    assert report.actors_by_id["taliban"].recall == 0.0
+    text = format_report(report)
+    assert "actors (micro)" in text and "  isis_k" in text
+    assert [e.item.id for e in report.errors] == ["ru-0001", "ru-0002"]
+    assert report.errors[0].missing("actor") == ("taliban",)

@@ -155,6 +155,7 @@ def test_to_dict_describes_the_filters_for_a_snapshot() -> None:
         "category": [],
         "region": ["KZ-75"],
         "platform": [],
+        "actor": [],
         "lang": [],
         "source": [4],
         "q": "",

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indicators.lexicon import load_compiled
-from indicators.models import tagged_text
+from indicators.models import TAG_AXES, tagged_text
 from indicators.tagger import find_candidates, tag
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -59,10 +59,15 @@ def test_every_span_slices_to_words_that_match_its_term(title, summary, lang):
 def test_verdict_is_consistent_with_the_evidence(title, summary):
     tags = tag(title, summary, LEXICON)
     assert tags.relevant == bool(tags.categories)
-    for axis in ("category", "region", "platform"):
+    for axis in TAG_AXES:
         assert set(tags.values(axis)) == {m.id for m in tags.matches if m.axis == axis}
     if not tags.relevant:
-        assert tags.platforms == ()
+        assert tags.platforms == () and tags.actors == ()
+    # weak aliases of an organization ("ИГ") need a non-weak name of it in the same item
+    weak = {p.term for p in LEXICON.phrases if p.axis == "actor" and p.weak and not p.context}
+    for actor in tags.actors:
+        named = [m.term for m in tags.matches if m.axis == "actor" and m.id == actor]
+        assert any(term not in weak for term in named), (actor, named)
     if any(r.startswith("KZ-") for r in tags.regions):
         assert "KZ" not in tags.regions
     assert [m.start for m in tags.matches] == sorted(m.start for m in tags.matches)

@@ -1,0 +1,94 @@
+"""Organizations: which groups the news names most, where, through what, and what is known."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, Input, Output, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import figures, ids
+from dashboard.components import card, graph
+from dashboard.context import DashboardContext
+from dashboard.org_cards import org_list
+from dashboard.shell import NO_ITEMS_YET
+from dashboard.time_charts import group_series, option_bar, period
+from dashboard.url_state import build_search, from_store, set_axis
+from indicators.actor_activity import most_active
+from indicators.store import queries
+
+PATH = "/organizations"
+NAV_LABEL = "Organizations"
+SHOWN = 10  # organizations listed
+NO_ACTOR = "No organization is named by the relevant items matching these filters."
+
+
+def layout(ctx: DashboardContext) -> Any:
+    return html.Div(
+        [
+            card(
+                "Most active organizations: stories over time",
+                html.Div(
+                    [
+                        html.Div(id=ids.OR_OPTIONS, className="options"),
+                        graph(ids.OR_TREND, height=340),
+                    ]
+                ),
+            ),
+            card(
+                "Most active organizations",
+                html.Div(id=ids.OR_LIST),
+                extra="click a name to filter the whole dashboard by it",
+            ),
+        ]
+    )
+
+
+def register(app: Dash, ctx: DashboardContext) -> None:
+    @app.callback(
+        Output(ids.OR_OPTIONS, "children"),
+        Output(ids.OR_TREND, "figure"),
+        Output(ids.OR_LIST, "children"),
+        Input(ids.STATE, "data"),
+    )
+    def update(data: dict[str, Any] | None) -> tuple[Any, ...]:
+        if not data:
+            raise PreventUpdate
+        f, view = from_store(data)
+        bar = option_bar(PATH, f, view, prefix="or", names=("granularity", "chart"))
+        span = period(ctx, f)
+        if span is None:
+            return bar, figures.empty_figure(NO_ITEMS_YET), html.P(NO_ITEMS_YET, className="hint")
+        active = most_active(ctx.engine, f, limit=SHOWN)
+        shown = [a.id for a in active]
+        labels = {a: ctx.label("actor", a) for a in shown}
+        granularity = view["granularity"]
+        grouped = group_series(queries.series(ctx.engine, f, "actor", granularity, "stories"))
+        ordered = {a: grouped[a] for a in shown if a in grouped}
+        trend = (
+            figures.trend_figure(
+                ordered,
+                start=span[0],
+                end=span[1],
+                labels=labels,
+                colors=figures.colors_for(shown),
+                granularity=granularity,
+                chart=view["chart"],
+                measure_label="stories",
+            )
+            if ordered
+            else figures.empty_figure(NO_ACTOR)
+        )
+
+        def href_for(actor_id: str) -> str:
+            return PATH + build_search(set_axis(f, "actor", [actor_id]), view)
+
+        cards = org_list(
+            active,
+            ctx.actors,
+            label=ctx.label,
+            href_for=href_for,
+            span=span,
+            empty=NO_ACTOR,
+        )
+        return bar, trend, cards
