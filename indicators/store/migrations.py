@@ -54,12 +54,21 @@ def _early_warning(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _item_terms(conn: Connection) -> None:
+    """Each relevant item's word and word-pair hashes, for emerging terms (issue 7)."""
+    from indicators.store import item_terms
+
+    schema.item_terms.create(conn, checkfirst=True)
+    item_terms.fill_terms(conn)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "exact summary tables", _exact_summaries),
     Migration(3, "text search index", _text_index),
     Migration(4, "early warning: alerts and watch rules", _early_warning),
+    Migration(5, "emerging terms: item term hashes", _item_terms),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
