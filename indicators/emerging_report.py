@@ -6,7 +6,8 @@ count the items holding each term per period (`indicators.store.item_terms`)
 -> rank rises by signed G2 (`indicators.emerging`) -> turn the hashes back
 into text from the items that hold them -> drop stop words
 (`indicators.stopwords`) and what the lexicon already matches
-(`indicators.lexicon_known`) -> attach the trend per period and the newest
+(`indicators.lexicon_known`) -> leave out a word that is always in the same items as a
+listed pair holding it -> attach the trend per period and the newest
 example items. The first period may be shorter than the others; the trend
 carries each period's item total so a chart can show shares.
 """
@@ -115,6 +116,21 @@ def _resolve(
     return {h: by_hash[h] for h in owners if h in by_hash}
 
 
+def _covered(rise: Rise[int], words: list[str], chosen: list[tuple[Rise[int], str]]) -> bool:
+    """A single word that is always in the same items as a chosen pair holding it.
+
+    "құрылғы" and "құрылғы залалсыздандырылды" with the same counts are one
+    finding; the pair says more, so the word alone is left out.
+    """
+    if len(words) != 1:
+        return False
+    return any(
+        (other.now, other.before) == (rise.now, rise.before) and words[0] in text.split()
+        for other, text in chosen
+        if " " in text
+    )
+
+
 def emerging_terms(
     engine: Engine,
     f: Filters,
@@ -154,6 +170,9 @@ def emerging_terms(
             words = text.split()
             if any(w in stop_words for w in words) or known.knows(words):
                 continue
+            if _covered(rise, words, chosen):
+                continue
+            chosen = [c for c in chosen if not _covered(c[0], c[1].split(), [(rise, text)])]
             chosen.append((rise, text))
             if len(chosen) == limit:
                 break

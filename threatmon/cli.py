@@ -379,12 +379,14 @@ from threatmon import (  # noqa: E402  (they register on the group)
     demo,
     notify_cli,
     tagging_cli,
+    terms_cli,
 )
 
 tagging_cli.register(cli, db_option, _settings, _engine)
 dashboard_cli.register(cli, db_option, _settings, _engine)
 alerts_cli.register(cli, db_option, _settings, _engine)
 notify_cli.register(cli, db_option, _settings, _engine)
+terms_cli.register(cli, db_option, _settings, _engine)
 demo.register(cli, _settings)
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, delete, insert, select
@@ -120,10 +119,13 @@ class TermCounts:
         return [int(i) for i in self.recent_items[np.unique(owners)[:most]]]
 
 
-def _period_rows(
+def _period_chunks(
     conn: Connection, f: Filters, *, newest_first: bool = False
-) -> Iterator[Sequence[Any]]:
-    """(item id, blob) of the relevant items matching `f` that have terms."""
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The relevant items matching `f` that have terms, in groups of at most `_READ_CHUNK`.
+
+    Each group is (item ids, offsets of each item's hashes plus the end, the hashes).
+    """
     plan = queries.text_plan(conn, f) if f.q else None
     conds = queries.item_conditions(f, text_plan=plan)
     query = (
@@ -134,28 +136,13 @@ def _period_rows(
     if newest_first:
         query = query.order_by(items.c.published_at.desc(), items.c.id.desc())
     result = conn.execution_options(stream_results=True).execute(query)
-    while chunk := result.fetchmany(_READ_CHUNK):
-        yield from chunk
-
-
-def _chunks(rows: Iterator[Sequence[Any]]) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Rows in groups of (item ids, offsets of their hashes, the hashes)."""
-    while True:
-        ids: list[int] = []
-        blobs: list[bytes] = []
-        for row in rows:
-            ids.append(row[0])
-            blobs.append(bytes(row[1]))
-            if len(ids) == _READ_CHUNK:
-                break
-        if not ids:
-            return
-        sizes = np.fromiter((len(b) // 8 for b in blobs), dtype=np.int64, count=len(blobs))
-        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+    while rows := result.fetchmany(_READ_CHUNK):
+        blobs = [bytes(r[1]) for r in rows]
+        sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 8
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(sizes, out=offsets[1:])
-        yield np.array(ids, dtype=np.int64), offsets, np.frombuffer(b"".join(blobs), _HASH)
-        if len(ids) < _READ_CHUNK:
-            return
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        yield ids, offsets, np.frombuffer(b"".join(blobs), _HASH)
 
 
 def count_terms(
@@ -171,7 +158,7 @@ def count_terms(
     with engine.connect() as conn:
         textsearch.prepare(conn)
         recent = replace(f, date_from=periods[-1][0], date_to=periods[-1][1])
-        parts = list(_chunks(_period_rows(conn, recent, newest_first=True)))
+        parts = list(_period_chunks(conn, recent, newest_first=True))
         r_ids = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
         r_hashes = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, _HASH)
         r_offsets = np.zeros(len(r_ids) + 1, dtype=np.int64)
@@ -189,7 +176,7 @@ def count_terms(
         totals[-1] = len(r_ids)
         for index, (first, last) in enumerate(periods[:-1]):
             earlier = replace(f, date_from=first, date_to=last)
-            for ids, _, chunk in _chunks(_period_rows(conn, earlier)):
+            for ids, _, chunk in _period_chunks(conn, earlier):
                 totals[index] += len(ids)
                 if not len(hashes) or not len(chunk):
                     continue
