@@ -609,12 +609,15 @@ def _entry_problems(entry: Entry) -> list[LexiconProblem]:
     return problems
 
 
-def lexicon_files(data_dir: Path) -> list[Path]:
+def lexicon_files(data_dir: Path, overlay: Path | None = None) -> list[Path]:
+    """The files a lexicon is compiled from; the analyst's overlay last, when it exists."""
     files = [data_dir / "taxonomy.toml"]
     for sub in ("lexicon", "gazetteer"):
         folder = data_dir / sub
         if folder.is_dir():
             files += sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+    if overlay is not None and overlay.is_file():
+        files.append(overlay)
     return files
 
 
@@ -633,7 +636,11 @@ class LoadedData:
     digest: str
 
 
-def read_data_folder(data_dir: Path) -> LoadedData:
+def read_data_folder(data_dir: Path, overlay: Path | None = None) -> LoadedData:
+    """Read and check every lexicon file; `overlay` (outside the folder) is read last.
+
+    Problems in the overlay name it as given (``var/lexicon.local.yaml:12``).
+    """
     problems: list[LexiconProblem] = []
     entries: list[Entry] = []
     rules: list[_RuleSpec] = []
@@ -651,10 +658,12 @@ def read_data_folder(data_dir: Path) -> LoadedData:
         versions.append(taxonomy.version)
     except (OSError, TaxonomyError) as exc:
         problems.append(LexiconProblem("taxonomy.toml", None, "error", str(exc)))
-    for path in lexicon_files(data_dir):
-        rel = path.relative_to(data_dir).as_posix()
+    for path in lexicon_files(data_dir, overlay):
+        rel = path.as_posix() if path == overlay else path.relative_to(data_dir).as_posix()
         try:
-            digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+            # the overlay counts by content, wherever it is kept
+            label = "overlay" if path == overlay else rel
+            digest.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
         except OSError:
             continue
         if path.suffix == ".toml":

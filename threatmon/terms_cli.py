@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 
 from indicators.emerging_report import EmergingReport, default_window, emerging_terms
+from indicators.lexicon_overlay import propose_term
 from indicators.selection import FilterError, Filters
 from indicators.stopwords import load_stop_words
 from indicators.store import queries
@@ -137,3 +139,31 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             click.echo(json.dumps(report_json(report), ensure_ascii=False, indent=2))
         else:
             click.echo(report_table(report))
+
+    @terms.command("propose")
+    @click.argument("term")
+    @click.option("--category", required=True, help="Category id the term is evidence for.")
+    @click.option(
+        "--lang", default="ru", show_default=True, help="Language list: ru, kk, en or any."
+    )
+    @click.pass_context
+    def propose(ctx: click.Context, term: str, category: str, lang: str) -> None:
+        """Add TERM to the local lexicon overlay (validated); `threatmon retag` applies it."""
+        settings = settings_of(ctx)
+        overlay = settings.overlay_path
+        problems = propose_term(
+            settings.data_path,
+            overlay,
+            term,
+            category,
+            lang,
+            today=datetime.now(UTC).date(),
+        )
+        if problems:
+            for problem in problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException(f"{term!r} was not added to {overlay}")
+        click.echo(
+            f"added {term!r} ({category}, {lang}) to {overlay}; "
+            "run `threatmon retag` to apply it to stored items"
+        )

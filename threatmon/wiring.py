@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
 from indicators.alerts import NotifyTargets
 from indicators.detection import DetectionConfig
-from indicators.lexicon import CompiledLexicon, load_compiled
+from indicators.lexicon import CompiledLexicon, LexiconProblem, load_compiled
+from indicators.lexicon_overlay import load_with_overlay
 from indicators.models import Tags
 from indicators.store.engine import make_engine
 from indicators.store.migrations import require_current, upgrade
@@ -20,12 +22,16 @@ from notify.outbox import NotifyConfig
 from notify.webhook import WebhookConfig
 from threatmon.settings import Settings
 
+log = logging.getLogger("threatmon")
+
 
 @dataclass(frozen=True)
 class LexiconTagging:
     """The tagger bound to one compiled lexicon (what the pipeline calls per item)."""
 
     compiled: CompiledLexicon
+    # why the lexicon overlay was left out (file, line, reason); empty when it is in use
+    rejected: tuple[LexiconProblem, ...] = ()
 
     @property
     def version(self) -> str:
@@ -35,8 +41,19 @@ class LexiconTagging:
         return tag(title, summary, self.compiled, lang)
 
 
-def tagging_for(settings: Settings) -> LexiconTagging:
-    return LexiconTagging(load_compiled(settings.data_path))
+def tagging_for(settings: Settings, *, strict: bool = False) -> LexiconTagging:
+    """The data folder's lexicon with the analyst's overlay on top.
+
+    A malformed overlay is logged and left out (the process keeps the last
+    good lexicon); `strict` raises `LexiconError` instead (retag must not
+    silently re-tag the history without the overlay).
+    """
+    if strict:
+        return LexiconTagging(load_compiled(settings.data_path, settings.overlay_path))
+    loaded = load_with_overlay(settings.data_path, settings.overlay_path)
+    for problem in loaded.rejected:
+        log.warning("lexicon overlay left out: %s", problem)
+    return LexiconTagging(loaded.compiled, loaded.rejected)
 
 
 def ingest_config(settings: Settings) -> IngestConfig:
