@@ -9,8 +9,10 @@ Writes: the views read through a read-only engine. Unless `read_only` is set,
 a second, writable engine serves the alert actions alone (acknowledge,
 resolve, dismiss, reopen, the checklist), always through
 `indicators.store.alerts`, behind the same-origin and CSRF checks of
-`dashboard.csrf`. With `read_only` there is no writable engine at all: the
-action controls are not offered and any action request is refused.
+`dashboard.csrf`; a term proposed from Emerging terms is appended to the
+lexicon overlay file behind the same checks. With `read_only` there is no
+writable engine at all: the controls are not offered and any write request
+is refused.
 
 Offline by construction: Dash serves its own scripts (`serve_locally`), there
 are no external stylesheets, the fonts are the system's, and the map shapes
@@ -32,10 +34,22 @@ from dashboard.api import register_api
 from dashboard.atom import register_atom
 from dashboard.context import DashboardContext, load_map_shapes
 from dashboard.csrf import CsrfGuard, current_token, install
-from dashboard.pages import alerts, cyber, items, overview, platforms, regions, sources, trends
+from dashboard.pages import (
+    alerts,
+    cyber,
+    items,
+    overview,
+    platforms,
+    regions,
+    sources,
+    terms,
+    trends,
+)
 from indicators.detection import DetectionConfig
+from indicators.emerging_report import EmergingConfig
 from indicators.lexicon import load_compiled
 from indicators.playbooks import load_playbooks
+from indicators.stopwords import load_stop_words
 from indicators.store import queries
 from indicators.store.engine import make_engine
 from indicators.store.migrations import require_current
@@ -43,7 +57,7 @@ from indicators.taxonomy import load_taxonomy
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 MAP_FILE = "map/central_asia.geojson"
-PAGES = (overview, trends, regions, platforms, cyber, items, alerts, sources)
+PAGES = (overview, trends, terms, regions, platforms, cyber, items, alerts, sources)
 
 # Defence in depth for "item text is text" and "nothing leaves 127.0.0.1": the
 # browser refuses inline scripts it was not told about and any foreign origin.
@@ -65,6 +79,8 @@ def create_app(
     lexicon_version: str | None = None,
     read_only: bool = False,
     detection: DetectionConfig | None = None,
+    lexicon_overlay: Path | None = None,
+    emerging: EmergingConfig | None = None,
 ) -> Dash:
     """Build the dashboard for the store at `db_url`.
 
@@ -74,8 +90,11 @@ def create_app(
     `demo` shows a "demo data" banner. `clock` (UTC-aware) dates the quick
     date presets and the snapshots. Raises `StoreError` when the database is
     missing or older than this code, and the lexicon's error when it cannot
-    be compiled. `read_only` leaves out the writable engine (no alert actions);
-    `detection` holds the thresholds the alert charts draw their bands with.
+    be compiled. `read_only` leaves out the writable engine (no alert actions,
+    no lexicon proposals); `detection` holds the thresholds the alert charts
+    draw their bands with; `lexicon_overlay` is the analyst's overlay (its
+    terms are known; proposals are appended to it) and `emerging` the
+    emerging-terms settings.
     """
     engine = make_engine(db_url, read_only=True)
     require_current(engine)
@@ -112,6 +131,10 @@ def create_app(
         writer=writer,
         csrf=CsrfGuard(),
         detection=detection or DetectionConfig(),
+        data_dir=Path(data_dir),
+        lexicon_overlay=lexicon_overlay,
+        stop_words=load_stop_words(Path(data_dir)),
+        emerging=emerging or EmergingConfig(),
         **options,
     )
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from dashboard.csrf import CsrfGuard
 from indicators.detection import DetectionConfig
+from indicators.emerging_report import EmergingConfig
 from indicators.playbooks import Playbook
 from indicators.taxonomy import Taxonomy
 
@@ -87,6 +88,12 @@ class DashboardContext:
     writer: Engine | None = None
     csrf: CsrfGuard = field(default_factory=CsrfGuard)
     detection: DetectionConfig = field(default_factory=DetectionConfig)  # the expected bands
+    # Emerging terms: the data folder and overlay whose lexicon terms are left out (and
+    # where proposals go when the dashboard is writable), the stop words, the settings.
+    data_dir: Path | None = None
+    lexicon_overlay: Path | None = None
+    stop_words: frozenset[str] = frozenset()
+    emerging: EmergingConfig = field(default_factory=EmergingConfig)
 
     @property
     def read_only(self) -> bool:

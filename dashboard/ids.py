@@ -86,3 +86,14 @@ AL_NOTE = "al-note"
 AL_ACTION = "al-action"  # pattern id: {"type": AL_ACTION, "action": "acknowledge"}
 AL_MESSAGE = "al-message"
 AL_HISTORY = "al-history"
+
+# Emerging terms
+TE_SUMMARY = "te-summary"
+TE_LIST = "te-list"
+TE_PICK = "te-pick"  # pattern id: {"type": TE_PICK, "term": "..."}: put the term in the form
+TE_TERM = "te-term"
+TE_CATEGORY = "te-category"
+TE_LANG = "te-lang"
+TE_PROPOSE = "te-propose"
+TE_MESSAGE = "te-message"
+TE_VERSION = "te-version"  # dcc.Store bumped after a proposal: the list is read again

@@ -34,6 +34,15 @@ EXAMPLES = 3
 
 
 @dataclass(frozen=True)
+class EmergingConfig:
+    """How emerging terms are counted (the `terms_*` settings)."""
+
+    recent_days: int = DEFAULT_RECENT_DAYS
+    window_days: int = DEFAULT_WINDOW_DAYS
+    min_count: int = DEFAULT_MIN_COUNT
+
+
+@dataclass(frozen=True)
 class ExampleItem:
     """An item of the recent period that holds the term."""
 

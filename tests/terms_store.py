@@ -15,6 +15,7 @@ from indicators.store import write
 from tests.factories import make_item
 
 LAST = date(2026, 11, 28)
+NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)  # the evening of the last day
 FIRST = LAST - timedelta(days=27)  # four weeks: three earlier, one recent
 CAT = ("counter_measures",)
 
@@ -52,6 +53,8 @@ def fill(engine: Engine) -> None:
                 published_at=at(recent + timedelta(days=n % 7), hour=8 + n),
                 categories=CAT,
                 regions=("KZ-75",) if n < 4 else ("KZ-71",),
+                # the newest one carries a link that must never become clickable
+                url="javascript:alert(1)" if n == 5 else f"https://news.example/{n}",
             )
         )
     for n in range(5):  # irrelevant items with the new word: not counted

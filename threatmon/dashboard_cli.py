@@ -20,7 +20,7 @@ from ingest.schedule import StopFlag, make_scheduler
 from threatmon.alerts_cli import detection_after_cycle
 from threatmon.notify_cli import side_jobs
 from threatmon.settings import Settings
-from threatmon.wiring import detection_config, ingest_config, tagging_for
+from threatmon.wiring import detection_config, emerging_config, ingest_config, tagging_for
 
 log = logging.getLogger("threatmon")
 
@@ -44,6 +44,8 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
             demo=demo,
             read_only=settings.dashboard_read_only,
             detection=detection_config(settings),
+            lexicon_overlay=settings.overlay_path,
+            emerging=emerging_config(settings),
         )
     except StoreError as exc:
         raise click.ClickException(f"database {settings.db}: {exc}") from exc

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from indicators.alerts import NotifyTargets
 from indicators.detection import DetectionConfig
+from indicators.emerging_report import EmergingConfig
 from indicators.lexicon import CompiledLexicon, LexiconProblem, load_compiled
 from indicators.lexicon_overlay import load_with_overlay
 from indicators.models import Tags
@@ -54,6 +55,15 @@ def tagging_for(settings: Settings, *, strict: bool = False) -> LexiconTagging:
     for problem in loaded.rejected:
         log.warning("lexicon overlay left out: %s", problem)
     return LexiconTagging(loaded.compiled, loaded.rejected)
+
+
+def emerging_config(settings: Settings) -> EmergingConfig:
+    """How emerging terms are counted, for the command line and the dashboard."""
+    return EmergingConfig(
+        recent_days=settings.terms_recent_days,
+        window_days=settings.terms_window_days,
+        min_count=settings.terms_min_count,
+    )
 
 
 def ingest_config(settings: Settings) -> IngestConfig:
