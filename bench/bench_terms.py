@@ -50,7 +50,7 @@ def selections() -> list[tuple[str, Filters]]:
         ("category terrorist_activity", Filters(start, END, categories=("terrorist_activity",))),
         ("region KZ-75", Filters(start, END, regions=("KZ-75",))),
         ("language kk", Filters(start, END, langs=("kk",))),
-        ("text 'вербовка'", Filters(start, END, q="вербовка")),
+        ("text 'Telegram'", Filters(start, END, q="Telegram")),
     ]
 
 

@@ -34,6 +34,7 @@ from indicators.text_terms import pack_hashes
 _CHUNK = 500  # ids per IN (...) list
 _READ_CHUNK = 20_000  # rows counted at a time (bounded memory)
 _HASH = np.dtype("<i8")
+_SLOTS_MASK = (1 << 22) - 1  # slots of the candidate lookup table (32 MiB of int64)
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -128,10 +129,13 @@ def _period_chunks(
     """
     plan = queries.text_plan(conn, f) if f.q else None
     conds = queries.item_conditions(f, text_plan=plan)
+    # Only relevant items have a row, so `items.relevant` need not be read: for a
+    # period alone the published_at index covers the query and the wide item rows
+    # are never touched.
     query = (
         select(items.c.id, item_terms.c.terms)
         .join(item_terms, item_terms.c.item_id == items.c.id)
-        .where(items.c.relevant.is_(True), *conds)
+        .where(*conds)
     )
     if newest_first:
         query = query.order_by(items.c.published_at.desc(), items.c.id.desc())
@@ -143,6 +147,34 @@ def _period_chunks(
         np.cumsum(sizes, out=offsets[1:])
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         yield ids, offsets, np.frombuffer(b"".join(blobs), _HASH)
+
+
+def _slot_table(hashes: np.ndarray) -> np.ndarray:
+    """Low hash bits -> index of the one candidate with those bits (-1: none, -2: several).
+
+    Looking a hash up is then one array read and one comparison, instead of a
+    binary search over the candidates: the earlier periods hold millions.
+    """
+    table = np.full(_SLOTS_MASK + 1, -1, dtype=np.int64)
+    slot = hashes & _SLOTS_MASK
+    used, first, count = np.unique(slot, return_index=True, return_counts=True)
+    table[used] = np.where(count == 1, first, -2)
+    return table
+
+
+def _count_known(chunk: np.ndarray, hashes: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """How often each of the sorted candidate `hashes` occurs in `chunk`."""
+    index = slots[chunk & _SLOTS_MASK]
+    direct = index >= 0
+    found = index[direct]
+    found = found[hashes[found] == chunk[direct]]
+    counted = np.bincount(found, minlength=len(hashes))
+    shared = chunk[index == -2]  # candidates sharing low bits: binary search
+    if len(shared):
+        where = np.searchsorted(hashes, shared)
+        where[where == len(hashes)] = 0
+        counted += np.bincount(where[hashes[where] == shared], minlength=len(hashes))
+    return counted
 
 
 def count_terms(
@@ -172,6 +204,7 @@ def count_terms(
         hashes = found[keep]
         counts = np.zeros((len(hashes), len(periods)), dtype=np.int64)
         counts[:, -1] = found_counts[keep]
+        slots = _slot_table(hashes)
         totals = [0] * len(periods)
         totals[-1] = len(r_ids)
         for index, (first, last) in enumerate(periods[:-1]):
@@ -180,10 +213,7 @@ def count_terms(
                 totals[index] += len(ids)
                 if not len(hashes) or not len(chunk):
                     continue
-                where = np.searchsorted(hashes, chunk)
-                where[where == len(hashes)] = 0
-                hit = hashes[where] == chunk
-                counts[:, index] += np.bincount(where[hit], minlength=len(hashes))
+                counts[:, index] += _count_known(chunk, hashes, slots)
     return TermCounts(
         periods=tuple(periods),
         hashes=hashes,

@@ -182,6 +182,7 @@ def store_feed_batch(
 
 def replace_tags(conn: Connection, item_id: int, tags: Tags, lexicon_version: str) -> None:
     """Swap an item's tags for a new verdict (used by retag), in the caller's transaction."""
+    was_relevant = conn.execute(select(items.c.relevant).where(items.c.id == item_id)).scalar()
     summary.apply_items(conn, [item_id], -1)
     conn.execute(delete(item_tags).where(item_tags.c.item_id == item_id))
     rows = tag_rows(item_id, tags)
@@ -192,7 +193,8 @@ def replace_tags(conn: Connection, item_id: int, tags: Tags, lexicon_version: st
         .where(items.c.id == item_id)
         .values(relevant=tags.relevant, lexicon_version=lexicon_version)
     )
-    item_terms.sync_terms(conn, [item_id])
+    if bool(was_relevant) != tags.relevant:  # only relevant items keep their terms
+        item_terms.sync_terms(conn, [item_id])
     summary.apply_items(conn, [item_id], +1)
 
 
