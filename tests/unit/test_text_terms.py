@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from indicators.lexicon import load_compiled
 from indicators.lexicon_known import known_terms
 from indicators.stopwords import load_stop_words, parse_stop_words
 from indicators.text_terms import item_terms, pack_hashes, term_hash, terms_by_hash
+from indicators.textnorm import fold
 from threatmon.settings import DEFAULT_DATA_DIR
 
 
@@ -91,3 +96,26 @@ def test_what_the_lexicon_matches_is_known(known, words):
 def test_words_the_lexicon_does_not_match_are_not_known(known, words):
     # "минут" shares the key of "мина" but not an ending it allows
     assert not known.knows(words)
+
+
+TEXT = st.text(
+    alphabet=st.sampled_from(list("аеикнорстәқңxyzAEКТёЁ0123 .,-«»\n\u200b")), max_size=80
+)
+
+
+@given(TEXT, TEXT)
+def test_terms_do_not_depend_on_how_the_text_was_written(title, summary):
+    # the tagger's normalization is already applied: folding the input changes nothing
+    assert item_terms(fold(title), fold(summary)) == item_terms(title, summary)
+
+
+@given(TEXT, TEXT)
+def test_every_term_is_a_long_word_or_a_pair_of_words_from_the_text(title, summary):
+    words = set(re.findall(r"[^\W_]+", fold(f"{title}\n{summary}")))
+    for term in item_terms(title, summary):
+        parts = term.split(" ")
+        assert 1 <= len(parts) <= 2
+        assert all(not p.isdigit() for p in parts)
+        assert len(parts[0]) >= (3 if len(parts) == 1 else 2)
+        assert set(parts) <= words
+    assert len(pack_hashes(item_terms(title, summary))) == 8 * len(item_terms(title, summary))
