@@ -53,6 +53,6 @@ def propose(
     return ProposalResult(
         True,
         f"Added {term!r} to {ctx.label('category', category)} in the lexicon overlay. "
-        "New items are tagged with it once the scheduler restarts; "
+        "New items are tagged with it from the scheduler's next cycle; "
         "`threatmon retag` applies it to stored items.",
     )

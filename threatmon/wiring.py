@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import Engine
 
 from indicators.alerts import NotifyTargets
 from indicators.detection import DetectionConfig
 from indicators.emerging_report import EmergingConfig
-from indicators.lexicon import CompiledLexicon, LexiconProblem, load_compiled
+from indicators.lexicon import CompiledLexicon, LexiconError, LexiconProblem, load_compiled
 from indicators.lexicon_overlay import load_with_overlay
 from indicators.models import Tags
 from indicators.store.engine import make_engine
@@ -55,6 +57,38 @@ def tagging_for(settings: Settings, *, strict: bool = False) -> LexiconTagging:
     for problem in loaded.rejected:
         log.warning("lexicon overlay left out: %s", problem)
     return LexiconTagging(loaded.compiled, loaded.rejected)
+
+
+def tagging_source(settings: Settings) -> Callable[[], LexiconTagging]:
+    """The lexicon for each ingest cycle, re-read when a lexicon file or the overlay changed.
+
+    An analyst's proposal reaches new items at the next cycle. A malformed
+    overlay is logged once (file, line, reason) and left out, keeping the
+    last good lexicon; so is a data folder that stopped compiling: the
+    previous lexicon keeps tagging until the files are fixed.
+    """
+    state: dict[str, Any] = {"tagging": None, "reported": ()}
+
+    def current() -> LexiconTagging:
+        try:
+            loaded = load_with_overlay(settings.data_path, settings.overlay_path)
+        except LexiconError as exc:
+            if state["tagging"] is None:
+                raise
+            if state["reported"] != tuple(exc.problems):
+                log.error("lexicon not reloaded, the previous one keeps running: %s", exc)
+                state["reported"] = tuple(exc.problems)
+            return cast(LexiconTagging, state["tagging"])
+        if loaded.rejected != state["reported"]:
+            for problem in loaded.rejected:
+                log.warning("lexicon overlay left out: %s", problem)
+            state["reported"] = loaded.rejected
+        tagging = state["tagging"]
+        if tagging is None or tagging.compiled is not loaded.compiled:
+            tagging = state["tagging"] = LexiconTagging(loaded.compiled, loaded.rejected)
+        return cast(LexiconTagging, tagging)
+
+    return current
 
 
 def emerging_config(settings: Settings) -> EmergingConfig:
