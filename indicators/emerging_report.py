@@ -6,15 +6,16 @@ count the items holding each term per period (`indicators.store.item_terms`)
 -> rank rises by signed G2 (`indicators.emerging`) -> turn the hashes back
 into text from the items that hold them -> drop stop words
 (`indicators.stopwords`) and what the lexicon already matches
-(`indicators.lexicon_known`) -> leave out a word that is always in the same items as a
-listed pair holding it -> attach the trend per period and the newest
-example items. The first period may be shorter than the others; the trend
-carries each period's item total so a chart can show shares.
+(`indicators.lexicon_known`) -> leave out a word always in the same items as
+a listed pair holding it, and join the overlapping pairs of one recurring
+phrase -> attach the trend per period and the newest example items. The
+first period may be shorter than the others; the trend carries each
+period's item total so a chart can show shares.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -140,6 +141,51 @@ def _covered(rise: Rise[int], words: list[str], chosen: list[tuple[Rise[int], st
     )
 
 
+def join_phrases(
+    chosen: list[tuple[Rise[int], str]], examples_of: Callable[[Rise[int]], tuple[int, ...]]
+) -> list[tuple[Rise[int], str]]:
+    """Overlapping pairs of one recurring phrase joined into the phrase, in list order.
+
+    "местные власти", "власти напомнили", "напомнили жителям" with the same
+    counts now and before and the same newest items are one phrase, "местные
+    власти напомнили жителям", listed once where its first pair was. Pairs
+    only join along an unambiguous chain (no word followed or preceded by two
+    different words of the group); anything else is left as it was.
+    """
+    groups: dict[tuple[int, int, tuple[int, ...]], list[int]] = {}
+    for index, (rise, text) in enumerate(chosen):
+        if text.count(" ") == 1:
+            groups.setdefault((rise.now, rise.before, examples_of(rise)), []).append(index)
+    joined: dict[int, str] = {}  # index of a chain's first pair -> the phrase
+    dropped: set[int] = set()
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        pairs = {tuple(chosen[i][1].split()): i for i in members}
+        after: dict[str, str] = {}
+        before: dict[str, str] = {}
+        branching = False
+        for a, b in pairs:
+            if after.setdefault(a, b) != b or before.setdefault(b, a) != a:
+                branching = True  # a word followed (or preceded) by two words
+        if branching:
+            continue
+        for start in (a for a in after if a not in before):
+            words, indexes = [start], []
+            while words[-1] in after and len(words) <= len(pairs):
+                indexes.append(pairs[(words[-1], after[words[-1]])])
+                words.append(after[words[-1]])
+            if len(indexes) > 1:
+                first = min(indexes)
+                joined[first] = " ".join(words)
+                dropped.update(i for i in indexes if i != first)
+    return [
+        (rise, joined.get(index, text))
+        for index, (rise, text) in enumerate(chosen)
+        if index not in dropped
+    ]
+
+
 def emerging_terms(
     engine: Engine,
     f: Filters,
@@ -168,6 +214,7 @@ def emerging_terms(
     )
     known = known_terms(compiled)
     chosen: list[tuple[Rise[int], str]] = []
+    wanted = limit * 2  # room for the pairs that join into longer phrases below
     step = max(limit * 3, 30)
     for start in range(0, len(rises), step):
         batch = rises[start : start + step]
@@ -183,11 +230,12 @@ def emerging_terms(
                 continue
             chosen = [c for c in chosen if not _covered(c[0], c[1].split(), [(rise, text)])]
             chosen.append((rise, text))
-            if len(chosen) == limit:
+            if len(chosen) == wanted:
                 break
-        if len(chosen) == limit:
+        if len(chosen) == wanted:
             break
     example_ids = {id(rise): counts.examples(rise.key, EXAMPLES) for rise, _ in chosen}
+    chosen = join_phrases(chosen, lambda r: tuple(example_ids[id(r)]))[:limit]
     shown = item_terms.item_texts(engine, sorted({i for ids in example_ids.values() for i in ids}))
     terms = []
     for rise, text in chosen:

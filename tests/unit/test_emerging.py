@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indicators.emerging import rank_rises, signed_g2
+from indicators.emerging import Rise, rank_rises, signed_g2
+from indicators.emerging_report import join_phrases
 
 
 def test_a_term_in_every_recent_item_and_no_earlier_one():
@@ -75,3 +76,33 @@ def test_the_minimum_count_is_inclusive():
     assert [r.key for r in ranked] == ["rare"]
     with pytest.raises(ValueError):
         rank_rises([], 1, 1, min_count=0)
+
+
+def rises(*terms: tuple[str, int, int]) -> list[tuple[Rise[int], str]]:
+    return [(Rise(n, now, before, 1.0), text) for n, (text, now, before) in enumerate(terms)]
+
+
+def test_pairs_of_one_recurring_phrase_are_joined_where_the_first_was():
+    chosen = rises(
+        ("шахед", 9, 0),
+        ("местные власти", 7, 70),
+        ("бот", 8, 1),
+        ("власти напомнили", 7, 70),
+        ("напомнили жителям", 7, 70),
+    )
+    joined = join_phrases(chosen, lambda rise: (1, 2, 3))
+    assert [text for _, text in joined] == ["шахед", "местные власти напомнили жителям", "бот"]
+
+
+@pytest.mark.parametrize(
+    ("second", "examples"),
+    [
+        (("власти напомнили", 6, 70), None),  # other counts: another phrase
+        (("власти напомнили", 7, 70), "differ"),  # other newest items
+        (("местные жители", 7, 70), None),  # "местные" followed by two words: no chain
+    ],
+)
+def test_pairs_that_may_not_be_one_phrase_stay_apart(second, examples):
+    chosen = rises(("местные власти", 7, 70), second)
+    joined = join_phrases(chosen, lambda r: (r.key,) if examples == "differ" else (1,))
+    assert [text for _, text in joined] == ["местные власти", second[0]]
