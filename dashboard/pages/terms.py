@@ -4,13 +4,15 @@ For the current filters (the period defaults to the `terms_window_days` ending
 on the newest item) the view lists what `indicators.emerging_report` ranks:
 each term with its recent and earlier item counts, its G2, a small trend per
 period and the newest items holding it (titles as text; only http/https links
-are links). When the dashboard is writable, an analyst can send a term to the
+are links); the term links to the Items view of the same filters searching
+for it. When the dashboard is writable, an analyst can send a term to the
 lexicon overlay with a category (`dashboard.term_actions`, behind the CSRF
 checks); read-only dashboards show how to do it on the server instead.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
@@ -21,7 +23,7 @@ from dashboard import ids, term_actions
 from dashboard.components import card, notice
 from dashboard.context import DashboardContext
 from dashboard.shell import NO_ITEMS_YET
-from dashboard.url_state import from_store
+from dashboard.url_state import build_search, from_store
 from indicators import taxonomy
 from indicators.emerging_report import EmergingReport, EmergingTerm, default_window, emerging_terms
 from indicators.lexicon import CompiledLexicon, load_compiled
@@ -31,6 +33,7 @@ from indicators.store import queries
 from indicators.weblinks import safe_href
 
 PATH = "/terms"
+ITEMS_PATH = "/items"  # the Items view (pages do not import pages)
 NAV_LABEL = "Emerging terms"
 LIMIT = 30
 LANGS = (("ru", "Russian"), ("kk", "Kazakh"), ("en", "English"), ("any", "any language"))
@@ -170,7 +173,14 @@ def terms_table(report: EmergingReport, *, writable: bool) -> Any:
     rows = []
     for t in report.terms:
         cells = [
-            html.Td(t.term, className="term"),
+            html.Td(
+                dcc.Link(
+                    t.term,
+                    href=ITEMS_PATH + build_search(replace(report.filters, q=t.term)),
+                    title=f"The items of this period that contain {t.term!r}",
+                ),
+                className="term",
+            ),
             html.Td(str(t.now), className="num"),
             html.Td(str(t.before), className="num"),
             html.Td(f"{t.g2:.1f}", className="num"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -87,6 +88,10 @@ def test_the_list_shows_each_term_with_counts_g2_trend_and_newest_items(url, tmp
         "https://news.example/4",
         "https://news.example/3",
     ]
+    # the term opens the Items view of the same period, searching for it
+    term_cell = table["props"]["children"][1]["props"]["children"][0]["props"]["children"][0]
+    href = term_cell["props"]["children"]["props"]["href"]
+    assert unquote(href) == "/items?from=2026-11-01&to=2026-11-28&q=квадрокоптер"
 
 
 def test_the_filters_apply_and_a_short_period_is_explained(url, tmp_path):
