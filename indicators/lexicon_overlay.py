@@ -18,8 +18,10 @@ checks clean, so a proposal cannot break the overlay.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -58,6 +60,32 @@ def _in_overlay(problem: LexiconProblem, overlay: Path) -> bool:
     return problem.file == overlay.as_posix()
 
 
+_QUOTED = re.compile(r"[`'\"]([^`'\"]+)[`'\"]")
+
+
+def locate(problems: Iterable[LexiconProblem], overlay: Path) -> list[LexiconProblem]:
+    """The overlay's problems with a line number even where the checker gave none.
+
+    File-level findings ("unknown category id 'drones'", "`version` must be
+    ...") name a key or value in quotes; the first line of the overlay holding
+    it is where the analyst has to look.
+    """
+    try:
+        lines = overlay.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    located = []
+    for problem in problems:
+        if problem.line is None and _in_overlay(problem, overlay):
+            for quoted in _QUOTED.findall(problem.message):
+                found = next((n for n, text in enumerate(lines, 1) if quoted in text), None)
+                if found is not None:
+                    problem = replace(problem, line=found)
+                    break
+        located.append(problem)
+    return located
+
+
 def load_with_overlay(data_dir: Path, overlay: Path) -> OverlayLoad:
     """The data folder's lexicon with the overlay on top; without it when it is malformed.
 
@@ -71,7 +99,9 @@ def load_with_overlay(data_dir: Path, overlay: Path) -> OverlayLoad:
             raise
         with _lock:
             previous = _last_good.get(key)
-        return OverlayLoad(previous or load_compiled(data_dir), tuple(exc.problems))
+        return OverlayLoad(
+            previous or load_compiled(data_dir), tuple(locate(exc.problems, overlay))
+        )
     with _lock:
         _last_good[key] = compiled
     return OverlayLoad(compiled)
@@ -139,7 +169,7 @@ def propose_term(
             out.write(text)
         errors = [
             replace(p, file=where)
-            for p in check_lexicon(data_dir, tmp)
+            for p in locate(check_lexicon(data_dir, tmp), tmp)
             if p.file == tmp.as_posix() and p.severity == "error"
         ]
         if errors:

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 import click
 
 from indicators.lexicon import LexiconError, check_lexicon
+from indicators.lexicon_overlay import locate
 from indicators.models import Tags
 from indicators.playbooks import check_playbooks
 from indicators.store import read, write
@@ -89,8 +90,9 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         try:
             tagging = tagging_for(settings, strict=True)
         except LexiconError as exc:
+            found = "\n".join(str(p) for p in locate(exc.problems, settings.overlay_path))
             raise click.ClickException(
-                f"{exc}\nnothing was retagged: fix the file(s) and run `threatmon lexicon check`"
+                f"{found}\nnothing was retagged: fix the file(s) and run `threatmon lexicon check`"
             ) from exc
         todo = read.count_to_retag(engine, tagging.version)
         if not todo:
@@ -125,7 +127,9 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     def lexicon_check(ctx: click.Context) -> None:
         """Validate the lexicon, rule, overlay and playbook files: unknown ids, duplicates."""
         settings = settings_of(ctx)
-        problems = check_lexicon(settings.data_path, settings.overlay_path)
+        problems = locate(
+            check_lexicon(settings.data_path, settings.overlay_path), settings.overlay_path
+        )
         problems += check_playbooks(settings.data_path)
         errors = 0
         for problem in problems:

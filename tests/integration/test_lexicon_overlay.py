@@ -179,3 +179,24 @@ def test_check_and_retag_refuse_a_malformed_overlay_with_file_and_line(env):
     assert stored(env) == before
     refused = invoke(env, "terms", "propose", "шахед", "--category", "tactics_methods")
     assert refused.exit_code == 1 and f"{overlay.as_posix()}:{line}" in refused.output
+
+
+def test_file_level_problems_point_at_the_line_holding_what_they_name(tmp_path):
+    overlay = tmp_path / "lexicon.local.yaml"
+    overlay.write_text(
+        "# my words\nversion: soon\naxis: category\nids:\n  drones:\n    ru:\n      - шахед\n",
+        encoding="utf-8",
+    )
+    found = {(p.line, p.message.split(" (")[0]) for p in load_with_overlay(DATA, overlay).rejected}
+    assert (2, "`version` must be a string like 2026.11.1") in found
+    assert (5, "unknown category id 'drones'") in found
+
+
+def test_lexicon_check_prints_those_lines_too(env):
+    overlay = Path(env["THREATMON_LEXICON_OVERLAY"])
+    overlay.write_text(
+        "version: 2026.12.1\naxis: category\nids:\n  drones:\n    ru: [шахед]\n", encoding="utf-8"
+    )
+    check = invoke(env, "lexicon", "check")
+    assert check.exit_code == 1
+    assert f"error: {overlay.as_posix()}:4: unknown category id 'drones'" in check.output
