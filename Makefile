@@ -14,7 +14,7 @@ help:
 	@echo "make test   - install dev dependencies (and chromium, postgresql if missing), lint, run the whole suite"
 	@echo "make lint   - ruff + mypy"
 	@echo "make eval   - precision/recall/F1 of the tagger on the dev and held-out sets; alert backtest"
-	@echo "make bench  - tagging speed, dashboard latency/memory and detection time benchmarks"
+	@echo "make bench  - tagging speed, dashboard latency/memory, detection and emerging-terms time"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +99,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/bench_dashboard.py
 	$(BIN)/python bench/bench_dashboard.py --server
 	$(BIN)/python bench/bench_alerts.py
+	$(BIN)/python bench/bench_terms.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,4 +1,4 @@
-"""The dashboard's only write path: an analyst's action on one alert.
+"""The dashboard's database write path: an analyst's action on one alert.
 
 Every write goes through `indicators.store.alerts` with the context's
 writable engine, and only after two checks: the dashboard is not read-only

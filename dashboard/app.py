@@ -9,8 +9,10 @@ Writes: the views read through a read-only engine. Unless `read_only` is set,
 a second, writable engine serves the alert actions alone (acknowledge,
 resolve, dismiss, reopen, the checklist), always through
 `indicators.store.alerts`, behind the same-origin and CSRF checks of
-`dashboard.csrf`. With `read_only` there is no writable engine at all: the
-action controls are not offered and any action request is refused.
+`dashboard.csrf`; a term proposed from Emerging terms is appended to the
+lexicon overlay file behind the same checks. With `read_only` there is no
+writable engine at all: the controls are not offered and any write request
+is refused.
 
 Offline by construction: Dash serves its own scripts (`serve_locally`), there
 are no external stylesheets, the fonts are the system's, and the map shapes
@@ -41,18 +43,32 @@ from dashboard.pages import (
     platforms,
     regions,
     sources,
+    terms,
     trends,
 )
 from indicators.detection import DetectionConfig
+from indicators.emerging_report import EmergingConfig
 from indicators.lexicon import load_actors, load_compiled, load_labels
 from indicators.playbooks import load_playbooks
+from indicators.stopwords import load_stop_words
 from indicators.store import queries
 from indicators.store.engine import make_engine
 from indicators.store.migrations import require_current
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 MAP_FILE = "map/central_asia.geojson"
-PAGES = (overview, trends, regions, platforms, organizations, cyber, items, alerts, sources)
+PAGES = (
+    overview,
+    trends,
+    terms,
+    regions,
+    platforms,
+    organizations,
+    cyber,
+    items,
+    alerts,
+    sources,
+)
 
 # Defence in depth for "item text is text" and "nothing leaves 127.0.0.1": the
 # browser refuses inline scripts it was not told about and any foreign origin.
@@ -74,6 +90,8 @@ def create_app(
     lexicon_version: str | None = None,
     read_only: bool = False,
     detection: DetectionConfig | None = None,
+    lexicon_overlay: Path | None = None,
+    emerging: EmergingConfig | None = None,
 ) -> Dash:
     """Build the dashboard for the store at `db_url`.
 
@@ -83,8 +101,11 @@ def create_app(
     `demo` shows a "demo data" banner. `clock` (UTC-aware) dates the quick
     date presets and the snapshots. Raises `StoreError` when the database is
     missing or older than this code, and the lexicon's error when it cannot
-    be compiled. `read_only` leaves out the writable engine (no alert actions);
-    `detection` holds the thresholds the alert charts draw their bands with.
+    be compiled. `read_only` leaves out the writable engine (no alert actions,
+    no lexicon proposals); `detection` holds the thresholds the alert charts
+    draw their bands with; `lexicon_overlay` is the analyst's overlay (its
+    terms are known; proposals are appended to it) and `emerging` the
+    emerging-terms settings.
     """
     engine = make_engine(db_url, read_only=True)
     require_current(engine)
@@ -123,6 +144,10 @@ def create_app(
         csrf=CsrfGuard(),
         detection=detection or DetectionConfig(),
         actors=actors,
+        data_dir=Path(data_dir),
+        lexicon_overlay=lexicon_overlay,
+        stop_words=load_stop_words(Path(data_dir)),
+        emerging=emerging or EmergingConfig(),
         **options,
     )
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from dashboard.csrf import CsrfGuard
 from indicators.actors import Actor
 from indicators.detection import DetectionConfig
+from indicators.emerging_report import EmergingConfig
 from indicators.playbooks import Playbook
 from indicators.selection import Vocabulary, default_vocabulary
 from indicators.taxonomy import Taxonomy
@@ -91,6 +92,12 @@ class DashboardContext:
     detection: DetectionConfig = field(default_factory=DetectionConfig)  # the expected bands
     # organizations (data/actors.yaml): labels, kinds and designation facts, in file order
     actors: Mapping[str, Actor] = field(default_factory=dict)
+    # Emerging terms: the data folder and overlay whose lexicon terms are left out (and
+    # where proposals go when the dashboard is writable), the stop words, the settings.
+    data_dir: Path | None = None
+    lexicon_overlay: Path | None = None
+    stop_words: frozenset[str] = frozenset()
+    emerging: EmergingConfig = field(default_factory=EmergingConfig)
 
     @property
     def read_only(self) -> bool:

@@ -92,3 +92,14 @@ AL_HISTORY = "al-history"
 OR_OPTIONS = "or-options"
 OR_TREND = "or-trend"
 OR_LIST = "or-list"  # one article per organization: or-org-<id>, its name links to actor=<id>
+
+# Emerging terms
+TE_SUMMARY = "te-summary"
+TE_LIST = "te-list"
+TE_PICK = "te-pick"  # pattern id: {"type": TE_PICK, "term": "..."}: put the term in the form
+TE_TERM = "te-term"
+TE_CATEGORY = "te-category"
+TE_LANG = "te-lang"
+TE_PROPOSE = "te-propose"
+TE_MESSAGE = "te-message"
+TE_VERSION = "te-version"  # dcc.Store bumped after a proposal: the list is read again

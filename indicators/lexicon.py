@@ -164,14 +164,14 @@ class _Builder:
         return costs.index(min(costs))
 
 
-def check_lexicon(data_dir: Path) -> list[LexiconProblem]:
+def check_lexicon(data_dir: Path, overlay: Path | None = None) -> list[LexiconProblem]:
     """All problems in the data folder: errors block loading, warnings do not.
 
     Finds malformed files and entries, unknown ids, duplicate or ambiguous
     terms, terms that can never match after normalization, and rules that
     refer to terms or categories that do not exist.
     """
-    loaded = read_data_folder(Path(data_dir))
+    loaded = read_data_folder(Path(data_dir), overlay)
     return loaded.problems + cross_check(loaded)
 
 
@@ -298,30 +298,32 @@ _cache: dict[tuple[str, tuple[tuple[str, int, int], ...]], CompiledLexicon] = {}
 _cache_lock = threading.Lock()
 
 
-def _fingerprint(data_dir: Path) -> tuple[tuple[str, int, int], ...]:
+def _fingerprint(data_dir: Path, overlay: Path | None) -> tuple[tuple[str, int, int], ...]:
     marks = []
-    for path in lexicon_files(data_dir):
+    for path in lexicon_files(data_dir, overlay):
         try:
             stat = path.stat()
         except OSError:
             continue
-        marks.append((path.name, stat.st_mtime_ns, stat.st_size))
+        marks.append((str(path), stat.st_mtime_ns, stat.st_size))
     return tuple(marks)
 
 
-def load_compiled(data_dir: Path) -> CompiledLexicon:
+def load_compiled(data_dir: Path, overlay: Path | None = None) -> CompiledLexicon:
     """Load, validate and compile the data folder; cached per path and file mtimes.
 
-    Raises ``LexiconError`` when ``check_lexicon`` would report errors;
-    warnings are kept on ``CompiledLexicon.problems``.
+    `overlay` is an analyst's local term file compiled on top (part of the
+    version, so `retag` applies it). Raises ``LexiconError`` when
+    ``check_lexicon`` would report errors; warnings are kept on
+    ``CompiledLexicon.problems``.
     """
     root = Path(data_dir).resolve()
-    key = (str(root), _fingerprint(root))
+    key = (f"{root}|{overlay or ''}", _fingerprint(root, overlay))
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None:
             return cached
-        loaded = read_data_folder(root)
+        loaded = read_data_folder(root, overlay)
         problems = loaded.problems + cross_check(loaded)
         errors = [p for p in problems if p.severity == "error"]
         if errors or loaded.taxonomy is None:

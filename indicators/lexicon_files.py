@@ -715,8 +715,9 @@ def _entry_problems(entry: Entry) -> list[LexiconProblem]:
     return problems
 
 
-def lexicon_files(data_dir: Path) -> list[Path]:
-    """Every file the compiled lexicon depends on (an edit to any of them re-tags)."""
+def lexicon_files(data_dir: Path, overlay: Path | None = None) -> list[Path]:
+    """Every file the compiled lexicon depends on (an edit to any of them re-tags);
+    the analyst's overlay last, when it exists."""
     files = [data_dir / "taxonomy.toml"]
     for sub in ("lexicon", "gazetteer"):
         folder = data_dir / sub
@@ -724,6 +725,8 @@ def lexicon_files(data_dir: Path) -> list[Path]:
             files += sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
     if (data_dir / ACTORS_FILE).is_file():
         files.append(data_dir / ACTORS_FILE)
+    if overlay is not None and overlay.is_file():
+        files.append(overlay)
     return files
 
 
@@ -760,7 +763,11 @@ class LoadedData:
     actors: dict[str, Actor]  # from actors.yaml, in file order (empty without the file)
 
 
-def read_data_folder(data_dir: Path) -> LoadedData:
+def read_data_folder(data_dir: Path, overlay: Path | None = None) -> LoadedData:
+    """Read and check every lexicon file; `overlay` (outside the folder) is read last.
+
+    Problems in the overlay name it as given (``var/lexicon.local.yaml:12``).
+    """
     problems: list[LexiconProblem] = []
     entries: list[Entry] = []
     rules: list[_RuleSpec] = []
@@ -779,10 +786,12 @@ def read_data_folder(data_dir: Path) -> LoadedData:
         versions.append(taxonomy.version)
     except (OSError, TaxonomyError) as exc:
         problems.append(LexiconProblem("taxonomy.toml", None, "error", str(exc)))
-    for path in lexicon_files(data_dir):
-        rel = path.relative_to(data_dir).as_posix()
+    for path in lexicon_files(data_dir, overlay):
+        rel = path.as_posix() if path == overlay else path.relative_to(data_dir).as_posix()
         try:
-            digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+            # the overlay counts by content, wherever it is kept
+            label = "overlay" if path == overlay else rel
+            digest.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
         except OSError:
             continue
         if path.suffix == ".toml":

@@ -23,3 +23,12 @@ def local_server(_threaded_http_server: HTTPServer) -> Iterator[HTTPServer]:
     _threaded_http_server.clear()
     yield _threaded_http_server
     _threaded_http_server.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_local_lexicon_overlay(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """An analyst's var/lexicon.local.yaml in the checkout must not change what tests see."""
+    missing = tmp_path_factory.getbasetemp() / "no-lexicon-overlay.yaml"
+    monkeypatch.setenv("THREATMON_LEXICON_OVERLAY", str(missing))

@@ -21,7 +21,7 @@ from ingest.refresh import FetchRun, run_due_feeds, run_feeds
 from ingest.schedule import StopFlag, make_scheduler, then_after
 from ingest.sources import FeedListError, load_feed_list, validate_feed_url
 from threatmon.settings import Settings, load_settings
-from threatmon.wiring import ingest_config, open_store, tagging_for
+from threatmon.wiring import ingest_config, open_store, tagging_source
 
 log = logging.getLogger("threatmon")
 
@@ -170,7 +170,8 @@ def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | Non
     engine = _engine(settings)
     if feeds_file:
         click.echo(f"upserted {_load_feeds(engine, Path(feeds_file))} feeds from {feeds_file}")
-    tagging = tagging_for(settings)
+    tagging = tagging_source(settings)  # re-read before each cycle when changed
+    tagging()  # a lexicon that does not compile stops here, not in the scheduler
     cfg = ingest_config(settings)
     stop = StopFlag()
     # Early warning after every cycle; `--once` also prints the run's summary line.
@@ -194,7 +195,7 @@ def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | Non
             done += 1
             click.echo(_progress_line(run, done, total), err=True)
 
-        runs = run_feeds(engine, due, cfg, tagging, stop=stop, on_result=progress)
+        runs = run_feeds(engine, due, cfg, tagging(), stop=stop, on_result=progress)
         click.echo(_summary_table(runs))
         then_after(lambda: runs, detect)()
         sent = notify_cli.delivery_job(engine, settings)()  # what detection just queued
@@ -202,7 +203,7 @@ def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | Non
             click.echo(sent.summary())
         return
     scheduler = make_scheduler(
-        lambda: run_due_feeds(engine, cfg, tagging, stop=stop),
+        lambda: run_due_feeds(engine, cfg, tagging(), stop=stop),
         blocking=True,
         after_cycle=detect,
         side_jobs=notify_cli.side_jobs(engine, settings),
@@ -379,12 +380,14 @@ from threatmon import (  # noqa: E402  (they register on the group)
     demo,
     notify_cli,
     tagging_cli,
+    terms_cli,
 )
 
 tagging_cli.register(cli, db_option, _settings, _engine)
 dashboard_cli.register(cli, db_option, _settings, _engine)
 alerts_cli.register(cli, db_option, _settings, _engine)
 notify_cli.register(cli, db_option, _settings, _engine)
+terms_cli.register(cli, db_option, _settings, _engine)
 demo.register(cli, _settings)
 
 

@@ -20,7 +20,13 @@ from ingest.schedule import StopFlag, make_scheduler
 from threatmon.alerts_cli import detection_after_cycle
 from threatmon.notify_cli import side_jobs
 from threatmon.settings import Settings
-from threatmon.wiring import detection_config, ingest_config, tagging_for
+from threatmon.wiring import (
+    detection_config,
+    emerging_config,
+    ingest_config,
+    tagging_for,
+    tagging_source,
+)
 
 log = logging.getLogger("threatmon")
 
@@ -44,6 +50,8 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
             demo=demo,
             read_only=settings.dashboard_read_only,
             detection=detection_config(settings),
+            lexicon_overlay=settings.overlay_path,
+            emerging=emerging_config(settings),
         )
     except StoreError as exc:
         raise click.ClickException(f"database {settings.db}: {exc}") from exc
@@ -105,11 +113,12 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             ctx, db=db, host=host, port=port, dashboard_read_only=read_only or None
         )
         engine = engine_of(settings)
-        tagging = tagging_for(settings)
+        tagging = tagging_source(settings)  # re-read before each cycle when changed
+        tagging()  # a lexicon that does not compile stops `run` here, not in the scheduler
         cfg = ingest_config(settings)
         stop = StopFlag()
         scheduler = make_scheduler(
-            lambda: run_due_feeds(engine, cfg, tagging, stop=stop),
+            lambda: run_due_feeds(engine, cfg, tagging(), stop=stop),
             blocking=False,
             after_cycle=detection_after_cycle(engine, settings),
             side_jobs=side_jobs(engine, settings),

@@ -35,7 +35,7 @@ from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
 from threatmon.demo_history import populate
 from threatmon.settings import Settings
-from threatmon.wiring import detection_config, ingest_config, tagging_for
+from threatmon.wiring import detection_config, emerging_config, ingest_config, tagging_for
 
 DEMO_DB = "sqlite:///var/demo.db"
 FEED_ROUTE = "/demo-feeds/"
@@ -100,6 +100,8 @@ def run_demo(settings: Settings, *, history: int, days: int, serve: bool = True)
         demo=True,
         title="threatmon (demo)",
         lexicon_version=tagging.version,
+        lexicon_overlay=settings.overlay_path,
+        emerging=emerging_config(settings),
     )
     samples_dir = settings.data_path / "samples"
     add_sample_route(app.server, samples_dir)

@@ -87,6 +87,32 @@ SPECS: tuple[SettingSpec, ...] = (
         "Feed list loaded by `threatmon init` (default: DATA_DIR/feeds.toml).",
         str,
     ),
+    SettingSpec(
+        "lexicon_overlay",
+        "var/lexicon.local.yaml",
+        "Local lexicon overlay (a term file, git-ignored) loaded on top of DATA_DIR/lexicon; "
+        "`threatmon terms propose` appends to it.",
+        str,
+    ),
+    # Emerging terms (indicators/emerging.py explains the statistic).
+    SettingSpec(
+        "terms_recent_days",
+        7,
+        "Days of the recent period emerging terms compare with the days before it.",
+        int,
+    ),
+    SettingSpec(
+        "terms_window_days",
+        90,
+        "Days emerging terms look at when no start date is given (the recent days included).",
+        int,
+    ),
+    SettingSpec(
+        "terms_min_count",
+        5,
+        "Fewest recent relevant items a term must be in to be listed as emerging.",
+        int,
+    ),
     SettingSpec("interval_minutes", 30, "Default minutes between fetches of one feed.", int),
     SettingSpec("concurrency", 8, "Feeds fetched in parallel.", int),
     SettingSpec("connect_timeout", 10.0, "Seconds allowed to open a connection.", float),
@@ -213,6 +239,10 @@ class Settings:
     db: str = SPEC_BY_NAME["db"].default
     data_dir: str = SPEC_BY_NAME["data_dir"].default
     feeds_file: str = SPEC_BY_NAME["feeds_file"].default
+    lexicon_overlay: str = SPEC_BY_NAME["lexicon_overlay"].default
+    terms_recent_days: int = SPEC_BY_NAME["terms_recent_days"].default
+    terms_window_days: int = SPEC_BY_NAME["terms_window_days"].default
+    terms_min_count: int = SPEC_BY_NAME["terms_min_count"].default
     interval_minutes: int = SPEC_BY_NAME["interval_minutes"].default
     concurrency: int = SPEC_BY_NAME["concurrency"].default
     connect_timeout: float = SPEC_BY_NAME["connect_timeout"].default
@@ -251,6 +281,10 @@ class Settings:
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def overlay_path(self) -> Path:
+        return Path(self.lexicon_overlay)
 
     @property
     def feeds_path(self) -> Path:

@@ -8,7 +8,8 @@ from typing import Any, TextIO
 
 import click
 
-from indicators.lexicon import check_lexicon
+from indicators.lexicon import LexiconError, check_lexicon
+from indicators.lexicon_overlay import locate
 from indicators.models import Tags
 from indicators.playbooks import check_playbooks
 from indicators.store import read, write
@@ -74,6 +75,8 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     def tag_command(ctx: click.Context) -> None:
         """Tag JSON lines from stdin: {"id", "title", "summary", "lang"} -> one verdict per line."""
         tagging = tagging_for(settings_of(ctx))
+        for problem in tagging.rejected:
+            click.echo(f"lexicon overlay left out: {problem}", err=True)
         bad = tag_stream(sys.stdin, sys.stdout, sys.stderr, tagging)
         if bad:
             click.echo(f"{bad} malformed line(s) skipped", err=True)
@@ -85,7 +88,13 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         """Re-apply the current lexicon to every stored item (resumable)."""
         settings = settings_of(ctx, db=db)
         engine = engine_of(settings)
-        tagging = tagging_for(settings)
+        try:
+            tagging = tagging_for(settings, strict=True)
+        except LexiconError as exc:
+            found = "\n".join(str(p) for p in locate(exc.problems, settings.overlay_path))
+            raise click.ClickException(
+                f"{found}\nnothing was retagged: fix the file(s) and run `threatmon lexicon check`"
+            ) from exc
         todo = read.count_to_retag(engine, tagging.version)
         if not todo:
             click.echo(f"every item is already tagged with lexicon {tagging.version}")
@@ -117,9 +126,12 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     @lexicon.command("check")
     @click.pass_context
     def lexicon_check(ctx: click.Context) -> None:
-        """Validate the lexicon, rule and playbook files: unknown ids, duplicates, dead terms."""
+        """Validate the lexicon, rule, overlay and playbook files: unknown ids, duplicates."""
         settings = settings_of(ctx)
-        problems = check_lexicon(settings.data_path) + check_playbooks(settings.data_path)
+        problems = locate(
+            check_lexicon(settings.data_path, settings.overlay_path), settings.overlay_path
+        )
+        problems += check_playbooks(settings.data_path)
         errors = 0
         for problem in problems:
             where = f"{problem.file}:{problem.line}" if problem.line else f"{problem.file}"
@@ -127,8 +139,11 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             errors += problem.severity == "error"
         if errors:
             raise click.ClickException(f"{errors} error(s) in the data files")
-        tagging = tagging_for(settings)
+        tagging = tagging_for(settings, strict=True)
+        overlay = (
+            f" with overlay {settings.overlay_path}" if settings.overlay_path.is_file() else ""
+        )
         click.echo(
-            f"lexicon {tagging.version}: ok, {len(tagging.compiled.actors)} organizations "
-            f"({len(problems)} warning(s))"
+            f"lexicon {tagging.version}{overlay}: ok, {len(tagging.compiled.actors)} "
+            f"organizations ({len(problems)} warning(s))"
         )

@@ -66,6 +66,14 @@ def _actor_axis(conn: Connection) -> None:
     summary.rebuild_in(conn)
 
 
+def _item_terms(conn: Connection) -> None:
+    """Each relevant item's word and word-pair hashes, for emerging terms (issue 7)."""
+    from indicators.store import item_terms
+
+    schema.item_terms.create(conn, checkfirst=True)
+    item_terms.fill_terms(conn)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
@@ -73,6 +81,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "text search index", _text_index),
     Migration(4, "early warning: alerts and watch rules", _early_warning),
     Migration(5, "actor tag axis: summary recounted", _actor_axis),
+    Migration(6, "emerging terms: item term hashes", _item_terms),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

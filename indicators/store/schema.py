@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -197,6 +198,23 @@ item_days = Table(
 )
 # Ids only grow, so "no item of days >= D has an id below min(first_id)": searches
 # restricted to a period can skip older rows of the text and tag indexes.
+
+# --- emerging terms (indicators/store/item_terms.py explains the design) ----------------
+# Each relevant item's distinct words and word pairs as sorted 64-bit hashes
+# (indicators/text_terms.py), kept by the writer in step with `items.relevant`.
+
+item_terms = Table(
+    "item_terms",
+    metadata,
+    Column(
+        "item_id",
+        Integer,
+        ForeignKey("items.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("terms", LargeBinary, nullable=False),  # little-endian int64 hashes, sorted
+)
 
 # --- early warning (issue 14; indicators/early_warning.py and indicators/store/alerts.py) --
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.dialects import postgresql
 
 from indicators.models import TAG_AXES, FeedFields, ItemRecord, Tags
-from indicators.store import summary
+from indicators.store import item_terms, summary
 from indicators.store.schema import feeds, fetch_runs, item_tags, items
 
 
@@ -126,6 +126,7 @@ def insert_items(
     in the same transaction (bulk loaders do it once per many feeds).
     """
     new_ids: list[int] = []
+    relevant: list[tuple[int, str, str]] = []
     stmt = _insert_ignore(conn, items).returning(items.c.id)
     for item in batch:
         row = conn.execute(stmt, _item_row(feed_id, item, lexicon_version)).first()
@@ -138,6 +139,9 @@ def insert_items(
         tag_batch = tag_rows(item_id, item.tags)
         if tag_batch:
             conn.execute(insert(item_tags), tag_batch)
+        if item.tags.relevant:
+            relevant.append((item_id, item.title, item.summary))
+    item_terms.store_terms(conn, relevant)
     if summarize:
         summary.apply_items(conn, new_ids, +1)
     return new_ids
@@ -178,6 +182,7 @@ def store_feed_batch(
 
 def replace_tags(conn: Connection, item_id: int, tags: Tags, lexicon_version: str) -> None:
     """Swap an item's tags for a new verdict (used by retag), in the caller's transaction."""
+    was_relevant = conn.execute(select(items.c.relevant).where(items.c.id == item_id)).scalar()
     summary.apply_items(conn, [item_id], -1)
     conn.execute(delete(item_tags).where(item_tags.c.item_id == item_id))
     rows = tag_rows(item_id, tags)
@@ -188,6 +193,8 @@ def replace_tags(conn: Connection, item_id: int, tags: Tags, lexicon_version: st
         .where(items.c.id == item_id)
         .values(relevant=tags.relevant, lexicon_version=lexicon_version)
     )
+    if bool(was_relevant) != tags.relevant:  # only relevant items keep their terms
+        item_terms.sync_terms(conn, [item_id])
     summary.apply_items(conn, [item_id], +1)
 
 
