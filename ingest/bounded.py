@@ -34,7 +34,7 @@ from typing import Any
 
 from ingest.errors import ErrorKind, FeedError
 
-PRELOAD = ("__main__", "feedparser", "charset_normalizer", "ingest.parse")
+PRELOAD = ("__main__", "feedparser", "charset_normalizer", "ingest.parse", "ingest.formats")
 _REAP_SECONDS = 5.0
 
 _context_lock = threading.Lock()

@@ -5,7 +5,10 @@ other readers write (OPML 1.0 and 2.0, folders nested to any depth, `text` or
 `title` for the name, `feed:` URLs) and writes OPML 2.0 that they can read.
 threatmon's own fields ride along as namespaced outline attributes
 (`threatmon:kind`, `threatmon:country`, ...) plus the standard `language`,
-so an export imports back to the same feeds.
+so an export imports back to the same feeds. A source that is not a feed
+(`format` telegram, sitemap or html, which OPML has no word for) is written as
+`type="link"` with `threatmon:format`; its `xmlUrl` stays so threatmon can
+import it back, and other readers that look at `type` skip it.
 
 OPML arrives from users, i.e. from anywhere: the document is parsed with
 expat directly, and any DOCTYPE that could declare entities (an internal
@@ -97,6 +100,8 @@ def _outline_fields(attrs: dict[str, str]) -> dict[str, object]:
     }
     if _NS + "kind" in attrs:
         fields["kind"] = attrs[_NS + "kind"]
+    if _NS + "format" in attrs:
+        fields["format"] = attrs[_NS + "format"]
     if _NS + "country" in attrs:
         fields["country"] = attrs[_NS + "country"]
     if _NS + "interval_minutes" in attrs:
@@ -207,7 +212,7 @@ def to_opml(feeds: Iterable[FeedFields], title: str = "threatmon feeds") -> byte
     ]
     for feed in feeds:
         attrs = [
-            _attr("type", "rss"),
+            _attr("type", "rss" if feed.format == "rss" else "link"),
             _attr("text", feed.name),
             _attr("title", feed.name),
             _attr("xmlUrl", feed.url),
@@ -215,6 +220,8 @@ def to_opml(feeds: Iterable[FeedFields], title: str = "threatmon feeds") -> byte
         if feed.language:
             attrs.append(_attr("language", feed.language))
         attrs.append(_attr(f"{PREFIX}:kind", feed.kind))
+        if feed.format != "rss":
+            attrs.append(_attr(f"{PREFIX}:format", feed.format))
         if feed.country:
             attrs.append(_attr(f"{PREFIX}:country", feed.country))
         if feed.interval_minutes is not None:

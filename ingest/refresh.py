@@ -26,10 +26,12 @@ from indicators.store import read, write
 from indicators.store.read import FeedRow
 from ingest.errors import ErrorKind, FeedError
 from ingest.fetch import FetchLimits, fetch_feed
+from ingest.formats import parse_source_bounded
 from ingest.normalize import normalize_entry
-from ingest.parse import parse_feed_bounded
+from ingest.parse import ParsedFeed
 from ingest.schedule import StopFlag, next_due
 from ingest.stories import StoryIndex
+from ingest.telegram import older_messages_url
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class IngestConfig:
     limits: FetchLimits = field(default_factory=FetchLimits)
     parse_timeout: float = 20.0
     parse_memory_mb: int = 1024
+    telegram_pages: int = 5  # preview pages read on a channel's first fetch
     interval_minutes: int = 30
     concurrency: int = 8
 
@@ -97,13 +100,16 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
         http_status, size = fetched.status, fetched.bytes_read
         if fetched.not_modified:
             return Collected("not_modified", http_status=http_status)
-        parsed = parse_feed_bounded(
+        parsed = parse_source_bounded(
+            feed.format,
             fetched.body,
             fetched.headers,
             fetched.url,
             timeout=cfg.parse_timeout,
             memory_mb=cfg.parse_memory_mb,
         )
+        if feed.format == "telegram" and feed.last_success_at is None:
+            parsed, size = _older_telegram_pages(parsed, fetched.body, fetched.url, cfg, size)
         records: list[ItemRecord] = []
         for entry in parsed.entries:
             item = normalize_entry(
@@ -135,6 +141,47 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
         log.exception("unexpected failure on feed %s", feed.url)
         error = FeedError(ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc}")
         return Collected("error", http_status=http_status, bytes=size, error=error)
+
+
+def _older_telegram_pages(
+    first: ParsedFeed, body: bytes, url: str, cfg: IngestConfig, size: int
+) -> tuple[ParsedFeed, int]:
+    """Follow a channel preview's "older messages" links, up to `cfg.telegram_pages` pages.
+
+    Only on a channel's first fetch: afterwards the newest page holds every new
+    message. A page seen before ends the walk (endless pagination), and a
+    failing older page keeps what was read, with a warning.
+    """
+    entries = list(first.entries)
+    seen_pages = {url}
+    seen_guids = {e.guid for e in entries}
+    warning = first.warning
+    for _ in range(cfg.telegram_pages - 1):
+        older = older_messages_url(body, url)
+        if older is None or older in seen_pages:
+            break
+        seen_pages.add(older)
+        try:
+            fetched = fetch_feed(older, cfg.limits)
+            page = parse_source_bounded(
+                "telegram",
+                fetched.body,
+                fetched.headers,
+                fetched.url,
+                timeout=cfg.parse_timeout,
+                memory_mb=cfg.parse_memory_mb,
+            )
+        except FeedError as exc:
+            warning = f"older messages at {older} not read: {exc.kind.value}: {exc.message}"
+            break
+        size += fetched.bytes_read
+        fresh = [e for e in page.entries if e.guid not in seen_guids]
+        if not fresh:
+            break
+        seen_guids.update(e.guid for e in fresh)
+        entries.extend(fresh)
+        body, url = fetched.body, fetched.url
+    return replace(first, entries=tuple(entries), warning=warning), size
 
 
 def feed_state_after(

@@ -19,7 +19,7 @@ from indicators.store.engine import StoreError, make_engine
 from indicators.store.migrations import upgrade
 from ingest.refresh import FetchRun, run_due_feeds, run_feeds
 from ingest.schedule import StopFlag, make_scheduler, then_after
-from ingest.sources import FeedListError, load_feed_list, validate_feed_url
+from ingest.sources import FORMATS, FeedListError, load_feed_list, validate_feed_url
 from threatmon.settings import Settings, load_settings
 from threatmon.wiring import ingest_config, open_store, tagging_for
 
@@ -231,18 +231,19 @@ def feeds_list(ctx: click.Context, db: str | None) -> None:
         click.echo("no feeds: run `threatmon init` or `threatmon feeds add URL`")
         return
     click.echo(
-        f"{'id':>4} {'on':<3} {'lang':<4} {'kind':<8} {'status':<12} {'errs':>4}  "
+        f"{'id':>4} {'on':<3} {'lang':<4} {'kind':<8} {'format':<8} {'status':<12} {'errs':>4}  "
         f"{'last fetch (UTC)':<16}  name / url"
     )
     for f in rows:
         fetched = f.last_fetched_at.strftime("%Y-%m-%d %H:%M") if f.last_fetched_at else "never"
         click.echo(
             f"{f.id:>4} {'yes' if f.enabled else 'no':<3} {f.language:<4} {f.kind:<8} "
-            f"{f.last_status or '-':<12} {f.consecutive_errors:>4}  {fetched:<16}  {f.name}"
+            f"{f.format:<8} {f.last_status or '-':<12} {f.consecutive_errors:>4}  "
+            f"{fetched:<16}  {f.name}"
         )
-        click.echo(f"{'':>43}{f.url}")
+        click.echo(f"{'':>52}{f.url}")
         if f.last_status == "error" and f.last_error:
-            click.echo(f"{'':>43}last error: {f.last_error_kind}: {f.last_error}")
+            click.echo(f"{'':>52}last error: {f.last_error_kind}: {f.last_error}")
 
 
 @feeds.command("add")
@@ -256,6 +257,15 @@ def feeds_list(ctx: click.Context, db: str | None) -> None:
     type=click.Choice(["media", "official", "cyber", "search"]),
     default="media",
     show_default=True,
+)
+@click.option(
+    "--format",
+    "source_format",
+    type=click.Choice(FORMATS),
+    default="rss",
+    show_default=True,
+    help="How the source publishes: rss (RSS/Atom/RDF), telegram (https://t.me/s/NAME), "
+    "sitemap (a news sitemap) or html (a listing page; its selectors go in the feed list).",
 )
 @click.option(
     "--interval",
@@ -273,6 +283,7 @@ def feeds_add(
     language: str,
     country: str,
     kind: str,
+    source_format: str,
     interval_minutes: int | None,
 ) -> None:
     """Add a feed (or update the one with this URL)."""
@@ -289,6 +300,7 @@ def feeds_add(
         language=language,
         country=country.upper(),
         kind=kind,
+        format=source_format,
         interval_minutes=interval_minutes,
     )
     (feed_id,) = write.upsert_feeds(engine, [fields])
@@ -355,6 +367,7 @@ def feeds_export_opml(ctx: click.Context, db: str | None, file: str) -> None:
             language=f.language,
             country=f.country,
             kind=f.kind,
+            format=f.format,
             interval_minutes=f.interval_minutes,
             enabled=f.enabled,
         )

@@ -54,12 +54,26 @@ def _early_warning(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _source_format(conn: Connection) -> None:
+    """The feeds table's `format` column: which parser reads a source (issue 12).
+
+    Self-contained (checks before adding) so the step can be renumbered when
+    branches merge; existing feeds are all RSS/Atom/RDF, the column default.
+    """
+    columns = {c["name"] for c in inspect(conn).get_columns("feeds")}
+    if "format" not in columns:
+        conn.exec_driver_sql(
+            "ALTER TABLE feeds ADD COLUMN format VARCHAR(20) NOT NULL DEFAULT 'rss'"
+        )
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "exact summary tables", _exact_summaries),
     Migration(3, "text search index", _text_index),
     Migration(4, "early warning: alerts and watch rules", _early_warning),
+    Migration(5, "source format", _source_format),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

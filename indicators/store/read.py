@@ -37,6 +37,7 @@ class FeedRow:
     consecutive_errors: int
     next_due_at: datetime | None
     created_at: datetime
+    format: str = "rss"  # rss | telegram | sitemap | html
 
 
 _FEED_COLUMNS = [feeds.c[name] for name in FeedRow.__dataclass_fields__]

@@ -206,6 +206,7 @@ def upsert_feed(conn: Connection, fields: FeedFields, *, now: datetime | None = 
         "language": fields.language,
         "country": fields.country,
         "kind": fields.kind,
+        "format": fields.format,
         "interval_minutes": fields.interval_minutes,
     }
     if existing is not None:

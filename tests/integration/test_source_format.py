@@ -1,0 +1,62 @@
+"""A source's `format` on the feed row: migration, command line, feed health."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from indicators.store import queries, read, write
+from indicators.store.engine import make_engine
+from indicators.store.migrations import LATEST_VERSION, upgrade
+from threatmon.cli import cli
+
+
+def test_a_database_from_before_formats_upgrades_with_every_feed_read_as_rss(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine)
+    with engine.begin() as conn:  # the database as version 4 left it
+        conn.exec_driver_sql("ALTER TABLE feeds DROP COLUMN format")
+        conn.exec_driver_sql("DELETE FROM schema_migrations WHERE version = 5")
+        conn.execute(
+            text(
+                "INSERT INTO feeds (url, name, language, country, kind, enabled, "
+                "consecutive_errors, created_at) VALUES "
+                "('https://example.org/rss', 'Old', 'ru', '', 'media', 1, 0, :now)"
+            ),
+            {"now": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
+    assert upgrade(engine) == (4, LATEST_VERSION)
+    [feed] = read.list_feeds(engine)
+    assert (feed.name, feed.format) == ("Old", "rss")
+    write.upsert_feeds(engine, [write.FeedFields(url=feed.url, name="Old", format="sitemap")])
+    assert [h.format for h in queries.feed_health(engine)] == ["sitemap"]
+
+
+def test_feeds_add_takes_a_format_and_feeds_list_shows_it(tmp_path) -> None:
+    env = {"THREATMON_DB": f"sqlite:///{tmp_path}/cli.db", "THREATMON_LOG_LEVEL": "WARNING"}
+    runner = CliRunner()
+    assert (
+        runner.invoke(cli, ["init", "--feeds", str(empty_list(tmp_path))], env=env).exit_code == 0
+    )
+    added = runner.invoke(
+        cli,
+        ["feeds", "add", "https://t.me/s/example", "--language", "ru", "--format", "telegram"],
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(cli, ["feeds", "list"], env=env)
+    [row] = [line for line in listed.output.splitlines() if line.strip().startswith("1 ")]
+    assert row.split()[4] == "telegram"
+    refused = runner.invoke(
+        cli, ["feeds", "add", "https://example.org/", "--format", "pdf"], env=env
+    )
+    assert refused.exit_code == 2
+    assert "'pdf' is not one of" in refused.output
+
+
+def empty_list(tmp_path):
+    path = tmp_path / "feeds.toml"
+    path.write_text("feeds = []\n", encoding="utf-8")
+    return path
