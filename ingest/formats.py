@@ -18,9 +18,10 @@ Parser = Callable[[bytes, Mapping[str, str], str], ParsedFeed]
 
 
 def _parsers() -> dict[str, Parser]:
+    from ingest.sitemap import parse_sitemap
     from ingest.telegram import parse_telegram
 
-    return {"rss": parse_feed, "telegram": parse_telegram}
+    return {"rss": parse_feed, "telegram": parse_telegram, "sitemap": parse_sitemap}
 
 
 def parse_source(
@@ -30,7 +31,12 @@ def parse_source(
     parser = _parsers().get(source_format)
     if parser is None:
         raise FeedError(ErrorKind.PARSE, f"format {source_format!r} is not supported")
-    return parser(body, headers, url)
+    try:
+        return parser(body, headers, url)
+    except FeedError:
+        raise
+    except Exception as exc:  # a parser's crash or a bug of ours: still a recorded result
+        raise FeedError(ErrorKind.PARSE, f"parser failed: {type(exc).__name__}: {exc}") from exc
 
 
 def parse_source_bounded(

@@ -28,7 +28,7 @@ from ingest.errors import ErrorKind, FeedError
 from ingest.fetch import FetchLimits, fetch_feed
 from ingest.formats import parse_source_bounded
 from ingest.normalize import normalize_entry
-from ingest.parse import ParsedFeed
+from ingest.parse import ParsedFeed, RawEntry
 from ingest.schedule import StopFlag, next_due
 from ingest.stories import StoryIndex
 from ingest.telegram import older_messages_url
@@ -55,6 +55,7 @@ class IngestConfig:
     parse_timeout: float = 20.0
     parse_memory_mb: int = 1024
     telegram_pages: int = 5  # preview pages read on a channel's first fetch
+    sitemap_depth: int = 2  # levels of sitemap index followed below the listed URL
     interval_minutes: int = 30
     concurrency: int = 8
 
@@ -108,6 +109,8 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
             timeout=cfg.parse_timeout,
             memory_mb=cfg.parse_memory_mb,
         )
+        if parsed.more:
+            parsed, size = _follow_sitemaps(parsed, fetched.url, cfg, size)
         if feed.format == "telegram" and feed.last_success_at is None:
             parsed, size = _older_telegram_pages(parsed, fetched.body, fetched.url, cfg, size)
         records: list[ItemRecord] = []
@@ -182,6 +185,62 @@ def _older_telegram_pages(
         entries.extend(fresh)
         body, url = fetched.body, fetched.url
     return replace(first, entries=tuple(entries), warning=warning), size
+
+
+MAX_SITEMAP_FILES = 50  # child sitemaps read per source and run, whatever the depth
+
+
+def _follow_sitemaps(
+    index: ParsedFeed, url: str, cfg: IngestConfig, size: int
+) -> tuple[ParsedFeed, int]:
+    """Read the sitemaps a sitemap index names, `cfg.sitemap_depth` levels down at most.
+
+    Bounded twice: by depth and by `MAX_SITEMAP_FILES` documents, each through
+    the same safe fetch and bounded parser. A child that fails is skipped with
+    a warning; an index that yields no article at all is an error.
+    """
+    entries: dict[str | None, RawEntry] = {e.link: e for e in index.entries}
+    seen, frontier, problems = {url}, list(index.more), list[str]()
+    files = 0
+    for _level in range(cfg.sitemap_depth):
+        deeper: list[str] = []
+        for child in frontier:
+            if child in seen:
+                continue
+            if files >= MAX_SITEMAP_FILES:
+                problems.append(f"more than {MAX_SITEMAP_FILES} sitemaps listed; the rest skipped")
+                break
+            seen.add(child)
+            files += 1
+            try:
+                fetched = fetch_feed(child, cfg.limits)
+                page = parse_source_bounded(
+                    "sitemap",
+                    fetched.body,
+                    fetched.headers,
+                    fetched.url,
+                    timeout=cfg.parse_timeout,
+                    memory_mb=cfg.parse_memory_mb,
+                )
+            except FeedError as exc:
+                problems.append(f"{child}: {exc.kind.value}: {exc.message}")
+                continue
+            size += fetched.bytes_read
+            entries.update((e.link, e) for e in page.entries if e.link not in entries)
+            deeper.extend(page.more)
+        frontier = deeper
+        if not frontier or files >= MAX_SITEMAP_FILES:
+            break
+    else:
+        if frontier:
+            problems.append(f"sitemap index nested deeper than {cfg.sitemap_depth}: not followed")
+    warning = "; ".join(problems)[:500] or None
+    if not entries:
+        raise FeedError(
+            ErrorKind.NOT_A_FEED,
+            f"sitemap index {url} gave no news articles: {warning or 'it lists no sitemaps'}",
+        )
+    return replace(index, entries=tuple(entries.values()), more=(), warning=warning), size
 
 
 def feed_state_after(
