@@ -25,13 +25,24 @@ def _parsers() -> dict[str, Parser]:
 
 
 def parse_source(
-    source_format: str, body: bytes, headers: Mapping[str, str], url: str
+    source_format: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    url: str,
+    selectors: tuple[tuple[str, str], ...] = (),
 ) -> ParsedFeed:
-    """Parse one fetched document as `source_format`. Pure; raises only `FeedError`."""
-    parser = _parsers().get(source_format)
-    if parser is None:
-        raise FeedError(ErrorKind.PARSE, f"format {source_format!r} is not supported")
+    """Parse one fetched document as `source_format`. Pure; raises only `FeedError`.
+
+    `selectors` are an html source's CSS selectors (see `ingest.listing`).
+    """
     try:
+        if source_format == "html":
+            from ingest.listing import parse_listing
+
+            return parse_listing(body, headers, url, selectors)
+        parser = _parsers().get(source_format)
+        if parser is None:
+            raise FeedError(ErrorKind.PARSE, f"format {source_format!r} is not supported")
         return parser(body, headers, url)
     except FeedError:
         raise
@@ -44,6 +55,7 @@ def parse_source_bounded(
     body: bytes,
     headers: Mapping[str, str],
     url: str,
+    selectors: tuple[tuple[str, str], ...] = (),
     *,
     timeout: float = 20.0,
     memory_mb: int = 1024,
@@ -53,7 +65,7 @@ def parse_source_bounded(
 
     result = run_bounded(
         parse_source,
-        (source_format, body, dict(headers), url),
+        (source_format, body, dict(headers), url, selectors),
         timeout=timeout,
         memory_mb=memory_mb,
     )

@@ -19,6 +19,7 @@ a dependency. Both functions are pure: bytes in, feeds out, and back.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -102,6 +103,11 @@ def _outline_fields(attrs: dict[str, str]) -> dict[str, object]:
         fields["kind"] = attrs[_NS + "kind"]
     if _NS + "format" in attrs:
         fields["format"] = attrs[_NS + "format"]
+    if _NS + "selectors" in attrs:
+        try:
+            fields["selectors"] = json.loads(attrs[_NS + "selectors"])
+        except ValueError:
+            fields["selectors"] = attrs[_NS + "selectors"]  # refused, with the others
     if _NS + "country" in attrs:
         fields["country"] = attrs[_NS + "country"]
     if _NS + "interval_minutes" in attrs:
@@ -222,6 +228,9 @@ def to_opml(feeds: Iterable[FeedFields], title: str = "threatmon feeds") -> byte
         attrs.append(_attr(f"{PREFIX}:kind", feed.kind))
         if feed.format != "rss":
             attrs.append(_attr(f"{PREFIX}:format", feed.format))
+        if feed.selectors:
+            selectors = json.dumps(dict(feed.selectors), ensure_ascii=False)
+            attrs.append(_attr(f"{PREFIX}:selectors", selectors))
         if feed.country:
             attrs.append(_attr(f"{PREFIX}:country", feed.country))
         if feed.interval_minutes is not None:

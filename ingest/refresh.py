@@ -106,6 +106,7 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
             fetched.body,
             fetched.headers,
             fetched.url,
+            feed.selectors,
             timeout=cfg.parse_timeout,
             memory_mb=cfg.parse_memory_mb,
         )

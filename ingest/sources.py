@@ -41,6 +41,7 @@ ENTRY_KEYS = frozenset(
         "country",
         "kind",
         "format",
+        "selectors",
         "interval_minutes",
         "enabled",
         "note",
@@ -171,6 +172,14 @@ def _format(value: object) -> str:
     return value
 
 
+def _selectors(value: object) -> tuple[tuple[str, str], ...]:
+    from ingest.listing import check_selectors  # late: only html sources need cssselect
+
+    if not isinstance(value, dict):
+        raise ValueError("selectors must be a table of part = CSS selector")
+    return check_selectors(value)
+
+
 def _interval(value: object) -> int | None:
     if value is None:
         return None
@@ -232,9 +241,14 @@ def build_feed_fields(fields: Mapping[str, object]) -> FeedFields:
         country=_field(fields, "country", _country, "", faults),
         kind=_field(fields, "kind", _kind, "media", faults),
         format=_field(fields, "format", _format, "rss", faults),
+        selectors=_field(fields, "selectors", _selectors, (), faults),
         interval_minutes=_field(fields, "interval_minutes", _interval, None, faults),
         enabled=_field(fields, "enabled", _enabled, True, faults),
     )
+    if spec.format == "html" and not spec.selectors and "selectors" not in fields:
+        faults.append('format "html" needs selectors (item and link at least)')
+    if spec.selectors and spec.format != "html":
+        faults.append('selectors are only read for format "html"')
     if faults:
         raise ValueError("; ".join(faults))
     return spec

@@ -19,7 +19,13 @@ from indicators.store.engine import StoreError, make_engine
 from indicators.store.migrations import upgrade
 from ingest.refresh import FetchRun, run_due_feeds, run_feeds
 from ingest.schedule import StopFlag, make_scheduler, then_after
-from ingest.sources import FORMATS, FeedListError, load_feed_list, validate_feed_url
+from ingest.sources import (
+    FORMATS,
+    FeedListError,
+    build_feed_fields,
+    load_feed_list,
+    validate_feed_url,
+)
 from threatmon.settings import Settings, load_settings
 from threatmon.wiring import ingest_config, open_store, tagging_for
 
@@ -268,6 +274,14 @@ def feeds_list(ctx: click.Context, db: str | None) -> None:
     "sitemap (a news sitemap) or html (a listing page; its selectors go in the feed list).",
 )
 @click.option(
+    "--selector",
+    "selector_pairs",
+    multiple=True,
+    metavar="PART=CSS",
+    help="For --format html: a CSS selector for item, link, title, date or lead "
+    "(repeat; item and link are required).",
+)
+@click.option(
     "--interval",
     "interval_minutes",
     type=click.IntRange(min=5),
@@ -284,6 +298,7 @@ def feeds_add(
     country: str,
     kind: str,
     source_format: str,
+    selector_pairs: tuple[str, ...],
     interval_minutes: int | None,
 ) -> None:
     """Add a feed (or update the one with this URL)."""
@@ -293,16 +308,24 @@ def feeds_add(
         url = validate_feed_url(url)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="URL") from exc
+    raw: dict[str, object] = {
+        "url": url,
+        "name": name or urlsplit(url).hostname or url,
+        "language": language,
+        "country": country,
+        "kind": kind,
+        "format": source_format,
+        "interval_minutes": interval_minutes,
+    }
+    if selector_pairs:
+        if any("=" not in pair for pair in selector_pairs):
+            raise click.BadParameter("write each as PART=CSS", param_hint="--selector")
+        raw["selectors"] = dict(pair.split("=", 1) for pair in selector_pairs)
+    try:
+        fields = build_feed_fields(raw)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     engine = _engine(_settings(ctx, db=db))
-    fields = FeedFields(
-        url=url,
-        name=name or urlsplit(url).hostname or url,
-        language=language,
-        country=country.upper(),
-        kind=kind,
-        format=source_format,
-        interval_minutes=interval_minutes,
-    )
     (feed_id,) = write.upsert_feeds(engine, [fields])
     click.echo(f"feed {feed_id}: {fields.name} <{url}>")
 
@@ -368,6 +391,7 @@ def feeds_export_opml(ctx: click.Context, db: str | None, file: str) -> None:
             country=f.country,
             kind=f.kind,
             format=f.format,
+            selectors=f.selectors,
             interval_minutes=f.interval_minutes,
             enabled=f.enabled,
         )

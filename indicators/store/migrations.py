@@ -55,7 +55,7 @@ def _early_warning(conn: Connection) -> None:
 
 
 def _source_format(conn: Connection) -> None:
-    """The feeds table's `format` column: which parser reads a source (issue 12).
+    """The feeds table's `format` and `selectors` columns: how a source is read (issue 12).
 
     Self-contained (checks before adding) so the step can be renumbered when
     branches merge; existing feeds are all RSS/Atom/RDF, the column default.
@@ -65,6 +65,8 @@ def _source_format(conn: Connection) -> None:
         conn.exec_driver_sql(
             "ALTER TABLE feeds ADD COLUMN format VARCHAR(20) NOT NULL DEFAULT 'rss'"
         )
+    if "selectors" not in columns:
+        conn.exec_driver_sql("ALTER TABLE feeds ADD COLUMN selectors TEXT")
 
 
 # Append new steps at the end; never edit or reorder an applied one.

@@ -92,6 +92,8 @@ feeds = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # rss | telegram | sitemap | html: which parser reads the source (migration 5)
     Column("format", String(20), nullable=False, default="rss", server_default="rss"),
+    # format "html": the listing's CSS selectors as a JSON object (migration 5)
+    Column("selectors", Text, nullable=True),
 )
 
 items = Table(

@@ -56,6 +56,26 @@ def test_feeds_add_takes_a_format_and_feeds_list_shows_it(tmp_path) -> None:
     assert "'pdf' is not one of" in refused.output
 
 
+def test_feeds_add_takes_the_selectors_of_an_html_source(tmp_path) -> None:
+    env = {"THREATMON_DB": f"sqlite:///{tmp_path}/cli.db", "THREATMON_LOG_LEVEL": "WARNING"}
+    runner = CliRunner()
+    assert (
+        runner.invoke(cli, ["init", "--feeds", str(empty_list(tmp_path))], env=env).exit_code == 0
+    )
+    url = "https://example.org/press"
+    base = ["feeds", "add", url, "--format", "html"]
+    missing = runner.invoke(cli, base, env=env)
+    assert missing.exit_code == 2
+    assert "needs selectors" in missing.output
+    added = runner.invoke(
+        cli, [*base, "--selector", "item=li.news", "--selector", "link=a"], env=env
+    )
+    assert added.exit_code == 0, added.output
+    engine = make_engine(env["THREATMON_DB"])
+    [feed] = read.list_feeds(engine)
+    assert (feed.format, feed.selectors) == ("html", (("item", "li.news"), ("link", "a")))
+
+
 def empty_list(tmp_path):
     path = tmp_path / "feeds.toml"
     path.write_text("feeds = []\n", encoding="utf-8")

@@ -130,6 +130,23 @@ def test_a_source_format_is_read_and_rss_is_the_default(tmp_path: Path) -> None:
     ]
 
 
+def test_an_html_source_carries_its_selectors_and_needs_them(tmp_path: Path) -> None:
+    path = write_list(
+        tmp_path,
+        '[[feeds]]\nname = "Press"\nurl = "https://example.org/press"\nformat = "html"\n'
+        '[feeds.selectors]\nitem = "li.news"\nlink = "a"\ndate = "time"\n',
+    )
+    [feed] = load_feed_list(path)
+    assert feed.selectors == (("item", "li.news"), ("link", "a"), ("date", "time"))
+    no_selectors = '[[feeds]]\nname = "P"\nurl = "https://example.org/p"\nformat = "html"\n'
+    assert "needs selectors" in load_error(tmp_path, no_selectors).reason
+    stray = (
+        '[[feeds]]\nname = "R"\nurl = "https://example.org/r"\n'
+        '[feeds.selectors]\nitem = "li"\nlink = "a"\n'
+    )
+    assert 'only read for format "html"' in load_error(tmp_path, stray).reason
+
+
 def test_an_empty_feeds_array_is_an_empty_list(tmp_path: Path) -> None:
     assert load_feed_list(write_list(tmp_path, "feeds = []\n")) == []
 
