@@ -34,7 +34,16 @@ from typing import Any
 
 from ingest.errors import ErrorKind, FeedError
 
-PRELOAD = ("__main__", "feedparser", "charset_normalizer", "ingest.parse", "ingest.formats")
+PRELOAD = (
+    "__main__",
+    "feedparser",
+    "charset_normalizer",
+    "ingest.parse",
+    "ingest.formats",
+    "ingest.telegram",
+    "ingest.sitemap",
+    "ingest.listing",
+)
 _REAP_SECONDS = 5.0
 
 _context_lock = threading.Lock()

@@ -357,6 +357,46 @@ _feed_id_command(
 )
 
 
+@feeds.command("test")
+@db_option
+@click.argument("feed_id", type=int)
+@click.pass_context
+def feeds_test(ctx: click.Context, db: str | None, feed_id: int) -> None:
+    """Fetch a source once and print what would be stored, storing nothing."""
+    from dataclasses import replace
+
+    from ingest.refresh import collect_feed
+
+    settings = _settings(ctx, db=db)
+    engine = _engine(settings)
+    feed = read.get_feed(engine, feed_id)
+    if feed is None:
+        raise click.ClickException(f"no feed with id {feed_id} (see `threatmon feeds list`)")
+    # A full fetch: the stored validators would turn an unchanged source into a bare 304.
+    feed = replace(feed, etag=None, last_modified=None)
+    result = collect_feed(
+        feed, ingest_config(settings), tagging_for(settings), now=datetime.now(UTC)
+    )
+    click.echo(f"feed {feed.id}: {feed.name} <{feed.url}> ({feed.format})")
+    if result.error is not None:
+        click.echo(f"error: {result.error.kind.value}: {result.error.message}")
+        ctx.exit(1)
+    click.echo(
+        f"{result.status}: HTTP {result.http_status}, {result.bytes} bytes, "
+        f"{result.entries} entries, {len(result.items)} items"
+    )
+    if result.warning:
+        click.echo(f"warning: {result.warning}")
+    for item in result.items:
+        tags = ", ".join(item.tags.categories + item.tags.regions + item.tags.platforms)
+        click.echo(f"- {item.published_at:%Y-%m-%d %H:%M} [{item.lang}] {item.title}")
+        click.echo(f"  {item.url or item.guid or ''}")
+        if item.summary:
+            click.echo(f"  {item.summary[:200]}")
+        click.echo(f"  relevant: {'yes' if item.tags.relevant else 'no'}; tags: {tags or '-'}")
+    click.echo("nothing was stored")
+
+
 @feeds.command("import-opml")
 @db_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))

@@ -80,3 +80,47 @@ def empty_list(tmp_path):
     path = tmp_path / "feeds.toml"
     path.write_text("feeds = []\n", encoding="utf-8")
     return path
+
+
+def test_feeds_test_prints_what_would_be_stored_and_stores_nothing(tmp_path, httpserver) -> None:
+    from pathlib import Path
+
+    page = Path(__file__).parents[1] / "fixtures" / "telegram" / "channel_page2.html"
+    httpserver.expect_request("/s/testchannel").respond_with_data(
+        page.read_bytes(), content_type="text/html; charset=utf-8"
+    )
+    httpserver.expect_request("/s/gone").respond_with_data("nothing", status=404)
+    env = {
+        "THREATMON_DB": f"sqlite:///{tmp_path}/cli.db",
+        "THREATMON_LOG_LEVEL": "WARNING",
+        "THREATMON_ALLOW_PRIVATE_HOSTS": "1",
+    }
+    runner = CliRunner()
+    assert (
+        runner.invoke(cli, ["init", "--feeds", str(empty_list(tmp_path))], env=env).exit_code == 0
+    )
+    for path in ("/s/testchannel", "/s/gone"):
+        url = httpserver.url_for(path)
+        added = runner.invoke(cli, ["feeds", "add", url, "--format", "telegram"], env=env)
+        assert added.exit_code == 0, added.output
+
+    shown = runner.invoke(cli, ["feeds", "test", "1"], env=env)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert "ok: HTTP 200" in lines[1] and "1 entries, 1 items" in lines[1]
+    assert lines[2] == "- 2026-12-03 08:00 [ru] Генеральная прокуратура: возбуждено уголовное дело"
+    assert lines[3] == "  https://t.me/testchannel/99"
+    assert lines[-1] == "nothing was stored"
+
+    failed = runner.invoke(cli, ["feeds", "test", "2"], env=env)
+    assert failed.exit_code == 1
+    assert "error: http_status" in failed.output
+    missing = runner.invoke(cli, ["feeds", "test", "9"], env=env)
+    assert missing.exit_code == 1
+    assert "no feed with id 9" in missing.output
+
+    engine = make_engine(env["THREATMON_DB"])
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM items").scalar_one() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM fetch_runs").scalar_one() == 0
+    assert [f.last_fetched_at for f in read.list_feeds(engine)] == [None, None]
