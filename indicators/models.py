@@ -25,6 +25,10 @@ class FeedFields:
     language: str = ""  # "ru" | "kk" | "en" | "" (unknown, the item decides)
     country: str = ""  # ISO 3166-1 alpha-2 the feed mainly covers; "" for several/world
     kind: str = "media"  # "media" | "official" | "cyber" | "search"
+    # How the source publishes: "rss" (RSS/Atom/RDF) | "telegram" | "sitemap" | "html".
+    format: str = "rss"
+    # format "html" only: (part, CSS selector) pairs, parts item/link/title/date/lead.
+    selectors: tuple[tuple[str, str], ...] = ()
     interval_minutes: int | None = None  # None: the global default
     enabled: bool = True
 

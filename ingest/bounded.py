@@ -4,10 +4,10 @@ A hostile or merely huge document can make a pure-Python parser spin or
 allocate without end; a thread cannot be stopped, a process can. Each call
 forks a fresh child from a multiprocessing *forkserver* (plain fork from a
 threaded program can deadlock on locks held by other threads). The server
-preloads feedparser, charset-normalizer and `ingest.parse`, so a child starts
-warm. The child caps its address space with RLIMIT_AS, runs the function and
-sends back the result or the error; the parent kills it when the wall-clock
-timeout passes.
+preloads feedparser, charset-normalizer and the parsers (`ingest.parse`, and
+lxml through the non-feed formats), so a child starts warm. The child caps
+its address space with RLIMIT_AS, runs the function and sends back the result
+or the error; the parent kills it when the wall-clock timeout passes.
 
 Python 3.11's forkserver ignores a "__main__" preload (it looks for the main
 path under the wrong key), so every child re-runs the main *script* as
@@ -34,7 +34,16 @@ from typing import Any
 
 from ingest.errors import ErrorKind, FeedError
 
-PRELOAD = ("__main__", "feedparser", "charset_normalizer", "ingest.parse")
+PRELOAD = (
+    "__main__",
+    "feedparser",
+    "charset_normalizer",
+    "ingest.parse",
+    "ingest.formats",
+    "ingest.telegram",
+    "ingest.sitemap",
+    "ingest.listing",
+)
 _REAP_SECONDS = 5.0
 
 _context_lock = threading.Lock()

@@ -25,6 +25,7 @@ class ErrorKind(StrEnum):
     UNSAFE_XML = "unsafe_xml"  # entity declarations that could not be stripped safely
     ENCODING = "encoding"  # text could not be decoded into readable characters
     PARSE = "parse"  # the parser failed, crashed, or ran out of time/memory
+    STRUCTURE_CHANGED = "structure_changed"  # an html source's selectors match nothing
     STORE = "store"  # the database refused the batch
     INTERNAL = "internal"  # a bug: any other exception, caught per feed
 

@@ -5,7 +5,10 @@ other readers write (OPML 1.0 and 2.0, folders nested to any depth, `text` or
 `title` for the name, `feed:` URLs) and writes OPML 2.0 that they can read.
 threatmon's own fields ride along as namespaced outline attributes
 (`threatmon:kind`, `threatmon:country`, ...) plus the standard `language`,
-so an export imports back to the same feeds.
+so an export imports back to the same feeds. A source that is not a feed
+(`format` telegram, sitemap or html, which OPML has no word for) is written as
+`type="link"` with `threatmon:format`; its `xmlUrl` stays so threatmon can
+import it back, and other readers that look at `type` skip it.
 
 OPML arrives from users, i.e. from anywhere: the document is parsed with
 expat directly, and any DOCTYPE that could declare entities (an internal
@@ -16,6 +19,7 @@ a dependency. Both functions are pure: bytes in, feeds out, and back.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -97,6 +101,13 @@ def _outline_fields(attrs: dict[str, str]) -> dict[str, object]:
     }
     if _NS + "kind" in attrs:
         fields["kind"] = attrs[_NS + "kind"]
+    if _NS + "format" in attrs:
+        fields["format"] = attrs[_NS + "format"]
+    if _NS + "selectors" in attrs:
+        try:
+            fields["selectors"] = json.loads(attrs[_NS + "selectors"])
+        except ValueError:
+            fields["selectors"] = attrs[_NS + "selectors"]  # refused, with the others
     if _NS + "country" in attrs:
         fields["country"] = attrs[_NS + "country"]
     if _NS + "interval_minutes" in attrs:
@@ -207,7 +218,7 @@ def to_opml(feeds: Iterable[FeedFields], title: str = "threatmon feeds") -> byte
     ]
     for feed in feeds:
         attrs = [
-            _attr("type", "rss"),
+            _attr("type", "rss" if feed.format == "rss" else "link"),
             _attr("text", feed.name),
             _attr("title", feed.name),
             _attr("xmlUrl", feed.url),
@@ -215,6 +226,11 @@ def to_opml(feeds: Iterable[FeedFields], title: str = "threatmon feeds") -> byte
         if feed.language:
             attrs.append(_attr("language", feed.language))
         attrs.append(_attr(f"{PREFIX}:kind", feed.kind))
+        if feed.format != "rss":
+            attrs.append(_attr(f"{PREFIX}:format", feed.format))
+        if feed.selectors:
+            selectors = json.dumps(dict(feed.selectors), ensure_ascii=False)
+            attrs.append(_attr(f"{PREFIX}:selectors", selectors))
         if feed.country:
             attrs.append(_attr(f"{PREFIX}:country", feed.country))
         if feed.interval_minutes is not None:

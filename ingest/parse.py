@@ -60,6 +60,9 @@ class ParsedFeed:
     warning: str | None  # feedparser's bozo problem when the feed still yielded entries
     encoding: str  # codec the text was finally decoded with (Python's name)
     repaired_encoding: bool  # True if the declared encoding was wrong and we corrected it
+    # Further documents this one points to, read by the caller within its bounds
+    # (the child sitemaps of a sitemap index); empty for feeds.
+    more: tuple[str, ...] = ()
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:

@@ -26,10 +26,12 @@ from indicators.store import read, write
 from indicators.store.read import FeedRow
 from ingest.errors import ErrorKind, FeedError
 from ingest.fetch import FetchLimits, fetch_feed
+from ingest.formats import parse_source_bounded
 from ingest.normalize import normalize_entry
-from ingest.parse import parse_feed_bounded
+from ingest.parse import ParsedFeed, RawEntry
 from ingest.schedule import StopFlag, next_due
 from ingest.stories import StoryIndex
+from ingest.telegram import older_messages_url
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class IngestConfig:
     limits: FetchLimits = field(default_factory=FetchLimits)
     parse_timeout: float = 20.0
     parse_memory_mb: int = 1024
+    telegram_pages: int = 5  # preview pages read on a channel's first fetch
+    sitemap_depth: int = 2  # levels of sitemap index followed below the listed URL
     interval_minutes: int = 30
     concurrency: int = 8
 
@@ -97,13 +101,19 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
         http_status, size = fetched.status, fetched.bytes_read
         if fetched.not_modified:
             return Collected("not_modified", http_status=http_status)
-        parsed = parse_feed_bounded(
+        parsed = parse_source_bounded(
+            feed.format,
             fetched.body,
             fetched.headers,
             fetched.url,
+            feed.selectors,
             timeout=cfg.parse_timeout,
             memory_mb=cfg.parse_memory_mb,
         )
+        if parsed.more:
+            parsed, size = _follow_sitemaps(parsed, fetched.url, cfg, size)
+        if feed.format == "telegram" and feed.last_success_at is None:
+            parsed, size = _older_telegram_pages(parsed, fetched.body, fetched.url, cfg, size)
         records: list[ItemRecord] = []
         for entry in parsed.entries:
             item = normalize_entry(
@@ -135,6 +145,103 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
         log.exception("unexpected failure on feed %s", feed.url)
         error = FeedError(ErrorKind.INTERNAL, f"internal error: {type(exc).__name__}: {exc}")
         return Collected("error", http_status=http_status, bytes=size, error=error)
+
+
+def _older_telegram_pages(
+    first: ParsedFeed, body: bytes, url: str, cfg: IngestConfig, size: int
+) -> tuple[ParsedFeed, int]:
+    """Follow a channel preview's "older messages" links, up to `cfg.telegram_pages` pages.
+
+    Only on a channel's first fetch: afterwards the newest page holds every new
+    message. A page seen before ends the walk (endless pagination), and a
+    failing older page keeps what was read, with a warning.
+    """
+    entries = list(first.entries)
+    seen_pages = {url}
+    seen_guids = {e.guid for e in entries}
+    warning = first.warning
+    for _ in range(cfg.telegram_pages - 1):
+        older = older_messages_url(body, url)
+        if older is None or older in seen_pages:
+            break
+        seen_pages.add(older)
+        try:
+            fetched = fetch_feed(older, cfg.limits)
+            page = parse_source_bounded(
+                "telegram",
+                fetched.body,
+                fetched.headers,
+                fetched.url,
+                timeout=cfg.parse_timeout,
+                memory_mb=cfg.parse_memory_mb,
+            )
+        except FeedError as exc:
+            warning = f"older messages at {older} not read: {exc.kind.value}: {exc.message}"
+            break
+        size += fetched.bytes_read
+        fresh = [e for e in page.entries if e.guid not in seen_guids]
+        if not fresh:
+            break
+        seen_guids.update(e.guid for e in fresh)
+        entries.extend(fresh)
+        body, url = fetched.body, fetched.url
+    return replace(first, entries=tuple(entries), warning=warning), size
+
+
+MAX_SITEMAP_FILES = 50  # child sitemaps read per source and run, whatever the depth
+
+
+def _follow_sitemaps(
+    index: ParsedFeed, url: str, cfg: IngestConfig, size: int
+) -> tuple[ParsedFeed, int]:
+    """Read the sitemaps a sitemap index names, `cfg.sitemap_depth` levels down at most.
+
+    Bounded twice: by depth and by `MAX_SITEMAP_FILES` documents, each through
+    the same safe fetch and bounded parser. A child that fails is skipped with
+    a warning; an index that yields no article at all is an error.
+    """
+    entries: dict[str | None, RawEntry] = {e.link: e for e in index.entries}
+    seen, frontier, problems = {url}, list(index.more), list[str]()
+    files = 0
+    for _level in range(cfg.sitemap_depth):
+        deeper: list[str] = []
+        for child in frontier:
+            if child in seen:
+                continue
+            if files >= MAX_SITEMAP_FILES:
+                problems.append(f"more than {MAX_SITEMAP_FILES} sitemaps listed; the rest skipped")
+                break
+            seen.add(child)
+            files += 1
+            try:
+                fetched = fetch_feed(child, cfg.limits)
+                page = parse_source_bounded(
+                    "sitemap",
+                    fetched.body,
+                    fetched.headers,
+                    fetched.url,
+                    timeout=cfg.parse_timeout,
+                    memory_mb=cfg.parse_memory_mb,
+                )
+            except FeedError as exc:
+                problems.append(f"{child}: {exc.kind.value}: {exc.message}")
+                continue
+            size += fetched.bytes_read
+            entries.update((e.link, e) for e in page.entries if e.link not in entries)
+            deeper.extend(page.more)
+        frontier = deeper
+        if not frontier or files >= MAX_SITEMAP_FILES:
+            break
+    else:
+        if frontier:
+            problems.append(f"sitemap index nested deeper than {cfg.sitemap_depth}: not followed")
+    warning = "; ".join(problems)[:500] or None
+    if not entries:
+        raise FeedError(
+            ErrorKind.NOT_A_FEED,
+            f"sitemap index {url} gave no news articles: {warning or 'it lists no sitemaps'}",
+        )
+    return replace(index, entries=tuple(entries.values()), more=(), warning=warning), size
 
 
 def feed_state_after(

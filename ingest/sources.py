@@ -25,6 +25,8 @@ from indicators.models import LANGS, FeedFields
 from ingest.langdetect import normalize_language_code
 
 KINDS = ("media", "official", "cyber", "search")
+# How a source publishes, separate from who publishes it (`kind`); see ingest.formats.
+FORMATS = ("rss", "telegram", "sitemap", "html")
 MIN_INTERVAL_MINUTES = 5  # politeness floor: no public feed needs polling more often
 MAX_NAME_CHARS = 300  # the width of feeds.name in the store
 MAX_URL_CHARS = 2048
@@ -32,7 +34,18 @@ MAX_URL_CHARS = 2048
 # Keys a [[feeds]] entry may carry. `note` is for the humans editing the file
 # (verification status, why the feed is there) and is not loaded.
 ENTRY_KEYS = frozenset(
-    {"name", "url", "language", "country", "kind", "interval_minutes", "enabled", "note"}
+    {
+        "name",
+        "url",
+        "language",
+        "country",
+        "kind",
+        "format",
+        "selectors",
+        "interval_minutes",
+        "enabled",
+        "note",
+    }
 )
 
 T = TypeVar("T")
@@ -151,6 +164,22 @@ def _kind(value: object) -> str:
     return value
 
 
+def _format(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"format must be a string, not {type(value).__name__}")
+    if value not in FORMATS:
+        raise ValueError(f"format {value!r} is not one of {', '.join(FORMATS)}")
+    return value
+
+
+def _selectors(value: object) -> tuple[tuple[str, str], ...]:
+    from ingest.listing import check_selectors  # late: only html sources need cssselect
+
+    if not isinstance(value, dict):
+        raise ValueError("selectors must be a table of part = CSS selector")
+    return check_selectors(value)
+
+
 def _interval(value: object) -> int | None:
     if value is None:
         return None
@@ -211,9 +240,15 @@ def build_feed_fields(fields: Mapping[str, object]) -> FeedFields:
         language=_field(fields, "language", _language, "", faults),
         country=_field(fields, "country", _country, "", faults),
         kind=_field(fields, "kind", _kind, "media", faults),
+        format=_field(fields, "format", _format, "rss", faults),
+        selectors=_field(fields, "selectors", _selectors, (), faults),
         interval_minutes=_field(fields, "interval_minutes", _interval, None, faults),
         enabled=_field(fields, "enabled", _enabled, True, faults),
     )
+    if spec.format == "html" and not spec.selectors and "selectors" not in fields:
+        faults.append('format "html" needs selectors (item and link at least)')
+    if spec.selectors and spec.format != "html":
+        faults.append('selectors are only read for format "html"')
     if faults:
         raise ValueError("; ".join(faults))
     return spec

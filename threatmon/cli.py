@@ -19,9 +19,15 @@ from indicators.store.engine import StoreError, make_engine
 from indicators.store.migrations import upgrade
 from ingest.refresh import FetchRun, run_due_feeds, run_feeds
 from ingest.schedule import StopFlag, make_scheduler, then_after
-from ingest.sources import FeedListError, load_feed_list, validate_feed_url
+from ingest.sources import (
+    FORMATS,
+    FeedListError,
+    build_feed_fields,
+    load_feed_list,
+    validate_feed_url,
+)
 from threatmon.settings import Settings, load_settings
-from threatmon.wiring import ingest_config, open_store, tagging_source
+from threatmon.wiring import ingest_config, open_store, tagging_for, tagging_source
 
 log = logging.getLogger("threatmon")
 
@@ -232,18 +238,19 @@ def feeds_list(ctx: click.Context, db: str | None) -> None:
         click.echo("no feeds: run `threatmon init` or `threatmon feeds add URL`")
         return
     click.echo(
-        f"{'id':>4} {'on':<3} {'lang':<4} {'kind':<8} {'status':<12} {'errs':>4}  "
+        f"{'id':>4} {'on':<3} {'lang':<4} {'kind':<8} {'format':<8} {'status':<12} {'errs':>4}  "
         f"{'last fetch (UTC)':<16}  name / url"
     )
     for f in rows:
         fetched = f.last_fetched_at.strftime("%Y-%m-%d %H:%M") if f.last_fetched_at else "never"
         click.echo(
             f"{f.id:>4} {'yes' if f.enabled else 'no':<3} {f.language:<4} {f.kind:<8} "
-            f"{f.last_status or '-':<12} {f.consecutive_errors:>4}  {fetched:<16}  {f.name}"
+            f"{f.format:<8} {f.last_status or '-':<12} {f.consecutive_errors:>4}  "
+            f"{fetched:<16}  {f.name}"
         )
-        click.echo(f"{'':>43}{f.url}")
+        click.echo(f"{'':>52}{f.url}")
         if f.last_status == "error" and f.last_error:
-            click.echo(f"{'':>43}last error: {f.last_error_kind}: {f.last_error}")
+            click.echo(f"{'':>52}last error: {f.last_error_kind}: {f.last_error}")
 
 
 @feeds.command("add")
@@ -257,6 +264,23 @@ def feeds_list(ctx: click.Context, db: str | None) -> None:
     type=click.Choice(["media", "official", "cyber", "search"]),
     default="media",
     show_default=True,
+)
+@click.option(
+    "--format",
+    "source_format",
+    type=click.Choice(FORMATS),
+    default="rss",
+    show_default=True,
+    help="How the source publishes: rss (RSS/Atom/RDF), telegram (https://t.me/s/NAME), "
+    "sitemap (a news sitemap) or html (a listing page; its selectors go in the feed list).",
+)
+@click.option(
+    "--selector",
+    "selector_pairs",
+    multiple=True,
+    metavar="PART=CSS",
+    help="For --format html: a CSS selector for item, link, title, date or lead "
+    "(repeat; item and link are required).",
 )
 @click.option(
     "--interval",
@@ -274,6 +298,8 @@ def feeds_add(
     language: str,
     country: str,
     kind: str,
+    source_format: str,
+    selector_pairs: tuple[str, ...],
     interval_minutes: int | None,
 ) -> None:
     """Add a feed (or update the one with this URL)."""
@@ -283,15 +309,24 @@ def feeds_add(
         url = validate_feed_url(url)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="URL") from exc
+    raw: dict[str, object] = {
+        "url": url,
+        "name": name or urlsplit(url).hostname or url,
+        "language": language,
+        "country": country,
+        "kind": kind,
+        "format": source_format,
+        "interval_minutes": interval_minutes,
+    }
+    if selector_pairs:
+        if any("=" not in pair for pair in selector_pairs):
+            raise click.BadParameter("write each as PART=CSS", param_hint="--selector")
+        raw["selectors"] = dict(pair.split("=", 1) for pair in selector_pairs)
+    try:
+        fields = build_feed_fields(raw)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     engine = _engine(_settings(ctx, db=db))
-    fields = FeedFields(
-        url=url,
-        name=name or urlsplit(url).hostname or url,
-        language=language,
-        country=country.upper(),
-        kind=kind,
-        interval_minutes=interval_minutes,
-    )
     (feed_id,) = write.upsert_feeds(engine, [fields])
     click.echo(f"feed {feed_id}: {fields.name} <{url}>")
 
@@ -321,6 +356,46 @@ _feed_id_command(
     lambda e, i: write.set_feed_enabled(e, i, False),
     "disabled",
 )
+
+
+@feeds.command("test")
+@db_option
+@click.argument("feed_id", type=int)
+@click.pass_context
+def feeds_test(ctx: click.Context, db: str | None, feed_id: int) -> None:
+    """Fetch a source once and print what would be stored, storing nothing."""
+    from dataclasses import replace
+
+    from ingest.refresh import collect_feed
+
+    settings = _settings(ctx, db=db)
+    engine = _engine(settings)
+    feed = read.get_feed(engine, feed_id)
+    if feed is None:
+        raise click.ClickException(f"no feed with id {feed_id} (see `threatmon feeds list`)")
+    # A full fetch: the stored validators would turn an unchanged source into a bare 304.
+    feed = replace(feed, etag=None, last_modified=None)
+    result = collect_feed(
+        feed, ingest_config(settings), tagging_for(settings), now=datetime.now(UTC)
+    )
+    click.echo(f"feed {feed.id}: {feed.name} <{feed.url}> ({feed.format})")
+    if result.error is not None:
+        click.echo(f"error: {result.error.kind.value}: {result.error.message}")
+        ctx.exit(1)
+    click.echo(
+        f"{result.status}: HTTP {result.http_status}, {result.bytes} bytes, "
+        f"{result.entries} entries, {len(result.items)} items"
+    )
+    if result.warning:
+        click.echo(f"warning: {result.warning}")
+    for item in result.items:
+        tags = ", ".join(item.tags.categories + item.tags.regions + item.tags.platforms)
+        click.echo(f"- {item.published_at:%Y-%m-%d %H:%M} [{item.lang}] {item.title}")
+        click.echo(f"  {item.url or item.guid or ''}")
+        if item.summary:
+            click.echo(f"  {item.summary[:200]}")
+        click.echo(f"  relevant: {'yes' if item.tags.relevant else 'no'}; tags: {tags or '-'}")
+    click.echo("nothing was stored")
 
 
 @feeds.command("import-opml")
@@ -356,6 +431,8 @@ def feeds_export_opml(ctx: click.Context, db: str | None, file: str) -> None:
             language=f.language,
             country=f.country,
             kind=f.kind,
+            format=f.format,
+            selectors=f.selectors,
             interval_minutes=f.interval_minutes,
             enabled=f.enabled,
         )

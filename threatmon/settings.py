@@ -138,6 +138,19 @@ SPECS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("parse_timeout", 20.0, "Seconds one feed may spend in the XML parser.", float),
     SettingSpec("parse_memory_mb", 1024, "Address-space cap (MiB) of the parser process.", int),
+    SettingSpec(
+        "telegram_pages",
+        5,
+        "Preview pages (about 20 messages each) read from a Telegram channel on its first "
+        "fetch; later fetches read only the newest page.",
+        int,
+    ),
+    SettingSpec(
+        "sitemap_depth",
+        2,
+        "Levels of sitemap index followed below a sitemap source's URL.",
+        int,
+    ),
     SettingSpec("user_agent", USER_AGENT, "User-Agent sent with every request.", str),
     SettingSpec("host", "127.0.0.1", "Address the dashboard binds to.", str),
     SettingSpec("port", 8050, "Port the dashboard listens on.", int),
@@ -252,6 +265,8 @@ class Settings:
     allow_private_hosts: bool = SPEC_BY_NAME["allow_private_hosts"].default
     parse_timeout: float = SPEC_BY_NAME["parse_timeout"].default
     parse_memory_mb: int = SPEC_BY_NAME["parse_memory_mb"].default
+    telegram_pages: int = SPEC_BY_NAME["telegram_pages"].default
+    sitemap_depth: int = SPEC_BY_NAME["sitemap_depth"].default
     user_agent: str = SPEC_BY_NAME["user_agent"].default
     host: str = SPEC_BY_NAME["host"].default
     port: int = SPEC_BY_NAME["port"].default

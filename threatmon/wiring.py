@@ -112,6 +112,8 @@ def ingest_config(settings: Settings) -> IngestConfig:
         ),
         parse_timeout=settings.parse_timeout,
         parse_memory_mb=settings.parse_memory_mb,
+        telegram_pages=settings.telegram_pages,
+        sitemap_depth=settings.sitemap_depth,
         interval_minutes=settings.interval_minutes,
         concurrency=settings.concurrency,
     )

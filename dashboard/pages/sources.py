@@ -72,9 +72,10 @@ def _row(ctx: DashboardContext, feed: queries.FeedHealth) -> Any:
                 [
                     name,
                     html.Div(
-                        f"#{feed.id} · {feed.kind} · {ctx.label('lang', feed.language)}"
+                        f"#{feed.id} · {feed.kind} · {feed.format} · "
+                        f"{ctx.label('lang', feed.language)}"
                         if feed.language
-                        else f"#{feed.id} · {feed.kind}",
+                        else f"#{feed.id} · {feed.kind} · {feed.format}",
                         className="muted",
                     ),
                 ]

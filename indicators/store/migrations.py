@@ -74,6 +74,21 @@ def _item_terms(conn: Connection) -> None:
     item_terms.fill_terms(conn)
 
 
+def _source_format(conn: Connection) -> None:
+    """The feeds table's `format` and `selectors` columns: how a source is read (issue 12).
+
+    Self-contained (checks before adding) so the step can be renumbered when
+    branches merge; existing feeds are all RSS/Atom/RDF, the column default.
+    """
+    columns = {c["name"] for c in inspect(conn).get_columns("feeds")}
+    if "format" not in columns:
+        conn.exec_driver_sql(
+            "ALTER TABLE feeds ADD COLUMN format VARCHAR(20) NOT NULL DEFAULT 'rss'"
+        )
+    if "selectors" not in columns:
+        conn.exec_driver_sql("ALTER TABLE feeds ADD COLUMN selectors TEXT")
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
@@ -82,6 +97,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "early warning: alerts and watch rules", _early_warning),
     Migration(5, "actor tag axis: summary recounted", _actor_axis),
     Migration(6, "emerging terms: item term hashes", _item_terms),
+    Migration(7, "source format", _source_format),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

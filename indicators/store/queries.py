@@ -95,6 +95,7 @@ class FeedHealth:
     name: str
     url: str
     kind: str
+    format: str
     language: str
     enabled: bool
     last_fetched_at: datetime | None
@@ -526,6 +527,7 @@ def feed_health(engine: Engine, *, now: datetime | None = None) -> list[FeedHeal
         feeds.c.name,
         feeds.c.url,
         feeds.c.kind,
+        feeds.c.format,
         feeds.c.language,
         feeds.c.enabled,
         feeds.c.last_fetched_at,

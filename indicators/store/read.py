@@ -6,6 +6,7 @@ the command line.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,9 +38,20 @@ class FeedRow:
     consecutive_errors: int
     next_due_at: datetime | None
     created_at: datetime
+    format: str = "rss"  # rss | telegram | sitemap | html
+    selectors_json: str | None = None  # format "html": {"item": css, ...}
+
+    @property
+    def selectors(self) -> tuple[tuple[str, str], ...]:
+        """The listing selectors as stored (format "html"), as FeedFields holds them."""
+        return tuple(json.loads(self.selectors_json).items()) if self.selectors_json else ()
 
 
-_FEED_COLUMNS = [feeds.c[name] for name in FeedRow.__dataclass_fields__]
+# The row's fields in column order; `selectors_json` reads the `selectors` column.
+_FEED_COLUMNS = [
+    feeds.c["selectors" if name == "selectors_json" else name]
+    for name in FeedRow.__dataclass_fields__
+]
 
 
 def list_feeds(engine: Engine) -> list[FeedRow]:

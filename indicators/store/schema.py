@@ -91,6 +91,10 @@ feeds = Table(
     Column("consecutive_errors", Integer, nullable=False, default=0),
     Column("next_due_at", UTCDateTime, nullable=True),  # None: due now
     Column("created_at", UTCDateTime, nullable=False),
+    # rss | telegram | sitemap | html: which parser reads the source (migration 5)
+    Column("format", String(20), nullable=False, default="rss", server_default="rss"),
+    # format "html": the listing's CSS selectors as a JSON object (migration 5)
+    Column("selectors", Text, nullable=True),
 )
 
 items = Table(

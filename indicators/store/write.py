@@ -213,6 +213,8 @@ def upsert_feed(conn: Connection, fields: FeedFields, *, now: datetime | None = 
         "language": fields.language,
         "country": fields.country,
         "kind": fields.kind,
+        "format": fields.format,
+        "selectors": json.dumps(dict(fields.selectors)) if fields.selectors else None,
         "interval_minutes": fields.interval_minutes,
     }
     if existing is not None:

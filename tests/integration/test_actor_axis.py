@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -332,10 +333,12 @@ def test_lexicon_check_names_file_line_and_reason_of_a_bad_actors_file(tmp_path:
     shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("samples"))
     actors = data / "actors.yaml"
     text = actors.read_text(encoding="utf-8")
+    first_date = re.search(r"date: (\d{4})-(\d{2})-(\d{2})", text)
+    assert first_date is not None
+    killnet_kind = re.compile(r"(\n  killnet:\n(?:    .*\n)*?    kind: )cyber")
+    assert killnet_kind.search(text) is not None
     actors.write_text(
-        text.replace("kind: cyber", "kind: hackers").replace(
-            "date: 2019-05-14", "date: 14.05.2019"
-        ),
+        killnet_kind.sub(r"\1hackers", text).replace(first_date[0], "date: 14.05.2019", 1),
         encoding="utf-8",
     )
     lines = actors.read_text(encoding="utf-8").splitlines()

@@ -66,6 +66,24 @@ def test_a_threatmon_export_keeps_language_country_kind_interval_and_enabled() -
     ]
 
 
+def test_a_source_format_survives_export_and_import_and_is_not_offered_as_a_feed() -> None:
+    feeds = [
+        FeedFields(url="https://example.org/rss", name="Feed"),
+        FeedFields(url="https://t.me/s/example", name="Channel", format="telegram"),
+        FeedFields(url="https://example.org/news-sitemap.xml", name="Map", format="sitemap"),
+        FeedFields(
+            url="https://example.org/press",
+            name="Press",
+            format="html",
+            selectors=(("item", "li.news > div"), ("link", "a[href]")),
+        ),
+    ]
+    data = to_opml(feeds)
+    assert parse_opml(data) == feeds
+    outlines = ET.fromstring(data).iter("outline")
+    assert [o.get("type") for o in outlines] == ["rss", "link", "link", "link"]
+
+
 def test_a_legacy_single_byte_encoding_is_decoded() -> None:
     assert parse_opml(fixture("windows1251.opml")) == [
         FeedFields(url="https://example.kz/rss", name="Новости Казахстана")

@@ -118,6 +118,35 @@ def test_optional_keys_take_the_feedspec_defaults(tmp_path: Path) -> None:
     assert load_feed_list(path) == [FeedFields(url="https://example.org/feed", name="Bare")]
 
 
+def test_a_source_format_is_read_and_rss_is_the_default(tmp_path: Path) -> None:
+    path = write_list(
+        tmp_path,
+        '[[feeds]]\nname = "Feed"\nurl = "https://example.org/feed"\n'
+        '[[feeds]]\nname = "Channel"\nurl = "https://t.me/s/example"\nformat = "telegram"\n',
+    )
+    assert [(f.name, f.format) for f in load_feed_list(path)] == [
+        ("Feed", "rss"),
+        ("Channel", "telegram"),
+    ]
+
+
+def test_an_html_source_carries_its_selectors_and_needs_them(tmp_path: Path) -> None:
+    path = write_list(
+        tmp_path,
+        '[[feeds]]\nname = "Press"\nurl = "https://example.org/press"\nformat = "html"\n'
+        '[feeds.selectors]\nitem = "li.news"\nlink = "a"\ndate = "time"\n',
+    )
+    [feed] = load_feed_list(path)
+    assert feed.selectors == (("item", "li.news"), ("link", "a"), ("date", "time"))
+    no_selectors = '[[feeds]]\nname = "P"\nurl = "https://example.org/p"\nformat = "html"\n'
+    assert "needs selectors" in load_error(tmp_path, no_selectors).reason
+    stray = (
+        '[[feeds]]\nname = "R"\nurl = "https://example.org/r"\n'
+        '[feeds.selectors]\nitem = "li"\nlink = "a"\n'
+    )
+    assert 'only read for format "html"' in load_error(tmp_path, stray).reason
+
+
 def test_an_empty_feeds_array_is_an_empty_list(tmp_path: Path) -> None:
     assert load_feed_list(write_list(tmp_path, "feeds = []\n")) == []
 
@@ -139,6 +168,7 @@ def test_an_empty_feeds_array_is_an_empty_list(tmp_path: Path) -> None:
         ('name = "I"\nurl = "https://example.org/f"\ninterval_minutes = "30"', "whole number"),
         ('name = "I"\nurl = "https://example.org/f"\ninterval_minutes = true', "whole number"),
         ('name = "E"\nurl = "https://example.org/f"\nenabled = "yes"', "true or false"),
+        ('name = "F"\nurl = "https://example.org/f"\nformat = "atom"', "format 'atom' is not one"),
         ('name = "T"\nurl = "https://example.org/f"\nintervall_minutes = 60', "unknown key"),
         ('name = "N"\nurl = "https://example.org/f"\nnote = 3', "note must be a string"),
         ('name = "   "\nurl = "https://example.org/f"', "name is empty"),
