@@ -91,6 +91,8 @@ eval: $(VENV)/.runtime
 	$(BIN)/python bench/eval.py --devset tests/eval/devset.jsonl
 	@echo "=== held-out set (never tuned on) ==="
 	$(BIN)/python bench/eval.py --devset tests/eval/heldout.jsonl
+	@echo "=== real news, held-out half (URL hash; never tuned on) ==="
+	$(BIN)/python bench/eval.py --devset tests/eval/realnews --split heldout --errors 0
 	@echo "=== early-warning backtest (generated history, injected rises) ==="
 	$(BIN)/python bench/backtest_alerts.py
 

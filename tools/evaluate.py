@@ -55,7 +55,7 @@ class DevItem:
     # Real-news items (tests/eval/realnews/) also name their source:
     url: str = ""  # the article's address
     outlet: str = ""
-    published: str = ""  # YYYY-MM-DD, or "" when unknown
+    published: str = ""  # YYYY-MM-DD (or YYYY-MM, YYYY: what the source says), "" if unknown
     sample: str = ""  # JSON "set": "topic" (the taxonomy's topics, hard negatives included)
     # or "ordinary" (the same outlets' everyday news)
 
@@ -248,7 +248,7 @@ _OPTIONAL: Mapping[str, type] = {
     "actors": list,
 }
 SAMPLES = ("topic", "ordinary")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")  # as precise as the source says
 _ACTOR_ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
@@ -330,7 +330,7 @@ def _check_source(item: DevItem) -> list[str]:
     if item.sample not in SAMPLES:
         problems.append(f"{where}: set must be one of {', '.join(SAMPLES)}")
     if item.published and not _DATE.fullmatch(item.published):
-        problems.append(f"{where}: published must be YYYY-MM-DD or empty")
+        problems.append(f"{where}: published must be YYYY-MM-DD, YYYY-MM, YYYY or empty")
     return problems
 
 

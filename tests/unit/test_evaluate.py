@@ -362,7 +362,8 @@ def test_one_article_is_one_item_across_the_files(tmp_path):
         (news("rn-ru-0001", "ftp://a.kz/1"), "url must be the article's http(s) address"),
         (news("rn-ru-0001", "https://a.kz/1", outlet=" "), "outlet missing"),
         (news("rn-ru-0001", "https://a.kz/1", "archive"), "set must be one of topic, ordinary"),
-        (news("rn-ru-0001", "https://a.kz/1", published="14.03.2025"), "YYYY-MM-DD"),
+        (news("rn-ru-0001", "https://a.kz/1", published="14.03.2025"), "YYYY-MM-DD, YYYY-MM"),
+        (news("rn-ru-0001", "https://a.kz/1", published="2025-3"), "YYYY-MM-DD, YYYY-MM"),
         (row(url="https://a.kz/1"), "source fields are for real-news items"),
     ],
 )
