@@ -63,6 +63,7 @@ test: $(VENV)/.dev system-deps
 SMOKE := $(CURDIR)/var/smoke
 smoke:
 	rm -rf $(SMOKE) && $(PYTHON) -m venv $(SMOKE)/venv
+	rm -rf build  # setuptools reuses build/lib: a stale copy could slip into the wheel
 	$(SMOKE)/venv/bin/python -m pip wheel -q --no-deps -w $(SMOKE)/wheel .
 	$(SMOKE)/venv/bin/python -m pip install -q $(SMOKE)/wheel/threatmon-*.whl
 	cd $(SMOKE) && venv/bin/threatmon --help >/dev/null

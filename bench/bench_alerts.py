@@ -16,7 +16,6 @@ whole run takes 2 s or more.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_dashboard import END, stored_items  # noqa: E402
+from bench_dashboard import END, ensure_store, stored_items  # noqa: E402
 from sqlalchemy import delete  # noqa: E402
 
 from indicators import detection, early_warning  # noqa: E402
@@ -53,21 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     db = args.db or ROOT / "var" / f"bench-{args.items}.db"
     db.parent.mkdir(parents=True, exist_ok=True)
-    if stored_items(db) < args.items:
-        subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "bench_dashboard.py"),
-                "--build-only",
-                "--items",
-                str(args.items),
-                "--db",
-                str(db),
-                "--data-dir",
-                str(args.data_dir),
-            ],
-            check=True,
-        )
+    ensure_store(db, args.items, args.data_dir)
     engine = make_engine(f"sqlite:///{db}")
     empty_alert_tables(engine)
     alert_store.add_rule(

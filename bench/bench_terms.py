@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_dashboard import END, stored_items  # noqa: E402
+from bench_dashboard import END, ensure_store, stored_items  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from indicators.emerging_report import emerging_terms  # noqa: E402
@@ -63,21 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     db = args.db or ROOT / "var" / f"bench-{args.items}.db"
     db.parent.mkdir(parents=True, exist_ok=True)
-    if stored_items(db) < args.items:  # also upgrades: stores missing term hashes
-        subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "bench_dashboard.py"),
-                "--build-only",
-                "--items",
-                str(args.items),
-                "--db",
-                str(db),
-                "--data-dir",
-                str(args.data_dir),
-            ],
-            check=True,
-        )
+    ensure_store(db, args.items, args.data_dir)  # also upgrades: stores missing term hashes
     engine = make_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         rows, size = conn.execute(

@@ -111,7 +111,7 @@ def create_app(
     require_current(engine)
     writer = None if read_only else make_engine(db_url)
     actors = load_actors(Path(data_dir))
-    taxonomy = load_labels(Path(data_dir))  # with the organizations' labels
+    taxonomy = load_labels(Path(data_dir), actors)  # with the organizations' labels
     lexicon = lexicon_version or load_compiled(Path(data_dir)).version
     app = Dash(
         __name__,

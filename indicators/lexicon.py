@@ -349,9 +349,13 @@ def load_actors(data_dir: Path) -> Mapping[str, Actor]:
     return MappingProxyType(actors)
 
 
-def load_labels(data_dir: Path) -> Taxonomy:
-    """The taxonomy's labels with the organizations' labels added (``Taxonomy.actors``)."""
-    actors = load_actors(data_dir)
+def load_labels(data_dir: Path, actors: Mapping[str, Actor] | None = None) -> Taxonomy:
+    """The taxonomy's labels with the organizations' labels added (``Taxonomy.actors``).
+
+    Pass `actors` when they are already loaded, so the file is not read twice.
+    """
+    if actors is None:
+        actors = load_actors(data_dir)
     return replace(
         load_taxonomy(Path(data_dir)),
         actors=MappingProxyType({k: a.labels for k, a in actors.items()}),

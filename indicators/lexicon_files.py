@@ -371,22 +371,35 @@ def _read_lang_lists(
     return entries
 
 
-def _read_term_file(data: dict[str, Any], rel: str, problems: list[LexiconProblem]) -> list[Entry]:
+def _check_keys(data: dict[str, Any], rel: str, problems: list[LexiconProblem]) -> None:
+    """A term file (or the organizations file) has only the keys term files have."""
     unknown = set(data) - TERM_FILE_KEYS
     if unknown:
         problems.append(LexiconProblem(rel, None, "error", f"unknown key(s) {sorted(unknown)}"))
+
+
+def _file_defaults(
+    data: dict[str, Any], rel: str, problems: list[LexiconProblem]
+) -> dict[str, Any]:
+    """The file's `defaults` entry settings; {} (and a problem) when malformed."""
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict) or set(defaults) - _SETTING_KEYS:
+        problems.append(
+            LexiconProblem(rel, None, "error", f"`defaults` may set only {sorted(_SETTING_KEYS)}")
+        )
+        return {}
+    return defaults
+
+
+def _read_term_file(data: dict[str, Any], rel: str, problems: list[LexiconProblem]) -> list[Entry]:
+    _check_keys(data, rel, problems)
     axis = data.get("axis")
     if axis not in TAG_AXES or axis == "actor":
         problems.append(
             LexiconProblem(rel, None, "error", "`axis` must be category, platform or region")
         )
         return []
-    defaults = data.get("defaults") or {}
-    if not isinstance(defaults, dict) or set(defaults) - _SETTING_KEYS:
-        problems.append(
-            LexiconProblem(rel, None, "error", f"`defaults` may set only {sorted(_SETTING_KEYS)}")
-        )
-        defaults = {}
+    defaults = _file_defaults(data, rel, problems)
     ids = data.get("ids")
     if not isinstance(ids, dict):
         problems.append(LexiconProblem(rel, None, "error", "`ids` must map ids to term lists"))
@@ -413,15 +426,8 @@ def _read_actor_file(
     data: dict[str, Any], rel: str, problems: list[LexiconProblem]
 ) -> tuple[list[Entry], dict[str, Actor]]:
     """The organizations file: term lists as in any term file, plus each actor's facts."""
-    unknown = set(data) - TERM_FILE_KEYS
-    if unknown:
-        problems.append(LexiconProblem(rel, None, "error", f"unknown key(s) {sorted(unknown)}"))
-    defaults = data.get("defaults") or {}
-    if not isinstance(defaults, dict) or set(defaults) - _SETTING_KEYS:
-        problems.append(
-            LexiconProblem(rel, None, "error", f"`defaults` may set only {sorted(_SETTING_KEYS)}")
-        )
-        defaults = {}
+    _check_keys(data, rel, problems)
+    defaults = _file_defaults(data, rel, problems)
     ids = data.get("ids")
     if not isinstance(ids, dict):
         problems.append(LexiconProblem(rel, None, "error", "`ids` must map actor ids to entries"))

@@ -30,6 +30,7 @@ from lxml.cssselect import CSSSelector
 from ingest.charset import CONTROL_CHARACTERS
 from ingest.errors import ErrorKind, FeedError
 from ingest.htmlpage import plain_text, read_html
+from ingest.normalize import iso_utc
 from ingest.parse import ParsedFeed, RawEntry
 
 PARTS = ("item", "link", "title", "date", "lead")
@@ -82,21 +83,19 @@ def _first(
 
 def parse_listing_date(value: str) -> datetime | None:
     """A listing's date: ISO 8601, or day.month.year with an optional time; UTC if no zone."""
-    value = value.strip()
-    if not value:
+    iso = iso_utc(value)
+    if iso is not None:
+        return iso
+    match = _DOTTED.search(value)
+    if match is None:
         return None
+    day, month, year, hour, minute = match.groups()
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=UTC
+        )
     except ValueError:
-        match = _DOTTED.search(value)
-        if match is None:
-            return None
-        day, month, year, hour, minute = match.groups()
-        try:
-            moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
-        except ValueError:
-            return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return None
 
 
 def _entry(

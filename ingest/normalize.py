@@ -312,6 +312,21 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def iso_utc(value: str) -> datetime | None:
+    """An ISO 8601 time as sources write it (a trailing Z allowed), in UTC; None if it is not one.
+
+    The one reader of ISO times for the source formats (sitemaps, listing pages,
+    Telegram previews); a time without a zone is taken as UTC, as for feeds.
+    """
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return _as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
 def utc_published(
     published: datetime | None,
     fetched_at: datetime,

@@ -25,7 +25,7 @@ from indicators.models import ItemRecord, Tags
 from indicators.store import read, write
 from indicators.store.read import FeedRow
 from ingest.errors import ErrorKind, FeedError
-from ingest.fetch import FetchLimits, fetch_feed
+from ingest.fetch import FetchLimits, FetchResult, fetch_feed
 from ingest.formats import parse_source_bounded
 from ingest.normalize import normalize_entry
 from ingest.parse import ParsedFeed, RawEntry
@@ -147,6 +147,21 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
         return Collected("error", http_status=http_status, bytes=size, error=error)
 
 
+def _fetch_parsed(url: str, fmt: str, cfg: IngestConfig) -> tuple[FetchResult, ParsedFeed]:
+    """One follow-up page of a source (an older Telegram page, a child sitemap): the same
+    safe fetch and bounded parser as the source's first URL, without a conditional GET."""
+    fetched = fetch_feed(url, cfg.limits)
+    page = parse_source_bounded(
+        fmt,
+        fetched.body,
+        fetched.headers,
+        fetched.url,
+        timeout=cfg.parse_timeout,
+        memory_mb=cfg.parse_memory_mb,
+    )
+    return fetched, page
+
+
 def _older_telegram_pages(
     first: ParsedFeed, body: bytes, url: str, cfg: IngestConfig, size: int
 ) -> tuple[ParsedFeed, int]:
@@ -166,15 +181,7 @@ def _older_telegram_pages(
             break
         seen_pages.add(older)
         try:
-            fetched = fetch_feed(older, cfg.limits)
-            page = parse_source_bounded(
-                "telegram",
-                fetched.body,
-                fetched.headers,
-                fetched.url,
-                timeout=cfg.parse_timeout,
-                memory_mb=cfg.parse_memory_mb,
-            )
+            fetched, page = _fetch_parsed(older, "telegram", cfg)
         except FeedError as exc:
             warning = f"older messages at {older} not read: {exc.kind.value}: {exc.message}"
             break
@@ -214,15 +221,7 @@ def _follow_sitemaps(
             seen.add(child)
             files += 1
             try:
-                fetched = fetch_feed(child, cfg.limits)
-                page = parse_source_bounded(
-                    "sitemap",
-                    fetched.body,
-                    fetched.headers,
-                    fetched.url,
-                    timeout=cfg.parse_timeout,
-                    memory_mb=cfg.parse_memory_mb,
-                )
+                fetched, page = _fetch_parsed(child, "sitemap", cfg)
             except FeedError as exc:
                 problems.append(f"{child}: {exc.kind.value}: {exc.message}")
                 continue

@@ -16,7 +16,6 @@ fetch already capped the body's size.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -24,6 +23,7 @@ from ingest.charset import CONTROL_CHARACTERS, decode_document
 from ingest.defuse import defuse_xml
 from ingest.errors import ErrorKind, FeedError
 from ingest.langdetect import normalize_language_code
+from ingest.normalize import iso_utc
 from ingest.parse import ParsedFeed, RawEntry
 from ingest.sniff import content_type, refuse_html
 
@@ -66,17 +66,6 @@ def _text(element: etree._Element, path: str) -> str:
     return "".join(found.itertext()).translate(CONTROL_CHARACTERS).strip()
 
 
-def _date(value: str) -> datetime | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _article(url_element: etree._Element) -> RawEntry | None:
     loc = _text(url_element, "sm:loc")
     news = url_element.find("news:news", _NS)
@@ -85,7 +74,7 @@ def _article(url_element: etree._Element) -> RawEntry | None:
     title = _text(news, "news:title")
     if not title:
         return None
-    published = _date(_text(news, "news:publication_date")) or _date(
+    published = iso_utc(_text(news, "news:publication_date")) or iso_utc(
         _text(url_element, "sm:lastmod")
     )
     return RawEntry(

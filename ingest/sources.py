@@ -156,20 +156,20 @@ def _country(value: object) -> str:
     return code
 
 
-def _kind(value: object) -> str:
+def _one_of(field: str, choices: tuple[str, ...], value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"kind must be a string, not {type(value).__name__}")
-    if value not in KINDS:
-        raise ValueError(f"kind {value!r} is not one of {', '.join(KINDS)}")
+        raise ValueError(f"{field} must be a string, not {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{field} {value!r} is not one of {', '.join(choices)}")
     return value
+
+
+def _kind(value: object) -> str:
+    return _one_of("kind", KINDS, value)
 
 
 def _format(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"format must be a string, not {type(value).__name__}")
-    if value not in FORMATS:
-        raise ValueError(f"format {value!r} is not one of {', '.join(FORMATS)}")
-    return value
+    return _one_of("format", FORMATS, value)
 
 
 def _selectors(value: object) -> tuple[tuple[str, str], ...]:

@@ -11,7 +11,7 @@ taken as plain text, so markup never reaches an item.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urljoin
 
 import lxml.html
@@ -19,6 +19,7 @@ import lxml.html
 from ingest.charset import CONTROL_CHARACTERS
 from ingest.errors import ErrorKind, FeedError
 from ingest.htmlpage import has_class, plain_text, read_html
+from ingest.normalize import iso_utc
 from ingest.parse import ParsedFeed, RawEntry
 
 TITLE_CHARS = 140  # a message has no title: its first line, cut at a word, stands in
@@ -38,11 +39,9 @@ def _first_line(text: str) -> str:
 
 def _time(message: lxml.html.HtmlElement) -> datetime | None:
     for value in message.xpath(".//time/@datetime"):
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            continue
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment = iso_utc(str(value))
+        if moment is not None:
+            return moment
     return None
 
 

@@ -12,12 +12,13 @@ import click
 
 from indicators.export import WRITERS
 from indicators.lexicon import load_labels
-from indicators.selection import FilterError, Filters
+from indicators.selection import FilterError
 from indicators.snapshot import build_snapshot
 from indicators.store.engine import StoreError
 from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
 from threatmon.alerts_cli import detection_after_cycle
+from threatmon.cli_filters import filters_from_options
 from threatmon.notify_cli import side_jobs
 from threatmon.settings import Settings
 from threatmon.wiring import (
@@ -189,19 +190,18 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         """Export an indicator snapshot for the given filters (same as the dashboard's buttons)."""
         settings = settings_of(ctx, db=db)
         engine = engine_of(settings)
-        params = {
-            "from": [date_from] if date_from else [],
-            "to": [date_to] if date_to else [],
-            "category": list(category),
-            "region": list(region),
-            "platform": list(platform),
-            "actor": list(actor),
-            "lang": list(lang),
-            "source": list(source),
-            "q": [query] if query else [],
-        }
         try:
-            filters = Filters.from_params(params)
+            filters = filters_from_options(
+                date_from,
+                date_to,
+                query,
+                category=category,
+                region=region,
+                platform=platform,
+                actor=actor,
+                lang=lang,
+                source=source,
+            )
         except FilterError as exc:
             raise click.UsageError(str(exc)) from exc
         tagging = tagging_for(settings)

@@ -10,9 +10,10 @@ import click
 
 from indicators.emerging_report import EmergingReport, default_window, emerging_terms
 from indicators.lexicon_overlay import propose_term
-from indicators.selection import FilterError, Filters
+from indicators.selection import FilterError
 from indicators.stopwords import load_stop_words
 from indicators.store import queries
+from threatmon.cli_filters import filters_from_options
 from threatmon.wiring import tagging_for
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -110,18 +111,17 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         """Words and phrases whose share of relevant items rose in the last days (signed G2)."""
         settings = settings_of(ctx, db=db)
         engine = engine_of(settings)
-        params = {
-            "from": [date_from] if date_from else [],
-            "to": [date_to] if date_to else [],
-            "category": list(category),
-            "region": list(region),
-            "platform": list(platform),
-            "lang": list(lang),
-            "source": list(source),
-            "q": [query] if query else [],
-        }
         try:
-            filters = Filters.from_params(params)
+            filters = filters_from_options(
+                date_from,
+                date_to,
+                query,
+                category=category,
+                region=region,
+                platform=platform,
+                lang=lang,
+                source=source,
+            )
             _, last = queries.date_bounds(engine)
             filters = default_window(filters, last, settings.terms_window_days)
             report = emerging_terms(
