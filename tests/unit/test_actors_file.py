@@ -51,6 +51,20 @@ def test_the_shipped_file_names_the_contract_organizations_with_checked_facts():
             assert iso_date(fact.date) == fact.date
 
 
+def test_the_shipped_file_records_un_sanctions_listings_of_central_asian_groups():
+    """The issue asks for the UN Security Council list "where it applies": the groups
+    recruiting from Central Asia that the 1267 committee lists carry that fact."""
+    actors = load_actors(DATA)
+    listed = {
+        id_: [f for f in actor.designations if f.authority == "UN Security Council 1267"]
+        for id_, actor in actors.items()
+    }
+    for id_ in ("imu", "tip", "isis_k", "hts", "katibat_imam_bukhari", "katibat_tawhid_wal_jihad"):
+        assert listed[id_], id_
+        assert all(f.status == "sanctions_list" for f in listed[id_])
+    assert {f.ref for f in listed["imu"] + listed["isis_k"]} == {"QDe.010", "QDe.161"}
+
+
 def test_a_valid_file_gives_labels_kinds_and_designations_in_file_order(tmp_path):
     folder = data_folder(tmp_path, "valid")
     assert check_lexicon(folder) == []
