@@ -103,6 +103,8 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/bench_dashboard.py --server
 	$(BIN)/python bench/bench_alerts.py
 	$(BIN)/python bench/bench_terms.py
+	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_retag.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

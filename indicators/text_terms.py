@@ -23,6 +23,7 @@ import re
 import sys
 from array import array
 from collections.abc import Iterable
+from functools import lru_cache
 
 from indicators.models import tagged_text
 from indicators.textnorm import fold
@@ -54,8 +55,13 @@ def item_terms(title: str, summary: str) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=1 << 17)
 def term_hash(term: str) -> int:
-    """A stable signed 64-bit hash of a term's text (the same in every process)."""
+    """A stable signed 64-bit hash of a term's text (the same in every process).
+
+    Cached: news repeats its words, and hashing every word of every stored
+    item was a visible part of the write cost (bench/bench_ingest.py).
+    """
     digest = hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "little", signed=True)
 

@@ -109,10 +109,12 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
                     batch = read.items_to_retag(
                         conn, tagging.version, after_id=after_id, limit=RETAG_BATCH
                     )
-                    for item in batch:
-                        tags = tagging.tag(item.title, item.summary, item.lang)
-                        write.replace_tags(conn, item.id, tags, tagging.version)
-                        changed += 1
+                    verdicts = [
+                        (item.id, tagging.tag(item.title, item.summary, item.lang))
+                        for item in batch
+                    ]
+                    write.replace_tags_many(conn, verdicts, tagging.version)
+                    changed += len(verdicts)
                 if not batch:
                     break
                 after_id = batch[-1].id

@@ -119,23 +119,29 @@ class _ItemState:
     values: dict[str, tuple[str, ...]]  # axis -> values (source: the feed id as text)
 
 
+def _key_of(state: _ItemState) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((axis, tuple(sorted(set(state.values.get(axis, ()))))) for axis in PROJ_AXES)
+
+
 def _combos_of(state: _ItemState) -> tuple[_Combo, ...]:
-    key = tuple((axis, tuple(sorted(set(state.values.get(axis, ()))))) for axis in PROJ_AXES)
-    return _combos_for(key)
+    return _combos_for(_key_of(state))
 
 
 @lru_cache(maxsize=65536)
 def _combos_for(key: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[_Combo, ...]:
     """The item's combination in every projection (pure, memoized: values repeat a lot)."""
-    values = dict(key)
-    out = []
-    for proj in ALL_PROJECTIONS:
-        sig = signature(proj, values)
-        members = tuple(
-            (axis, value) for axis in PROJ_AXES if proj & AXIS_BIT[axis] for value in values[axis]
-        )
-        out.append(_Combo(combo_id(proj, sig), proj, sig, members))
-    return tuple(out)
+    return tuple(
+        _combo(proj, tuple(kv for kv in key if proj & AXIS_BIT[kv[0]])) for proj in ALL_PROJECTIONS
+    )
+
+
+@lru_cache(maxsize=1 << 18)
+def _combo(proj: int, projected: tuple[tuple[str, tuple[str, ...]], ...]) -> _Combo:
+    """One projection's combination; shared by every item with the same values on its axes."""
+    values = dict(projected)
+    sig = signature(proj, values)
+    members = tuple((axis, value) for axis, vals in projected for value in vals)
+    return _Combo(combo_id(proj, sig), proj, sig, members)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -286,29 +292,61 @@ def apply_items(conn: Connection, item_ids: Sequence[int], sign: int) -> None:
         raise ValueError("sign must be +1 or -1")
     if not item_ids:
         return
-    deltas: dict[tuple[int, date, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    combos: dict[int, _Combo] = {}
     states = _read_states(conn, list(item_ids))
     if sign > 0:
-        _widen_days(conn, states)
-    for state in states:
-        add = (sign, sign * state.relevant, sign * state.starts_story)
-        for combo in _combos_of(state):
-            combos[combo.id] = combo
-            d = deltas[(combo.id, state.day, state.lang)]
-            d[0] += add[0]
-            d[1] += add[1]
-            d[2] += add[2]
-    if sign > 0:
-        _ensure_combos(conn, combos)
+        apply_change(conn, (), states)
+    else:
+        apply_change(conn, states, ())
+
+
+def _counted(state: _ItemState) -> tuple[Any, ...]:
+    """Everything of an item the summary counts, comparable across two reads."""
+    return (state.id, state.day, state.lang, state.relevant, state.starts_story, _key_of(state))
+
+
+def read_states(conn: Connection, item_ids: Sequence[int]) -> tuple[_ItemState, ...]:
+    """What the summary counts of these items now: read before a change, then after it."""
+    return tuple(_read_states(conn, list(item_ids)))
+
+
+def apply_change(
+    conn: Connection, before: Sequence[_ItemState], after: Sequence[_ItemState]
+) -> None:
+    """Move the summary from counting the `before` states to counting the `after` states.
+
+    The net change is written once: a retag that leaves most of an item's
+    projections as they were (the usual case: a lexicon tweak touches one
+    axis of a few items) costs only the rows that really move, where removing
+    and re-adding every item touched all 32 projections twice.
+    """
+    deltas: dict[tuple[int, date, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    added: dict[int, _Combo] = {}
+    counted_before: set[int] = set()  # stored already: the summary counts these items in them
+    unchanged = {_counted(s) for s in before} & {_counted(s) for s in after}
+    if unchanged:  # an item counted the same before and after moves nothing
+        before = [s for s in before if _counted(s) not in unchanged]
+        after = [s for s in after if _counted(s) not in unchanged]
+    for states, sign in ((before, -1), (after, 1)):
+        for state in states:
+            add = (sign, sign * state.relevant, sign * state.starts_story)
+            for combo in _combos_of(state):
+                if sign > 0:
+                    added[combo.id] = combo
+                else:
+                    counted_before.add(combo.id)
+                d = deltas[(combo.id, state.day, state.lang)]
+                d[0] += add[0]
+                d[1] += add[1]
+                d[2] += add[2]
+    if after:
+        _widen_days(conn, list(after))
+        _ensure_combos(conn, {i: c for i, c in added.items() if i not in counted_before})
     _upsert_counts(conn, deltas)
-    if sign < 0:
-        for chunk in _chunks(sorted(combos)):
-            conn.execute(
-                delete(tag_counts).where(
-                    tag_counts.c.combo_id.in_(chunk), tag_counts.c["items"] <= 0
-                )
-            )
+    shrunk = sorted({cid for (cid, _day, _lang), d in deltas.items() if d[0] < 0})
+    for chunk in _chunks(shrunk):
+        conn.execute(
+            delete(tag_counts).where(tag_counts.c.combo_id.in_(chunk), tag_counts.c["items"] <= 0)
+        )
 
 
 def rebuild(engine: Engine, *, batch: int = 5000) -> int:

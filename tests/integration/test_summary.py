@@ -121,6 +121,63 @@ def test_retag_moves_the_counts(engine: Engine) -> None:
     }
 
 
+def stored_state(engine: Engine) -> tuple[list, list, list]:
+    """Every item's relevance and version, every tag row and every term row, in id order."""
+    from indicators.store.schema import item_terms
+
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                select(items.c.id, items.c.relevant, items.c.lexicon_version).order_by(items.c.id)
+            ).all(),
+            conn.execute(select(item_tags).order_by(*item_tags.primary_key.columns)).all(),
+            conn.execute(select(item_terms).order_by(item_terms.c.item_id)).all(),
+        )
+
+
+def test_a_batch_retag_leaves_the_same_store_as_retagging_one_item_at_a_time(
+    tmp_path: Path,
+) -> None:
+    """`threatmon retag` writes a batch at once; the result must not depend on that."""
+    records = [
+        make_item("Теракт в Шымкенте", categories=("terrorist_activity",), regions=("KZ-79",)),
+        make_item("Курс тенге вырос"),
+        make_item(
+            "Вербовка в Telegram", categories=("extremist_ideology",), platforms=("telegram",)
+        ),
+        make_item("Погода в Астане", regions=("KZ-71",)),
+    ]
+    verdicts = [
+        Tags(False, (), ("KZ-79",)),  # relevant -> ordinary: loses its terms
+        Tags(True, ("cyber_threats",), ("KZ-75",), (), (), ("killnet",)),  # becomes relevant
+        Tags(True, ("extremist_ideology", "counter_measures"), (), ("telegram", "tiktok")),
+        Tags(False, (), ("KZ-71",)),  # unchanged
+    ]
+    engines = [make_engine(f"sqlite:///{tmp_path / name}.db") for name in ("one", "batch")]
+    for engine in engines:
+        upgrade(engine)
+        (feed,) = feeds(engine, 1)
+        ids = store(engine, feed, *records)
+    one, batch = engines
+    with one.begin() as conn:
+        for item_id, tags in zip(ids, verdicts, strict=True):
+            write.replace_tags(conn, item_id, tags, "v2")
+    with batch.begin() as conn:
+        write.replace_tags_many(conn, list(zip(ids, verdicts, strict=True)), "v2")
+    assert stored_state(batch) == stored_state(one)
+    relevant, tags_rows, term_rows = stored_state(batch)
+    assert [r.relevant for r in relevant] == [False, True, True, False]
+    assert {r.item_id for r in term_rows} == {ids[1], ids[2]}
+    assert ("actor", "killnet") in {(r.axis, r.value) for r in tags_rows}
+    summaries = []
+    for engine in engines:
+        assert_summary_exact(engine)
+        with engine.connect() as conn:
+            summaries.append(summary.stored(conn))
+        engine.dispose()
+    assert summaries[0] == summaries[1]
+
+
 def test_a_retag_rolled_back_leaves_the_summary_as_it_was(engine: Engine) -> None:
     (feed,) = feeds(engine, 1)
     (item_id,) = store(engine, feed, make_item("Теракт", categories=("terrorist_activity",)))
@@ -236,6 +293,7 @@ def test_a_hash_collision_is_refused_not_merged(
     (feed,) = feeds(engine, 1)
     store(engine, feed, make_item("Первый", categories=("cyber_threats",)))
     summary._combos_for.cache_clear()
+    summary._combo.cache_clear()
     monkeypatch.setattr(summary, "combo_id", lambda proj, sig: 42 + proj)
     try:
         store(engine, feed, make_item("Третий", categories=("cyber_threats",)))  # ids 42..57
@@ -243,6 +301,7 @@ def test_a_hash_collision_is_refused_not_merged(
             store(engine, feed, make_item("Второй", regions=("KZ-75",)))
     finally:
         summary._combos_for.cache_clear()
+        summary._combo.cache_clear()
 
 
 TAG_VALUES = {
