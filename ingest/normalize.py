@@ -74,6 +74,7 @@ _REMOVED = re.compile(
     "]"
 )
 _LINE_TO_SPACE = str.maketrans(dict.fromkeys(_LINE_CONTROLS, " "))
+_LINE_CONTROL = re.compile(f"[{re.escape(_LINE_CONTROLS)}]")
 
 # Something an HTML parser would treat as markup: "<" followed by a letter, "/", "!" or "?".
 _MARKUP_OPENER = re.compile(r"<[A-Za-z/!?]")
@@ -161,7 +162,11 @@ def _decode_entities(text: str) -> str:
 
 
 def _scrub(text: str) -> str:
-    return _REMOVED.sub("", text.translate(_LINE_TO_SPACE))
+    # The regex checks first: most text has neither kind of character, and a
+    # dict-driven translate() walks every character in Python's slow path.
+    if _LINE_CONTROL.search(text):
+        text = text.translate(_LINE_TO_SPACE)
+    return _REMOVED.sub("", text) if _REMOVED.search(text) else text
 
 
 def _clean_once(text: str) -> str:

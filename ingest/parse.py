@@ -30,7 +30,7 @@ from typing import Any
 
 import feedparser
 
-from ingest.charset import CONTROL_CHARACTERS, decode_document
+from ingest.charset import CONTROL_CHARACTERS, decode_document, without_controls
 from ingest.defuse import defuse_xml
 from ingest.errors import ErrorKind, FeedError
 from ingest.langdetect import normalize_language_code
@@ -188,7 +188,7 @@ def _published(entry: Any) -> datetime | None:
 
 
 def _text(value: object) -> str:
-    return value.translate(CONTROL_CHARACTERS) if isinstance(value, str) else ""
+    return without_controls(value) if isinstance(value, str) else ""
 
 
 def _optional(value: object) -> str | None:
