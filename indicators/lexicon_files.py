@@ -132,7 +132,13 @@ class _LinedDict(dict[Any, Any]):
     key_lines: dict[Any, int]
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (the wheels are): the same
+# events and line marks, several times faster, which is most of a process's
+# start-up lexicon load.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """SafeLoader that records item lines and reports duplicate mapping keys."""
 
     def __init__(self, stream: str) -> None:
