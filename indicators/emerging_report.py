@@ -2,7 +2,7 @@
 
 One linear run: split the selection's days into periods of `recent_days`
 ending on its last day (the last period is "now", the others "before") ->
-count the items holding each term per period (`indicators.store.item_terms`)
+count the items holding each term per period (`indicators.store.term_counts`)
 -> rank rises by signed G2 (`indicators.emerging`) -> turn the hashes back
 into text from the items that hold them -> drop stop words
 (`indicators.stopwords`) and what the lexicon already matches
@@ -25,7 +25,7 @@ from indicators.emerging import DEFAULT_MIN_COUNT, Rise, rank_rises
 from indicators.lexicon import CompiledLexicon
 from indicators.lexicon_known import known_terms
 from indicators.selection import FilterError, Filters
-from indicators.store import item_terms
+from indicators.store import term_counts
 from indicators.text_terms import terms_by_hash
 
 DEFAULT_RECENT_DAYS = 7
@@ -113,7 +113,7 @@ def default_window(f: Filters, last_day: date | None, window_days: int) -> Filte
 
 
 def _resolve(
-    engine: Engine, rises: Iterable[Rise[int]], counts: item_terms.TermCounts
+    engine: Engine, rises: Iterable[Rise[int]], counts: term_counts.TermCounts
 ) -> dict[int, str]:
     """hash -> text for these rises, read from one example item of each."""
     owners = {}
@@ -121,7 +121,7 @@ def _resolve(
         found = counts.examples(rise.key, 1)
         if found:
             owners[rise.key] = found[0]
-    texts = item_terms.item_texts(engine, sorted(set(owners.values())))
+    texts = term_counts.item_texts(engine, sorted(set(owners.values())))
     by_hash = terms_by_hash((t[0], t[1]) for t in texts.values())
     return {h: by_hash[h] for h in owners if h in by_hash}
 
@@ -200,7 +200,7 @@ def emerging_terms(
     if f.date_from is None or f.date_to is None:
         raise FilterError("emerging terms need a period with both 'from' and 'to'")
     periods = split_periods(f.date_from, f.date_to, recent_days)
-    counts = item_terms.count_terms(engine, f, periods, min_count=min_count)
+    counts = term_counts.count_terms(engine, f, periods, min_count=min_count)
     n_now, n_before = counts.totals[-1], sum(counts.totals[:-1])
     row_of = {int(h): k for k, h in enumerate(counts.hashes)}
     rises = rank_rises(
@@ -236,7 +236,7 @@ def emerging_terms(
             break
     example_ids = {id(rise): counts.examples(rise.key, EXAMPLES) for rise, _ in chosen}
     chosen = join_phrases(chosen, lambda r: tuple(example_ids[id(r)]))[:limit]
-    shown = item_terms.item_texts(engine, sorted({i for ids in example_ids.values() for i in ids}))
+    shown = term_counts.item_texts(engine, sorted({i for ids in example_ids.values() for i in ids}))
     terms = []
     for rise, text in chosen:
         row = row_of[rise.key]

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import abort, send_from_directory
 from sqlalchemy.engine import Engine
 
 from indicators.early_warning import run_detection
@@ -59,6 +58,7 @@ def sample_feeds(samples_dir: Path, base_url: str) -> list[FeedFields]:
 
 def add_sample_route(server: Any, samples_dir: Path) -> None:
     """Serve the sample feed files (with ETag/Last-Modified, so re-fetches get 304)."""
+    from flask import abort, send_from_directory  # the web stack: not for `ingest` and `tag`
 
     @server.get(FEED_ROUTE + "<path:name>")
     def demo_feed(name: str) -> Any:

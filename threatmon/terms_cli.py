@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from indicators.emerging_report import EmergingReport, default_window, emerging_terms
 from indicators.lexicon_overlay import propose_term
 from indicators.selection import FilterError
 from indicators.stopwords import load_stop_words
 from indicators.store import queries
 from threatmon.cli_filters import filters_from_options
 from threatmon.wiring import tagging_for
+
+if TYPE_CHECKING:  # numpy behind it: loaded by `terms emerging` only, not by every command
+    from indicators.emerging_report import EmergingReport
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -109,6 +111,8 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         fmt: str,
     ) -> None:
         """Words and phrases whose share of relevant items rose in the last days (signed G2)."""
+        from indicators.emerging_report import default_window, emerging_terms
+
         settings = settings_of(ctx, db=db)
         engine = engine_of(settings)
         try:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine
 
 from indicators.alerts import NotifyTargets
 from indicators.detection import DetectionConfig
-from indicators.emerging_report import EmergingConfig
 from indicators.lexicon import CompiledLexicon, LexiconError, LexiconProblem, load_compiled
 from indicators.lexicon_overlay import load_with_overlay
 from indicators.models import Tags
@@ -23,6 +22,9 @@ from ingest.refresh import IngestConfig
 from notify.email import SmtpConfig
 from notify.outbox import NotifyConfig
 from notify.webhook import WebhookConfig
+
+if TYPE_CHECKING:  # the report pulls in numpy: loaded only by the commands that count terms
+    from indicators.emerging_report import EmergingConfig
 from threatmon.settings import Settings
 
 log = logging.getLogger("threatmon")
@@ -93,6 +95,8 @@ def tagging_source(settings: Settings) -> Callable[[], LexiconTagging]:
 
 def emerging_config(settings: Settings) -> EmergingConfig:
     """How emerging terms are counted, for the command line and the dashboard."""
+    from indicators.emerging_report import EmergingConfig
+
     return EmergingConfig(
         recent_days=settings.terms_recent_days,
         window_days=settings.terms_window_days,

@@ -1,4 +1,4 @@
-"""The store side of emerging terms: each relevant item's term hashes, and their counts.
+"""The store side of emerging terms: writing each relevant item's term hashes.
 
 Why stored, and in this shape (measured by bench/bench_terms.py): cutting
 90 days of relevant items into words on every request costs seconds at a
@@ -10,34 +10,22 @@ a blob each. Rows follow `items.relevant` (inserted with the item, added or
 removed when a retag changes its relevance); the text never changes, so the
 hashes never go stale.
 
-Counting reads the selection's rows period by period (the same WHERE clauses
-as every other view, `queries.item_conditions`) and counts with numpy: the
-recent period's hashes are counted in full; the earlier periods are counted
-only for the terms frequent enough now to be ranked at all.
+Counting them is `indicators.store.term_counts` (numpy), kept apart so the
+writer (ingest, retag) does not load numpy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import date
+from collections.abc import Iterable, Sequence
 
-import numpy as np
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
-from indicators.selection import Filters
-from indicators.store import queries, textsearch
 from indicators.store.schema import item_terms, items
 from indicators.text_terms import item_terms as extract_terms
 from indicators.text_terms import pack_hashes
 
 _CHUNK = 500  # ids per IN (...) list
-_READ_CHUNK = 20_000  # rows counted at a time (bounded memory)
-_HASH = np.dtype("<i8")
-_SLOTS_MASK = (1 << 22) - 1  # slots of the candidate lookup table (32 MiB of int64)
 
-
-# --- writing ---------------------------------------------------------------------------
 
 
 def store_terms(conn: Connection, rows: Iterable[tuple[int, str, str]]) -> int:
@@ -89,153 +77,3 @@ def fill_terms(conn: Connection, batch: int = 5000) -> int:
             return done
         done += store_terms(conn, ((r.id, r.title, r.summary) for r in rows))
         after = rows[-1].id
-
-
-# --- counting --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TermCounts:
-    """Item counts of the terms frequent in the recent period, per period.
-
-    `periods` are (first day, last day), oldest first; the last one is the
-    recent period. Row k of `counts` holds the items containing `hashes[k]`
-    in each period; `totals` the relevant items with terms in each period.
-    `recent_items` / `recent_hashes` are the recent period's item ids (newest
-    first) and, aligned with them, each item's hashes, to find example items.
-    """
-
-    periods: tuple[tuple[date, date], ...]
-    hashes: np.ndarray  # sorted int64
-    counts: np.ndarray  # int64, shape (len(hashes), len(periods))
-    totals: tuple[int, ...]
-    recent_items: np.ndarray  # int64 item ids, newest first
-    recent_offsets: np.ndarray  # start of each recent item's hashes in recent_hashes (+ end)
-    recent_hashes: np.ndarray
-
-    def examples(self, term: int, most: int) -> list[int]:
-        """Ids of the newest recent items containing the term (at most `most`)."""
-        at = np.flatnonzero(self.recent_hashes == term)
-        owners = np.searchsorted(self.recent_offsets, at, side="right") - 1
-        return [int(i) for i in self.recent_items[np.unique(owners)[:most]]]
-
-
-def _period_chunks(
-    conn: Connection, f: Filters, *, newest_first: bool = False
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The relevant items matching `f` that have terms, in groups of at most `_READ_CHUNK`.
-
-    Each group is (item ids, offsets of each item's hashes plus the end, the hashes).
-    """
-    plan = queries.text_plan(conn, f) if f.q else None
-    conds = queries.item_conditions(f, text_plan=plan)
-    # Only relevant items have a row, so `items.relevant` need not be read: for a
-    # period alone the published_at index covers the query and the wide item rows
-    # are never touched.
-    query = (
-        select(items.c.id, item_terms.c.terms)
-        .join(item_terms, item_terms.c.item_id == items.c.id)
-        .where(*conds)
-    )
-    if newest_first:
-        query = query.order_by(items.c.published_at.desc(), items.c.id.desc())
-    result = conn.execution_options(stream_results=True).execute(query)
-    while rows := result.fetchmany(_READ_CHUNK):
-        blobs = [bytes(r[1]) for r in rows]
-        sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 8
-        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        yield ids, offsets, np.frombuffer(b"".join(blobs), _HASH)
-
-
-def _slot_table(hashes: np.ndarray) -> np.ndarray:
-    """Low hash bits -> index of the one candidate with those bits (-1: none, -2: several).
-
-    Looking a hash up is then one array read and one comparison, instead of a
-    binary search over the candidates: the earlier periods hold millions.
-    """
-    table = np.full(_SLOTS_MASK + 1, -1, dtype=np.int64)
-    slot = hashes & _SLOTS_MASK
-    used, first, count = np.unique(slot, return_index=True, return_counts=True)
-    table[used] = np.where(count == 1, first, -2)
-    return table
-
-
-def _count_known(chunk: np.ndarray, hashes: np.ndarray, slots: np.ndarray) -> np.ndarray:
-    """How often each of the sorted candidate `hashes` occurs in `chunk`."""
-    index = slots[chunk & _SLOTS_MASK]
-    direct = index >= 0
-    found = index[direct]
-    found = found[hashes[found] == chunk[direct]]
-    counted = np.bincount(found, minlength=len(hashes))
-    shared = chunk[index == -2]  # candidates sharing low bits: binary search
-    if len(shared):
-        where = np.searchsorted(hashes, shared)
-        where[where == len(hashes)] = 0
-        counted += np.bincount(where[hashes[where] == shared], minlength=len(hashes))
-    return counted
-
-
-def count_terms(
-    engine: Engine, f: Filters, periods: Sequence[tuple[date, date]], *, min_count: int
-) -> TermCounts:
-    """Count, per period, the items holding each term found in `min_count`+ recent items.
-
-    `f` gives every filter but the period; `periods` (oldest first, the recent
-    one last) give the days. Only relevant items count.
-    """
-    if not periods:
-        raise ValueError("count_terms needs at least one period")
-    with engine.connect() as conn:
-        textsearch.prepare(conn)
-        recent = replace(f, date_from=periods[-1][0], date_to=periods[-1][1])
-        parts = list(_period_chunks(conn, recent, newest_first=True))
-        r_ids = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-        r_hashes = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, _HASH)
-        r_offsets = np.zeros(len(r_ids) + 1, dtype=np.int64)
-        at = 0
-        for _, offsets, _hashes in parts:
-            size = len(offsets) - 1
-            r_offsets[at + 1 : at + size + 1] = offsets[1:] + r_offsets[at]
-            at += size
-        found, found_counts = np.unique(r_hashes, return_counts=True)
-        keep = found_counts >= min_count
-        hashes = found[keep]
-        counts = np.zeros((len(hashes), len(periods)), dtype=np.int64)
-        counts[:, -1] = found_counts[keep]
-        slots = _slot_table(hashes)
-        totals = [0] * len(periods)
-        totals[-1] = len(r_ids)
-        for index, (first, last) in enumerate(periods[:-1]):
-            earlier = replace(f, date_from=first, date_to=last)
-            for ids, _, chunk in _period_chunks(conn, earlier):
-                totals[index] += len(ids)
-                if not len(hashes) or not len(chunk):
-                    continue
-                counts[:, index] += _count_known(chunk, hashes, slots)
-    return TermCounts(
-        periods=tuple(periods),
-        hashes=hashes,
-        counts=counts,
-        totals=tuple(totals),
-        recent_items=r_ids,
-        recent_offsets=r_offsets,
-        recent_hashes=r_hashes,
-    )
-
-
-def item_texts(engine: Engine, ids: Sequence[int]) -> dict[int, tuple[str, str, str | None, str]]:
-    """id -> (title, summary, url, published day ISO) for the given items."""
-    found: dict[int, tuple[str, str, str | None, str]] = {}
-    with engine.connect() as conn:
-        for start in range(0, len(ids), _CHUNK):
-            chunk = list(ids[start : start + _CHUNK])
-            rows = conn.execute(
-                select(
-                    items.c.id, items.c.title, items.c.summary, items.c.url, items.c.published_day
-                ).where(items.c.id.in_(chunk))
-            )
-            for r in rows:
-                found[int(r.id)] = (r.title, r.summary, r.url, str(r.published_day))
-    return found
