@@ -1,4 +1,4 @@
-"""`GET /api/snapshot`: the indicator snapshot for a filter, as JSON, CSV or XLSX.
+"""`GET /api/snapshot`: the indicator snapshot for a filter, as JSON, CSV, XLSX or STIX 2.1.
 
 The endpoint takes the page URL's filter parameters (repeat a name for
 several values) plus `format` and `granularity`, and answers with the same
@@ -62,6 +62,7 @@ def register_api(server: Flask, ctx: DashboardContext) -> None:
             lexicon_version=ctx.lexicon_version,
             granularity=granularity,
             now=ctx.clock(),
+            actors=ctx.actors,
         )
         writer = WRITERS[fmt]
         body = writer.write(snap)

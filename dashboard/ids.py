@@ -17,6 +17,7 @@ DEMO_BANNER = "demo-banner"
 EXPORT_JSON = "export-json"
 EXPORT_CSV = "export-csv"
 EXPORT_XLSX = "export-xlsx"
+EXPORT_STIX = "export-stix"
 
 # filter controls (one per URL parameter)
 F_DATES = "f-dates"  # DatePickerRange: start_date -> from, end_date -> to

@@ -204,6 +204,9 @@ def filter_bar(ctx: DashboardContext, sources: Sequence[tuple[int, str]]) -> Any
     )
 
 
+EXPORT_FORMATS = ("json", "csv", "xlsx", "stix")
+
+
 def export_links(ctx: DashboardContext) -> Any:
     links = [
         html.A(
@@ -218,6 +221,7 @@ def export_links(ctx: DashboardContext) -> Any:
             (ids.EXPORT_JSON, "json", "JSON"),
             (ids.EXPORT_CSV, "csv", "CSV"),
             (ids.EXPORT_XLSX, "xlsx", "XLSX"),
+            (ids.EXPORT_STIX, "stix", "STIX"),
         )
     ]
     return html.Div(
@@ -386,6 +390,7 @@ def register(app: Dash, ctx: DashboardContext, pages: Sequence[ModuleType]) -> N
         Output(ids.EXPORT_JSON, "href"),
         Output(ids.EXPORT_CSV, "href"),
         Output(ids.EXPORT_XLSX, "href"),
+        Output(ids.EXPORT_STIX, "href"),
         Output(ids.ERROR_BANNER, "children"),
         Output(ids.ERROR_BANNER, "hidden"),
         Input(ids.STATE, "data"),
@@ -401,7 +406,7 @@ def register(app: Dash, ctx: DashboardContext, pages: Sequence[ModuleType]) -> N
         current = _page_for(pathname, pages)
         hrefs = [p.PATH + search for p in pages]
         classes = ["nav-link active" if p is current else "nav-link" for p in pages]
-        exports = [snapshot_href(ctx.api_path, filters, fmt) for fmt in ("json", "csv", "xlsx")]
+        exports = [snapshot_href(ctx.api_path, filters, fmt) for fmt in EXPORT_FORMATS]
         error = data.get("error")
         message = (
             f"A filter could not be used: {error}. The views show the last valid "

@@ -184,6 +184,12 @@ def _xlsx(s: Snapshot) -> bytes:
     return out.getvalue()
 
 
+def _stix(s: Snapshot) -> bytes:
+    from indicators.stix_export import stix_bytes  # lazy: only this format needs stix2
+
+    return stix_bytes(s)
+
+
 WRITERS: dict[str, Writer] = {
     w.name: w
     for w in (
@@ -195,6 +201,7 @@ WRITERS: dict[str, Writer] = {
             "xlsx",
             _xlsx,
         ),
+        Writer("stix", "application/stix+json;version=2.1", "stix.json", _stix),
     )
 }
 

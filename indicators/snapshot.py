@@ -7,12 +7,14 @@ the dashboard's export buttons all call `build_snapshot`; the serializers in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
+from indicators.actors import Actor
 from indicators.alerts import AlertRow
 from indicators.models import TAG_AXES
 from indicators.selection import Filters
@@ -51,6 +53,9 @@ class Snapshot:
     items_capped: bool
     alerts: list[AlertRow] = field(default_factory=list)  # overlapping the period and filters
     labels: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
+    # the organizations' records (names, kinds, designation facts) for the writers that
+    # describe organizations (STIX); the JSON/CSV/XLSX shapes do not show them
+    actors: Mapping[str, Actor] = field(default_factory=dict, compare=False)
 
 
 def change_pct(count: int, previous: int | None) -> float | None:
@@ -84,6 +89,7 @@ def build_snapshot(
     item_cap: int = 1000,
     now: datetime | None = None,
     label_lang: str = "en",
+    actors: Mapping[str, Actor] | None = None,
 ) -> Snapshot:
     """Compute the snapshot for `f`, labelled and versioned by `taxonomy`.
 
@@ -135,6 +141,7 @@ def build_snapshot(
         items_capped=page.total > len(page.rows),
         alerts=alert_store.alerts_overlapping(engine, bounded),
         labels=labels,
+        actors=dict(actors or {}),
     )
 
 

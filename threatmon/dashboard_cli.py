@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from indicators.export import WRITERS
-from indicators.lexicon import load_labels
+from indicators.lexicon import load_actors, load_labels
 from indicators.selection import FilterError
 from indicators.snapshot import build_snapshot
 from indicators.store.engine import StoreError
@@ -205,12 +205,14 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         except FilterError as exc:
             raise click.UsageError(str(exc)) from exc
         tagging = tagging_for(settings)
+        actors = load_actors(settings.data_path)
         snapshot = build_snapshot(
             engine,
             filters,
-            taxonomy=load_labels(settings.data_path),  # with the organizations' labels
+            taxonomy=load_labels(settings.data_path, actors),  # with the organizations' labels
             lexicon_version=tagging.version,
             granularity=granularity,
+            actors=actors,
         )
         body = WRITERS[fmt].write(snapshot)
         if output:

@@ -81,6 +81,7 @@ class ItemView:
     url: str | None
     relevant: bool
     tags: dict[str, list[TagEvidence]]
+    story_id: int | None = None  # the id of the story's first item (its own for a new story)
 
 
 @dataclass(frozen=True)
@@ -458,6 +459,7 @@ def items_page(
             url=r[7],
             relevant=bool(r[8]),
             tags=evidence.get(int(r[0]), {}),
+            story_id=None if r[9] is None else int(r[9]),
         )
         for r in rows
     ]
@@ -474,6 +476,7 @@ _ITEM_COLUMNS = (
     items.c.summary,
     items.c.url,
     items.c.relevant,
+    items.c.story_id,
 )
 
 

@@ -255,3 +255,22 @@ def test_an_export_downloads_a_file_whose_counts_match_the_screen(
     exported["categories"] = {c: exported["categories"].get(c, 0) for c in CATEGORY_IDS}
     assert exported == on_screen
     recorder.assert_clean()
+
+
+def test_the_stix_button_downloads_a_bundle_of_the_filtered_stories(
+    live_server: LiveServer, recorded_page: tuple[Page, Recorder]
+) -> None:
+    import stix2
+
+    page, recorder = recorded_page
+    page.goto(live_server.url + "/?region=KZ-75")
+    expect(page.locator("#export-stix")).to_have_attribute("href", re.compile("format=stix"))
+    expect(page.locator("#export-stix")).to_have_attribute("href", re.compile("region=KZ-75"))
+    with page.expect_download() as info:
+        page.click("#export-stix")
+    body = Path(info.value.path()).read_text(encoding="utf-8")
+    objects = stix2.parse(body, allow_custom=False).objects
+    f = Filters(regions=("KZ-75",))
+    stories = {k.story or k.key for k in recount(f, live_server.feed_ids) if k.relevant}
+    assert len([o for o in objects if o.type == "report"]) == len(stories) > 0
+    recorder.assert_clean()

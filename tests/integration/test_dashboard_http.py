@@ -737,6 +737,24 @@ def test_csv_and_xlsx_snapshots_carry_the_same_items(app: Any) -> None:
     assert len(sheet) - 1 == len(as_json["items"])
 
 
+def test_the_stix_snapshot_has_one_report_per_story_of_the_filtered_relevant_items(
+    app: Any, feed_ids: dict[str, int]
+) -> None:
+    import stix2
+
+    response = app.server.test_client().get("/api/snapshot?region=KZ-75&format=stix")
+    assert response.status_code == 200
+    assert response.mimetype == "application/stix+json"
+    assert response.headers["Content-Disposition"].endswith('.stix.json"')
+    objects = stix2.parse(response.data.decode("utf-8"), allow_custom=False).objects
+    expected = {
+        k.story or k.key for k in recount(Filters(regions=("KZ-75",)), feed_ids) if k.relevant
+    }
+    assert len([o for o in objects if o.type == "report"]) == len(expected) > 0
+    places = {o.get("administrative_area") for o in objects if o.type == "location"}
+    assert "KZ-75" in places
+
+
 @pytest.mark.parametrize(
     "query, message",
     [

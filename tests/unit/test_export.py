@@ -100,8 +100,10 @@ def xlsx_tables(data: bytes) -> dict[str, list[list[object]]]:
     }
 
 
-def test_registry_offers_json_csv_xlsx() -> None:
-    assert set(WRITERS) == {"json", "csv", "xlsx"}
+def test_registry_offers_json_csv_xlsx_stix() -> None:
+    assert set(WRITERS) == {"json", "csv", "xlsx", "stix"}
+    assert WRITERS["stix"].media_type == "application/stix+json;version=2.1"
+    assert filename(make_snapshot(), "stix").endswith(".stix.json")
     assert WRITERS["json"].media_type == "application/json"
     assert WRITERS["csv"].media_type.startswith("text/csv")
     assert WRITERS["xlsx"].extension == "xlsx"
