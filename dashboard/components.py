@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from dash import dcc, html
 
-from indicators.models import TAG_AXES, tagged_text
+from indicators.models import STORED_AXES, tagged_text
 from indicators.weblinks import safe_href
 
 
@@ -90,9 +90,9 @@ def utc_text(moment: datetime | None, *, seconds: bool = False) -> str:
 
 
 def tag_badges(tags: Mapping[str, Sequence[Any]], label: Any) -> list[Any]:
-    """One small badge per tag, grouped by axis (category, region, platform)."""
+    """One small badge per tag, grouped by axis (category, region, platform, actor, method)."""
     badges: list[Any] = []
-    for axis in TAG_AXES:
+    for axis in STORED_AXES:
         for tag in tags.get(axis, []):
             badges.append(
                 html.Span(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from indicators.models import TAG_AXES
+from indicators.models import METHOD_AXIS, STORED_AXES, TAG_AXES
 from indicators.selection import AXIS_FIELDS
 from indicators.snapshot import ALERT_FIELDS, Snapshot, snapshot_to_dict
 
@@ -43,10 +43,13 @@ def neutralize_cell(value: Any) -> Any:
     return value
 
 
+METHOD_COLUMN = METHOD_AXIS + "s"  # the items table's methods column
+
+
 def _terms(item_tags: dict[str, Any]) -> str:
     """Matched terms as `axis:id=term|term; ...`, the "why it was tagged" column."""
     parts = []
-    for axis in TAG_AXES:
+    for axis in STORED_AXES:
         for ev in item_tags.get(axis, []):
             terms = "|".join(t["term"] for t in ev.terms)
             parts.append(f"{axis}:{ev.value}={terms}")
@@ -78,7 +81,7 @@ def snapshot_tables(s: Snapshot) -> dict[str, Table]:
             item.summary,
             item.url,
             item.relevant,
-            *(";".join(ev.value for ev in item.tags.get(axis, [])) or None for axis in TAG_AXES),
+            *(";".join(ev.value for ev in item.tags.get(axis, [])) or None for axis in STORED_AXES),
             _terms(item.tags) or None,
         ]
         for item in s.items
@@ -109,6 +112,7 @@ def snapshot_tables(s: Snapshot) -> dict[str, Table]:
                 "url",
                 "relevant",
                 *(AXIS_FIELDS[axis] for axis in TAG_AXES),  # categories, regions, ...
+                METHOD_COLUMN,
                 "matched_terms",
             ],
             item_rows,

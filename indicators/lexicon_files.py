@@ -29,10 +29,11 @@ import yaml
 
 from indicators import morph
 from indicators.actors import META_KEYS, Actor, parse_actor_meta
-from indicators.models import LANGS, TAG_AXES
+from indicators.models import LANGS, METHOD_AXIS, STORED_AXES
 from indicators.taxonomy import (
     CATEGORY_IDS,
     KZ_REGION_CODES,
+    METHOD_IDS,
     PLATFORM_IDS,
     Taxonomy,
     TaxonomyError,
@@ -106,7 +107,7 @@ class Entry:
     file: str
     line: int | None
     kind: str  # term | false_friend | trigger | unless
-    axis: str  # one of TAG_AXES ("" for rule phrases)
+    axis: str  # one of STORED_AXES ("" for rule phrases)
     ids: tuple[str, ...]  # taxonomy ids (terms) or rule ids (trigger/unless)
     lang: str  # ru | kk | en | any
     term: str  # as written
@@ -214,6 +215,8 @@ def _key_line(mapping: Any, key: Any) -> int | None:
 def _valid_ids(axis: str) -> set[str] | None:
     if axis == "category":
         return set(CATEGORY_IDS)
+    if axis == METHOD_AXIS:
+        return set(METHOD_IDS)
     if axis == "platform":
         return set(PLATFORM_IDS)
     return None  # regions: checked by _valid_region
@@ -400,9 +403,11 @@ def _file_defaults(
 def _read_term_file(data: dict[str, Any], rel: str, problems: list[LexiconProblem]) -> list[Entry]:
     _check_keys(data, rel, problems)
     axis = data.get("axis")
-    if axis not in TAG_AXES or axis == "actor":
+    if axis not in STORED_AXES or axis == "actor":
         problems.append(
-            LexiconProblem(rel, None, "error", "`axis` must be category, platform or region")
+            LexiconProblem(
+                rel, None, "error", "`axis` must be category, platform, region or method"
+            )
         )
         return []
     defaults = _file_defaults(data, rel, problems)

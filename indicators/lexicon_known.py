@@ -6,8 +6,11 @@ compiled keys and the rest is an ending that word allows
 (`indicators.morph`), so "теракта", "террористов" and "лаңкестікке" are all
 known through "теракт", "террорист" and "лаңкестік". A term is known when one
 of its words is a one-word lexicon term (of any axis: categories, platforms,
-places, rule phrases), or when its two words are two neighbouring words of a
-longer lexicon phrase ("взрывное устройство").
+places, organizations, rule phrases), or when its two words are two
+neighbouring words of a longer lexicon phrase ("взрывное устройство").
+Method terms (data/lexicon/methods.yaml) do not count: they never make an
+item relevant, so a word only they know may still be worth proposing to a
+category.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 
 from indicators import morph
 from indicators.lexicon import CompiledLexicon
+from indicators.models import METHOD_AXIS
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,9 @@ def _index(compiled: CompiledLexicon) -> KnownTerms:
     for slot, patterns in enumerate(compiled.slot_patterns):
         for key, tail_class in patterns:
             by_key.setdefault(key, []).append((tail_class, slot))
-    single = frozenset(p.slots[0] for p in compiled.phrases if len(p.slots) == 1)
-    pairs = frozenset(pair for p in compiled.phrases for pair in itertools.pairwise(p.slots))
+    phrases = [p for p in compiled.phrases if p.axis != METHOD_AXIS]
+    single = frozenset(p.slots[0] for p in phrases if len(p.slots) == 1)
+    pairs = frozenset(pair for p in phrases for pair in itertools.pairwise(p.slots))
     return KnownTerms(
         by_key={k: tuple(v) for k, v in by_key.items()},
         longest_key=max((len(k) for k in by_key), default=0),

@@ -10,6 +10,11 @@ LANGS: tuple[str, ...] = ("ru", "kk", "en")
 # The axes every tag lies on, in display order: the one definition of them.
 # `actor` (organizations, data/actors.yaml) is kept only on relevant items.
 TAG_AXES: tuple[str, ...] = ("category", "region", "platform", "actor")
+# `method` (how an attack is prepared or financed, data/lexicon/methods.yaml) is
+# stored and shown with the other tags but is no filter axis: the summary
+# tables that make filtering fast count the TAG_AXES only.
+METHOD_AXIS = "method"
+STORED_AXES: tuple[str, ...] = (*TAG_AXES, METHOD_AXIS)
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,8 @@ class FeedFields:
 class Match:
     """One lexicon hit: which tag it supports, the term, and where it is in the text."""
 
-    axis: str  # one of TAG_AXES
-    id: str  # taxonomy id, ISO code, platform id or actor id
+    axis: str  # one of STORED_AXES
+    id: str  # taxonomy id, ISO code, platform id, actor id or method id
     term: str  # the lexicon term (base form) that matched
     start: int  # character offsets into the tagged text (title + "\n" + summary)
     end: int
@@ -54,14 +59,16 @@ class Tags:
     platforms: tuple[str, ...] = ()
     matches: tuple[Match, ...] = ()
     actors: tuple[str, ...] = ()  # after `matches`: records are also built positionally
+    methods: tuple[str, ...] = ()
 
     def values(self, axis: str) -> tuple[str, ...]:
-        """The values on one of TAG_AXES."""
+        """The values on one of STORED_AXES."""
         return {
             "category": self.categories,
             "region": self.regions,
             "platform": self.platforms,
             "actor": self.actors,
+            METHOD_AXIS: self.methods,
         }[axis]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from indicators.actors import Actor
 from indicators.alerts import AlertRow
-from indicators.models import TAG_AXES
+from indicators.models import STORED_AXES, TAG_AXES
 from indicators.selection import Filters
 from indicators.store import alerts as alert_store
 from indicators.store import queries
@@ -159,7 +159,7 @@ def item_to_dict(item: ItemView) -> dict[str, Any]:
         "relevant": item.relevant,
         "tags": {
             axis: [{"id": ev.value, "terms": ev.terms} for ev in item.tags.get(axis, [])]
-            for axis in TAG_AXES
+            for axis in STORED_AXES
         },
     }
 

@@ -37,9 +37,9 @@ from functools import lru_cache
 
 from indicators.lexicon import CompiledLexicon, Phrase
 from indicators.lexicon_files import KIND_FALSE_FRIEND, KIND_TERM, KIND_TRIGGER, KIND_UNLESS
-from indicators.models import TAG_AXES, Match, Tags, tagged_text
+from indicators.models import METHOD_AXIS, STORED_AXES, Match, Tags, tagged_text
 from indicators.morph import tail_allowed
-from indicators.taxonomy import CATEGORY_IDS, COUNTRY_CODE, PLATFORM_IDS
+from indicators.taxonomy import CATEGORY_IDS, COUNTRY_CODE, METHOD_IDS, PLATFORM_IDS
 from indicators.textnorm import Normalized, fold, normalize
 
 # What may stand between the words of a multi-word term: spaces (not a line
@@ -54,12 +54,14 @@ _MAX_GAP = 4
 _WORD_REST = re.compile(r"[^\W_]*")
 _CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORY_IDS)}
 _PLATFORM_ORDER = {p: i for i, p in enumerate(PLATFORM_IDS)}
-_AXIS_ORDER = {axis: i for i, axis in enumerate(TAG_AXES)}
+_AXIS_ORDER = {axis: i for i, axis in enumerate(STORED_AXES)}
+_METHOD_ORDER = {m: i for i, m in enumerate(METHOD_IDS)}
 # Lexicon terms as context rules name them; terms are few, so folding is memoized.
 _folded_term = lru_cache(maxsize=65536)(fold)
 # Pseudo-axis of terms a context rule kept only as support for weak terms.
 SUPPORT = "support"
 ACTOR = "actor"
+_OWN_OVERLAPS = frozenset({ACTOR, METHOD_AXIS})  # axes resolved apart from the category terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +342,15 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
         c
         for c in candidates
         if c.phrase.kind == KIND_FALSE_FRIEND
-        or (c.phrase.kind == KIND_TERM and c.phrase.axis != ACTOR)
+        or (c.phrase.kind == KIND_TERM and c.phrase.axis not in _OWN_OVERLAPS)
+    )
+    # methods overlap category terms on purpose ("СВУ" is evidence of both), so a
+    # longer category phrase must not swallow them: resolved among themselves
+    method_terms = resolve_overlaps(
+        c
+        for c in candidates
+        if c.phrase.kind == KIND_FALSE_FRIEND
+        or (c.phrase.kind == KIND_TERM and c.phrase.axis == METHOD_AXIS)
     )
     # an unbacked weak alias must not win an overlap ("ИГИЛ к" is no "ИГИЛ-К")
     actor_terms = resolve_overlaps(
@@ -381,6 +391,7 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
     matches += region_matches
     if categories:  # naming a group in a trade or sports story is no signal
         matches += _actor_matches(actor_terms)
+        matches += [m for c in method_terms if c.phrase.axis == METHOD_AXIS for m in _matches(c)]
     matches = _one_per_span(matches)
     regions = sorted({m.id for m in region_matches}, key=_region_order)
     platforms = sorted(
@@ -393,6 +404,9 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
         platforms=tuple(platforms),
         actors=tuple(sorted({m.id for m in matches if m.axis == ACTOR})),
         matches=tuple(matches),
+        methods=tuple(
+            sorted({m.id for m in matches if m.axis == METHOD_AXIS}, key=_METHOD_ORDER.__getitem__)
+        ),
     )
 
 

@@ -43,6 +43,25 @@ PLATFORM_IDS: tuple[str, ...] = (
     "darknet",
     "other_online",
 )
+# How attacks are prepared and financed: sub-types that refine `tactics_methods`
+# (and the recruitment and financing the other categories cover). Not a filter
+# axis: the "Methods over time" chart and the exports break relevant stories
+# down by them.
+METHOD_IDS: tuple[str, ...] = (
+    "explosives_ied",
+    "firearms",
+    "bladed_weapons",
+    "vehicle_ramming",
+    "arson",
+    "hostage_taking",
+    "suicide_attack",
+    "drones",
+    "poisoning",
+    "online_recruitment",
+    "crypto_financing",
+    "crowdfunding_financing",
+    "hoax_threats",
+)
 KZ_REGION_CODES: tuple[str, ...] = tuple(
     sorted(s.code for s in pycountry.subdivisions.get(country_code="KZ"))
 )
@@ -68,6 +87,8 @@ class Taxonomy:
     descriptions: Mapping[str, str] = field(default_factory=dict)  # category id -> text
     # organizations (data/actors.yaml, not taxonomy.toml): filled in by the lexicon loader
     actors: Labels = field(default_factory=dict)
+    methods: Labels = field(default_factory=dict)
+    method_descriptions: Mapping[str, str] = field(default_factory=dict)  # id -> what counts
 
     def label(self, axis: str, id: str, lang: str = "en") -> str:
         """Human label in ``lang``, falling back to English, then to the id."""
@@ -80,6 +101,8 @@ class Taxonomy:
             table = self.regions if id in self.regions else self.countries
         elif axis == "actor":
             table = self.actors
+        elif axis == "method":
+            table = self.methods
         else:
             raise ValueError(f"unknown axis {axis!r}")
         labels = table.get(id, {})
@@ -139,7 +162,9 @@ def parse_taxonomy(raw: Mapping[str, Any]) -> Taxonomy:
     plats = raw.get("platforms", {})
     regs = raw.get("regions", {})
     countries = raw.get("countries", {})
+    methods = raw.get("methods", {})
     _check_ids(list(cats), CATEGORY_IDS, "categories")
+    _check_ids(list(methods), METHOD_IDS, "methods")
     _check_ids(list(plats), PLATFORM_IDS, "platforms")
     _check_ids(sorted(regs), tuple(sorted((*KZ_REGION_CODES, COUNTRY_CODE))), "regions")
     for code in countries:
@@ -159,6 +184,10 @@ def parse_taxonomy(raw: Mapping[str, Any]) -> Taxonomy:
             {k: _labels(v, f"countries.{k}", ("ru", "kk")) for k, v in countries.items()}
         ),
         descriptions=MappingProxyType({k: str(v.get("description", "")) for k, v in cats.items()}),
+        methods=MappingProxyType({k: _labels(v, f"methods.{k}", full) for k, v in methods.items()}),
+        method_descriptions=MappingProxyType(
+            {k: str(v.get("description", "")) for k, v in methods.items()}
+        ),
     )
 
 

@@ -27,6 +27,7 @@ def tags_to_json(item_id: Any, tags: Tags) -> dict[str, Any]:
         "regions": list(tags.regions),
         "platforms": list(tags.platforms),
         "actors": list(tags.actors),
+        "methods": list(tags.methods),
         "matches": [
             {"axis": m.axis, "id": m.id, "term": m.term, "start": m.start, "end": m.end}
             for m in tags.matches

@@ -27,7 +27,6 @@ from indicators.text_terms import pack_hashes
 _CHUNK = 500  # ids per IN (...) list
 
 
-
 def store_terms(conn: Connection, rows: Iterable[tuple[int, str, str]]) -> int:
     """Store the terms of (item id, title, summary) rows; returns how many were written."""
     batch = [{"item_id": i, "terms": pack_hashes(extract_terms(t, s))} for i, t, s in rows]

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql
 
-from indicators.models import TAG_AXES, FeedFields, ItemRecord, Tags
+from indicators.models import STORED_AXES, FeedFields, ItemRecord, Tags
 from indicators.store import item_terms, summary
 from indicators.store.schema import feeds, fetch_runs, item_tags, items
 
@@ -74,7 +74,7 @@ def _terms_json(tags: Tags, axis: str, value: str) -> str:
 def tag_rows(item_id: int, tags: Tags) -> list[dict[str, Any]]:
     """The `item_tags` rows for one item: one per (axis, value) with its evidence."""
     rows = []
-    for axis in TAG_AXES:
+    for axis in STORED_AXES:
         for value in tags.values(axis):
             rows.append(
                 {

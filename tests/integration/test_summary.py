@@ -9,6 +9,7 @@ the demo and the benchmark.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -176,6 +177,37 @@ def test_a_batch_retag_leaves_the_same_store_as_retagging_one_item_at_a_time(
             summaries.append(summary.stored(conn))
         engine.dispose()
     assert summaries[0] == summaries[1]
+
+
+def test_method_tags_are_stored_with_their_evidence_but_never_counted_as_an_axis(
+    engine: Engine,
+) -> None:
+    """Methods are no filter axis: the summary and its projections ignore them."""
+    from indicators.models import Match
+
+    (feed,) = feeds(engine, 1)
+    tags = Tags(
+        True,
+        ("tactics_methods",),
+        ("KZ-79",),
+        matches=(
+            Match("category", "tactics_methods", "сву", 0, 3),
+            Match("method", "explosives_ied", "сву", 0, 3),
+        ),
+        methods=("explosives_ied",),
+    )
+    record = make_item("СВУ в Шымкенте")
+    (item_id,) = store(engine, feed, replace(record, tags=tags))
+    assert_summary_exact(engine)
+    (view,) = queries.items_page(engine, Filters()).rows
+    assert [(e.value, e.terms) for e in view.tags["method"]] == [
+        ("explosives_ied", [{"term": "сву", "start": 0, "end": 3}])
+    ]
+    assert dict(queries.counts_by(engine, Filters(), "category")) == {"tactics_methods": 1}
+    with engine.begin() as conn:
+        write.replace_tags(conn, item_id, replace(tags, methods=(), matches=tags.matches[:1]), "v2")
+    assert_summary_exact(engine)
+    assert "method" not in queries.items_page(engine, Filters()).rows[0].tags
 
 
 def test_a_retag_rolled_back_leaves_the_summary_as_it_was(engine: Engine) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from indicators.lexicon import LexiconError, check_lexicon, load_compiled
+from indicators.lexicon_files import read_data_folder
+from indicators.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
@@ -38,13 +40,26 @@ def test_every_category_and_platform_has_terms_in_every_language():
     assert {("category", c) for c in taxonomy.categories} <= by_axis_id
     assert {("platform", p) for p in taxonomy.platforms} <= by_axis_id
     assert {("region", r) for r in taxonomy.regions} <= by_axis_id  # 20 units and KZ
+    assert {("method", m) for m in taxonomy.methods} <= by_axis_id
+
+
+def test_every_method_has_terms_in_russian_kazakh_and_english():
+    langs: dict[str, set[str]] = {}
+    for entry in read_data_folder(DATA).entries:
+        if entry.axis == "method":
+            for i in entry.ids:
+                langs.setdefault(i, set()).add(entry.lang)
+    assert set(langs) == set(load_taxonomy(DATA).methods)
+    assert all({"ru", "kk", "en"} <= found for found in langs.values()), langs
 
 
 def test_compiled_lexicon_is_cached_until_a_file_changes(tmp_path):
     folder = _folder(tmp_path, "mini")
     first = load_compiled(folder)
     assert load_compiled(folder) is first
-    assert first.version.startswith("2026.11.2+")  # the highest file version
+    shipped = load_taxonomy(DATA).version  # the fixture copies the shipped taxonomy.toml
+    highest = max(["2026.11.2", shipped], key=lambda v: tuple(int(x) for x in v.split(".")))
+    assert first.version.startswith(highest + "+")  # the highest file version
     rules = folder / "lexicon" / "categories.yaml"
     rules.write_text(rules.read_text(encoding="utf-8") + "      - взрывчатка\n", encoding="utf-8")
     stat = rules.stat()

@@ -1,5 +1,6 @@
 """The fixed ids, the taxonomy file that labels them, and label fallbacks."""
 
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 from indicators.taxonomy import (
     CATEGORY_IDS,
     KZ_REGION_CODES,
+    METHOD_IDS,
     PLATFORM_IDS,
     TaxonomyError,
     load_taxonomy,
@@ -45,6 +47,9 @@ def test_repository_taxonomy_loads_with_labels_in_three_languages():
     assert taxonomy.label("region", "KZ-19", "kk") == "Алматы облысы"
     assert taxonomy.label("region", "KZ-75", "en") == "Almaty"
     assert taxonomy.label("platform", "vk", "ru") == "ВКонтакте"
+    assert list(taxonomy.methods) == list(METHOD_IDS)
+    assert taxonomy.label("method", "hoax_threats", "ru") == "Ложные сообщения о терактах"
+    assert all(taxonomy.method_descriptions[m] for m in METHOD_IDS)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +80,8 @@ def _copy_taxonomy(tmp_path: Path, edit) -> Path:
         (lambda t: t.replace("[categories.cyber_threats]", "[categories.cyber]"), "unknown"),
         (lambda t: t.replace("[platforms.discord]", "[platforms.skype]"), "missing"),
         (lambda t: t.replace("[regions.KZ-62]", "[regions.KZ-99]"), "regions"),
-        (lambda t: t.replace('version = "2026.11.1"', ""), "version"),
+        (lambda t: re.sub(r'(?m)^version = ".*"$', "", t), "version"),
+        (lambda t: t.replace("[methods.drones]", "[methods.uav]"), "methods"),
         (lambda t: t.replace('ru = "Киберугрозы"\n', ""), "missing label"),
         (lambda t: t + "\n[countries.XX]\nru = 'x'\nkk = 'x'\n", "ISO"),
     ],
