@@ -181,6 +181,7 @@ def view_queries(
         ("newest_items", lambda: queries.items_page(engine, f, limit=10, relevant_only=True)),
         ("trend_series", lambda: queries.series(engine, f, "category", granularity, measure)),
         ("trend_volume", lambda: queries.volume_series(engine, f, granularity)),
+        ("trend_methods", lambda: method_months(engine, f)),
         ("region_counts", lambda: queries.counts_by(engine, f, "region")),
         ("region_x_category", lambda: queries.cross_counts(engine, f, "region", "category")),
     ]

@@ -247,6 +247,65 @@ def trend_figure(
     }
 
 
+def method_figure(
+    rows: Sequence[Any], *, labels: Mapping[str, str], colors: Mapping[str, str]
+) -> Figure:
+    """Each method's share of the month's stories that name a method, one line per method.
+
+    `rows` are `MethodMonth` records. A month with no story for a method shows
+    0 %, so a method that appears shows as a rise, not as a line that starts
+    late. Each point carries (method, month) for the drill-down.
+    """
+    if not rows:
+        return empty_figure("No story matching these filters names a method.")
+    months = sorted({r.month for r in rows})
+    totals = {r.month: r.with_method for r in rows}
+    by_method: dict[str, dict[date, int]] = {}
+    for r in rows:
+        by_method.setdefault(r.method, {})[r.month] = r.stories
+    traces = []
+    for method, counts in by_method.items():
+        name = labels.get(method, method)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": [m.isoformat() for m in months],
+                "y": [
+                    round(100 * counts.get(m, 0) / totals[m], 1) if totals[m] else 0 for m in months
+                ],
+                "customdata": [
+                    [method, m.isoformat(), counts.get(m, 0), totals[m]] for m in months
+                ],
+                "name": name,
+                "line": {"color": colors.get(method, MUTED), "width": 2},
+                "hovertemplate": f"{name}: %{{y}}% (%{{customdata[2]}} of %{{customdata[3]}} "
+                "stories naming a method)<extra></extra>",
+            }
+        )
+    return {
+        "data": traces,
+        "layout": _layout(
+            hovermode="closest",
+            legend={"orientation": "h", "y": -0.2, "x": 0},
+            margin={"l": 56, "r": 16, "t": 16, "b": 72},
+            xaxis={
+                "title": {"text": "Month (UTC)"},
+                "gridcolor": GRID,
+                "type": "date",
+                "dtick": "M1",
+                "tickformat": "%b %Y",
+            },
+            yaxis={
+                "title": {"text": "% of stories naming a method"},
+                "gridcolor": GRID,
+                "rangemode": "tozero",
+                "ticksuffix": "%",
+            },
+        ),
+    }
+
+
 def _peak(traces: Sequence[Mapping[str, Any]], *, stacked: bool) -> float:
     """The highest point the y axis must show (the sum per bucket when stacked)."""
     columns = [[v or 0 for v in t["y"]] for t in traces if t.get("y")]

@@ -42,6 +42,8 @@ OV_NEWEST = "ov-newest"
 TR_OPTIONS = "tr-options"
 TR_GRAPH = "tr-graph"
 TR_NOTE = "tr-note"
+TR_METHODS = "tr-methods"
+TR_METHOD_STORIES = "tr-method-stories"
 
 # regions
 RG_MAP = "rg-map"

@@ -44,6 +44,7 @@ def neutralize_cell(value: Any) -> Any:
 
 
 METHOD_COLUMN = METHOD_AXIS + "s"  # the items table's methods column
+METHOD_FIELDS = ("month", "method", "label", "stories", "with_method", "share")
 
 
 def _terms(item_tags: dict[str, Any]) -> str:
@@ -118,6 +119,10 @@ def snapshot_tables(s: Snapshot) -> dict[str, Table]:
             item_rows,
         ),
         "alerts": (list(ALERT_FIELDS), [[a[k] for k in ALERT_FIELDS] for a in data["alerts"]]),
+        "methods": (
+            list(METHOD_FIELDS),
+            [[m[k] for k in METHOD_FIELDS] for m in data["methods"]],
+        ),
     }
     # an empty string and an empty cell are the same thing in a spreadsheet
     return {

@@ -20,8 +20,9 @@ from indicators.models import STORED_AXES, TAG_AXES
 from indicators.selection import Filters
 from indicators.store import alerts as alert_store
 from indicators.store import queries
+from indicators.store.method_trends import MethodMonth, method_months
 from indicators.store.queries import ItemView, SeriesPoint, Totals
-from indicators.taxonomy import CATEGORY_IDS, KZ_REGION_CODES, PLATFORM_IDS, Taxonomy
+from indicators.taxonomy import CATEGORY_IDS, KZ_REGION_CODES, METHOD_IDS, PLATFORM_IDS, Taxonomy
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Snapshot:
     # the organizations' records (names, kinds, designation facts) for the writers that
     # describe organizations (STIX); the JSON/CSV/XLSX shapes do not show them
     actors: Mapping[str, Actor] = field(default_factory=dict, compare=False)
+    # stories per method and month (the "Methods over time" chart)
+    methods: list[MethodMonth] = field(default_factory=list)
 
 
 def change_pct(count: int, previous: int | None) -> float | None:
@@ -121,6 +124,9 @@ def build_snapshot(
             labels[(axis, value)] = text
             indicators.append(Indicator(axis, value, text, count, prev, change_pct(count, prev)))
 
+    for method in METHOD_IDS:
+        labels[("method", method)] = _label(taxonomy, "method", method, label_lang)
+
     points: list[SeriesPoint] = []
     for axis in TAG_AXES:
         points += queries.series(engine, bounded, axis, granularity)
@@ -142,6 +148,7 @@ def build_snapshot(
         alerts=alert_store.alerts_overlapping(engine, bounded),
         labels=labels,
         actors=dict(actors or {}),
+        methods=method_months(engine, bounded),
     )
 
 
@@ -200,6 +207,17 @@ def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
         "items_total": s.items_total,
         "items_capped": s.items_capped,
         "alerts": [alert_to_dict(a) for a in s.alerts],
+        "methods": [
+            {
+                "month": m.month.isoformat(),
+                "method": m.method,
+                "label": s.labels.get(("method", m.method), m.method),
+                "stories": m.stories,
+                "with_method": m.with_method,
+                "share": round(m.share, 4),
+            }
+            for m in s.methods
+        ],
     }
 
 

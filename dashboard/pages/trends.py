@@ -1,16 +1,16 @@
-"""Trends: counts per category over time, raw or per 1,000 ingested items."""
+"""Trends: counts per category over time, raw or per 1,000 ingested items; methods per month."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from dash import Dash, Input, Output, html
+from dash import Dash, Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, ids
-from dashboard.components import card, graph
+from dashboard.components import card, graph, item_list
 from dashboard.context import DashboardContext
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.time_charts import group_series, option_bar, period
@@ -19,6 +19,7 @@ from indicators import taxonomy
 from indicators.selection import Filters
 from indicators.store import alerts as alert_store
 from indicators.store import queries
+from indicators.store.method_trends import method_months, method_stories
 
 PATH = "/trends"
 NAV_LABEL = "Trends"
@@ -34,6 +35,22 @@ def layout(ctx: DashboardContext) -> Any:
                         html.Div(id=ids.TR_OPTIONS, className="options"),
                         graph(ids.TR_GRAPH, height=440),
                         html.P(id=ids.TR_NOTE, className="hint"),
+                    ]
+                ),
+            ),
+            card(
+                "Methods over time",
+                html.Div(
+                    [
+                        graph(ids.TR_METHODS, height=380),
+                        html.P(
+                            "Each month, the share of the stories naming a method that name "
+                            "this one (a story naming two methods counts for both). Methods "
+                            "refine tactics and methods: explosives, firearms, drones, online "
+                            "recruitment, financing... Click a point for its stories.",
+                            className="hint",
+                        ),
+                        html.Div(id=ids.TR_METHOD_STORIES, className="method-stories"),
                     ]
                 ),
             ),
@@ -118,3 +135,43 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         )
         figure = figures.with_alert_marks(figure, alert_marks(ctx, f, shown))
         return bar, figure, note_for(view)
+
+    method_colors = figures.colors_for(taxonomy.METHOD_IDS)
+    method_labels = {m: ctx.label("method", m) for m in taxonomy.METHOD_IDS}
+
+    @app.callback(
+        Output(ids.TR_METHODS, "figure"),
+        Output(ids.TR_METHOD_STORIES, "children"),
+        Input(ids.STATE, "data"),
+    )
+    def methods(data: dict[str, Any] | None) -> tuple[Any, Any]:
+        if not data:
+            raise PreventUpdate
+        f, _view = from_store(data)
+        if period(ctx, f) is None:
+            return figures.empty_figure(NO_ITEMS_YET), None
+        rows = method_months(ctx.engine, f)
+        return figures.method_figure(rows, labels=method_labels, colors=method_colors), None
+
+    @app.callback(
+        Output(ids.TR_METHOD_STORIES, "children", allow_duplicate=True),
+        Input(ids.TR_METHODS, "clickData"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def method_drill(click: dict[str, Any] | None, data: dict[str, Any] | None) -> Any:
+        if not click or not data:
+            raise PreventUpdate
+        method, month = click["points"][0]["customdata"][:2]
+        if method not in method_labels:
+            raise PreventUpdate
+        f, _view = from_store(data)
+        month_day = date.fromisoformat(month)
+        rows = method_stories(ctx.engine, f, method, month_day)
+        title = f"{method_labels[method]}, {month_day:%B %Y}: newest stories"
+        return html.Div(
+            [
+                html.H4(title, className="method-stories-title"),
+                item_list(rows, ctx.label, empty="No story of this month names this method."),
+            ]
+        )

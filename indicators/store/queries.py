@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -129,7 +129,7 @@ def bucket(day: date, granularity: str) -> date:
     raise ValueError(f"unknown granularity {granularity!r}; expected day, week or month")
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date:
     # SQLite hands back a `date` through the Date type, but a raw string from
     # aggregated expressions; PostgreSQL a `date`.
     if isinstance(value, datetime):
@@ -333,7 +333,7 @@ def series(
     acc: dict[tuple[date, str], int] = defaultdict(int)
     for value, day, n in rows:
         if n:
-            acc[(bucket(_as_date(day), granularity), str(value))] += int(n)
+            acc[(bucket(as_date(day), granularity), str(value))] += int(n)
     return [SeriesPoint(axis, key[1], key[0], n) for key, n in sorted(acc.items())]
 
 
@@ -350,7 +350,7 @@ def volume_series(engine: Engine, f: Filters, granularity: str = "day") -> list[
     acc: dict[date, int] = defaultdict(int)
     for day, n in rows:
         if n:
-            acc[bucket(_as_date(day), granularity)] += int(n)
+            acc[bucket(as_date(day), granularity)] += int(n)
     return sorted(acc.items())
 
 
@@ -370,7 +370,7 @@ def story_counts(engine: Engine, f: Filters, group: list[str]) -> list[tuple[Any
         if not n:
             continue
         keys = [
-            _as_date(v) if axis == "day" else str(v) for axis, v in zip(group, values, strict=True)
+            as_date(v) if axis == "day" else str(v) for axis, v in zip(group, values, strict=True)
         ]
         out.append((*keys, int(n)))
     return out
@@ -445,9 +445,28 @@ def items_page(
             .offset(offset)
             .limit(limit)
         )
-        rows = conn.execute(query).all()
-        evidence = _tags_of(conn, [int(r[0]) for r in rows])
-    views = [
+        views = _views(conn, conn.execute(query).all())
+    return ItemsPage(total=total, rows=views)
+
+
+def items_by_id(engine: Engine, ids: Sequence[int]) -> list[ItemView]:
+    """These items with their tags and evidence, in the order of `ids` (missing ones left out)."""
+    if not ids:
+        return []
+    with _connect(engine) as conn:
+        rows = conn.execute(
+            select(*_ITEM_COLUMNS)
+            .select_from(items.outerjoin(feeds, feeds.c.id == items.c.feed_id))
+            .where(items.c.id.in_(list(ids)))
+        ).all()
+        found = {view.id: view for view in _views(conn, rows)}
+    return [found[i] for i in ids if i in found]
+
+
+def _views(conn: Connection, rows: Sequence[Any]) -> list[ItemView]:
+    """ItemViews of `_ITEM_COLUMNS` rows, with each item's tags and their evidence."""
+    evidence = _tags_of(conn, [int(r[0]) for r in rows])
+    return [
         ItemView(
             id=int(r[0]),
             published_at=r[1],
@@ -463,7 +482,6 @@ def items_page(
         )
         for r in rows
     ]
-    return ItemsPage(total=total, rows=views)
 
 
 _ITEM_COLUMNS = (
@@ -570,7 +588,7 @@ def date_bounds(engine: Engine) -> tuple[date | None, date | None]:
     last = select(func.max(items.c.published_day)).scalar_subquery()
     with _connect(engine) as conn:
         row = conn.execute(select(first, last)).one()
-    return (_as_date(row[0]) if row[0] else None, _as_date(row[1]) if row[1] else None)
+    return (as_date(row[0]) if row[0] else None, as_date(row[1]) if row[1] else None)
 
 
 @dataclass(frozen=True)

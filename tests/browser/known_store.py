@@ -79,6 +79,7 @@ class Known:
             platforms=self.values("platform"),
             actors=self.values("actor"),
             matches=tuple(matches),
+            methods=self.values("method"),
         )
         digest = hashlib.sha256(text.encode()).hexdigest()
         return ItemRecord(
@@ -108,6 +109,7 @@ KNOWN: tuple[Known, ...] = (
             "category": {"terrorist_activity": "теракт", "extremist_ideology": "вербовали"},
             "region": {"KZ-75": "Алматы"},
             "platform": {"telegram": "Telegram"},
+            "method": {"online_recruitment": "вербовали"},
         },
     ),
     Known(
@@ -156,6 +158,7 @@ KNOWN: tuple[Known, ...] = (
             "category": {"terrorist_financing": "Terrorist financing"},
             "region": {"KZ-75": "Almaty"},
             "platform": {"telegram": "Telegram"},
+            "method": {"crypto_financing": "Crypto"},
         },
     ),
     Known(
@@ -178,6 +181,7 @@ KNOWN: tuple[Known, ...] = (
         tags={
             "category": {"counter_measures": "Учения", "tactics_methods": "заложников"},
             "region": {"KZ-47": "Актау"},
+            "method": {"hostage_taking": "заложников"},
         },
     ),
     Known(

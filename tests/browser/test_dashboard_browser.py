@@ -274,3 +274,38 @@ def test_the_stix_button_downloads_a_bundle_of_the_filtered_stories(
     stories = {k.story or k.key for k in recount(f, live_server.feed_ids) if k.relevant}
     assert len([o for o in objects if o.type == "report"]) == len(stories) > 0
     recorder.assert_clean()
+
+
+def test_methods_over_time_draws_each_method_and_a_click_lists_its_stories(
+    live_server: LiveServer, recorded_page: tuple[Page, Recorder]
+) -> None:
+    page, recorder = recorded_page
+    page.goto(live_server.url + "/trends")
+    wait_plotted(page, "tr-methods")
+    traces = plotted(page, "tr-methods")
+    starts = [
+        k
+        for k in recount(Filters(), live_server.feed_ids)
+        if k.relevant and (k.story is None or k.story == k.key) and k.values("method")
+    ]
+    assert {t["customdata"][0][0] for t in traces} == {
+        m for k in starts for m in k.values("method")
+    }
+    hostage = next(i for i, t in enumerate(traces) if t["customdata"][0][0] == "hostage_taking")
+    # the known methods share one month and one value: isolate the line first (legend
+    # double-click), so the click can only land on it
+    legend = page.locator("#tr-methods .legend .traces", has_text=traces[hostage]["name"])
+    legend.locator(".legendtoggle").dblclick()
+    page.wait_for_function(
+        "() => document.querySelector('#tr-methods .js-plotly-plot').data"
+        ".filter(t => t.visible !== 'legendonly').length === 1"
+    )
+    point = page.locator("#tr-methods .scatterlayer .trace").nth(hostage).locator(".point").first
+    box = point.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    stories = page.locator("#tr-method-stories")
+    expect(stories).to_contain_text("Учения антитеррористического центра в Актау")
+    expect(stories).not_to_contain_text("В Алматы предотвращен теракт")
+    recorder.assert_clean()

@@ -652,8 +652,9 @@ def test_matched_terms_are_highlighted_in_title_and_summary(callbacks: Callbacks
     assert link["type"] == "A" and link["props"]["href"] == item.url
     assert link["props"]["rel"] == "noopener noreferrer nofollow"
     marks = ["".join(texts(n)) for n in walk(cell) if n["type"] == "Mark"]
+    # one mark per span: a method's evidence may be the same words as a category's
     assert sorted(marks) == sorted(
-        term for values in item.tags.values() for term in values.values()
+        {term for values in item.tags.values() for term in values.values()}
     )
 
 
@@ -694,6 +695,50 @@ def test_a_filter_that_matches_nothing_says_so(callbacks: Callbacks) -> None:
     assert out is not None
     annotation = out[ids.TR_GRAPH]["figure"]["layout"]["annotations"][0]["text"]
     assert "No items match these filters" in annotation
+
+
+# --- Methods over time ----------------------------------------------------------------------
+
+
+def expected_method_shares(f: Filters, feed_ids: dict[str, int]) -> dict[str, float]:
+    """Per method, its share of the stories naming a method (every known item is in March)."""
+    starts = [
+        k for k in recount(f, feed_ids) if k.relevant and (k.story is None or k.story == k.key)
+    ]
+    with_method = [k for k in starts if k.values("method")]
+    methods = {m for k in with_method for m in k.values("method")}
+    return {
+        m: round(100 * sum(m in k.values("method") for k in with_method) / len(with_method), 1)
+        for m in methods
+    }
+
+
+@pytest.mark.parametrize("f", [Filters(), Filters(regions=("KZ-75",))])
+def test_methods_over_time_shows_each_methods_share_of_the_stories_naming_one(
+    callbacks: Callbacks, feed_ids: dict[str, int], f: Filters
+) -> None:
+    out = callbacks.call(
+        f"{ids.TR_METHODS}.figure", {ids.STATE + ".data": store_for(f)}, trigger=ids.STATE + ".data"
+    )
+    assert out is not None
+    traces = out[ids.TR_METHODS]["figure"]["data"]
+    shares = {t["customdata"][0][0]: t["y"][0] for t in traces}
+    assert shares == expected_method_shares(f, feed_ids)
+    assert all(t["x"] == ["2026-03-01"] for t in traces)
+
+
+def test_clicking_a_method_point_lists_that_months_stories(callbacks: Callbacks) -> None:
+    point = {"points": [{"customdata": ["hostage_taking", "2026-03-01", 1, 3]}]}
+    out = callbacks.call(
+        f"{ids.TR_METHOD_STORIES}.children",
+        {ids.TR_METHODS + ".clickData": point},
+        trigger=ids.TR_METHODS + ".clickData",
+        states={ids.STATE + ".data": store_for(Filters())},
+    )
+    assert out is not None
+    words = " ".join(texts(out[ids.TR_METHOD_STORIES]["children"]))
+    assert "Учения антитеррористического центра в Актау" in words
+    assert "В Алматы предотвращен теракт" not in words  # names another method
 
 
 # --- /api/snapshot ---------------------------------------------------------------------------

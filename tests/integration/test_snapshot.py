@@ -193,3 +193,48 @@ def test_an_empty_store_gives_an_empty_snapshot(tmp_path: Path) -> None:
 def test_generated_at_defaults_to_now(engine: Engine) -> None:
     s = build_snapshot(engine, Filters(), taxonomy=TAXONOMY, lexicon_version="l")
     assert abs(s.generated_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_the_methods_section_counts_story_starts_per_method_and_month(tmp_path: Path) -> None:
+    """Recounted from the stored records by hand: relevant story starts only, per month."""
+    from indicators.models import Match
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'methods.db'}")
+    upgrade(engine)
+    (feed,) = write.upsert_feeds(engine, [write.FeedFields(url="https://m.kz/rss", name="M")])
+
+    def with_methods(title: str, when: datetime, *methods: str, relevant: bool = True):
+        base = make_item(title, published_at=when, categories=("tactics_methods",) * relevant)
+        found = tuple(Match("method", m, "w", 0, 1) for m in methods)
+        return replace(
+            base,
+            tags=replace(base.tags, methods=methods, matches=base.tags.matches + found),
+        )
+
+    records = [
+        with_methods("Взрыв 1", datetime(2024, 2, 5, tzinfo=UTC), "explosives_ied", "drones"),
+        with_methods("Взрыв 2", datetime(2024, 2, 20, tzinfo=UTC), "explosives_ied"),
+        with_methods("Повтор", datetime(2024, 2, 21, tzinfo=UTC), "drones"),  # joins story 2
+        with_methods("Нож", datetime(2024, 3, 2, tzinfo=UTC), "bladed_weapons"),
+        with_methods("Без метода", datetime(2024, 3, 3, tzinfo=UTC)),
+    ]
+    first: dict[str, int] = {}
+
+    def story(item_id: int, item: object) -> int:
+        title = getattr(item, "title", "")
+        key = "Взрыв 2" if title == "Повтор" else title
+        return first.setdefault(key, item_id)
+
+    with engine.begin() as conn:
+        write.insert_items(conn, feed, records, lexicon_version="lex", assign_story=story)
+    snap = build_snapshot(engine, Filters(), taxonomy=TAXONOMY, lexicon_version="lex", now=NOW)
+    got = {
+        (m["month"], m["method"]): (m["stories"], m["with_method"])
+        for m in snapshot_to_dict(snap)["methods"]
+    }
+    assert got == {
+        ("2024-02-01", "explosives_ied"): (2, 2),
+        ("2024-02-01", "drones"): (1, 2),  # the follow-up's drone is not a new story
+        ("2024-03-01", "bladed_weapons"): (1, 1),
+    }
+    engine.dispose()

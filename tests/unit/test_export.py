@@ -22,6 +22,7 @@ from indicators.export import (
 )
 from indicators.selection import Filters
 from indicators.snapshot import Indicator, Snapshot, change_pct, snapshot_to_dict
+from indicators.store.method_trends import MethodMonth
 from indicators.store.queries import ItemView, SeriesPoint, TagEvidence, Totals
 
 
@@ -69,6 +70,11 @@ def make_snapshot(items: list[ItemView] | None = None, capped: bool = False) -> 
         items_total=len(rows) + (5 if capped else 0),
         items_capped=capped,
         alerts=[ALERT],
+        methods=[
+            MethodMonth(date(2024, 3, 1), "explosives_ied", 3, 4),
+            MethodMonth(date(2024, 3, 1), "drones", 1, 4),
+        ],
+        labels={("method", "explosives_ied"): "Explosives and IEDs"},
     )
 
 
@@ -125,7 +131,17 @@ def test_json_has_the_documented_shape() -> None:
         "items_total",
         "items_capped",
         "alerts",
+        "methods",
     }
+    assert data["methods"][0] == {
+        "month": "2024-03-01",
+        "method": "explosives_ied",
+        "label": "Explosives and IEDs",
+        "stories": 3,
+        "with_method": 4,
+        "share": 0.75,
+    }
+    assert data["methods"][1]["label"] == "drones"  # no label known: the id
     assert data["alerts"] == [
         {
             "id": 3, "kind": "rise", "label": "=HYPERLINK(1) Rise: Cyber threats", "state": "new",
@@ -174,6 +190,7 @@ def test_csv_and_xlsx_carry_the_same_tables() -> None:
             "series",
             "items",
             "alerts",
+            "methods",
         ]
     )
     for name, (header, rows) in expected.items():
