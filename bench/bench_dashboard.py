@@ -48,6 +48,7 @@ from indicators.actor_activity import most_active  # noqa: E402
 from indicators.selection import Filters  # noqa: E402
 from indicators.store import queries  # noqa: E402
 from indicators.store.engine import make_engine  # noqa: E402
+from indicators.store.method_trends import method_months  # noqa: E402
 from indicators.store.migrations import upgrade  # noqa: E402
 
 P95_BUDGET_MS = 300.0
