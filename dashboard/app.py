@@ -21,6 +21,7 @@ and plotly's base-map file are served from `assets/`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -92,6 +93,7 @@ def create_app(
     detection: DetectionConfig | None = None,
     lexicon_overlay: Path | None = None,
     emerging: EmergingConfig | None = None,
+    csrf_secret: bytes | None = None,
 ) -> Dash:
     """Build the dashboard for the store at `db_url`.
 
@@ -105,7 +107,9 @@ def create_app(
     no lexicon proposals); `detection` holds the thresholds the alert charts
     draw their bands with; `lexicon_overlay` is the analyst's overlay (its
     terms are known; proposals are appended to it) and `emerging` the
-    emerging-terms settings.
+    emerging-terms settings. `csrf_secret` is shared by every process serving
+    the same dashboard (`serve --workers`), so a page's token is valid whichever
+    process answers; by default each app draws its own.
     """
     engine = make_engine(db_url, read_only=True)
     require_current(engine)
@@ -141,7 +145,7 @@ def create_app(
         demo=demo,
         playbooks=load_playbooks(Path(data_dir)),
         writer=writer,
-        csrf=CsrfGuard(),
+        csrf=CsrfGuard(csrf_secret) if csrf_secret else CsrfGuard(),
         detection=detection or DetectionConfig(),
         actors=actors,
         data_dir=Path(data_dir),
@@ -166,10 +170,19 @@ def create_app(
     for page in PAGES:
         page.register(app, ctx)
     register_api(app.server, ctx)
+    _health(app)
     register_atom(app.server, ctx)
     install(app.server, ctx.csrf)
     _secure(app)
     return app
+
+
+def _health(app: Dash) -> None:
+    """`GET /healthz`: for load balancers and process supervisors; names the answering process."""
+
+    @app.server.get("/healthz")
+    def healthz() -> Any:
+        return {"status": "ok", "worker": os.getpid()}
 
 
 def _secure(app: Dash) -> None:

@@ -41,11 +41,12 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
 
     Port 0 picks a free port; the address actually bound is printed, with
     whether alert actions are on (the default) or the dashboard is read-only.
+    `settings.workers` above 1 serves it from that many processes (gunicorn).
     """
     from dashboard.app import create_app, make_http_server
 
-    try:
-        app = create_app(
+    def build(csrf_secret: bytes | None = None) -> Any:
+        return create_app(
             settings.db,
             settings.data_path,
             demo=demo,
@@ -53,16 +54,37 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
             detection=detection_config(settings),
             lexicon_overlay=settings.overlay_path,
             emerging=emerging_config(settings),
+            csrf_secret=csrf_secret,
         )
+
+    mode = "read-only" if settings.dashboard_read_only else "alert actions on"
+
+    def banner(port: int, processes: str = "") -> None:
+        click.echo(
+            f"dashboard on http://{settings.host}:{port}/ ({mode}; {processes}Ctrl+C to stop)",
+            err=True,
+        )
+
+    try:
+        app = build()  # also in the multi-process case: a broken store fails here, clearly
     except StoreError as exc:
         raise click.ClickException(f"database {settings.db}: {exc}") from exc
+    if settings.workers > 1:
+        from threatmon.web_server import run_workers
+
+        del app  # each worker builds its own after the fork
+        run_workers(
+            build,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            on_ready=lambda port: banner(port, f"{settings.workers} worker processes; "),
+            quiet=quiet,
+        )
+        return
     server = make_http_server(app, settings.host, settings.port, quiet=quiet)
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    mode = "read-only" if settings.dashboard_read_only else "alert actions on"
-    click.echo(
-        f"dashboard on http://{settings.host}:{server.server_port}/ ({mode}; Ctrl+C to stop)",
-        err=True,
-    )
+    banner(server.server_port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -75,6 +97,12 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     """Attach the dashboard commands to the main group."""
     host_option = click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
     port_option = click.option("--port", type=int, default=None, help="Port (default 8050).")
+    workers_option = click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Dashboard processes (default 1: the built-in server; more: gunicorn).",
+    )
     read_only_option = click.option(
         "--read-only",
         "read_only",
@@ -88,14 +116,25 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     @db_option
     @host_option
     @port_option
+    @workers_option
     @read_only_option
     @click.pass_context
     def serve(
-        ctx: click.Context, db: str | None, host: str | None, port: int | None, read_only: bool
+        ctx: click.Context,
+        db: str | None,
+        host: str | None,
+        port: int | None,
+        workers: int | None,
+        read_only: bool,
     ) -> None:
         """Serve the dashboard on http://127.0.0.1:8050 (alert actions on unless --read-only)."""
         settings = settings_of(
-            ctx, db=db, host=host, port=port, dashboard_read_only=read_only or None
+            ctx,
+            db=db,
+            host=host,
+            port=port,
+            workers=workers,
+            dashboard_read_only=read_only or None,
         )
         engine_of(settings).dispose()  # fails clearly when the database is not initialized
         serve_dashboard(settings)
@@ -126,6 +165,13 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         )
         scheduler.start()
         click.echo("ingest scheduler started (feeds are fetched when due)", err=True)
+        if settings.workers > 1:  # forking workers next to the scheduler's threads is unsafe
+            click.echo(
+                "run serves the dashboard from one process; for several, run "
+                "`threatmon ingest` and `threatmon serve --workers N` side by side",
+                err=True,
+            )
+            settings = settings.with_overrides(workers=1)
         try:
             serve_dashboard(settings)
         finally:

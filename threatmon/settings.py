@@ -155,6 +155,13 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("host", "127.0.0.1", "Address the dashboard binds to.", str),
     SettingSpec("port", 8050, "Port the dashboard listens on.", int),
     SettingSpec(
+        "workers",
+        1,
+        "Dashboard processes: 1 is the built-in threaded server; more run it under gunicorn "
+        "(`serve --workers`).",
+        int,
+    ),
+    SettingSpec(
         "dashboard_read_only",
         False,
         "Serve the dashboard without alert actions: no writable database connection "
@@ -270,6 +277,7 @@ class Settings:
     user_agent: str = SPEC_BY_NAME["user_agent"].default
     host: str = SPEC_BY_NAME["host"].default
     port: int = SPEC_BY_NAME["port"].default
+    workers: int = SPEC_BY_NAME["workers"].default
     dashboard_read_only: bool = SPEC_BY_NAME["dashboard_read_only"].default
     log_level: str = SPEC_BY_NAME["log_level"].default
     alert_window_hours: int = SPEC_BY_NAME["alert_window_hours"].default

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -111,3 +112,77 @@ def test_serve_by_default_lets_analysts_act_on_alerts(db_url: str) -> None:
         page = alerts_page(base)
         assert find(page, ids.AL_NOTE)["props"]["disabled"] is False
         assert not any("read-only" in t for t in texts(page))
+
+
+def _children(pid: int) -> set[int]:
+    """The live child processes of `pid`, read from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:  # field 4 of stat: the parent pid
+                found.add(int(entry.name))
+    return found
+
+
+def _token(layout: Any) -> str:
+    return next(
+        node["props"]["data"]
+        for node in _walk(layout)
+        if isinstance(node, dict) and node.get("props", {}).get("id") == ids.CSRF_TOKEN
+    )
+
+
+def _walk(tree: Any) -> Iterator[Any]:
+    yield tree
+    if isinstance(tree, dict):
+        for value in tree.get("props", {}).values():
+            yield from _walk(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from _walk(value)
+
+
+def test_serve_with_workers_runs_that_many_processes_sharing_one_token_secret(
+    db_url: str,
+) -> None:
+    """--workers 2: gunicorn forks two workers; a page's CSRF token is valid in either."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THREATMON_")}
+    master = subprocess.Popen(
+        [sys.executable, "-m", "threatmon.cli", "serve", "--port", "0", "--db", db_url,
+         "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert master.stderr is not None
+        line = next(line for line in master.stderr if "dashboard on" in line)
+        found = BANNER.search(line)
+        assert found is not None and "2 worker processes" in line
+        base = f"http://127.0.0.1:{found[1]}"
+        for _ in range(200):  # the banner comes once bound; the workers are forked next
+            workers = _children(master.pid)
+            if len(workers) == 2 and httpx.get(base + "/healthz").status_code == 200:
+                break
+            time.sleep(0.1)
+        assert len(workers) == 2
+        answered, tokens = set(), set()
+        cookie = {"threatmon_csrf": "the-same-browser"}
+        for _ in range(80):  # new connections until both workers have answered
+            with httpx.Client(cookies=cookie) as client:
+                answered.add(client.get(base + "/healthz").json()["worker"])
+                tokens.add(_token(client.get(base + "/_dash-layout").json()))
+            if answered == workers:
+                break
+        assert answered == workers
+        assert len(tokens) == 1 and tokens != {""}
+    finally:
+        master.send_signal(signal.SIGTERM)
+        master.communicate(timeout=30)
+    assert master.returncode == 0
+    assert not _children(master.pid)
