@@ -77,6 +77,16 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+def init_store(db: str, feeds: Path, env: dict[str, str]) -> None:
+    """A fresh database holding the one benchmark feed (`threatmon init`, not timed)."""
+    subprocess.run(
+        [str(BIN / "threatmon"), "init", "--db", db, "--feeds", str(feeds)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def bare_feedparser(feed: Path, env: dict[str, str]) -> float:
     code = "import sys, feedparser; feedparser.parse(open(sys.argv[1], 'rb').read())"
     return timed([sys.executable, "-c", code, str(feed)], env)
@@ -92,12 +102,7 @@ def threatmon_ingest(work: Path, port: int, run: int, env: dict[str, str]) -> tu
     )
     db_path = work / f"run{run}.db"
     db = f"sqlite:///{db_path}"
-    subprocess.run(
-        [str(BIN / "threatmon"), "init", "--db", db, "--feeds", str(feeds)],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    init_store(db, feeds, env)
     seconds = timed([str(BIN / "threatmon"), "ingest", "--once", "--db", db], env)
     with sqlite3.connect(db_path) as conn:
         stored = conn.execute("SELECT count(*) FROM items").fetchone()[0]
@@ -123,12 +128,7 @@ def store_and_tag_rate(feed: Path, work: Path, env: dict[str, str]) -> tuple[flo
 
     feeds = work / "feeds.toml"  # written by threatmon_ingest
     db = f"sqlite:///{work / 'store.db'}"
-    subprocess.run(
-        [str(BIN / "threatmon"), "init", "--db", db, "--feeds", str(feeds)],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    init_store(db, feeds, env)
     engine = make_engine(db)
     now = datetime.now(UTC)
     (row,) = read.due_feeds(engine, now, all_enabled=True)
