@@ -1,8 +1,13 @@
 """Methods over time: per month, how many of the selection's stories name each method.
 
-Methods are no filter axis (they are not in the summary tables), so this
-reads `items` joined to their `method` tags, with the same WHERE clauses as
-every other view (`queries.item_conditions`). Stories are counted as the items
+Methods are no filter axis (each projection axis would double the summary),
+so they have a summary table of their own, `method_counts`: the writer adds
+each relevant story start's methods to the row of its combination in the full
+projection (every axis and source), and a query filters those combinations
+through `combo_members` exactly as the summary queries do. Reading the items
+and their method tags instead costs ~270 ms for 180 days at a million items
+(bench/bench_dashboard.py); that path is kept for text searches, which no
+summary can serve. Stories are counted as the items
 that start one (story_id = id), like every other story count, and only
 relevant items carry methods. The share of a method in a month is taken over
 the stories that name any method that month: the chart shows the mix of
@@ -15,14 +20,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, and_, distinct, exists, func, or_, select
+from sqlalchemy import Connection, Engine, and_, distinct, exists, func, intersect, or_, select
 
 from indicators.models import METHOD_AXIS
 from indicators.selection import Filters
 from indicators.store import queries, textsearch
+from indicators.store.conditions import first_id, tag_selection
 from indicators.store.queries import ItemView
-from indicators.store.schema import item_tags, items
+from indicators.store.schema import combo_members, item_tags, items, method_counts
+from indicators.store.summary import ANY_METHOD, FULL_PROJECTION, combo_id
 from indicators.taxonomy import METHOD_IDS
 
 _ORDER = {m: i for i, m in enumerate(METHOD_IDS)}
@@ -41,38 +49,84 @@ class MethodMonth:
 
 
 def method_months(engine: Engine, f: Filters) -> list[MethodMonth]:
-    """Stories per method and month for `f`, oldest month first, methods in taxonomy order."""
+    """Stories per method and month for `f`, oldest month first, methods in taxonomy order.
+
+    Read from `method_counts` (exact, like the summary it extends); a text search
+    has no summary, so with `q` the items and their method tags are read instead.
+    """
     with engine.connect() as conn:
         textsearch.prepare(conn)
-        plan = queries.text_plan(conn, f) if f.q else None
-        conds = [
-            *queries.item_conditions(f, text_plan=plan),
-            items.c.relevant.is_(True),
-            or_(items.c.story_id == items.c.id, items.c.story_id.is_(None)),
-        ]
-        joined = items.join(
-            item_tags, and_(item_tags.c.item_id == items.c.id, item_tags.c.axis == METHOD_AXIS)
-        )
-        per_method = conn.execute(
-            select(items.c.published_day, item_tags.c.value, func.count())
-            .select_from(joined)
-            .where(*conds)
-            .group_by(items.c.published_day, item_tags.c.value)
-        ).all()
-        per_day = conn.execute(
-            select(items.c.published_day, func.count(distinct(items.c.id)))
-            .select_from(joined)
-            .where(*conds)
-            .group_by(items.c.published_day)
-        ).all()
+        rows = _from_items(conn, f) if f.q else _from_summary(conn, f)
     counts: dict[tuple[date, str], int] = defaultdict(int)
-    for day, method, n in per_method:
+    for day, method, n in rows:
         counts[(queries.bucket(queries.as_date(day), "month"), method)] += int(n)
-    totals: dict[date, int] = defaultdict(int)
-    for day, n in per_day:
-        totals[queries.bucket(queries.as_date(day), "month")] += int(n)
-    ordered = sorted(counts.items(), key=lambda kv: (kv[0][0], _ORDER.get(kv[0][1], len(_ORDER))))
-    return [MethodMonth(month, method, n, totals[month]) for (month, method), n in ordered]
+    totals = {month: n for (month, method), n in counts.items() if method == ANY_METHOD}
+    ordered = sorted(
+        ((key, n) for key, n in counts.items() if key[1] != ANY_METHOD and n),
+        key=lambda kv: (kv[0][0], _ORDER.get(kv[0][1], len(_ORDER))),
+    )
+    return [MethodMonth(month, method, n, totals.get(month, 0)) for (month, method), n in ordered]
+
+
+def _from_summary(conn: Connection, f: Filters) -> list[tuple[Any, str, int]]:
+    """(day, method or "*", stories) from `method_counts`, filtered like `tag_counts`."""
+    t = method_counts
+    conds: list[Any] = []
+    if f.date_from:
+        conds.append(t.c.day >= f.date_from)
+    if f.date_to:
+        conds.append(t.c.day <= f.date_to)
+    if f.langs:
+        conds.append(t.c.lang.in_(f.langs))
+    selection = tag_selection(f)
+    if f.sources:
+        selection.append(("source", tuple(str(s) for s in f.sources)))
+    if selection:  # the full-projection combinations holding a chosen value on every axis
+        holding = [
+            select(combo_members.c.combo_id).where(
+                combo_members.c.proj == FULL_PROJECTION,
+                combo_members.c.axis == axis,
+                combo_members.c.value.in_(values),
+            )
+            for axis, values in selection
+        ]
+        conds.append(t.c.combo_id.in_(holding[0] if len(holding) == 1 else intersect(*holding)))
+    else:  # no axis selected: the rows of the projection with no axis, a few per day
+        conds.append(t.c.combo_id == combo_id(0, ""))
+    query = select(t.c.day, t.c.method, func.sum(t.c.stories)).where(*conds)
+    return [tuple(r) for r in conn.execute(query.group_by(t.c.day, t.c.method))]
+
+
+def _from_items(conn: Connection, f: Filters) -> list[tuple[Any, str, int]]:
+    """The same rows from the items and their method tags (for a text search)."""
+    plan = queries.text_plan(conn, f)
+    conds = [
+        *queries.item_conditions(f, text_plan=plan),
+        items.c.relevant.is_(True),
+        or_(items.c.story_id == items.c.id, items.c.story_id.is_(None)),
+    ]
+    tag_match = [
+        item_tags.c.item_id == items.c.id,
+        item_tags.c.axis == METHOD_AXIS,
+        item_tags.c.value.in_(METHOD_IDS),
+    ]
+    start = first_id(conn, f)
+    if start is not None:
+        tag_match.append(item_tags.c.item_id >= start)
+    joined = items.join(item_tags, and_(*tag_match))
+    per_method = conn.execute(
+        select(items.c.published_day, item_tags.c.value, func.count())
+        .select_from(joined)
+        .where(*conds)
+        .group_by(items.c.published_day, item_tags.c.value)
+    ).all()
+    per_day = conn.execute(
+        select(items.c.published_day, func.count(distinct(items.c.id)))
+        .select_from(joined)
+        .where(*conds)
+        .group_by(items.c.published_day)
+    ).all()
+    return [tuple(r) for r in per_method] + [(day, ANY_METHOD, n) for day, n in per_day]
 
 
 def method_stories(

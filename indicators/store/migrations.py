@@ -89,6 +89,18 @@ def _source_format(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE feeds ADD COLUMN selectors TEXT")
 
 
+def _method_counts(conn: Connection) -> None:
+    """Story starts per method on top of the summary (issue 7's "Methods over time").
+
+    Self-contained: creates the table when missing and counts the stored items'
+    method tags (none before `threatmon retag` applies the method lexicon).
+    """
+    from indicators.store import summary
+
+    schema.method_counts.create(conn, checkfirst=True)
+    summary.fill_method_counts(conn)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
@@ -98,6 +110,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "actor tag axis: summary recounted", _actor_axis),
     Migration(6, "emerging terms: item term hashes", _item_terms),
     Migration(7, "source format", _source_format),
+    Migration(8, "method counts", _method_counts),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -193,6 +193,24 @@ tag_counts = Table(
     sqlite_with_rowid=False,
 )
 
+# Story starts per method, on top of the summary: for each relevant item that starts a
+# story and names methods, one count per method (and one under "*": the stories naming
+# any method) in the rows of two of its combinations: the projection with no axis (an
+# unfiltered chart) and the full projection (every axis and source), so the "Methods
+# over time" chart filters exactly like every other view.
+method_counts = Table(
+    "method_counts",
+    metadata,
+    Column("combo_id", BigInteger, nullable=False),  # projection 0 or the full projection
+    Column("day", Date, nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("method", String(40), nullable=False),  # a method id, or "*" for any
+    Column("stories", Integer, nullable=False),
+    PrimaryKeyConstraint("combo_id", "day", "lang", "method", name="pk_method_counts"),
+    sqlite_with_rowid=False,
+)
+Index("ix_method_counts_day", method_counts.c.day, method_counts.c.method)
+
 item_days = Table(
     "item_days",
     metadata,

@@ -58,12 +58,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from indicators.models import TAG_AXES
+from indicators.models import METHOD_AXIS, TAG_AXES
 from indicators.store.schema import (
     combo_members,
     item_days,
     item_tags,
     items,
+    method_counts,
     tag_combos,
     tag_counts,
 )
@@ -72,6 +73,8 @@ from indicators.store.schema import (
 PROJ_AXES: tuple[str, ...] = (*TAG_AXES, "source")
 AXIS_BIT: dict[str, int] = {axis: 1 << i for i, axis in enumerate(PROJ_AXES)}
 ALL_PROJECTIONS: tuple[int, ...] = tuple(range(1 << len(PROJ_AXES)))
+FULL_PROJECTION = ALL_PROJECTIONS[-1]  # every axis and source: method_counts' combinations
+ANY_METHOD = "*"
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
 
 
@@ -301,7 +304,82 @@ def apply_items(conn: Connection, item_ids: Sequence[int], sign: int) -> None:
 
 def _counted(state: _ItemState) -> tuple[Any, ...]:
     """Everything of an item the summary counts, comparable across two reads."""
-    return (state.id, state.day, state.lang, state.relevant, state.starts_story, _key_of(state))
+    return (
+        state.id,
+        state.day,
+        state.lang,
+        state.relevant,
+        state.starts_story,
+        _key_of(state),
+        _methods_of(state),
+    )
+
+
+def _methods_of(state: _ItemState) -> tuple[str, ...]:
+    """The methods `method_counts` counts for this item: a relevant story start's only."""
+    if not (state.relevant and state.starts_story):
+        return ()
+    found = tuple(sorted(set(state.values.get(METHOD_AXIS, ()))))
+    return (*found, ANY_METHOD) if found else ()
+
+
+def _method_deltas(
+    states: Sequence[_ItemState], sign: int, into: dict[tuple[int, date, str, str], int]
+) -> None:
+    for state in states:
+        methods = _methods_of(state)
+        if methods:
+            combos = _combos_of(state)
+            # two projections: none (an unfiltered chart reads a few rows per day) and
+            # the full one (any filter, through combo_members)
+            for combo in (combos[0], combos[FULL_PROJECTION]):
+                for method in methods:
+                    key = (combo.id, state.day, state.lang, method)
+                    into[key] = into.get(key, 0) + sign
+
+
+def _upsert_methods(conn: Connection, deltas: Mapping[tuple[int, date, str, str], int]) -> None:
+    rows = [
+        {"combo_id": cid, "day": day, "lang": lang, "method": method, "stories": n}
+        for (cid, day, lang, method), n in deltas.items()
+        if n
+    ]
+    if not rows:
+        return
+    stmt = _insert_for(conn, method_counts)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[
+            method_counts.c.combo_id,
+            method_counts.c.day,
+            method_counts.c.lang,
+            method_counts.c.method,
+        ],
+        set_={"stories": method_counts.c.stories + stmt.excluded.stories},
+    )
+    conn.execute(stmt, rows)
+    shrunk = sorted({cid for (cid, _d, _l, _m), n in deltas.items() if n < 0})
+    for chunk in _chunks(shrunk):
+        conn.execute(
+            delete(method_counts).where(
+                method_counts.c.combo_id.in_(chunk), method_counts.c.stories <= 0
+            )
+        )
+
+
+def fill_method_counts(conn: Connection, batch: int = 5000) -> int:
+    """Count the stored items' methods from scratch (the migration that adds the table)."""
+    conn.execute(delete(method_counts))
+    ids = [
+        int(r[0])
+        for r in conn.execute(
+            select(item_tags.c.item_id).where(item_tags.c.axis == METHOD_AXIS).distinct()
+        )
+    ]
+    for start in range(0, len(ids), batch):
+        deltas: dict[tuple[int, date, str, str], int] = {}
+        _method_deltas(_read_states(conn, ids[start : start + batch]), +1, deltas)
+        _upsert_methods(conn, deltas)
+    return len(ids)
 
 
 def read_states(conn: Connection, item_ids: Sequence[int]) -> tuple[_ItemState, ...]:
@@ -342,6 +420,10 @@ def apply_change(
         _widen_days(conn, list(after))
         _ensure_combos(conn, {i: c for i, c in added.items() if i not in counted_before})
     _upsert_counts(conn, deltas)
+    method_deltas: dict[tuple[int, date, str, str], int] = {}
+    _method_deltas(before, -1, method_deltas)
+    _method_deltas(after, +1, method_deltas)
+    _upsert_methods(conn, method_deltas)
     shrunk = sorted({cid for (cid, _day, _lang), d in deltas.items() if d[0] < 0})
     for chunk in _chunks(shrunk):
         conn.execute(
@@ -358,6 +440,7 @@ def rebuild(engine: Engine, *, batch: int = 5000) -> int:
 def rebuild_in(conn: Connection, *, batch: int = 5000) -> int:
     """`rebuild` inside the caller's transaction (migrations run in one)."""
     conn.execute(delete(tag_counts))
+    conn.execute(delete(method_counts))
     conn.execute(delete(item_days))
     conn.execute(delete(combo_members))
     conn.execute(delete(tag_combos))
@@ -392,6 +475,26 @@ def recount(conn: Connection) -> Counter[tuple[int, date, str, str]]:
     return +expected
 
 
+def recount_methods(conn: Connection) -> Counter[tuple[int, date, str, str]]:
+    """What `method_counts` must hold, item by item: (combo, day, lang, method) -> stories."""
+    expected: Counter[tuple[int, date, str, str]] = Counter()
+    ids = [int(r[0]) for r in conn.execute(select(items.c.id).order_by(items.c.id))]
+    deltas: dict[tuple[int, date, str, str], int] = {}
+    _method_deltas(_read_states(conn, ids), +1, deltas)
+    expected.update(deltas)
+    return +expected
+
+
+def stored_methods(conn: Connection) -> Counter[tuple[int, date, str, str]]:
+    """`method_counts` as the same kind of counter as `recount_methods`."""
+    return +Counter(
+        {
+            (int(cid), _as_date(day), lang, method): int(n)
+            for cid, day, lang, method, n in conn.execute(select(method_counts))
+        }
+    )
+
+
 def stored(conn: Connection) -> Counter[tuple[int, date, str, str]]:
     """`tag_counts` as the same kind of counter as `recount`."""
     out: Counter[tuple[int, date, str, str]] = Counter()
@@ -418,7 +521,11 @@ def day_spans_are_exact(conn: Connection) -> bool:
 def verify(engine: Engine) -> bool:
     """True when the summary equals a brute-force recount (slow: reads every item)."""
     with engine.connect() as conn:
-        return recount(conn) == stored(conn) and day_spans_are_exact(conn)
+        return (
+            recount(conn) == stored(conn)
+            and recount_methods(conn) == stored_methods(conn)
+            and day_spans_are_exact(conn)
+        )
 
 
 def combos_are_complete(conn: Connection) -> bool:

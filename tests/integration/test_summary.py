@@ -45,6 +45,7 @@ def feeds(engine: Engine, n: int = 2) -> list[int]:
 def assert_summary_exact(engine: Engine) -> None:
     with engine.connect() as conn:
         assert summary.stored(conn) == summary.recount(conn)
+        assert summary.stored_methods(conn) == summary.recount_methods(conn)
         assert summary.combos_are_complete(conn)
         assert summary.day_spans_are_exact(conn)
 
@@ -199,6 +200,14 @@ def test_method_tags_are_stored_with_their_evidence_but_never_counted_as_an_axis
     record = make_item("СВУ в Шымкенте")
     (item_id,) = store(engine, feed, replace(record, tags=tags))
     assert_summary_exact(engine)
+    with engine.connect() as conn:
+        # in two projections: the one with no axis and the full one
+        assert sorted(m for (_c, _d, _l, m) in summary.stored_methods(conn)) == [
+            "*",
+            "*",
+            "explosives_ied",
+            "explosives_ied",
+        ]
     (view,) = queries.items_page(engine, Filters()).rows
     assert [(e.value, e.terms) for e in view.tags["method"]] == [
         ("explosives_ied", [{"term": "сву", "start": 0, "end": 3}])
@@ -208,6 +217,8 @@ def test_method_tags_are_stored_with_their_evidence_but_never_counted_as_an_axis
         write.replace_tags(conn, item_id, replace(tags, methods=(), matches=tags.matches[:1]), "v2")
     assert_summary_exact(engine)
     assert "method" not in queries.items_page(engine, Filters()).rows[0].tags
+    with engine.connect() as conn:
+        assert summary.stored_methods(conn) == {}  # counted, then removed with the tag
 
 
 def test_a_retag_rolled_back_leaves_the_summary_as_it_was(engine: Engine) -> None:
