@@ -22,14 +22,14 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, distinct, exists, func, intersect, or_, select
+from sqlalchemy import Connection, Engine, and_, distinct, exists, func, or_, select
 
 from indicators.models import METHOD_AXIS
 from indicators.selection import Filters
 from indicators.store import queries, textsearch
-from indicators.store.conditions import first_id, tag_selection
+from indicators.store.conditions import first_id
 from indicators.store.queries import ItemView
-from indicators.store.schema import combo_members, item_tags, items, method_counts
+from indicators.store.schema import item_tags, items, method_counts
 from indicators.store.summary import ANY_METHOD, FULL_PROJECTION, combo_id
 from indicators.taxonomy import METHOD_IDS
 
@@ -71,27 +71,9 @@ def method_months(engine: Engine, f: Filters) -> list[MethodMonth]:
 def _from_summary(conn: Connection, f: Filters) -> list[tuple[Any, str, int]]:
     """(day, method or "*", stories) from `method_counts`, filtered like `tag_counts`."""
     t = method_counts
-    conds: list[Any] = []
-    if f.date_from:
-        conds.append(t.c.day >= f.date_from)
-    if f.date_to:
-        conds.append(t.c.day <= f.date_to)
-    if f.langs:
-        conds.append(t.c.lang.in_(f.langs))
-    selection = tag_selection(f)
-    if f.sources:
-        selection.append(("source", tuple(str(s) for s in f.sources)))
-    if selection:  # the full-projection combinations holding a chosen value on every axis
-        holding = [
-            select(combo_members.c.combo_id).where(
-                combo_members.c.proj == FULL_PROJECTION,
-                combo_members.c.axis == axis,
-                combo_members.c.value.in_(values),
-            )
-            for axis, values in selection
-        ]
-        conds.append(t.c.combo_id.in_(holding[0] if len(holding) == 1 else intersect(*holding)))
-    else:  # no axis selected: the rows of the projection with no axis, a few per day
+    selection = queries.summary_selection(f)
+    conds = queries.summary_conditions(t, f, selection, FULL_PROJECTION)
+    if not selection:  # no axis selected: the rows of the projection with no axis
         conds.append(t.c.combo_id == combo_id(0, ""))
     query = select(t.c.day, t.c.method, func.sum(t.c.stories)).where(*conds)
     return [tuple(r) for r in conn.execute(query.group_by(t.c.day, t.c.method))]

@@ -197,17 +197,22 @@ def _items_aggregate(
     return query.group_by(*keys) if keys else query
 
 
-def _summary_aggregate(f: Filters, group: list[str], measures: list[str]) -> Select[Any]:
-    """The same GROUP BY over the exact summary (see `indicators.store.summary`).
-
-    Reads the smallest projection holding every grouped or filtered axis;
-    OR within an axis is `combo_id IN (combinations holding a chosen value)`.
-    """
+def summary_selection(f: Filters) -> list[tuple[str, tuple[str, ...]]]:
+    """The filtered axes as the summary sees them: the tag axes and the source (feed id)."""
     selection = tag_selection(f)
     if f.sources:
         selection.append(("source", tuple(str(s) for s in f.sources)))
-    proj = summary.projection([axis for axis, _ in selection] + group)
-    t = tag_counts
+    return selection
+
+
+def summary_conditions(
+    t: Any, f: Filters, selection: list[tuple[str, tuple[str, ...]]], proj: int
+) -> list[Any]:
+    """WHERE clauses over a summary table `t` (day, lang, combo_id) for `f` in projection `proj`.
+
+    The combinations holding a chosen value on every filtered axis are a small
+    set computed from the membership index; only their rows of `t` are read.
+    """
     conds: list[Any] = []
     if f.date_from:
         conds.append(t.c.day >= f.date_from)
@@ -216,9 +221,6 @@ def _summary_aggregate(f: Filters, group: list[str], measures: list[str]) -> Sel
     if f.langs:
         conds.append(t.c.lang.in_(f.langs))
     if selection:
-        # The combinations holding a chosen value on every filtered axis: a
-        # small set computed from the membership index, then only their rows
-        # of `tag_counts` are read.
         holding = [
             select(combo_members.c.combo_id).where(
                 combo_members.c.proj == proj,
@@ -228,6 +230,19 @@ def _summary_aggregate(f: Filters, group: list[str], measures: list[str]) -> Sel
             for axis, values in selection
         ]
         conds.append(t.c.combo_id.in_(holding[0] if len(holding) == 1 else intersect(*holding)))
+    return conds
+
+
+def _summary_aggregate(f: Filters, group: list[str], measures: list[str]) -> Select[Any]:
+    """The same GROUP BY over the exact summary (see `indicators.store.summary`).
+
+    Reads the smallest projection holding every grouped or filtered axis;
+    OR within an axis is `combo_id IN (combinations holding a chosen value)`.
+    """
+    selection = summary_selection(f)
+    proj = summary.projection([axis for axis, _ in selection] + group)
+    t = tag_counts
+    conds = summary_conditions(t, f, selection, proj)
     tag_group = [axis for axis in group if axis not in ("day", "lang")]
     plain = [t.c[axis] for axis in group if axis in ("day", "lang")]
     if proj == 0:
