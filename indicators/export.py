@@ -139,6 +139,8 @@ class Writer:
     media_type: str
     extension: str
     render: Callable[[Snapshot], bytes]
+    # the format describes whole stories: build the snapshot with `whole_stories=True`
+    whole_stories: bool = False
 
     def write(self, snapshot: Snapshot) -> bytes:
         return self.render(snapshot)
@@ -210,7 +212,7 @@ WRITERS: dict[str, Writer] = {
             "xlsx",
             _xlsx,
         ),
-        Writer("stix", "application/stix+json;version=2.1", "stix.json", _stix),
+        Writer("stix", "application/stix+json;version=2.1", "stix.json", _stix, whole_stories=True),
     )
 }
 

@@ -21,14 +21,14 @@ import hashlib
 import itertools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from indicators import morph
-from indicators.actors import META_KEYS, Actor, parse_actor_meta
+from indicators.actors import META_KEYS, Actor, names_among_terms, parse_actor_meta
 from indicators.models import LANGS, METHOD_AXIS, STORED_AXES
 from indicators.taxonomy import (
     CATEGORY_IDS,
@@ -492,7 +492,8 @@ def _read_actor_file(
             )
         entries += named
         if actor is not None:
-            actors[id_] = actor
+            names = names_among_terms((e.term, e.weak) for e in named)
+            actors[id_] = replace(actor, aliases=names)
     return entries, actors
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from indicators.lexicon_files import LexiconProblem
 from indicators.taxonomy import KZ_REGION_CODES
 
 PLACES_FILE = "gazetteer/coordinates.toml"  # in the data folder
@@ -89,3 +90,15 @@ def load_places(data_dir: Path) -> Mapping[str, Place]:
     except tomllib.TOMLDecodeError as exc:
         raise PlacesError(f"{PLACES_FILE}: {exc}") from exc
     return parse_places(raw)
+
+
+def check_places(data_dir: Path) -> list[LexiconProblem]:
+    """The coordinates file's problem, in the form `threatmon lexicon check` reports."""
+    try:
+        load_places(data_dir)
+    except PlacesError as exc:
+        message = str(exc).removeprefix(PLACES_FILE).lstrip(": ")
+        return [LexiconProblem(PLACES_FILE, None, "error", message)]
+    except (OSError, UnicodeDecodeError) as exc:
+        return [LexiconProblem(PLACES_FILE, None, "error", str(exc))]
+    return []

@@ -478,6 +478,29 @@ def items_by_id(engine: Engine, ids: Sequence[int]) -> list[ItemView]:
     return [found[i] for i in ids if i in found]
 
 
+def story_items(engine: Engine, story_ids: Sequence[int], *, chunk: int = 500) -> list[ItemView]:
+    """Every stored item of these stories, whatever the filters, oldest first per story.
+
+    A story is one event told by several outlets; an export that describes
+    the story itself (STIX reports) must say the same thing whichever of its
+    items brought it into the selection. Ids go in chunks to stay far below
+    the database's limit on bound parameters.
+    """
+    wanted = sorted(set(story_ids))
+    out: list[ItemView] = []
+    with _connect(engine) as conn:
+        for start in range(0, len(wanted), chunk):
+            rows = conn.execute(
+                select(*_ITEM_COLUMNS)
+                .select_from(items.outerjoin(feeds, feeds.c.id == items.c.feed_id))
+                .where(items.c.story_id.in_(wanted[start : start + chunk]))
+            ).all()
+            out += _views(conn, rows)
+    return sorted(
+        out, key=lambda v: (v.id if v.story_id is None else v.story_id, v.published_at, v.id)
+    )
+
+
 def _views(conn: Connection, rows: Sequence[Any]) -> list[ItemView]:
     """ItemViews of `_ITEM_COLUMNS` rows, with each item's tags and their evidence."""
     evidence = _tags_of(conn, [int(r[0]) for r in rows])

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from indicators.places import PLACES_FILE, PlacesError, load_places, parse_places
+from indicators.places import PLACES_FILE, PlacesError, check_places, load_places, parse_places
 from indicators.taxonomy import KZ_REGION_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,3 +97,15 @@ def test_a_file_that_is_not_toml_is_refused_with_its_name(tmp_path: Path) -> Non
     (tmp_path / PLACES_FILE).write_text("[centres.KZ-10\ncity = 1\n", encoding="utf-8")
     with pytest.raises(PlacesError, match=r"coordinates\.toml"):
         load_places(tmp_path)
+
+
+def test_lexicon_check_reports_a_broken_file_as_one_error_and_the_shipped_one_as_none(
+    tmp_path: Path,
+) -> None:
+    assert check_places(DATA) == []
+    (tmp_path / "gazetteer").mkdir()
+    text = (DATA / PLACES_FILE).read_text(encoding="utf-8").replace("lat = 43.24", "lat = 433")
+    (tmp_path / PLACES_FILE).write_text(text, encoding="utf-8")
+    (problem,) = check_places(tmp_path)
+    assert (problem.file, problem.severity) == (PLACES_FILE, "error")
+    assert problem.message == "[centres.KZ-75] lat: 433 is outside -90..90"
