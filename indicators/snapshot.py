@@ -140,7 +140,7 @@ def build_snapshot(
     for axis in TAG_AXES:
         points += queries.series(engine, bounded, axis, granularity)
     page = queries.items_page(engine, bounded, limit=item_cap)
-    stories = {i.story_id if i.story_id is not None else i.id for i in page.rows if i.relevant}
+    stories = {i.story for i in page.rows if i.relevant}
     return Snapshot(
         generated_at=generated_at,
         filters=f,

@@ -95,10 +95,6 @@ def _values(item: ItemView, axis: str) -> list[str]:
     return [ev.value for ev in item.tags.get(axis, [])]
 
 
-def _story_key(item: ItemView) -> int:
-    return item.id if item.story_id is None else item.story_id
-
-
 def stories_of(s: Snapshot) -> dict[int, list[ItemView]]:
     """The snapshot's stories (those with a relevant item), each with all its items, oldest first.
 
@@ -106,11 +102,11 @@ def stories_of(s: Snapshot) -> dict[int, list[ItemView]]:
     snapshot was built with `whole_stories`), so a story is complete even when
     the filters matched one of its items only.
     """
-    wanted = {_story_key(i) for i in s.items if i.relevant}
+    wanted = {i.story for i in s.items if i.relevant}
     members: dict[int, dict[int, ItemView]] = defaultdict(dict)
     for item in [*s.items, *s.story_items]:
-        if _story_key(item) in wanted:
-            members[_story_key(item)][item.id] = item
+        if item.story in wanted:
+            members[item.story][item.id] = item
     return {
         key: sorted(found.values(), key=lambda i: (i.published_at, i.id))
         for key, found in sorted(members.items())

@@ -83,6 +83,11 @@ class ItemView:
     tags: dict[str, list[TagEvidence]]
     story_id: int | None = None  # the id of the story's first item (its own for a new story)
 
+    @property
+    def story(self) -> int:
+        """The story it belongs to (an item stored before stories existed is its own)."""
+        return self.id if self.story_id is None else self.story_id
+
 
 @dataclass(frozen=True)
 class ItemsPage:
@@ -496,9 +501,7 @@ def story_items(engine: Engine, story_ids: Sequence[int], *, chunk: int = 500) -
                 .where(items.c.story_id.in_(wanted[start : start + chunk]))
             ).all()
             out += _views(conn, rows)
-    return sorted(
-        out, key=lambda v: (v.id if v.story_id is None else v.story_id, v.published_at, v.id)
-    )
+    return sorted(out, key=lambda v: (v.story, v.published_at, v.id))
 
 
 def _views(conn: Connection, rows: Sequence[Any]) -> list[ItemView]:
