@@ -258,7 +258,12 @@ def test_almaty_city_and_almaty_region_are_told_apart_by_the_form_used(lexicon, 
         ("В Узбекистане осуждены вербовщики", ("UZ",)),
         ("Ауғанстанда лаңкестік шабуыл болды", ("AF",)),
         ("Talibs in Afghanistan and ISIS-K in Pakistan", ("AF", "PK")),
-        ("Казахстанцы вернулись из Сирии", ("KZ", "SY")),
+        # where returnees come from is biography (GUIDELINES); where fighting goes on is not
+        ("Казахстанцы вернулись из Сирии", ("KZ",)),
+        ("Казахстанцы погибли в Сирии", ("KZ", "SY")),
+        ("В Нур-Султане осуждены казахстанцы, воевавшие в Сирии", ("KZ-71",)),
+        ("Граждане Казахстана и Кыргызстана задержаны в Алматы", ("KZ-75",)),
+        ("Uzbek cell radicalised by a compatriot fighting in Syria", ("UZ",)),
         ("Терроризм в Казахстане и в Актау", ("KZ-47",)),
         ("Восточный Туркестан и экстремизм", ("CN",)),
     ],
@@ -376,3 +381,47 @@ def test_kazakh_illegal_is_not_the_word_for_law(lexicon):
     # "заңсыз" (illegal) begins with "заң" (law); a law item would drop tactics
     tags = tag("Шекарада заңсыз әкелінген патрондар мен қару тәркіленді", "", lexicon)
     assert "tactics_methods" in tags.categories
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "В ходе спецоперации задержаны трое сторонников ИГИЛ",
+        "Арнайы операция кезінде ИГИЛ жақтастары ұсталды",
+        "Three ISIS supporters detained in a special operation",
+    ],
+)
+def test_a_special_operation_that_is_one_arrest_is_no_counter_measure(lexicon, title):
+    assert "counter_measures" not in tag(title, "", lexicon).categories
+
+
+def test_a_special_operation_with_a_shootout_stays_a_counter_measure(lexicon):
+    tags = tag("В ходе спецоперации нейтрализованы боевики ИГИЛ", "", lexicon)
+    assert "counter_measures" in tags.categories
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Правительство приняло стратегию кибербезопасности после волны DDoS-атак",
+        "Kyrgyzstan drafts a cybersecurity strategy after ransomware attacks",
+    ],
+)
+def test_a_state_cyber_strategy_is_cyber_threats_and_a_counter_measure(lexicon, title):
+    assert tag(title, "", lexicon).categories == ("cyber_threats", "counter_measures")
+
+
+def test_a_hacker_sentenced_is_a_case_not_a_cyber_policy(lexicon):
+    title = "Хакер, взломавший сайт совета по кибербезопасности, осужден"
+    assert "counter_measures" not in tag(title, "", lexicon).categories
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "В Алматы отработали действия при землетрясении, работал оперативный штаб",
+        "Командно-штабные учения «Айбалта» пройдут в Жамбылской области",
+    ],
+)
+def test_disaster_drills_and_conventional_exercises_are_not_counter_terrorism(lexicon, title):
+    assert not tag(title, "", lexicon).relevant
