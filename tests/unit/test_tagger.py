@@ -425,3 +425,47 @@ def test_a_hacker_sentenced_is_a_case_not_a_cyber_policy(lexicon):
 )
 def test_disaster_drills_and_conventional_exercises_are_not_counter_terrorism(lexicon, title):
     assert not tag(title, "", lexicon).relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("В Костанае семиклассник ради шутки сообщил о бомбе в школе", ""),
+        ("Школьник ложно сообщил о минировании", "Звонки о взрывчатке в школе не подтвердились."),
+    ],
+)
+def test_a_schoolboy_hoax_is_a_threat_without_means(lexicon, title, summary):
+    assert tag(title, summary, lexicon).categories == ("terrorist_activity",)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Утверждён план против отмывания доходов: дропы и обналичивание под контролем АФМ",
+        "Қаржы мониторингі агенттігі USDT сатқан заңсыз криптоайырбастау алаңдарын жойды",
+    ],
+)
+def test_money_laundering_with_no_terrorist_link_is_not_relevant(lexicon, title):
+    assert not tag(title, "", lexicon).relevant
+
+
+def test_laundering_money_for_a_terrorist_group_stays_financing(lexicon):
+    title = "Дропы обналичивали деньги для боевиков ИГИЛ, отмывание шло через USDT"
+    assert "terrorist_financing" in tag(title, "", lexicon).categories
+
+
+@pytest.mark.parametrize(
+    ("title", "regions"),
+    [
+        ("Утечка данных 16 миллионов казахстанцев: хакеры продают базу", ("KZ",)),
+        ("Кибершабуылдардан келген шығын 16,4 млрд теңгеге жетті", ("KZ",)),
+        ("В аэропорту Оша задержан вербовщик «Катибат аль-Имам Бухари»", ("KG",)),
+    ],
+)
+def test_national_clues_and_a_person_named_like_a_city(lexicon, title, regions):
+    assert tag(title, "", lexicon).regions == regions
+
+
+def test_smuggling_channels_are_no_online_platform(lexicon):
+    title = "Боевик ИГИЛ организовывал каналы переправки боевиков"
+    assert "online_platforms" not in tag(title, "", lexicon).categories
