@@ -469,3 +469,24 @@ def test_national_clues_and_a_person_named_like_a_city(lexicon, title, regions):
 def test_smuggling_channels_are_no_online_platform(lexicon):
     title = "Боевик ИГИЛ организовывал каналы переправки боевиков"
     assert "online_platforms" not in tag(title, "", lexicon).categories
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Мошенники звонят от имени банка, якобы подвергшегося кибератаке, и выманивают CVV-код",
+        "Scammers call pensioners claiming their bank suffered a cyberattack",
+    ],
+)
+def test_a_cyberattack_as_a_scammers_legend_is_no_cyber_threat(lexicon, title):
+    assert not tag(title, "", lexicon).relevant
+
+
+def test_fraud_with_a_hacked_account_stays_a_cyber_threat(lexicon):
+    title = "Мошенники через взлом аккаунтов WhatsApp рассылали вредоносное ПО"
+    assert "cyber_threats" in tag(title, "", lexicon).categories
+
+
+def test_drone_strikes_on_refineries_in_a_war_are_not_tactics(lexicon):
+    title = "Дефицит бензина объясняют повреждением российских НПЗ после ударов дронов"
+    assert not tag(title, "", lexicon).relevant
