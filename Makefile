@@ -70,6 +70,7 @@ smoke:
 	cd $(SMOKE) && venv/bin/python -c "from threatmon.settings import load_settings as s; p = s(environ={}).data_path; assert p.is_relative_to('$(SMOKE)/venv'), p"
 	cd $(SMOKE) && THREATMON_DB=sqlite:///$(SMOKE)/smoke.db venv/bin/threatmon init --feeds $(CURDIR)/tests/fixtures/feeds.toml
 	cd $(SMOKE) && venv/bin/threatmon lexicon check >/dev/null
+	cd $(SMOKE) && venv/bin/python -c "from dashboard.i18n import load_translators as l; assert l()['kk']('Overview') == 'Шолу'"
 	cd $(SMOKE) && echo '{"id": 1, "title": "В Шымкенте предотвращен теракт"}' | venv/bin/threatmon tag | grep -q terrorist_activity
 	cd $(SMOKE) && THREATMON_DB=sqlite:///$(SMOKE)/smoke.db venv/bin/threatmon export --format csv >/dev/null
 	cd $(SMOKE) && venv/bin/threatmon demo --prepare-only --port 0 --history 50 --db sqlite:///$(SMOKE)/demo.db

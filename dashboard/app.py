@@ -35,6 +35,7 @@ from dashboard.api import register_api
 from dashboard.atom import register_atom
 from dashboard.context import DashboardContext, load_map_shapes
 from dashboard.csrf import CsrfGuard, current_token, install
+from dashboard.i18n import load_translators
 from dashboard.pages import (
     alerts,
     cyber,
@@ -154,6 +155,7 @@ def create_app(
         lexicon_overlay=lexicon_overlay,
         stop_words=load_stop_words(Path(data_dir)),
         emerging=emerging or EmergingConfig(),
+        translators=load_translators(),
         **options,
     )
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from dashboard.csrf import CsrfGuard
+from dashboard.i18n import ENGLISH, N_, SOURCE_LANGUAGE, Translator
 from indicators.actors import Actor
 from indicators.detection import DetectionConfig
 from indicators.emerging_report import EmergingConfig
@@ -24,15 +25,16 @@ from indicators.playbooks import Playbook
 from indicators.selection import Vocabulary, default_vocabulary
 from indicators.taxonomy import Taxonomy
 
+# The languages of the news (the language filter), in English; shown through `t(...)`.
 LANGUAGE_NAMES = {
-    "ru": "Russian",
-    "kk": "Kazakh",
-    "en": "English",
-    "ky": "Kyrgyz",
-    "uz": "Uzbek",
-    "tg": "Tajik",
-    "tk": "Turkmen",
-    "zh": "Chinese",
+    "ru": N_("Russian"),
+    "kk": N_("Kazakh"),
+    "en": N_("English"),
+    "ky": N_("Kyrgyz"),
+    "uz": N_("Uzbek"),
+    "tg": N_("Tajik"),
+    "tk": N_("Turkmen"),
+    "zh": N_("Chinese"),
 }
 
 
@@ -101,6 +103,12 @@ class DashboardContext:
     lexicon_overlay: Path | None = None
     stop_words: frozenset[str] = frozenset()
     emerging: EmergingConfig = field(default_factory=EmergingConfig)
+    # the interface languages' translators (dashboard.i18n.load_translators); English always
+    translators: Mapping[str, Translator] = field(default_factory=dict)
+
+    def translator(self, lang: str | None) -> Translator:
+        """The translator of an interface language; English (the source) when unknown."""
+        return self.translators.get(lang or SOURCE_LANGUAGE) or ENGLISH
 
     @property
     def read_only(self) -> bool:
@@ -119,16 +127,43 @@ class DashboardContext:
         """Today's UTC date: the end of the quick date presets."""
         return self.clock().astimezone(UTC).date()
 
-    def label(self, axis: str, value: str, sources: Mapping[int, str] | None = None) -> str:
-        """A human label for a tag value, language or source id (the id as a last resort)."""
+    def label(
+        self,
+        axis: str,
+        value: str,
+        sources: Mapping[int, str] | None = None,
+        lang: str = SOURCE_LANGUAGE,
+    ) -> str:
+        """A human label for a tag value, language or source id (the id as a last resort).
+
+        `lang` is the interface language: taxonomy labels come from taxonomy.toml
+        (ru/kk/en); a country the taxonomy does not name in `lang` is named by
+        Babel's CLDR data; source names are proper names and stay as they are.
+        """
+        t = self.translator(lang)
         if axis == "source":
             try:
-                return (sources or {}).get(int(value)) or f"source {value}"
+                name = (sources or {}).get(int(value))
             except ValueError:
                 return str(value)
+            return name or t("source {id}").format(id=value)
         if axis == "lang":
-            return LANGUAGE_NAMES.get(value, value or "unknown")
+            return t(LANGUAGE_NAMES[value]) if value in LANGUAGE_NAMES else (value or t("unknown"))
+        if axis in ("region", "country") and t.lang != SOURCE_LANGUAGE:
+            named = self.taxonomy.regions.get(value) or self.taxonomy.countries.get(value) or {}
+            if t.lang not in named and len(value) == 2:
+                country = t.country(value)
+                if country:
+                    return country
         try:
-            return self.taxonomy.label(axis, value, "en") or value
+            return self.taxonomy.label(axis, value, t.lang) or value
         except ValueError:
             return value
+
+    def labeller(self, lang: str) -> Callable[..., str]:
+        """`label` bound to one interface language, for components that take a labeller."""
+
+        def label(axis: str, value: str, sources: Mapping[int, str] | None = None) -> str:
+            return self.label(axis, value, sources, lang)
+
+        return label

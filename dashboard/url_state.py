@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from dashboard.i18n import SOURCE_LANGUAGE, UI_PARAM, valid_language
 from indicators.selection import PARAM_NAMES, FilterError, Filters, Vocabulary
 
 FILTER_NAMES = PARAM_NAMES
@@ -33,7 +34,10 @@ VIEW_OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 PAGE_PARAM = "page"  # items table page, 1-based; any positive integer
 ALERT_PARAM = "alert"  # the alert open in the Alerts view (its id; "" for none)
-VIEW_NAMES = (*VIEW_OPTIONS, PAGE_PARAM, ALERT_PARAM)
+# The interface language chosen on the switch ("" when the URL names none: then the
+# cookie or the browser decides, see dashboard.i18n). It rides along like a view option,
+# so it survives navigation and filter changes.
+VIEW_NAMES = (*VIEW_OPTIONS, PAGE_PARAM, ALERT_PARAM, UI_PARAM)
 
 PRESETS: tuple[tuple[str, int], ...] = (
     ("7 days", 7),
@@ -53,6 +57,7 @@ def default_view() -> dict[str, str]:
     view = {name: default for name, (_, default) in VIEW_OPTIONS.items()}
     view[PAGE_PARAM] = "1"
     view[ALERT_PARAM] = ""
+    view[UI_PARAM] = ""
     return view
 
 
@@ -69,6 +74,9 @@ def parse_view(params: Mapping[str, Sequence[str]]) -> dict[str, str]:
     chosen = params.get(ALERT_PARAM) or []
     if chosen and chosen[-1].isdigit() and 0 < int(chosen[-1]) < 2**63:
         view[ALERT_PARAM] = str(int(chosen[-1]))
+    languages = params.get(UI_PARAM) or []
+    if languages:
+        view[UI_PARAM] = valid_language(languages[-1]) or ""
     return view
 
 
@@ -113,13 +121,28 @@ def with_view(view: Mapping[str, str], **changes: str) -> dict[str, str]:
 # --- the store between the URL and the pages --------------------------------------------
 
 
-def to_store(state: PageState) -> dict[str, Any]:
-    """JSON-ready form kept in a dcc.Store; pages re-parse it with `from_store`."""
+def to_store(state: PageState, lang: str | None = None) -> dict[str, Any]:
+    """JSON-ready form kept in a dcc.Store; pages re-parse it with `from_store`.
+
+    `lang` is the interface language the page is shown in (the URL's `ui=` or
+    what the cookie or browser chose); pages read it with `language_of`.
+    """
     return {
         "params": [list(p) for p in state.filters.to_params()],
         "view": dict(state.view),
         "error": state.error,
+        "lang": state.view.get(UI_PARAM) or valid_language(lang) or SOURCE_LANGUAGE,
     }
+
+
+def page_language(search: str | None, resolved: str | None) -> str:
+    """The language a page URL asks for (`ui=`), else the one chosen when it was served."""
+    return parse_view(parse_query(search))[UI_PARAM] or valid_language(resolved) or SOURCE_LANGUAGE
+
+
+def language_of(data: Mapping[str, Any] | None) -> str:
+    """The interface language a state store was made for (English when it names none)."""
+    return valid_language((data or {}).get("lang")) or SOURCE_LANGUAGE
 
 
 def from_store(data: Mapping[str, Any]) -> tuple[Filters, dict[str, str]]:

@@ -44,3 +44,12 @@ def test_an_installed_package_uses_the_data_its_wheel_installed(tmp_path: Path) 
     site.mkdir()
     installed = tmp_path / "share" / "threatmon" / "data"
     assert default_data_dir(site, installed) == installed
+
+
+def test_the_wheel_carries_the_interface_catalogs() -> None:
+    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["dashboard"]
+    catalogs = sorted((REPO_ROOT / "dashboard" / "locale").glob("*.po"))
+    assert [p.name for p in catalogs] == ["kk.po", "ru.po"]
+    for path in catalogs:
+        relative = path.relative_to(REPO_ROOT / "dashboard")
+        assert any(relative.match(pattern) for pattern in patterns), relative
