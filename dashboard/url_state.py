@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from dashboard.i18n import SOURCE_LANGUAGE, UI_PARAM, valid_language
+from dashboard.i18n import N_, SOURCE_LANGUAGE, UI_PARAM, valid_language
 from indicators.selection import PARAM_NAMES, FilterError, Filters, Vocabulary
 
 FILTER_NAMES = PARAM_NAMES
@@ -39,12 +39,13 @@ ALERT_PARAM = "alert"  # the alert open in the Alerts view (its id; "" for none)
 # so it survives navigation and filter changes.
 VIEW_NAMES = (*VIEW_OPTIONS, PAGE_PARAM, ALERT_PARAM, UI_PARAM)
 
-PRESETS: tuple[tuple[str, int], ...] = (
-    ("7 days", 7),
-    ("30 days", 30),
-    ("90 days", 90),
-    ("1 year", 365),
-    ("All time", 0),
+# The quick date buttons: (text, tooltip, days); the texts are translated where shown.
+PRESETS: tuple[tuple[str, str, int], ...] = (
+    (N_("7 days"), N_("Last 7 days"), 7),
+    (N_("30 days"), N_("Last 30 days"), 30),
+    (N_("90 days"), N_("Last 90 days"), 90),
+    (N_("1 year"), N_("Last 1 year"), 365),
+    (N_("All time"), N_("No date limit"), 0),
 )
 
 

@@ -28,6 +28,7 @@ from dashboard.alert_figures import alert_chart
 from dashboard.alert_series import series_history
 from dashboard.components import graph, notice, utc_text
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.url_state import ALERT_PARAM, build_search, from_store, with_view
 from indicators.alerts import (
     ACTIONS,
@@ -45,7 +46,7 @@ from indicators.store.deliveries import Headline, headlines
 from indicators.weblinks import safe_href
 
 PATH = "/alerts"
-NAV_LABEL = "Alerts"
+NAV_LABEL = N_("Alerts")
 STORIES_SHOWN = 10
 MOST_LISTED = 200
 PLAYBOOK_LANGS = (("ru", "Русский"), ("kk", "Қазақша"), ("en", "English"))
@@ -72,7 +73,8 @@ def heading_id(section: str) -> str:
     return f"{ids.AL_CHECK}-{section}-heading"
 
 
-def layout(ctx: DashboardContext) -> Any:
+def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
+    """This view is not translated yet: it is shown in English in every language."""
     read_only = ctx.read_only
     actions = html.Div(
         [

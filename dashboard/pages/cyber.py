@@ -12,6 +12,7 @@ from dashboard import figures, ids
 from dashboard.clicks import register_click_filter
 from dashboard.components import card, graph, item_list
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.time_charts import group_series, option_bar, period
 from dashboard.url_state import from_store
@@ -19,13 +20,14 @@ from indicators import taxonomy
 from indicators.store import queries
 
 PATH = "/cyber"
-NAV_LABEL = "Cyber threats"
+NAV_LABEL = N_("Cyber threats")
 CYBER = "cyber_threats"
 NEWEST = 10
 NO_CYBER = "No cyber-threat items match these filters."
 
 
-def layout(ctx: DashboardContext) -> Any:
+def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
+    """This view is not translated yet: it is shown in English in every language."""
     return html.Div(
         [
             card(

@@ -24,13 +24,14 @@ from dashboard.components import (
     utc_text,
 )
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET, NO_MATCH, store_is_empty
 from dashboard.url_state import PAGE_PARAM, build_search, from_store, with_view
 from indicators.selection import Filters
 from indicators.store import queries
 
 PATH = "/items"
-NAV_LABEL = "Items"
+NAV_LABEL = N_("Items")
 PAGE_SIZE = 25
 COLUMNS: tuple[tuple[str | None, str], ...] = (
     ("published_at", "Published (UTC)"),
@@ -41,7 +42,8 @@ COLUMNS: tuple[tuple[str | None, str], ...] = (
 )
 
 
-def layout(ctx: DashboardContext) -> Any:
+def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
+    """This view is not translated yet: it is shown in English in every language."""
     return html.Section(
         [
             html.Div(id=ids.IT_SUMMARY, className="items-summary"),

@@ -10,6 +10,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import figures, ids
 from dashboard.components import card, graph
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.org_cards import org_list
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.time_charts import group_series, option_bar, period
@@ -18,12 +19,13 @@ from indicators.actor_activity import most_active
 from indicators.store import queries
 
 PATH = "/organizations"
-NAV_LABEL = "Organizations"
+NAV_LABEL = N_("Organizations")
 SHOWN = 10  # organizations listed
 NO_ACTOR = "No organization is named by the relevant items matching these filters."
 
 
-def layout(ctx: DashboardContext) -> Any:
+def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
+    """This view is not translated yet: it is shown in English in every language."""
     return html.Div(
         [
             card(

@@ -12,6 +12,7 @@ from dashboard import figures, ids
 from dashboard.clicks import register_click_filter
 from dashboard.components import card, graph, item_list, notice, utc_text
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET, NO_MATCH
 from dashboard.url_state import build_search, from_store, set_axis
 from indicators import taxonomy
@@ -21,11 +22,12 @@ from indicators.store import alerts as alert_store
 from indicators.store import queries
 
 PATH = "/"
-NAV_LABEL = "Overview"
+NAV_LABEL = N_("Overview")
 NEWEST = 8
 
 
-def layout(ctx: DashboardContext) -> Any:
+def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
+    """Not translated yet: shown in English in every language."""
     return html.Div(
         [
             dcc.Loading(html.Div(id=ids.OV_TOTALS, className="kpis"), type="dot", delay_show=250),

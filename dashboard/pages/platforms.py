@@ -11,6 +11,7 @@ from dashboard import figures, ids
 from dashboard.clicks import register_click_filter
 from dashboard.components import card, graph
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.time_charts import group_series, option_bar, period
 from dashboard.url_state import from_store
@@ -18,11 +19,12 @@ from indicators import taxonomy
 from indicators.store import queries
 
 PATH = "/platforms"
-NAV_LABEL = "Online platforms"
+NAV_LABEL = N_("Online platforms")
 NO_PLATFORM = "No platform is mentioned by the items matching these filters."
 
 
-def layout(ctx: DashboardContext) -> Any:
+def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
+    """This view is not translated yet: it is shown in English in every language."""
     return html.Div(
         [
             card(

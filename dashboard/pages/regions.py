@@ -11,17 +11,19 @@ from dashboard import figures, ids
 from dashboard.clicks import register_click_filter
 from dashboard.components import card, graph
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET, NO_MATCH, store_is_empty
 from dashboard.url_state import from_store
 from indicators import taxonomy
 from indicators.store import queries
 
 PATH = "/regions"
-NAV_LABEL = "Regions"
+NAV_LABEL = N_("Regions")
 HEATMAP_ROWS = 20
 
 
-def layout(ctx: DashboardContext) -> Any:
+def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
+    """This view is not translated yet: it is shown in English in every language."""
     config = {
         "topojsonURL": ctx.shapes.topojson_url,
         "scrollZoom": False,

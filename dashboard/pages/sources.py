@@ -10,18 +10,20 @@ from dash.exceptions import PreventUpdate
 from dashboard import ids
 from dashboard.components import notice, utc_text
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, Translator
 from indicators.store import queries
 from indicators.weblinks import safe_href
 
 PATH = "/sources"
-NAV_LABEL = "Sources"
+NAV_LABEL = N_("Sources")
 NO_FEEDS = (
     "No feeds are configured yet: run `threatmon init` to load the default feed list "
     "(data/feeds.toml), or `threatmon feeds add URL`."
 )
 
 
-def layout(ctx: DashboardContext) -> Any:
+def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
+    """This view is not translated yet: it is shown in English in every language."""
     return html.Section(
         [
             html.Div(

@@ -22,6 +22,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import ids, term_actions
 from dashboard.components import card, notice
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.url_state import build_search, from_store
 from indicators import taxonomy
@@ -34,12 +35,13 @@ from indicators.weblinks import safe_href
 
 PATH = "/terms"
 ITEMS_PATH = "/items"  # the Items view (pages do not import pages)
-NAV_LABEL = "Emerging terms"
+NAV_LABEL = N_("Emerging terms")
 LIMIT = 30
 LANGS = (("ru", "Russian"), ("kk", "Kazakh"), ("en", "English"), ("any", "any language"))
 
 
-def layout(ctx: DashboardContext) -> Any:
+def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
+    """This view is not translated yet: it is shown in English in every language."""
     return html.Div(
         [
             card(

@@ -12,6 +12,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import figures, ids
 from dashboard.components import card, graph, item_list
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.time_charts import group_series, option_bar, period
 from dashboard.url_state import from_store
@@ -22,10 +23,11 @@ from indicators.store import queries
 from indicators.store.method_trends import method_months, method_stories
 
 PATH = "/trends"
-NAV_LABEL = "Trends"
+NAV_LABEL = N_("Trends")
 
 
-def layout(ctx: DashboardContext) -> Any:
+def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
+    """Not translated yet: shown in English in every language."""
     return html.Div(
         [
             card(
