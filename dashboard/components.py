@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from dash import dcc, html
 
+from dashboard.i18n import ENGLISH, N_, Translator
 from indicators.models import STORED_AXES, tagged_text
 from indicators.weblinks import safe_href
 
@@ -89,7 +90,17 @@ def utc_text(moment: datetime | None, *, seconds: bool = False) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + " UTC"
 
 
-def tag_badges(tags: Mapping[str, Sequence[Any]], label: Any) -> list[Any]:
+# The tag axes as a badge's tooltip names them (translated where shown).
+AXIS_NAMES = {
+    "category": N_("category"),
+    "region": N_("region"),
+    "platform": N_("platform"),
+    "actor": N_("organization"),
+    "method": N_("method"),
+}
+
+
+def tag_badges(tags: Mapping[str, Sequence[Any]], label: Any, t: Translator = ENGLISH) -> list[Any]:
     """One small badge per tag, grouped by axis (category, region, platform, actor, method)."""
     badges: list[Any] = []
     for axis in STORED_AXES:
@@ -98,7 +109,7 @@ def tag_badges(tags: Mapping[str, Sequence[Any]], label: Any) -> list[Any]:
                 html.Span(
                     label(axis, tag.value),
                     className=f"badge badge-{axis}",
-                    title=f"{axis}: {tag.value}",
+                    title=f"{t(AXIS_NAMES[axis]) if axis in AXIS_NAMES else axis}: {tag.value}",
                 )
             )
     return badges
@@ -119,8 +130,11 @@ def item_title(item: Any, title_spans: Sequence[tuple[int, int]] = ()) -> Any:
     )
 
 
-def item_list(rows: Sequence[Any], label: Any, *, empty: str) -> Any:
-    """Compact list of items (overview, cyber view): time, source, title, tags."""
+def item_list(rows: Sequence[Any], label: Any, *, empty: str, t: Translator = ENGLISH) -> Any:
+    """Compact list of items (overview, cyber view): time, source, title, tags.
+
+    `label` names tag values in the interface language, `t` the rest; the items'
+    own text (title, source name) is shown as published."""
     if not rows:
         return notice(empty)
     entries = []
@@ -132,14 +146,14 @@ def item_list(rows: Sequence[Any], label: Any, *, empty: str) -> Any:
                         [
                             html.Span(utc_text(item.published_at), className="item-time"),
                             html.Span(
-                                item.source_name or "unknown source", className="item-source"
+                                item.source_name or t("unknown source"), className="item-source"
                             ),
                             html.Span(item.lang, className="item-lang"),
                         ],
                         className="item-meta",
                     ),
                     item_title(item),
-                    html.Div(tag_badges(item.tags, label), className="item-tags"),
+                    html.Div(tag_badges(item.tags, label, t), className="item-tags"),
                 ],
                 className="item",
             )

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dashboard.context import MapShapes
+from dashboard.i18n import ENGLISH, N_, SOURCE_LANGUAGE, Translator
 from indicators.store.queries import bucket, per_thousand
 
 Figure = dict[str, Any]
@@ -162,13 +163,15 @@ def trend_figure(
     smooth: bool = False,
     volume: Iterable[tuple[date, int]] | None = None,
     measure_label: str = "items",
+    t: Translator = ENGLISH,
 ) -> Figure:
     """Counts over time, one trace per id (lines or stacked areas).
 
     `volume` switches to "per 1,000 ingested items" of the same bucket, so a
     feed outage or a new feed does not read as a threat trend. `smooth` adds
     a trailing 7-day mean (day granularity only) and keeps the raw counts as a
-    faint line behind it.
+    faint line behind it. `t` is the interface language of the titles and
+    dates (`measure_label` comes translated).
     """
     buckets = bucket_range(start, end, granularity)
     x = [b.isoformat() for b in buckets]
@@ -177,7 +180,11 @@ def trend_figure(
         if volume is not None
         else None
     )
-    unit = f"{measure_label} per 1,000 ingested" if dense_volume is not None else measure_label
+    unit = (
+        t("{measure} per 1,000 ingested").format(measure=measure_label)
+        if dense_volume is not None
+        else measure_label
+    )
     traces: list[dict[str, Any]] = []
     for value, points in series.items():
         counts = [n for _, n in fill_buckets(points, start, end, granularity)]
@@ -205,7 +212,7 @@ def trend_figure(
                     "mode": "lines",
                     "x": x,
                     "y": y,
-                    "name": f"{name} (daily)",
+                    "name": t("{name} (daily)").format(name=name),
                     "legendgroup": value,
                     "showlegend": False,
                     "hoverinfo": "skip",
@@ -215,13 +222,13 @@ def trend_figure(
             )
             trace["y"] = rolling_mean(y)
             trace["name"] = name
-            trace["hovertemplate"] = f"{name}: %{{y}} {unit}, 7-day mean<extra></extra>"
+            trace["hovertemplate"] = name + ": %{y} " + unit + t(", 7-day mean") + "<extra></extra>"
             trace.pop("stackgroup", None)  # a stacked mean over a faint raw line misleads
         else:
             trace["y"] = y
         traces.append(trace)
     if not traces:
-        return empty_figure("No items match these filters in this period.")
+        return empty_figure(t("No items match these filters in this period."))
     return {
         "data": traces,
         "layout": _layout(
@@ -229,9 +236,10 @@ def trend_figure(
             legend={"orientation": "h", "y": -0.18, "x": 0},
             margin={"l": 56, "r": 16, "t": 16, "b": 64},
             xaxis={
-                "title": {"text": f"{_granularity_word(granularity)} (UTC)"},
+                "title": {"text": t(_granularity_word(granularity)) + " (UTC)"},
                 "gridcolor": GRID,
                 "type": "date",
+                **date_ticks(buckets, granularity, t),
             },
             yaxis=(
                 {
@@ -248,16 +256,21 @@ def trend_figure(
 
 
 def method_figure(
-    rows: Sequence[Any], *, labels: Mapping[str, str], colors: Mapping[str, str]
+    rows: Sequence[Any],
+    *,
+    labels: Mapping[str, str],
+    colors: Mapping[str, str],
+    t: Translator = ENGLISH,
 ) -> Figure:
     """Each method's share of the month's stories that name a method, one line per method.
 
     `rows` are `MethodMonth` records. A month with no story for a method shows
     0 %, so a method that appears shows as a rise, not as a line that starts
-    late. Each point carries (method, month) for the drill-down.
+    late. Each point carries (method, month) for the drill-down. `t` is the
+    interface language of the titles and month names.
     """
     if not rows:
-        return empty_figure("No story matching these filters names a method.")
+        return empty_figure(t("No story matching these filters names a method."))
     months = sorted({r.month for r in rows})
     totals = {r.month: r.with_method for r in rows}
     by_method: dict[str, dict[date, int]] = {}
@@ -279,8 +292,12 @@ def method_figure(
                 ],
                 "name": name,
                 "line": {"color": colors.get(method, MUTED), "width": 2},
-                "hovertemplate": f"{name}: %{{y}}% (%{{customdata[2]}} of %{{customdata[3]}} "
-                "stories naming a method)<extra></extra>",
+                "hovertemplate": name
+                + ": %{y}% ("
+                + t("{count} of {total} stories naming a method").format(
+                    count="%{customdata[2]}", total="%{customdata[3]}"
+                )
+                + ")<extra></extra>",
             }
         )
     return {
@@ -290,14 +307,17 @@ def method_figure(
             legend={"orientation": "h", "y": -0.2, "x": 0},
             margin={"l": 56, "r": 16, "t": 16, "b": 72},
             xaxis={
-                "title": {"text": "Month (UTC)"},
+                "title": {"text": t("Month (UTC)")},
                 "gridcolor": GRID,
                 "type": "date",
-                "dtick": "M1",
-                "tickformat": "%b %Y",
+                **(
+                    {"dtick": "M1", "tickformat": "%b %Y"}
+                    if t.lang == SOURCE_LANGUAGE
+                    else month_ticks(months, t)
+                ),
             },
             yaxis={
-                "title": {"text": "% of stories naming a method"},
+                "title": {"text": t("% of stories naming a method")},
                 "gridcolor": GRID,
                 "rangemode": "tozero",
                 "ticksuffix": "%",
@@ -308,7 +328,7 @@ def method_figure(
 
 def _peak(traces: Sequence[Mapping[str, Any]], *, stacked: bool) -> float:
     """The highest point the y axis must show (the sum per bucket when stacked)."""
-    columns = [[v or 0 for v in t["y"]] for t in traces if t.get("y")]
+    columns = [[v or 0 for v in trace["y"]] for trace in traces if trace.get("y")]
     if not columns:
         return 0
     if stacked:
@@ -317,7 +337,34 @@ def _peak(traces: Sequence[Mapping[str, Any]], *, stacked: bool) -> float:
 
 
 def _granularity_word(granularity: str) -> str:
-    return {"day": "Day", "week": "Week starting", "month": "Month"}.get(granularity, "Date")
+    return {"day": N_("Day"), "week": N_("Week starting"), "month": N_("Month")}.get(
+        granularity, N_("Date")
+    )
+
+
+MAX_MONTH_TICKS = 12
+
+
+def month_ticks(months: Sequence[date], t: Translator) -> dict[str, Any]:
+    """Month ticks named by Babel in `t`'s language (plotly itself names them in English)."""
+    step = max(1, -(-len(months) // MAX_MONTH_TICKS))
+    shown = list(months)[::step]
+    return {
+        "tickmode": "array",
+        "tickvals": [m.isoformat() for m in shown],
+        "ticktext": [t.month_short(m) for m in shown],
+        "hoverformat": "%Y-%m",
+    }
+
+
+def date_ticks(buckets: Sequence[date], granularity: str, t: Translator) -> dict[str, Any]:
+    """The date axis's tick labels: plotly's own in English; in other languages month names
+    from Babel (month buckets) or numeric ISO dates, never English month names."""
+    if t.lang == SOURCE_LANGUAGE:
+        return {}
+    if granularity == "month":
+        return month_ticks(buckets, t)
+    return {"tickformat": "%Y-%m-%d", "hoverformat": "%Y-%m-%d"}
 
 
 def sparkline(points: Iterable[tuple[date, int]], start: date, end: date, color: str) -> Figure:

@@ -13,16 +13,18 @@ from typing import Any
 
 from dashboard.components import segmented
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.url_state import build_search, with_view
 from indicators.selection import Filters
 from indicators.store import queries
 
+# (view option, label, ((value, text), ...)); label and texts are translated where shown.
 OPTION_BAR: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
-    ("granularity", "Per", (("day", "day"), ("week", "week"), ("month", "month"))),
-    ("measure", "Count", (("items", "mentions"), ("stories", "unique stories"))),
-    ("scale", "Scale", (("count", "raw counts"), ("per1000", "per 1,000 ingested"))),
-    ("chart", "Chart", (("lines", "lines"), ("areas", "stacked areas"))),
-    ("smooth", "7-day mean", (("off", "off"), ("on", "on"))),
+    ("granularity", N_("Per"), (("day", N_("day")), ("week", N_("week")), ("month", N_("month")))),
+    ("measure", N_("Count"), (("items", N_("mentions")), ("stories", N_("unique stories")))),
+    ("scale", N_("Scale"), (("count", N_("raw counts")), ("per1000", N_("per 1,000 ingested")))),
+    ("chart", N_("Chart"), (("lines", N_("lines")), ("areas", N_("stacked areas")))),
+    ("smooth", N_("7-day mean"), (("off", N_("off")), ("on", N_("on")))),
 )
 
 
@@ -33,6 +35,7 @@ def option_bar(
     *,
     prefix: str,
     names: tuple[str, ...] | None = None,
+    t: Translator = ENGLISH,
 ) -> list[Any]:
     """Segmented links that each change one view option (and keep everything else)."""
     bars = []
@@ -43,7 +46,8 @@ def option_bar(
         def href(value: str, name: str = name) -> str:
             return path + build_search(f, with_view(view, **{name: value}))
 
-        bars.append(segmented(text, options, view[name], href, test_id=f"{prefix}-{name}"))
+        shown = tuple((value, t(label)) for value, label in options)
+        bars.append(segmented(t(text), shown, view[name], href, test_id=f"{prefix}-{name}"))
     return bars
 
 

@@ -12,9 +12,9 @@ from dashboard import figures, ids
 from dashboard.clicks import register_click_filter
 from dashboard.components import card, graph, item_list, notice, utc_text
 from dashboard.context import DashboardContext
-from dashboard.i18n import ENGLISH, N_, Translator
+from dashboard.i18n import ENGLISH, N_, UI_PARAM, Translator
 from dashboard.shell import NO_ITEMS_YET, NO_MATCH
-from dashboard.url_state import build_search, from_store, set_axis
+from dashboard.url_state import build_search, from_store, language_of, set_axis
 from indicators import taxonomy
 from indicators.alerts import OPEN_STATES
 from indicators.selection import Filters
@@ -27,19 +27,18 @@ NEWEST = 8
 
 
 def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
-    """Not translated yet: shown in English in every language."""
     return html.Div(
         [
             dcc.Loading(html.Div(id=ids.OV_TOTALS, className="kpis"), type="dot", delay_show=250),
             html.Div(
                 [
                     card(
-                        "Categories",
+                        t("Categories"),
                         dcc.Loading(html.Div(id=ids.OV_CATEGORIES), type="dot", delay_show=250),
                         className="span-2",
                     ),
                     card(
-                        "Newest relevant items",
+                        t("Newest relevant items"),
                         dcc.Loading(html.Div(id=ids.OV_NEWEST), type="dot", delay_show=250),
                     ),
                 ],
@@ -48,14 +47,14 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
             html.Div(
                 [
                     card(
-                        "Most active regions",
+                        t("Most active regions"),
                         graph(ids.OV_REGIONS, height=300),
-                        extra="click a bar to filter",
+                        extra=t("click a bar to filter"),
                     ),
                     card(
-                        "Most mentioned platforms",
+                        t("Most mentioned platforms"),
                         graph(ids.OV_PLATFORMS, height=300),
-                        extra="click a bar to filter",
+                        extra=t("click a bar to filter"),
                     ),
                 ],
                 className="grid grid-2",
@@ -64,25 +63,25 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
     )
 
 
-def change_text(current: int, previous: int | None) -> tuple[str, str]:
-    """(text, css class) for the change against the previous period."""
+def change_text(current: int, previous: int | None, t: Translator = ENGLISH) -> tuple[str, str]:
+    """(text, css class) for the change against the previous period, in `t`'s number format."""
     if previous is None:
         return "—", "change-none"
     if previous == 0:
-        return ("new", "change-up") if current else ("—", "change-none")
+        return (t("new"), "change-up") if current else ("—", "change-none")
     pct = round(100.0 * (current - previous) / previous)
     if pct > 0:
-        return f"+{pct}%", "change-up"
+        return t.percent(pct / 100, signed=True), "change-up"
     if pct < 0:
-        return f"{pct}%", "change-down"
-    return "±0%", "change-none"
+        return t.percent(pct / 100), "change-down"
+    return "±" + t.percent(0), "change-none"
 
 
-def _kpi(title: str, value: int, note: str, kpi_id: str) -> Any:
+def _kpi(title: str, value: int, note: str, kpi_id: str, t: Translator = ENGLISH) -> Any:
     return html.Div(
         [
             html.Div(title, className="kpi-title"),
-            html.Div(f"{value:,}", className="kpi-value", id=kpi_id),
+            html.Div(t.number(value), className="kpi-value", id=kpi_id),
             html.Div(note, className="kpi-note"),
         ],
         className="kpi",
@@ -97,47 +96,59 @@ def open_alerts_by_category(ctx: DashboardContext) -> Counter[str]:
     return counts
 
 
-def alert_badge(cid: str, n: int, href: str) -> Any:
+def alert_badge(cid: str, n: int, href: str, t: Translator = ENGLISH) -> Any:
     """`⚠ n` after a category with open alerts, linking to those alerts."""
     return dcc.Link(
-        f"⚠ {n}",
+        f"⚠ {t.number(n)}",
         href=href,
         className="alert-badge",
         id=f"ov-alerts-{cid}",
-        title=f"{n} open alert{'s' if n != 1 else ''} on this category: open them",
+        title=t.plural(
+            "{n} open alert on this category: open it",
+            "{n} open alerts on this category: open them",
+            n,
+        ).format(n=t.number(n)),
     )
 
 
-def open_alerts_kpi(ctx: DashboardContext) -> Any:
+def open_alerts_kpi(ctx: DashboardContext, t: Translator = ENGLISH, search: str = "") -> Any:
     """Alerts waiting for the analyst (new or acknowledged, whatever the filters) and the
     time of the last detection run, so a stalled detector is noticed."""
     run = alert_store.last_run(ctx.engine)
     if run is None:
-        when = "detection has not run yet"
+        when = t("detection has not run yet")
     else:
-        when = f"last check {utc_text(run['finished_at'] or run['started_at'])}"
+        when = t("last check {time}").format(time=utc_text(run["finished_at"] or run["started_at"]))
         if run["status"] != "ok":
             when += f" ({run['status']})"
     return html.Div(
         [
-            html.Div("Open alerts", className="kpi-title"),
+            html.Div(t("Open alerts"), className="kpi-title"),
             html.Div(
-                f"{alert_store.count_open(ctx.engine):,}", className="kpi-value", id="kpi-alerts"
+                t.number(alert_store.count_open(ctx.engine)), className="kpi-value", id="kpi-alerts"
             ),
-            html.Div([dcc.Link("see Alerts", href="/alerts"), f" · {when}"], className="kpi-note"),
+            html.Div(
+                [dcc.Link(t("see Alerts"), href="/alerts" + search), f" · {when}"],
+                className="kpi-note",
+            ),
         ],
         className="kpi",
     )
 
 
-def _period_text(f: Filters) -> str:
+def _period_text(f: Filters, t: Translator = ENGLISH) -> str:
     if f.date_from and f.date_to:
-        return f"{f.date_from.isoformat()} to {f.date_to.isoformat()} (UTC)"
+        return t("{start} to {end} (UTC)").format(start=t.day(f.date_from), end=t.day(f.date_to))
     if f.date_from:
-        return f"from {f.date_from.isoformat()} (UTC)"
+        return t("from {start} (UTC)").format(start=t.day(f.date_from))
     if f.date_to:
-        return f"up to {f.date_to.isoformat()} (UTC)"
-    return "all time"
+        return t("up to {end} (UTC)").format(end=t.day(f.date_to))
+    return t("all time")
+
+
+def _ui_only(view: dict[str, str]) -> dict[str, str]:
+    """Just the language of `view`, for links that leave the filters behind."""
+    return {UI_PARAM: view.get(UI_PARAM, "")}
 
 
 def register(app: Dash, ctx: DashboardContext) -> None:
@@ -155,22 +166,31 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         if not data:
             raise PreventUpdate
         f, view = from_store(data)
+        t = ctx.translator(language_of(data))
+        label = ctx.labeller(t.lang)
         first, last = queries.date_bounds(ctx.engine)
         if first is None or last is None:
-            empty = figures.empty_figure(NO_ITEMS_YET)
-            return (notice(NO_ITEMS_YET), None, None, empty, empty)
+            empty = figures.empty_figure(t(NO_ITEMS_YET))
+            return (notice(t(NO_ITEMS_YET)), None, None, empty, empty)
         totals = queries.totals(ctx.engine, f)
-        period = _period_text(f)
+        period = _period_text(f, t)
         kpis = [
-            _kpi("Items", totals.items, period, "kpi-items"),
+            _kpi(t("Items"), totals.items, period, "kpi-items", t),
             _kpi(
-                "Relevant items",
+                t("Relevant items"),
                 totals.relevant,
-                "tagged with at least one category",
+                t("tagged with at least one category"),
                 "kpi-relevant",
+                t,
             ),
-            _kpi("Stories", totals.stories, "near-duplicate reports counted once", "kpi-stories"),
-            open_alerts_kpi(ctx),
+            _kpi(
+                t("Stories"),
+                totals.stories,
+                t("near-duplicate reports counted once"),
+                "kpi-stories",
+                t,
+            ),
+            open_alerts_kpi(ctx, t, build_search(Filters(), _ui_only(view))),
         ]
         bounded = f.bounded(first, last)
         start, end = bounded.date_from or first, bounded.date_to or last
@@ -188,7 +208,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         alerting = open_alerts_by_category(ctx)
         for cid in taxonomy.CATEGORY_IDS:
             n = current.get(cid, 0)
-            text, css = change_text(n, previous.get(cid, 0) if previous is not None else None)
+            text, css = change_text(n, previous.get(cid, 0) if previous is not None else None, t)
             href = "/" + build_search(set_axis(f, "category", [cid]), view)
             badge = (
                 [
@@ -196,6 +216,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                         cid,
                         alerting[cid],
                         "/alerts" + build_search(set_axis(f, "category", [cid]), view),
+                        t,
                     )
                 ]
                 if alerting[cid]
@@ -207,20 +228,20 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                         html.Td(
                             [
                                 html.Span(className="dot", style={"background": colors[cid]}),
-                                dcc.Link(
-                                    ctx.label("category", cid), href=href, className="cat-link"
-                                ),
+                                dcc.Link(label("category", cid), href=href, className="cat-link"),
                                 *badge,
                             ]
                         ),
-                        html.Td(f"{n:,}", className="num", id=f"ov-count-{cid}"),
+                        html.Td(t.number(n), className="num", id=f"ov-count-{cid}"),
                         html.Td(
                             text,
                             className=f"num {css}",
                             title=(
-                                f"previous period: {previous.get(cid, 0)}"
+                                t("previous period: {count}").format(
+                                    count=t.number(previous.get(cid, 0))
+                                )
                                 if previous is not None
-                                else "choose a period to compare"
+                                else t("choose a period to compare")
                             ),
                         ),
                         html.Td(
@@ -236,9 +257,13 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                 )
             )
         hint = (
-            f"Change against the previous {bounded.days} days."
+            t.plural(
+                "Change against the previous {n} day.",
+                "Change against the previous {n} days.",
+                bounded.days,
+            ).format(n=t.number(bounded.days))
             if compare
-            else "Pick a period to compare it with the one before."
+            else t("Pick a period to compare it with the one before.")
         )
         table = html.Div(
             [
@@ -247,10 +272,10 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                         html.Thead(
                             html.Tr(
                                 [
-                                    html.Th("Category"),
-                                    html.Th("Items", className="num"),
-                                    html.Th("Change", className="num"),
-                                    html.Th("Per day (UTC)"),
+                                    html.Th(t("Category")),
+                                    html.Th(t("Items"), className="num"),
+                                    html.Th(t("Change"), className="num"),
+                                    html.Th(t("Per day (UTC)")),
                                 ]
                             )
                         ),
@@ -263,21 +288,28 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         )
         # Relevant = carries a category; without a category filter, ask for any of them.
         newest = queries.items_page(ctx.engine, f, limit=NEWEST, relevant_only=True)
-        newest_list = item_list(newest.rows, ctx.label, empty=NO_MATCH)
+        newest_list = item_list(newest.rows, label, empty=t(NO_MATCH), t=t)
         regions = queries.counts_by(ctx.engine, f, "region")
         platforms = queries.counts_by(ctx.engine, f, "platform")
-        region_labels = {r: ctx.label("region", r) for r, _ in regions}
-        platform_labels = {p: ctx.label("platform", p) for p, _ in platforms}
+        region_labels = {r: label("region", r) for r, _ in regions}
+        platform_labels = {p: label("platform", p) for p, _ in platforms}
         return (
             kpis,
             table,
             newest_list,
-            figures.bar_figure(regions, region_labels, color=figures.PALETTE[0], empty=NO_MATCH),
+            figures.bar_figure(
+                regions,
+                region_labels,
+                color=figures.PALETTE[0],
+                empty=t(NO_MATCH),
+                value_title=t("items"),
+            ),
             figures.bar_figure(
                 platforms,
                 platform_labels,
                 color=figures.PALETTE[2],
-                empty="No platform is mentioned by the items matching these filters.",
+                empty=t("No platform is mentioned by the items matching these filters."),
+                value_title=t("items"),
             ),
         )
 

@@ -15,7 +15,7 @@ from dashboard.context import DashboardContext
 from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.time_charts import group_series, option_bar, period
-from dashboard.url_state import from_store
+from dashboard.url_state import from_store, language_of
 from indicators import taxonomy
 from indicators.selection import Filters
 from indicators.store import alerts as alert_store
@@ -27,11 +27,10 @@ NAV_LABEL = N_("Trends")
 
 
 def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
-    """Not translated yet: shown in English in every language."""
     return html.Div(
         [
             card(
-                "Categories over time",
+                t("Categories over time"),
                 html.Div(
                     [
                         html.Div(id=ids.TR_OPTIONS, className="options"),
@@ -41,15 +40,17 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 ),
             ),
             card(
-                "Methods over time",
+                t("Methods over time"),
                 html.Div(
                     [
                         graph(ids.TR_METHODS, height=380),
                         html.P(
-                            "Each month, the share of the stories naming a method that name "
-                            "this one (a story naming two methods counts for both). Methods "
-                            "refine tactics and methods: explosives, firearms, drones, online "
-                            "recruitment, financing... Click a point for its stories.",
+                            t(
+                                "Each month, the share of the stories naming a method that name "
+                                "this one (a story naming two methods counts for both). Methods "
+                                "refine tactics and methods: explosives, firearms, drones, online "
+                                "recruitment, financing... Click a point for its stories."
+                            ),
                             className="hint",
                         ),
                         html.Div(id=ids.TR_METHOD_STORIES, className="method-stories"),
@@ -60,24 +61,27 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
     )
 
 
-def note_for(view: Mapping[str, str]) -> str:
-    parts = ["Dates are UTC days."]
+def note_for(view: Mapping[str, str], t: Translator = ENGLISH) -> str:
+    parts = [t("Dates are UTC days.")]
     if view["measure"] == "stories":
         parts.append(
-            "Unique stories count near-duplicate reports once, on the day of the first report."
+            t("Unique stories count near-duplicate reports once, on the day of the first report.")
         )
     else:
-        parts.append("Mentions count every item; an item with two categories counts in both.")
+        parts.append(t("Mentions count every item; an item with two categories counts in both."))
     if view["scale"] == "per1000":
         parts.append(
-            "Per 1,000 ingested: divided by all items ingested from the selected "
-            "sources and languages in the same bucket, so feed outages do not look "
-            "like trends."
+            t(
+                "Per 1,000 ingested: divided by all items ingested from the selected "
+                "sources and languages in the same bucket, so feed outages do not look "
+                "like trends."
+            )
         )
     if view["smooth"] == "on":
         parts.append(
-            "The 7-day mean is trailing"
-            + ("." if view["granularity"] == "day" else "; it applies to daily data only.")
+            t("The 7-day mean is trailing.")
+            if view["granularity"] == "day"
+            else t("The 7-day mean is trailing; it applies to daily data only.")
         )
     return " ".join(parts)
 
@@ -96,7 +100,6 @@ def alert_marks(
 
 def register(app: Dash, ctx: DashboardContext) -> None:
     colors = figures.colors_for(taxonomy.CATEGORY_IDS)
-    labels = {c: ctx.label("category", c) for c in taxonomy.CATEGORY_IDS}
 
     @app.callback(
         Output(ids.TR_OPTIONS, "children"),
@@ -108,10 +111,12 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         if not data:
             raise PreventUpdate
         f, view = from_store(data)
-        bar = option_bar(PATH, f, view, prefix="tr")
+        t = ctx.translator(language_of(data))
+        labels = {c: ctx.label("category", c, lang=t.lang) for c in taxonomy.CATEGORY_IDS}
+        bar = option_bar(PATH, f, view, prefix="tr", t=t)
         span = period(ctx, f)
         if span is None:
-            return bar, figures.empty_figure(NO_ITEMS_YET), ""
+            return bar, figures.empty_figure(t(NO_ITEMS_YET)), ""
         granularity = view["granularity"]
         grouped = group_series(
             queries.series(ctx.engine, f, "category", granularity, view["measure"])
@@ -133,13 +138,16 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             chart=view["chart"],
             smooth=view["smooth"] == "on",
             volume=volume,
-            measure_label="stories" if view["measure"] == "stories" else "items",
+            measure_label=t("stories") if view["measure"] == "stories" else t("items"),
+            t=t,
         )
         figure = figures.with_alert_marks(figure, alert_marks(ctx, f, shown))
-        return bar, figure, note_for(view)
+        return bar, figure, note_for(view, t)
 
     method_colors = figures.colors_for(taxonomy.METHOD_IDS)
-    method_labels = {m: ctx.label("method", m) for m in taxonomy.METHOD_IDS}
+
+    def method_labels(lang: str) -> dict[str, str]:
+        return {m: ctx.label("method", m, lang=lang) for m in taxonomy.METHOD_IDS}
 
     @app.callback(
         Output(ids.TR_METHODS, "figure"),
@@ -150,10 +158,14 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         if not data:
             raise PreventUpdate
         f, _view = from_store(data)
+        t = ctx.translator(language_of(data))
         if period(ctx, f) is None:
-            return figures.empty_figure(NO_ITEMS_YET), None
+            return figures.empty_figure(t(NO_ITEMS_YET)), None
         rows = method_months(ctx.engine, f)
-        return figures.method_figure(rows, labels=method_labels, colors=method_colors), None
+        figure = figures.method_figure(
+            rows, labels=method_labels(t.lang), colors=method_colors, t=t
+        )
+        return figure, None
 
     @app.callback(
         Output(ids.TR_METHOD_STORIES, "children", allow_duplicate=True),
@@ -165,15 +177,24 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         if not click or not data:
             raise PreventUpdate
         method, month = click["points"][0]["customdata"][:2]
-        if method not in method_labels:
+        t = ctx.translator(language_of(data))
+        labels = method_labels(t.lang)
+        if method not in labels:
             raise PreventUpdate
         f, _view = from_store(data)
         month_day = date.fromisoformat(month)
         rows = method_stories(ctx.engine, f, method, month_day)
-        title = f"{method_labels[method]}, {month_day:%B %Y}: newest stories"
+        title = t("{method}, {month}: newest stories").format(
+            method=labels[method], month=t.month(month_day)
+        )
         return html.Div(
             [
                 html.H4(title, className="method-stories-title"),
-                item_list(rows, ctx.label, empty="No story of this month names this method."),
+                item_list(
+                    rows,
+                    ctx.labeller(t.lang),
+                    empty=t("No story of this month names this method."),
+                    t=t,
+                ),
             ]
         )

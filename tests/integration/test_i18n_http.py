@@ -159,6 +159,8 @@ def test_the_router_renders_the_view_in_the_url_language(callbacks: Callbacks) -
         states={ids.URL + ".search": "?ui=kk", ids.UI_LANG + ".data": "ru"},
     )
     assert out is not None
+    shown = texts(out[ids.PAGE]["children"])
+    assert "Санаттар уақыт бойынша" in shown and "Categories over time" not in shown
     missing = callbacks.call(
         ids.PAGE + ".children",
         {ids.URL + ".pathname": "/nowhere"},
@@ -169,15 +171,48 @@ def test_the_router_renders_the_view_in_the_url_language(callbacks: Callbacks) -
     assert overview.PATH == "/" and trends.PATH == "/trends"
 
 
+def test_the_overview_speaks_kazakh_with_kazakh_labels_and_number_format(
+    callbacks: Callbacks,
+) -> None:
+    out = callbacks.call(ids.OV_TOTALS + ".children", {ids.STATE + ".data": store("kk")})
+    assert out is not None
+    shown = " ".join(
+        texts(out[ids.OV_TOTALS]["children"]) + texts(out[ids.OV_CATEGORIES]["children"])
+    )
+    assert "Материалдар" in shown and "Ашық ескертулер" in shown and "Санат" in shown
+    for cid in taxonomy.CATEGORY_IDS:
+        assert TAXONOMY.label("category", cid, "kk") in shown
+        assert TAXONOMY.label("category", cid, "en") not in shown
+    for english in ("Items", "Relevant items", "Stories", "Open alerts", "Change", "all time"):
+        assert english not in shown.split(" · ")
+    regions = out[ids.OV_REGIONS]["figure"]
+    labels = regions["data"][0]["y"]
+    assert labels and all(any("\u0400" <= ch <= "\u04ff" for ch in label) for label in labels)
+    assert regions["layout"]["xaxis"]["title"]["text"] == "материал"
+
+
+def test_the_trends_view_speaks_russian_down_to_the_axes(callbacks: Callbacks) -> None:
+    out = callbacks.call(
+        ids.TR_GRAPH + ".figure", {ids.STATE + ".data": store("ru", granularity="month")}
+    )
+    assert out is not None
+    figure = out[ids.TR_GRAPH]["figure"]
+    assert figure["layout"]["xaxis"]["title"]["text"] == "Месяц (UTC)"
+    ticks = figure["layout"]["xaxis"]["ticktext"]
+    assert ticks and all(not any("a" <= ch.lower() <= "z" for ch in tick) for tick in ticks)
+    names = {trace["name"] for trace in figure["data"]}
+    assert names <= {TAXONOMY.label("category", c, "ru") for c in taxonomy.CATEGORY_IDS}
+    bar = texts(out[ids.TR_OPTIONS]["children"])
+    assert "Шаг" in bar and "месяц" in bar and "Per" not in bar
+    assert out[ids.TR_NOTE]["children"].startswith("Даты — дни по UTC.")
+    methods = callbacks.call(ids.TR_METHODS + ".figure", {ids.STATE + ".data": store("ru")})
+    assert methods is not None
+    axis = methods[ids.TR_METHODS]["figure"]["layout"]["xaxis"]
+    assert axis["title"]["text"] == "Месяц (UTC)"
+
+
 def test_english_stays_english(callbacks: Callbacks) -> None:
     out = callbacks.call(ids.OV_TOTALS + ".children", {ids.STATE + ".data": store("en")})
     assert out is not None
     shown = texts(out[ids.OV_TOTALS]["children"])
     assert "Items" in shown and "Open alerts" in shown
-    layout = callbacks.call(
-        ids.PAGE + ".children",
-        {ids.URL + ".pathname": "/trends"},
-        states={ids.URL + ".search": "?ui=en", ids.UI_LANG + ".data": "ru"},
-    )
-    assert layout is not None
-    assert "Categories over time" in texts(layout[ids.PAGE]["children"])
