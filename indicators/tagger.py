@@ -39,6 +39,7 @@ from indicators.lexicon import CompiledLexicon, Phrase
 from indicators.lexicon_files import KIND_FALSE_FRIEND, KIND_TERM, KIND_TRIGGER, KIND_UNLESS
 from indicators.models import METHOD_AXIS, STORED_AXES, Match, Tags, tagged_text
 from indicators.morph import tail_allowed
+from indicators.region_lists import list_items, overlaps, shared_head
 from indicators.taxonomy import CATEGORY_IDS, COUNTRY_CODE, METHOD_IDS, PLATFORM_IDS
 from indicators.textnorm import Normalized, fold, normalize
 
@@ -385,7 +386,7 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
                 if implied and threat_use:  # a named platform in a threat item: evidence of use
                     categories.add(implied)
                     matches.append(Match("category", implied, cand.phrase.term, *cand.span))
-    region_matches = [m for c in terms if c.phrase.axis == "region" for m in _matches(c)]
+    region_matches = [m for c in _with_list_items(text, terms, compiled, lang) for m in _matches(c)]
     if any(m.id != COUNTRY_CODE and m.id.startswith("KZ-") for m in region_matches):
         region_matches = [m for m in region_matches if m.id != COUNTRY_CODE]
     matches += region_matches
@@ -408,6 +409,47 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
             sorted({m.id for m in matches if m.axis == METHOD_AXIS}, key=_METHOD_ORDER.__getitem__)
         ),
     )
+
+
+def _with_list_items(
+    text: str, terms: list[Candidate], compiled: CompiledLexicon, lang: str | None
+) -> list[Candidate]:
+    """The region terms, with the earlier items of lists sharing a plural head.
+
+    "Акмолинской и Карагандинской областях" names two units; the gazetteer
+    phrase matches the last one only, and "Акмолинск" alone would be Astana's
+    old name. Items found in a list replace whatever region their words matched.
+    """
+    regions = [c for c in terms if c.phrase.axis == "region"]
+    listed: list[Candidate] = []
+    for cand in regions:
+        head = shared_head(text, cand.start, cand.end)
+        if head is None:
+            continue
+
+        def place_of(item: str, head: str = head) -> Phrase | None:
+            return _kz_unit_phrase(f"{item} {head}", compiled, lang)
+
+        listed += [Candidate(*found) for found in list_items(text, cand.start, place_of)]
+    if not listed:
+        return regions
+    spans = [c.span for c in listed]
+    return [c for c in regions if not overlaps(c.span, spans)] + listed
+
+
+def _kz_unit_phrase(text: str, compiled: CompiledLexicon, lang: str | None) -> Phrase | None:
+    """The gazetteer phrase of a Kazakh unit that spans all of ``text``, if one does."""
+    for cand in find_candidates(text, compiled, lang):
+        phrase = cand.phrase
+        if (
+            phrase.kind == KIND_TERM
+            and phrase.axis == "region"
+            and cand.start == 0
+            and cand.end == len(text)
+            and all(i.startswith("KZ-") for i in phrase.ids)
+        ):
+            return phrase
+    return None
 
 
 def _backed(actor_terms: list[Candidate]) -> list[Candidate]:
