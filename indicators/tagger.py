@@ -391,7 +391,18 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
         region_matches = [m for m in region_matches if m.id != COUNTRY_CODE]
     matches += region_matches
     if categories:  # naming a group in a trade or sports story is no signal
-        matches += _actor_matches(actor_terms)
+        actor_matches = _actor_matches(actor_terms)
+        matches += actor_matches
+        # a banned religious movement is extremist ideology by what it is: its name
+        # is the evidence ("процесс над сторонниками «Хизб ут-Тахрир»")
+        for m in actor_matches:
+            actor = compiled.actors.get(m.id)
+            implied_by_kind = compiled.actor_kind_categories.get(actor.kind) if actor else None
+            if implied_by_kind:
+                categories.add(implied_by_kind)
+                evidence = Match("category", implied_by_kind, m.term, m.start, m.end)
+                if evidence not in matches:  # the name may be a category term already
+                    matches.append(evidence)
         matches += [m for c in method_terms if c.phrase.axis == METHOD_AXIS for m in _matches(c)]
     matches = _one_per_span(matches)
     regions = sorted({m.id for m in region_matches}, key=_region_order)

@@ -165,3 +165,18 @@ def test_duplicate_yaml_keys_are_errors(tmp_path):
     assert [(p.line, p.severity, p.message) for p in problems] == [
         (6, "error", "duplicate key 'cyber_threats'")
     ]
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    ["{no_such_kind: extremist_ideology}", "{banned_religious: no_such_category}", "[a, b]"],
+)
+def test_actor_kind_categories_must_map_known_kinds_to_categories(tmp_path, mapping):
+    folder = _folder(tmp_path, "mini")
+    (folder / "lexicon" / "kinds.yaml").write_text(
+        f'version: "2026.12.1"\nactor_kind_categories: {mapping}\nfalse_friends: {{}}\n',
+        encoding="utf-8",
+    )
+    [problem] = [p for p in check_lexicon(folder) if p.file == "lexicon/kinds.yaml"]
+    assert problem.severity == "error"
+    assert "`actor_kind_categories` must map organization kinds to category ids" in problem.message

@@ -4,6 +4,7 @@ These are the behaviours the issue asks for; when an analyst edits the
 lexicon, these must keep passing.
 """
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -490,3 +491,16 @@ def test_fraud_with_a_hacked_account_stays_a_cyber_threat(lexicon):
 def test_drone_strikes_on_refineries_in_a_war_are_not_tactics(lexicon):
     title = "Дефицит бензина объясняют повреждением российских НПЗ после ударов дронов"
     assert not tag(title, "", lexicon).relevant
+
+
+def test_a_banned_religious_movement_named_in_a_case_is_extremist_ideology(lexicon):
+    tags = tag("В Астане начался процесс над сторонниками «Хизб ут-Тахрир»", "", lexicon)
+    assert "extremist_ideology" in tags.categories
+    [evidence] = [m for m in tags.matches if m.id == "extremist_ideology"]
+    assert evidence.term == next(m.term for m in tags.matches if m.id == "hizb_ut_tahrir")
+
+
+def test_the_kind_mapping_of_the_rules_file_is_what_adds_the_ideology(lexicon):
+    without = dataclasses.replace(lexicon, actor_kind_categories={})
+    tags = tag("В Астане начался процесс над сторонниками «Хизб ут-Тахрир»", "", without)
+    assert "extremist_ideology" not in tags.categories
