@@ -55,6 +55,8 @@ RULE_FILE_KEYS = {
     "platform_category",
     "platform_needs",
     "actor_kind_categories",
+    "background_regions",
+    "home_regions",
     "false_friends",
     "context_rules",
     "note",
@@ -568,6 +570,24 @@ def _read_rule_file(
                     "`actor_kind_categories` must map organization kinds to category ids",
                 )
             )
+    if "background_regions" in data:
+        value = _str_list(data["background_regions"])
+        if value is None or not all(is_country_code(code) and code != "KZ" for code in value):
+            problems.append(
+                LexiconProblem(
+                    rel, None, "error", "`background_regions` must list foreign country codes"
+                )
+            )
+        else:
+            settings["background_regions"] = frozenset(value)
+    if "home_regions" in data:
+        value = _str_list(data["home_regions"])
+        if value is None or not all(is_country_code(code) and code != "KZ" for code in value):
+            problems.append(
+                LexiconProblem(rel, None, "error", "`home_regions` must list foreign country codes")
+            )
+        else:
+            settings["home_regions"] = frozenset(value)
     if "platform_category" in data:
         value = data["platform_category"]
         if value is None or value in CATEGORY_IDS:
@@ -814,6 +834,8 @@ def read_data_folder(data_dir: Path, overlay: Path | None = None) -> LoadedData:
         "platform_category": None,
         "platform_needs": frozenset(),
         "actor_kind_categories": MappingProxyType({}),
+        "background_regions": frozenset(),
+        "home_regions": frozenset(),
     }
     versions: list[str] = []
     actors: dict[str, Actor] = {}

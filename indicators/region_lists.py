@@ -91,3 +91,38 @@ def list_items(
 def overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
     """Whether ``span`` shares a character with any of ``spans``."""
     return any(span[0] < end and start < span[1] for start, end in spans)
+
+
+# Between two countries of a participants' list: a comma and/or a conjunction.
+_BETWEEN_COUNTRIES = re.compile(r"\s*(?:,\s*)?(?:(?:и|және|мен|and|а также|as well as)\s+)?$")
+MIN_PARTICIPANTS = 3  # "Kazakhstan and Kyrgyzstan" may both be where it happens
+
+
+def participant_runs(text: str, spans: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """Runs of at least three country names listed one after another, as indexes into ``spans``.
+
+    "Delegations of Belarus, India, Kazakhstan and China met in Nanjing":
+    a list of states is who took part (GUIDELINES: the participants' list
+    adds no region), while the place of the meeting is named elsewhere.
+    ``spans`` are the country matches' (start, end), in any order; two are
+    in one run when only a comma and/or a conjunction stands between them.
+    """
+    order = sorted(range(len(spans)), key=lambda i: spans[i])
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and _listed_after(text, spans[current[-1]], spans[i]):
+            current.append(i)
+            continue
+        if len(current) >= MIN_PARTICIPANTS:
+            runs.append(current)
+        current = [i]
+    if len(current) >= MIN_PARTICIPANTS:
+        runs.append(current)
+    return runs
+
+
+def _listed_after(text: str, previous: tuple[int, int], span: tuple[int, int]) -> bool:
+    """Whether ``span`` is the next item of a list after ``previous``."""
+    gap = text[previous[1] : span[0]]
+    return bool(gap.strip()) and _BETWEEN_COUNTRIES.fullmatch(gap) is not None

@@ -39,7 +39,7 @@ from indicators.lexicon import CompiledLexicon, Phrase
 from indicators.lexicon_files import KIND_FALSE_FRIEND, KIND_TERM, KIND_TRIGGER, KIND_UNLESS
 from indicators.models import METHOD_AXIS, STORED_AXES, Match, Tags, tagged_text
 from indicators.morph import tail_allowed
-from indicators.region_lists import list_items, overlaps, shared_head
+from indicators.region_lists import list_items, overlaps, participant_runs, shared_head
 from indicators.taxonomy import CATEGORY_IDS, COUNTRY_CODE, METHOD_IDS, PLATFORM_IDS
 from indicators.textnorm import Normalized, fold, normalize
 
@@ -386,9 +386,13 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
                 if implied and threat_use:  # a named platform in a threat item: evidence of use
                     categories.add(implied)
                     matches.append(Match("category", implied, cand.phrase.term, *cand.span))
-    region_matches = [m for c in _with_list_items(text, terms, compiled, lang) for m in _matches(c)]
+    region_matches = _without_participants(
+        text, [m for c in _with_list_items(text, terms, compiled, lang) for m in _matches(c)]
+    )
     if any(m.id != COUNTRY_CODE and m.id.startswith("KZ-") for m in region_matches):
         region_matches = [m for m in region_matches if m.id != COUNTRY_CODE]
+    if any(m.id.startswith("KZ-") or m.id in compiled.home_regions for m in region_matches):
+        region_matches = [m for m in region_matches if m.id not in compiled.background_regions]
     matches += region_matches
     if categories:  # naming a group in a trade or sports story is no signal
         actor_matches = _actor_matches(actor_terms)
@@ -446,6 +450,16 @@ def _with_list_items(
         return regions
     spans = [c.span for c in listed]
     return [c for c in regions if not overlaps(c.span, spans)] + listed
+
+
+def _without_participants(text: str, region_matches: list[Match]) -> list[Match]:
+    """The region matches less the states of a participants' list ("Russia, China and India")."""
+    countries = [m for m in region_matches if not m.id.startswith("KZ-")]
+    runs = participant_runs(text, [(m.start, m.end) for m in countries])
+    if not runs:
+        return region_matches
+    listed = {id(countries[i]) for run in runs for i in run}
+    return [m for m in region_matches if id(m) not in listed]
 
 
 def _kz_unit_phrase(text: str, compiled: CompiledLexicon, lang: str | None) -> Phrase | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from indicators.lexicon import load_compiled
-from indicators.region_lists import list_items, overlaps, shared_head
+from indicators.region_lists import list_items, overlaps, participant_runs, shared_head
 from indicators.tagger import tag
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -73,3 +73,47 @@ def test_the_tagger_gives_every_listed_unit(lexicon, title, regions):
     assert tags.regions == regions
     listed = [m for m in tags.matches if m.axis == "region"]
     assert all(m.term for m in listed)  # each unit keeps a gazetteer phrase as evidence
+
+
+def _spans(text: str, *names: str) -> list[tuple[int, int]]:
+    return [(text.index(n), text.index(n) + len(n)) for n in names]
+
+
+def test_three_states_listed_one_after_another_are_a_participants_run():
+    text = "делегации Беларуси, Индии, Казахстана и Китая обсудили отмывание денег"
+    spans = _spans(text, "Китая", "Беларуси", "Индии", "Казахстана")  # any order
+    assert participant_runs(text, spans) == [[1, 2, 3, 0]]
+
+
+def test_two_states_or_states_apart_are_no_run():
+    text = "Казахстан и Кыргызстан провели учения; позже Россия прислала наблюдателей"
+    assert participant_runs(text, _spans(text, "Казахстан", "Кыргызстан", "Россия")) == []
+    text = "Kazakhstan, Kyrgyzstan and Russia"
+    assert participant_runs(text, _spans(text, "Kazakhstan", "Kyrgyzstan")) == []
+
+
+def test_a_kazakh_list_with_a_conjunction_is_a_run():
+    text = "Армения, Беларусь, Қазақстан, Қырғызстан, Ресей және Тәжікстан министрлері"
+    names = ("Армения", "Беларусь", "Қазақстан", "Қырғызстан", "Ресей", "Тәжікстан")
+    assert participant_runs(text, _spans(text, *names)) == [list(range(6))]
+
+
+def test_the_participants_of_a_meeting_are_not_where_it_took_place(lexicon):
+    tags = tag(
+        "В Бишкеке прошло пленарное заседание ЕАГ по финансированию терроризма",
+        "Делегации Беларуси, Индии, Казахстана, Китая, Кыргызстана, России и Таджикистана"
+        " обсуждали противодействие финансированию терроризма.",
+        lexicon,
+        lang="ru",
+    )
+    assert tags.relevant and tags.regions == ("KG",)
+
+
+def test_a_state_named_apart_from_a_list_keeps_its_region(lexicon):
+    tags = tag(
+        "В Бишкеке задержан вербовщик террористической организации",
+        "Он работал в России, Турции и Узбекистане, а затем вернулся в Кыргызстан.",
+        lexicon,
+        lang="ru",
+    )
+    assert "KG" in tags.regions and "RU" not in tags.regions

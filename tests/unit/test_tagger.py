@@ -504,3 +504,86 @@ def test_the_kind_mapping_of_the_rules_file_is_what_adds_the_ideology(lexicon):
     without = dataclasses.replace(lexicon, actor_kind_categories={})
     tags = tag("В Астане начался процесс над сторонниками «Хизб ут-Тахрир»", "", without)
     assert "extremist_ideology" not in tags.categories
+
+
+def test_a_war_zone_named_beside_a_place_at_home_is_background(lexicon):
+    title = "В Оше осуждён вербовщик, который отправлял земляков воевать в Сирии"
+    summary = "Он состоял в международной террористической организации."
+    assert tag(title, summary, lexicon, lang="ru").regions == ("KG",)
+    without = dataclasses.replace(lexicon, background_regions=frozenset())
+    assert tag(title, summary, without, lang="ru").regions == ("KG", "SY")
+
+
+def test_a_war_zone_alone_is_where_the_event_is(lexicon):
+    tags = tag("Теракт у гостиницы в Кабуле: погибли 14 человек", "", lexicon)
+    assert tags.relevant and tags.regions == ("AF",)
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("KZ-CERT: число кибератак за полугодие выросло на 20%", "ru"),
+        ("Мемлекеттік техникалық қызмет 223 млн кибершабуыл тіркеді", "kk"),
+        ("State Technical Service logs 223 million cyberattack attempts", "en"),
+    ],
+)
+def test_a_national_body_of_kazakhstan_places_the_story_in_kz(lexicon, title, lang):
+    tags = tag(title, "", lexicon, lang=lang)
+    assert tags.relevant and tags.regions == ("KZ",)
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Kokshetau school evacuated after anonymous bomb report; no device was found", "en"),
+        ("Алматы әуежайындағы ұшаққа бомба қойылды деген ақпарат расталмады", "kk"),
+    ],
+)
+def test_a_bomb_report_that_proved_false_is_a_threat_without_means(lexicon, title, lang):
+    tags = tag(title, "", lexicon, lang=lang)
+    assert tags.categories == ("terrorist_activity",)
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("В Бишкеке смертник протаранил ворота посольства и взорвал автомобиль", "ru"),
+        ("Вооружённые люди напали на оружейный магазин в Актобе и убили продавца", "ru"),
+        ("Five held in Karaganda and Taraz over a public-space attack plot", "en"),
+    ],
+)
+def test_real_means_of_attack_are_tactics(lexicon, title, lang):
+    assert "tactics_methods" in tag(title, "", lexicon, lang=lang).categories
+
+
+def test_bringing_citizens_home_from_the_camps_is_a_state_operation(lexicon):
+    tags = tag(
+        "Kazakhstan repatriates 231 citizens linked to Islamic State from Syria",
+        "The children will go through rehabilitation before joining relatives.",
+        lexicon,
+        lang="en",
+    )
+    assert {"terrorist_activity", "counter_measures", "extremist_ideology"} <= set(
+        tags.categories
+    )
+
+
+def test_rehabilitation_alone_is_no_threat(lexicon):
+    assert not tag("Clinic opens a rehabilitation ward for stroke patients", "", lexicon).relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Суд признал группу экстремистской организацией и осудил её участников", "ru"),
+        ("Four prisoners jailed for forming an extremist group inside the colony", "en"),
+    ],
+)
+def test_an_extremist_group_is_terrorist_activity_and_ideology(lexicon, title, lang):
+    categories = set(tag(title, "", lexicon, lang=lang).categories)
+    assert {"terrorist_activity", "extremist_ideology"} <= categories
+
+
+def test_a_prevention_event_is_ideology_work_and_a_state_response(lexicon):
+    tags = tag("В Астане прошла конференция по профилактике религиозного экстремизма", "", lexicon)
+    assert {"extremist_ideology", "counter_measures"} <= set(tags.categories)
