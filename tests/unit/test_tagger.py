@@ -563,9 +563,7 @@ def test_bringing_citizens_home_from_the_camps_is_a_state_operation(lexicon):
         lexicon,
         lang="en",
     )
-    assert {"terrorist_activity", "counter_measures", "extremist_ideology"} <= set(
-        tags.categories
-    )
+    assert {"terrorist_activity", "counter_measures", "extremist_ideology"} <= set(tags.categories)
 
 
 def test_rehabilitation_alone_is_no_threat(lexicon):
@@ -587,3 +585,26 @@ def test_an_extremist_group_is_terrorist_activity_and_ideology(lexicon, title, l
 def test_a_prevention_event_is_ideology_work_and_a_state_response(lexicon):
     tags = tag("В Астане прошла конференция по профилактике религиозного экстремизма", "", lexicon)
     assert {"extremist_ideology", "counter_measures"} <= set(tags.categories)
+
+
+def test_religious_discord_is_no_discord_server(lexicon):
+    tags = tag(
+        "KNB detains ten over terrorist propaganda and religious discord in messaging apps",
+        "",
+        lexicon,
+        lang="en",
+    )
+    assert tags.relevant and "discord" not in tags.platforms
+    assert "discord" in tag("ISIS recruiters ran a Discord server", "", lexicon).platforms
+
+
+def test_the_prime_minister_is_no_film_premiere(lexicon):
+    tags = tag(
+        "Взрыв у посольства в Бишкеке устроил смертник",
+        "Вице-премьер по силовому блоку рассказал, что автомобиль протаранил ворота.",
+        lexicon,
+        lang="ru",
+    )
+    assert {"terrorist_activity", "tactics_methods"} <= set(tags.categories)
+    film = tag("Премьера фильма о террористах прошла в Алматы", "", lexicon, lang="ru")
+    assert not film.relevant
