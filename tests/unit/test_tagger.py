@@ -608,3 +608,18 @@ def test_the_prime_minister_is_no_film_premiere(lexicon):
     assert {"terrorist_activity", "tactics_methods"} <= set(tags.categories)
     film = tag("Премьера фильма о террористах прошла в Алматы", "", lexicon, lang="ru")
     assert not film.relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "regions"),
+    [
+        # the region's adjective is Akmola region, the old city name is Astana
+        ("Акмолинский областной оперштаб по борьбе с терроризмом начал учения", ("KZ-11",)),
+        ("В Акмолинске в 1997 году готовили теракт", ("KZ-71",)),
+        # the Kyrgyz and Tajik state committees are not Kazakhstan's KNB
+        ("Государственный комитет национальной безопасности задержал вербовщиков в Оше", ("KG",)),
+    ],
+)
+def test_look_alike_names_of_kazakh_places_and_bodies(lexicon, title, regions):
+    tags = tag(title, "", lexicon, lang="ru")
+    assert tags.relevant and tags.regions == regions
