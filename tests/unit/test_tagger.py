@@ -623,3 +623,32 @@ def test_the_prime_minister_is_no_film_premiere(lexicon):
 def test_look_alike_names_of_kazakh_places_and_bodies(lexicon, title, regions):
     tags = tag(title, "", lexicon, lang="ru")
     assert tags.relevant and tags.regions == regions
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Kazakhstan adopts a state programme against religious extremism and terrorism", "en"),
+        ("Uzbekistan's first strategy on countering extremism and terrorism", "en"),
+        ("Правительство утвердило программу по противодействию экстремизму до 2030 года", "ru"),
+    ],
+)
+def test_a_state_programme_against_extremism_is_a_response(lexicon, title, lang):
+    assert "counter_measures" in tag(title, "", lexicon, lang=lang).categories
+
+
+def test_recruiting_workers_for_illegal_jobs_is_no_recruitment_into_a_group(lexicon):
+    title = "Посредники вербуют казахстанцев на нелегальную работу в Корее"
+    assert not tag(title, "", lexicon, lang="ru").relevant
+    title = "Вербовщики ИГИЛ вербуют трудовых мигрантов в соцсетях"
+    assert "extremist_ideology" in tag(title, "", lexicon, lang="ru").categories
+
+
+def test_a_factory_blast_investigated_as_a_safety_breach_is_an_accident(lexicon):
+    tags = tag(
+        "Взрыв на заводе в Шымкенте мог случиться из-за сигареты",
+        "Полиция расследует нарушение правил охраны труда, один человек погиб.",
+        lexicon,
+        lang="ru",
+    )
+    assert not tags.relevant
