@@ -652,3 +652,15 @@ def test_a_factory_blast_investigated_as_a_safety_breach_is_an_accident(lexicon)
         lang="ru",
     )
     assert not tags.relevant
+
+
+def test_an_anniversary_piece_reports_no_new_event(lexicon):
+    title = "Год спустя: родные погибших при теракте в Актобе вспоминают тот день"
+    assert not tag(title, "", lexicon, lang="ru").relevant
+    title = "Год спустя после теракта в Актобе задержан его организатор"
+    assert tag(title, "", lexicon, lang="ru").relevant
+
+
+def test_ammunition_going_off_at_a_military_range_is_an_accident(lexicon):
+    title = "На полигоне под Астаной солдат ранил взрыв найденного боеприпаса"
+    assert not tag(title, "", lexicon, lang="ru").relevant
