@@ -200,7 +200,7 @@ def trend_figure(
             "name": name,
             "legendgroup": value,
             "line": {"color": color, "width": 2},
-            "hovertemplate": f"{name}: %{{y}} {unit}<extra></extra>",
+            "hovertemplate": name + "<br>" + unit + ": %{y}<extra></extra>",
         }
         if chart == "areas":
             trace["stackgroup"] = "one"
@@ -222,7 +222,9 @@ def trend_figure(
             )
             trace["y"] = rolling_mean(y)
             trace["name"] = name
-            trace["hovertemplate"] = name + ": %{y} " + unit + t(", 7-day mean") + "<extra></extra>"
+            trace["hovertemplate"] = (
+                name + "<br>" + unit + t(", 7-day mean") + ": %{y}<extra></extra>"
+            )
             trace.pop("stackgroup", None)  # a stacked mean over a faint raw line misleads
         else:
             trace["y"] = y
@@ -424,7 +426,7 @@ def bar_figure(
                 "text": [n for _, n in top],
                 "textposition": "auto",
                 "cliponaxis": False,
-                "hovertemplate": f"%{{y}}: %{{x}} {value_title}<extra></extra>",
+                "hovertemplate": "%{y}<br>" + value_title + ": %{x}<extra></extra>",
             }
         ],
         "layout": _layout(
@@ -437,11 +439,17 @@ def bar_figure(
 
 
 def share_figure(
-    rows: Sequence[tuple[str, int]], labels: Mapping[str, str], colors: Mapping[str, str]
+    rows: Sequence[tuple[str, int]],
+    labels: Mapping[str, str],
+    colors: Mapping[str, str],
+    *,
+    empty: str = "No platform is mentioned by the items matching these filters.",
+    value_title: str = "items",
 ) -> Figure:
-    """Each value's share of the tagged mentions, as a donut."""
+    """Each value's share of the tagged mentions, as a donut (`empty`, `value_title` come
+    translated)."""
     if not rows:
-        return empty_figure("No platform is mentioned by the items matching these filters.")
+        return empty_figure(empty)
     ids = [v for v, _ in rows]
     return {
         "data": [
@@ -455,7 +463,9 @@ def share_figure(
                 "customdata": ids,
                 "marker": {"colors": [colors.get(v, MUTED) for v in ids]},
                 "textinfo": "percent",
-                "hovertemplate": "%{label}: %{value} items (%{percent})<extra></extra>",
+                "hovertemplate": "%{label}<br>"
+                + value_title
+                + ": %{value} (%{percent})<extra></extra>",
             }
         ],
         "layout": _layout(
@@ -473,8 +483,11 @@ def heatmap_figure(
     col_labels: Mapping[str, str],
     *,
     empty: str = "No items match these filters.",
+    value_title: str = "items",
 ) -> Figure:
-    """Counts of items carrying row value r and column value c; cells carry (r, c) ids."""
+    """Counts of items carrying row value r and column value c; cells carry (r, c) ids.
+
+    `value_title` names the counted unit (translated by the caller)."""
     lookup = {(r, c): n for r, c, n in cells if r in rows and c in cols}
     if not lookup:
         return empty_figure(empty)
@@ -496,12 +509,12 @@ def heatmap_figure(
                 "xgap": 2,
                 "ygap": 2,
                 "colorbar": {
-                    "title": {"text": "items"},
+                    "title": {"text": value_title},
                     "thickness": 12,
                     "tickformat": ",d",
                     **({"dtick": 1} if small else {}),
                 },
-                "hovertemplate": "%{y} × %{x}: %{z} items<extra></extra>",
+                "hovertemplate": "%{y} × %{x}<br>" + value_title + ": %{z}<extra></extra>",
             }
         ],
         "layout": _layout(
@@ -521,13 +534,15 @@ def map_figure(
     *,
     selected: Iterable[str] = (),
     labels: Mapping[str, str] | None = None,
+    t: Translator = ENGLISH,
 ) -> Figure:
     """Kazakhstan's 20 units and the neighbouring countries, coloured by item count.
 
     Units and countries get separate colour scales: Kazakhstan is the subject,
     and the neighbours' counts would otherwise wash its units out. The three
     cities get a clickable marker on top of their (tiny) shape. The shapes come
-    from the app's own assets (`shapes.geojson_url`), never from a CDN.
+    from the app's own assets (`shapes.geojson_url`), never from a CDN. `labels`
+    name the shapes and `t` the counts in the interface language.
     """
     names = {i: (labels or {}).get(i) or shapes.names.get(i, i) for i in shapes.ids}
     chosen = set(selected)
@@ -537,7 +552,8 @@ def map_figure(
     unit_max = max([*unit_z, 1])
     border = [3 if i in chosen else 0.7 for i in units]
     border_color = [INK if i in chosen else BORDER for i in units]
-    hover = "%{text}: %{z} items<extra></extra>"
+    unit = t("items")
+    hover = "%{text}<br>" + unit + ": %{z}<extra></extra>"
     traces: list[dict[str, Any]] = [
         {
             "type": "choropleth",
@@ -583,7 +599,7 @@ def map_figure(
                     "width": [3 if c in chosen else 1.5 for c in cities],
                 },
             },
-            "hovertemplate": "%{text}: %{marker.color} items<extra></extra>",
+            "hovertemplate": "%{text}<br>" + unit + ": %{marker.color}<extra></extra>",
         }
     )
     return {
@@ -611,7 +627,7 @@ def map_figure(
                 "cmin": 0,
                 "cmax": unit_max,
                 "colorbar": {
-                    "title": {"text": "items (KZ)"},
+                    "title": {"text": t("items (KZ)")},
                     "thickness": 12,
                     "len": 0.6,
                     "x": 1.0,

@@ -13,7 +13,7 @@ from dashboard.components import card, graph
 from dashboard.context import DashboardContext
 from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET, NO_MATCH, store_is_empty
-from dashboard.url_state import from_store
+from dashboard.url_state import from_store, language_of
 from indicators import taxonomy
 from indicators.store import queries
 
@@ -23,7 +23,6 @@ HEATMAP_ROWS = 20
 
 
 def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
-    """This view is not translated yet: it is shown in English in every language."""
     config = {
         "topojsonURL": ctx.shapes.topojson_url,
         "scrollZoom": False,
@@ -32,19 +31,19 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
     return html.Div(
         [
             card(
-                "Where: items per unit of Kazakhstan and per neighbouring country",
+                t("Where: items per unit of Kazakhstan and per neighbouring country"),
                 html.Div(
                     [
                         graph(ids.RG_MAP, height=520, config=config),
                         html.P(id=ids.RG_NOTE, className="hint"),
                     ]
                 ),
-                extra="click a unit or a country to filter by it",
+                extra=t("click a unit or a country to filter by it"),
             ),
             card(
-                "Region × category",
+                t("Region × category"),
                 graph(ids.RG_HEATMAP, height=560),
-                extra="click a cell to filter by both",
+                extra=t("click a cell to filter by both"),
             ),
         ]
     )
@@ -57,7 +56,6 @@ def heatmap_style(rows: int) -> dict[str, str]:
 
 def register(app: Dash, ctx: DashboardContext) -> None:
     categories = list(taxonomy.CATEGORY_IDS)
-    category_labels = {c: ctx.label("category", c) for c in categories}
 
     @app.callback(
         Output(ids.RG_MAP, "figure"),
@@ -70,14 +68,16 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         if not data:
             raise PreventUpdate
         f, _view = from_store(data)
+        t = ctx.translator(language_of(data))
+        label = ctx.labeller(t.lang)
         if store_is_empty(ctx):
-            empty = figures.empty_figure(NO_ITEMS_YET)
+            empty = figures.empty_figure(t(NO_ITEMS_YET))
             return empty, empty, "", heatmap_style(0)
         # The map ignores the region filter so the selection can be compared with
         # the rest; the selected units are outlined instead.
         counts = dict(queries.counts_by(ctx.engine, f.without("region"), "region"))
-        labels = {code: ctx.label("region", code) for code in ctx.shapes.ids}
-        fig_map = figures.map_figure(counts, ctx.shapes, selected=f.regions, labels=labels)
+        labels = {code: label("region", code) for code in ctx.shapes.ids}
+        fig_map = figures.map_figure(counts, ctx.shapes, selected=f.regions, labels=labels, t=t)
         cells = queries.cross_counts(ctx.engine, f, "region", "category")
         totals: dict[str, int] = {}
         for region, _cat, n in cells:
@@ -87,22 +87,31 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             cells,
             rows,
             categories,
-            {r: ctx.label("region", r) for r in rows},
-            category_labels,
-            empty=NO_MATCH,
+            {r: label("region", r) for r in rows},
+            {c: label("category", c) for c in categories},
+            empty=t(NO_MATCH),
+            value_title=t("items"),
         )
         off_map = sorted(code for code in counts if code not in ctx.shapes.ids)
         note = [
-            "Counts ignore the region filter so every unit can be compared; selected "
-            "units are outlined. An item naming two units counts in both."
+            t(
+                "Counts ignore the region filter so every unit can be compared; selected "
+                "units are outlined. An item naming two units counts in both."
+            )
         ]
         if counts.get("KZ"):
-            note.append(f" {counts['KZ']:,} items are about Kazakhstan without naming a unit.")
+            note.append(
+                t.plural(
+                    "{n} item is about Kazakhstan without naming a unit.",
+                    "{n} items are about Kazakhstan without naming a unit.",
+                    counts["KZ"],
+                ).format(n=t.number(counts["KZ"]))
+            )
         others = [c for c in off_map if c != "KZ"]
         if others:
-            shown = ", ".join(f"{ctx.label('region', c)} {counts[c]:,}" for c in others[:8])
-            note.append(f" Outside the map: {shown}.")
-        return fig_map, heat, "".join(note), heatmap_style(len(rows))
+            shown = ", ".join(f"{label('region', c)} {t.number(counts[c])}" for c in others[:8])
+            note.append(t("Outside the map: {places}.").format(places=shown))
+        return fig_map, heat, " ".join(note), heatmap_style(len(rows))
 
     register_click_filter(app, ids.RG_MAP, ["region"])
     register_click_filter(app, ids.RG_HEATMAP, ["region", "category"])

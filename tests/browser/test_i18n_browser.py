@@ -4,7 +4,7 @@ The session's browser asks for English (locale en-GB), so these tests choose
 the language through the URL or the switch, and clear the cookie the switch
 leaves, so the other browser tests still get English.
 
-What is checked on each translated view (Overview, Trends) in ru and kk: no
+What is checked on each translated view (`TRANSLATED_VIEWS`) in ru and kk: no
 English word of the interface is left on screen (the news itself, the
 source names and a short allow-list of proper names and codes may be in
 Latin script), and no label is cut off or runs into its neighbour.
@@ -24,7 +24,12 @@ from tests.browser.conftest import DATA_DIR, LiveServer, Recorder
 
 pytestmark = pytest.mark.browser
 
-TRANSLATED_VIEWS = {"/": "#ov-regions", "/trends": "#tr-graph"}
+# Each translated view and what is on screen once its callbacks have filled it in.
+TRANSLATED_VIEWS = {
+    "/": "#ov-regions .main-svg",
+    "/trends": "#tr-graph .main-svg",
+    "/regions": "#rg-heatmap .main-svg",
+}
 # Latin-script words that may stay on a Russian or Kazakh screen: proper names, formats,
 # codes and the command an empty state quotes.
 ALLOWED_LATIN = {
@@ -130,13 +135,14 @@ def page_in_session(
         browser_context.clear_cookies()  # type: ignore[attr-defined]
 
 
-def wait_ready(page: Page, graph_id: str) -> None:
-    page.wait_for_selector(f"{graph_id} .js-plotly-plot .main-svg")
+def wait_ready(page: Page, ready: str) -> None:
+    """Wait until `ready` is on screen and no callback is still loading."""
+    page.wait_for_selector(ready)
     page.wait_for_function(
         "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
-        " && document.querySelector('#kpi-items, #tr-options .seg-group') !== null"
+        " && document.querySelector('.lang-option.active') !== null"
     )
-    page.wait_for_timeout(300)  # the last callbacks' text lands
+    page.wait_for_timeout(400)  # the last callbacks' text lands
 
 
 # A Latin word standing alone: not part of a code or version such as KZ-75 or test-lexicon-1.
@@ -184,7 +190,7 @@ def test_the_check_sees_english_left_on_screen(
     """The same check on the English page finds the interface's words (it can fail)."""
     page, _ = page_in_session
     page.goto(f"{live_server.url}/?ui=en")
-    wait_ready(page, "#ov-regions")
+    wait_ready(page, TRANSLATED_VIEWS["/"])
     found = " ".join(latin_words(page.evaluate(VISIBLE_TEXT, CONTENT)))
     for word in ("Overview", "Category", "Clear", "Items"):
         assert repr(word) in found
@@ -195,12 +201,12 @@ def test_the_switch_sets_the_url_and_the_cookie_and_keeps_the_view(
 ) -> None:
     page, recorder = page_in_session
     page.goto(f"{live_server.url}/trends?category=cyber_threats&granularity=week")
-    wait_ready(page, "#tr-graph")
+    wait_ready(page, TRANSLATED_VIEWS["/trends"])
     expect(page.locator("#nav-overview")).to_have_text("Overview")  # the browser asks for en
     assert ui_cookie(page) is None
     page.click("#ui-kk")
     page.wait_for_url(re.compile(r"ui=kk"))
-    wait_ready(page, "#tr-graph")
+    wait_ready(page, TRANSLATED_VIEWS["/trends"])
     query = parse_qs(urlsplit(page.url).query)
     assert urlsplit(page.url).path == "/trends"
     assert query["category"] == ["cyber_threats"] and query["granularity"] == ["week"]
@@ -214,7 +220,7 @@ def test_the_switch_sets_the_url_and_the_cookie_and_keeps_the_view(
     expect(page.locator(".kpi-title").first).to_have_text("Материалдар")
     # a URL without ui= now opens in Kazakh: the cookie remembers
     page.goto(f"{live_server.url}/")
-    wait_ready(page, "#ov-regions")
+    wait_ready(page, TRANSLATED_VIEWS["/"])
     expect(page.locator("#nav-trends")).to_have_text("Үрдістер")
     # and Russian is one click away
     page.click("#ui-ru")
