@@ -72,6 +72,14 @@ def _layout(**overrides: Any) -> dict[str, Any]:
     return base
 
 
+def localized(figure: Figure, t: Translator) -> Figure:
+    """`figure` with numbers written the language's way in ticks, texts and hovers
+    ("1 234,5" in Russian and Kazakh); English figures are returned unchanged."""
+    if t.lang == SOURCE_LANGUAGE:
+        return figure
+    return {**figure, "layout": {**figure.get("layout", {}), "separators": t.separators}}
+
+
 def count_axis(max_value: float, **extra: Any) -> dict[str, Any]:
     """An axis for whole counts: no "0.5 items" ticks when the numbers are small."""
     axis: dict[str, Any] = {"gridcolor": GRID, "rangemode": "tozero", "zerolinecolor": GRID}

@@ -31,7 +31,7 @@ from babel.core import UnknownLocaleError
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 from babel.support import NullTranslations, Translations
 
 UI_LANGUAGES = ("ru", "kk", "en")  # the switch's order; the first is the fallback
@@ -120,6 +120,11 @@ class Translator:
         """`value` (0.12 -> 12 %) in the language's form; `signed` adds "+" to a rise."""
         text = format_percent(value, locale=self.lang)
         return "+" + text if signed and value > 0 else text
+
+    @property
+    def separators(self) -> str:
+        """Plotly's `layout.separators`: the decimal mark, then the thousands separator."""
+        return get_decimal_symbol(self.lang) + get_group_symbol(self.lang)
 
     def day(self, value: date | datetime) -> str:
         """A calendar date, numeric and unambiguous in every language (2026-03-05 style)."""

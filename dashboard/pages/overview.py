@@ -297,19 +297,25 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             kpis,
             table,
             newest_list,
-            figures.bar_figure(
-                regions,
-                region_labels,
-                color=figures.PALETTE[0],
-                empty=t(NO_MATCH),
-                value_title=t("items"),
+            figures.localized(
+                figures.bar_figure(
+                    regions,
+                    region_labels,
+                    color=figures.PALETTE[0],
+                    empty=t(NO_MATCH),
+                    value_title=t("items"),
+                ),
+                t,
             ),
-            figures.bar_figure(
-                platforms,
-                platform_labels,
-                color=figures.PALETTE[2],
-                empty=t("No platform is mentioned by the items matching these filters."),
-                value_title=t("items"),
+            figures.localized(
+                figures.bar_figure(
+                    platforms,
+                    platform_labels,
+                    color=figures.PALETTE[2],
+                    empty=t("No platform is mentioned by the items matching these filters."),
+                    value_title=t("items"),
+                ),
+                t,
             ),
         )
 

@@ -14,21 +14,20 @@ from dashboard.context import DashboardContext
 from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.time_charts import group_series, option_bar, period
-from dashboard.url_state import from_store
+from dashboard.url_state import from_store, language_of
 from indicators import taxonomy
 from indicators.store import queries
 
 PATH = "/platforms"
 NAV_LABEL = N_("Online platforms")
-NO_PLATFORM = "No platform is mentioned by the items matching these filters."
+NO_PLATFORM = N_("No platform is mentioned by the items matching these filters.")
 
 
 def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
-    """This view is not translated yet: it is shown in English in every language."""
     return html.Div(
         [
             card(
-                "Platforms over time",
+                t("Platforms over time"),
                 html.Div(
                     [
                         html.Div(id=ids.PL_OPTIONS, className="options"),
@@ -39,14 +38,14 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
             html.Div(
                 [
                     card(
-                        "Share of platform mentions",
+                        t("Share of platform mentions"),
                         graph(ids.PL_SHARE, height=360),
-                        extra="click a slice to filter",
+                        extra=t("click a slice to filter"),
                     ),
                     card(
-                        "Categories they co-occur with",
+                        t("Categories they co-occur with"),
                         graph(ids.PL_CATEGORIES, height=360),
-                        extra="click a cell to filter by both",
+                        extra=t("click a cell to filter by both"),
                         className="span-2",
                     ),
                 ],
@@ -59,9 +58,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
 def register(app: Dash, ctx: DashboardContext) -> None:
     platform_ids = list(taxonomy.PLATFORM_IDS)
     colors = figures.colors_for(platform_ids)
-    labels = {p: ctx.label("platform", p) for p in platform_ids}
     categories = list(taxonomy.CATEGORY_IDS)
-    category_labels = {c: ctx.label("category", c) for c in categories}
 
     @app.callback(
         Output(ids.PL_OPTIONS, "children"),
@@ -74,10 +71,13 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         if not data:
             raise PreventUpdate
         f, view = from_store(data)
-        bar = option_bar(PATH, f, view, prefix="pl", names=("granularity", "chart"))
+        t = ctx.translator(language_of(data))
+        label = ctx.labeller(t.lang)
+        labels = {p: label("platform", p) for p in platform_ids}
+        bar = option_bar(PATH, f, view, prefix="pl", names=("granularity", "chart"), t=t)
         span = period(ctx, f)
         if span is None:
-            empty = figures.empty_figure(NO_ITEMS_YET)
+            empty = figures.empty_figure(t(NO_ITEMS_YET))
             return bar, empty, empty, empty
         granularity = view["granularity"]
         grouped = group_series(queries.series(ctx.engine, f, "platform", granularity))
@@ -92,18 +92,28 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                 colors=colors,
                 granularity=granularity,
                 chart=view["chart"],
+                measure_label=t("items"),
+                t=t,
             )
             if ordered
-            else figures.empty_figure(NO_PLATFORM)
+            else figures.empty_figure(t(NO_PLATFORM))
         )
         counts = queries.counts_by(ctx.engine, f, "platform")
-        share = figures.share_figure(counts, labels, colors)
+        share = figures.share_figure(
+            counts, labels, colors, empty=t(NO_PLATFORM), value_title=t("items")
+        )
         cells = queries.cross_counts(ctx.engine, f, "platform", "category")
         rows = [p for p, _ in counts]
         heat = figures.heatmap_figure(
-            cells, rows, categories, labels, category_labels, empty=NO_PLATFORM
+            cells,
+            rows,
+            categories,
+            labels,
+            {c: label("category", c) for c in categories},
+            empty=t(NO_PLATFORM),
+            value_title=t("items"),
         )
-        return bar, trend, share, heat
+        return bar, *(figures.localized(fig, t) for fig in (trend, share, heat))
 
     register_click_filter(app, ids.PL_SHARE, ["platform"])
     register_click_filter(app, ids.PL_CATEGORIES, ["platform", "category"])

@@ -111,7 +111,12 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         if others:
             shown = ", ".join(f"{label('region', c)} {t.number(counts[c])}" for c in others[:8])
             note.append(t("Outside the map: {places}.").format(places=shown))
-        return fig_map, heat, " ".join(note), heatmap_style(len(rows))
+        return (
+            figures.localized(fig_map, t),
+            figures.localized(heat, t),
+            " ".join(note),
+            heatmap_style(len(rows)),
+        )
 
     register_click_filter(app, ids.RG_MAP, ["region"])
     register_click_filter(app, ids.RG_HEATMAP, ["region", "category"])

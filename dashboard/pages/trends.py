@@ -142,7 +142,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             t=t,
         )
         figure = figures.with_alert_marks(figure, alert_marks(ctx, f, shown))
-        return bar, figure, note_for(view, t)
+        return bar, figures.localized(figure, t), note_for(view, t)
 
     method_colors = figures.colors_for(taxonomy.METHOD_IDS)
 
@@ -165,7 +165,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         figure = figures.method_figure(
             rows, labels=method_labels(t.lang), colors=method_colors, t=t
         )
-        return figure, None
+        return figures.localized(figure, t), None
 
     @app.callback(
         Output(ids.TR_METHOD_STORIES, "children", allow_duplicate=True),

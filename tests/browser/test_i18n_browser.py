@@ -29,6 +29,7 @@ TRANSLATED_VIEWS = {
     "/": "#ov-regions .main-svg",
     "/trends": "#tr-graph .main-svg",
     "/regions": "#rg-heatmap .main-svg",
+    "/platforms": "#pl-categories .main-svg",
 }
 # Latin-script words that may stay on a Russian or Kazakh screen: proper names, formats,
 # codes and the command an empty state quotes.

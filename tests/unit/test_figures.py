@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from dashboard import figures
 from dashboard.components import highlight_parts, merge_spans, split_spans
 from dashboard.context import MapShapes
+from dashboard.i18n import ENGLISH, load_translators
 from indicators.models import tagged_text
 from indicators.store.queries import bucket
 from indicators.weblinks import safe_href
@@ -263,3 +264,11 @@ def test_spans_over_title_and_summary_are_split_onto_each() -> None:
 )
 def test_only_absolute_http_urls_become_links(url: str | None, expected: str | None) -> None:
     assert safe_href(url) == expected
+
+
+def test_a_localized_figure_writes_numbers_the_languages_way() -> None:
+    figure = figures.bar_figure([("KZ-75", 1234)], {"KZ-75": "Almaty"})
+    assert figures.localized(figure, ENGLISH) is figure
+    russian = figures.localized(figure, load_translators()["ru"])
+    assert russian["layout"]["separators"] == ",\xa0"
+    assert "separators" not in figure["layout"]  # the original is left as it was
