@@ -15,7 +15,7 @@ from dashboard.context import DashboardContext
 from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.time_charts import group_series, option_bar, period
-from dashboard.url_state import from_store
+from dashboard.url_state import from_store, language_of
 from indicators import taxonomy
 from indicators.store import queries
 
@@ -23,15 +23,14 @@ PATH = "/cyber"
 NAV_LABEL = N_("Cyber threats")
 CYBER = "cyber_threats"
 NEWEST = 10
-NO_CYBER = "No cyber-threat items match these filters."
+NO_CYBER = N_("No cyber-threat items match these filters.")
 
 
 def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
-    """This view is not translated yet: it is shown in English in every language."""
     return html.Div(
         [
             card(
-                "Cyber threats over time",
+                t("Cyber threats over time"),
                 html.Div(
                     [
                         html.Div(id=ids.CY_OPTIONS, className="options"),
@@ -42,13 +41,21 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
             ),
             html.Div(
                 [
-                    card("By region", graph(ids.CY_REGIONS, height=320), extra="click to filter"),
-                    card("By source", graph(ids.CY_SOURCES, height=320), extra="click to filter"),
+                    card(
+                        t("By region"),
+                        graph(ids.CY_REGIONS, height=320),
+                        extra=t("click to filter"),
+                    ),
+                    card(
+                        t("By source"),
+                        graph(ids.CY_SOURCES, height=320),
+                        extra=t("click to filter"),
+                    ),
                 ],
                 className="grid grid-2",
             ),
             card(
-                "Newest cyber-threat items",
+                t("Newest cyber-threat items"),
                 dcc.Loading(html.Div(id=ids.CY_NEWEST), type="dot", delay_show=250),
             ),
         ]
@@ -71,17 +78,19 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         if not data:
             raise PreventUpdate
         f, view = from_store(data)
-        bar = option_bar(PATH, f, view, prefix="cy", names=("granularity", "smooth"))
+        t = ctx.translator(language_of(data))
+        label = ctx.labeller(t.lang)
+        bar = option_bar(PATH, f, view, prefix="cy", names=("granularity", "smooth"), t=t)
         span = period(ctx, f)
         if span is None:
-            empty = figures.empty_figure(NO_ITEMS_YET)
+            empty = figures.empty_figure(t(NO_ITEMS_YET))
             return bar, empty, "", empty, empty, None
         # This view is the cyber category by definition; the other filters still apply.
         cyber = replace(f, categories=(CYBER,))
-        note = "Dates are UTC days."
+        note = t("Dates are UTC days.")
         if f.categories and f.categories != (CYBER,):
-            note += (
-                " This view always shows the cyber-threats category; the category "
+            note += " " + t(
+                "This view always shows the cyber-threats category; the category "
                 "filter is set aside here."
             )
         grouped = group_series(queries.series(ctx.engine, cyber, "category", view["granularity"]))
@@ -91,35 +100,41 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                 series,
                 start=span[0],
                 end=span[1],
-                labels={CYBER: ctx.label("category", CYBER)},
+                labels={CYBER: label("category", CYBER)},
                 colors={CYBER: color},
                 granularity=view["granularity"],
                 smooth=view["smooth"] == "on",
+                measure_label=t("items"),
+                t=t,
             )
             if series
-            else figures.empty_figure(NO_CYBER)
+            else figures.empty_figure(t(NO_CYBER))
         )
         regions = queries.counts_by(ctx.engine, cyber, "region")
         by_source = queries.counts_by(ctx.engine, cyber, "source")
         names = dict(queries.sources(ctx.engine))
         newest = queries.items_page(ctx.engine, cyber, limit=NEWEST)
+        by_region = figures.bar_figure(
+            regions,
+            {r: label("region", r) for r, _ in regions},
+            color=color,
+            empty=t(NO_CYBER),
+            value_title=t("items"),
+        )
+        by_source_figure = figures.bar_figure(
+            by_source,
+            {s: label("source", s, names) for s, _ in by_source},
+            color=figures.PALETTE[5],
+            empty=t(NO_CYBER),
+            value_title=t("items"),
+        )
         return (
             bar,
-            trend,
+            figures.localized(trend, t),
             note,
-            figures.bar_figure(
-                regions,
-                {r: ctx.label("region", r) for r, _ in regions},
-                color=color,
-                empty=NO_CYBER,
-            ),
-            figures.bar_figure(
-                by_source,
-                {s: ctx.label("source", s, names) for s, _ in by_source},
-                color=figures.PALETTE[5],
-                empty=NO_CYBER,
-            ),
-            item_list(newest.rows, ctx.label, empty=NO_CYBER),
+            figures.localized(by_region, t),
+            figures.localized(by_source_figure, t),
+            item_list(newest.rows, label, empty=t(NO_CYBER), t=t),
         )
 
     register_click_filter(app, ids.CY_REGIONS, ["region"])

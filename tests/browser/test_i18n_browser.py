@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 
 from indicators.lexicon import load_actors, load_labels
 from tests.browser.conftest import DATA_DIR, LiveServer, Recorder
+from tests.browser.known_store import FEEDS
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +31,7 @@ TRANSLATED_VIEWS = {
     "/trends": "#tr-graph .main-svg",
     "/regions": "#rg-heatmap .main-svg",
     "/platforms": "#pl-categories .main-svg",
+    "/cyber": "#cy-sources .main-svg",
 }
 # Latin-script words that may stay on a Russian or Kazakh screen: proper names, formats,
 # codes and the command an empty state quotes.
@@ -41,9 +43,11 @@ ALLOWED_LATIN = {
 
 def proper_names(lang: str) -> set[str]:
     """Words of the platforms' and organizations' names that the taxonomy keeps as they
-    are in `lang` (Telegram, WhatsApp, Killnet...): proper names, not untranslated text."""
+    are in `lang` (Telegram, WhatsApp, Killnet...) and of the sources' names: proper names,
+    not untranslated text."""
     labels = load_labels(DATA_DIR, load_actors(DATA_DIR))
-    words: set[str] = set()
+    # the sources' names are shown as published (chart axes too)
+    words: set[str] = {word for feed in FEEDS for word in re.findall(r"[A-Za-z]+", feed.name)}
     for table in (labels.platforms, labels.actors):
         for names in table.values():
             if names.get(lang) == names.get("en"):
