@@ -8,6 +8,7 @@ for http(s) URLs, so a `javascript:` or `data:` URL in a feed stays inert.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -159,6 +160,20 @@ def item_list(rows: Sequence[Any], label: Any, *, empty: str, t: Translator = EN
             )
         )
     return html.Ul(entries, className="item-list")
+
+
+def fill(template: str, **parts: Any) -> list[Any]:
+    """A translated message whose `{placeholders}` hold components, as a list of children.
+
+    The translation decides where each part goes ("Items {range} of {total}" may put
+    {total} first in another language); the literal text between them stays text."""
+    children: list[Any] = []
+    for literal, name, _spec, _conversion in string.Formatter().parse(template):
+        if literal:
+            children.append(literal)
+        if name is not None:
+            children.append(parts[name])
+    return children
 
 
 def notice(message: str, *, kind: str = "empty") -> Any:

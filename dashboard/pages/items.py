@@ -16,6 +16,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import ids
 from dashboard.components import (
     evidence_spans,
+    fill,
     highlighted,
     item_title,
     notice,
@@ -26,7 +27,7 @@ from dashboard.components import (
 from dashboard.context import DashboardContext
 from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.shell import NO_ITEMS_YET, NO_MATCH, store_is_empty
-from dashboard.url_state import PAGE_PARAM, build_search, from_store, with_view
+from dashboard.url_state import PAGE_PARAM, build_search, from_store, language_of, with_view
 from indicators.selection import Filters
 from indicators.store import queries
 
@@ -34,16 +35,15 @@ PATH = "/items"
 NAV_LABEL = N_("Items")
 PAGE_SIZE = 25
 COLUMNS: tuple[tuple[str | None, str], ...] = (
-    ("published_at", "Published (UTC)"),
-    ("source", "Source"),
-    ("lang", "Lang"),
-    ("title", "Title and text (matched terms highlighted)"),
-    (None, "Tags"),
+    ("published_at", N_("Published (UTC)")),
+    ("source", N_("Source")),
+    ("lang", N_("Lang")),
+    ("title", N_("Title and text (matched terms highlighted)")),
+    (None, N_("Tags")),
 )
 
 
 def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
-    """This view is not translated yet: it is shown in English in every language."""
     return html.Section(
         [
             html.Div(id=ids.IT_SUMMARY, className="items-summary"),
@@ -81,9 +81,10 @@ def _data_attributes(item_id: int) -> dict[str, Any]:
     return {"data-item-id": str(item_id)}
 
 
-def _header(f: Filters, view: Mapping[str, str]) -> Any:
+def _header(f: Filters, view: Mapping[str, str], t: Translator = ENGLISH) -> Any:
     cells = []
-    for key, text in COLUMNS:
+    for key, message in COLUMNS:
+        text = t(message)
         if key is None:
             cells.append(html.Th(text))
             continue
@@ -109,7 +110,7 @@ def _header(f: Filters, view: Mapping[str, str]) -> Any:
     return html.Thead(html.Tr(cells))
 
 
-def _row(item: Any, labeler: Callable[..., str]) -> Any:
+def _row(item: Any, labeler: Callable[..., str], t: Translator = ENGLISH) -> Any:
     in_title, in_summary = split_spans(item.title, item.summary, evidence_spans(item.tags))
     text = [item_title(item, in_title)]
     if item.summary:
@@ -117,11 +118,12 @@ def _row(item: Any, labeler: Callable[..., str]) -> Any:
     return html.Tr(
         [
             html.Td(utc_text(item.published_at).removesuffix(" UTC"), className="nowrap"),
-            html.Td(item.source_name or "unknown source"),
-            html.Td(item.lang),
+            html.Td(item.source_name or t("unknown source"), className="source-name"),
+            html.Td(item.lang, title=labeler("lang", item.lang) if item.lang else None),
             html.Td(text, className="item-text"),
             html.Td(
-                tag_badges(item.tags, labeler) or html.Span("not relevant", className="muted"),
+                tag_badges(item.tags, labeler, t)
+                or html.Span(t("not relevant"), className="muted"),
                 className="item-tags",
             ),
         ],
@@ -130,16 +132,19 @@ def _row(item: Any, labeler: Callable[..., str]) -> Any:
     )
 
 
-def _pager(f: Filters, view: Mapping[str, str], page: int, last: int) -> list[Any]:
+def _pager(
+    f: Filters, view: Mapping[str, str], page: int, last: int, t: Translator = ENGLISH
+) -> list[Any]:
     def link(p: int, text: str, link_id: str) -> Any:
         href = PATH + build_search(f, with_view(view, **{PAGE_PARAM: str(p)}))
         return dcc.Link(text, href=href, id=link_id, className="page-link")
 
+    previous, following = "‹ " + t("Previous"), t("Next") + " ›"
     parts: list[Any] = []
     parts.append(
-        link(page - 1, "‹ Previous", "page-prev")
+        link(page - 1, previous, "page-prev")
         if page > 1
-        else html.Span("‹ Previous", className="page-link disabled")
+        else html.Span(previous, className="page-link disabled")
     )
     for p in pager_pages(page, last):
         if p is None:
@@ -147,20 +152,24 @@ def _pager(f: Filters, view: Mapping[str, str], page: int, last: int) -> list[An
         elif p == page:
             parts.append(html.Span(str(p), className="page-link current", id="page-current"))
         else:
-            parts.append(link(p, str(p), f"page-{p}"))
+            parts.append(link(p, t.number(p), f"page-{p}"))
     parts.append(
-        link(page + 1, "Next ›", "page-next")
+        link(page + 1, following, "page-next")
         if page < last
-        else html.Span("Next ›", className="page-link disabled")
+        else html.Span(following, className="page-link disabled")
     )
     return parts
 
 
 def render(
-    rows: Sequence[Any], labeler: Callable[..., str], f: Filters, view: Mapping[str, str]
+    rows: Sequence[Any],
+    labeler: Callable[..., str],
+    f: Filters,
+    view: Mapping[str, str],
+    t: Translator = ENGLISH,
 ) -> Any:
     return html.Table(
-        [_header(f, view), html.Tbody([_row(r, labeler) for r in rows])],
+        [_header(f, view, t), html.Tbody([_row(r, labeler, t) for r in rows])],
         className="table items-table",
     )
 
@@ -176,8 +185,9 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         if not data:
             raise PreventUpdate
         f, view = from_store(data)
+        t = ctx.translator(language_of(data))
         if store_is_empty(ctx):
-            return notice(NO_ITEMS_YET), None, None
+            return notice(t(NO_ITEMS_YET)), None, None
         page = int(view[PAGE_PARAM])
         descending = view["order"] == "desc"
         result = queries.items_page(
@@ -200,16 +210,15 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                 descending=descending,
             )
         if not result.total:
-            return notice(NO_MATCH), None, None
+            return notice(t(NO_MATCH)), None, None
         first_n = (page - 1) * PAGE_SIZE + 1
         last_n = first_n + len(result.rows) - 1
         summary = html.Span(
-            [
-                "Items ",
-                html.B(f"{first_n:,}–{last_n:,}"),
-                " of ",
-                html.B(f"{result.total:,}", id="items-total"),
-                " matching the filters",
-            ]
+            fill(
+                t("Items {range} of {total} matching the filters"),
+                range=html.B(f"{t.number(first_n)}–{t.number(last_n)}"),
+                total=html.B(t.number(result.total), id="items-total"),
+            )
         )
-        return (summary, render(result.rows, ctx.label, f, view), _pager(f, view, page, last))
+        table = render(result.rows, ctx.labeller(t.lang), f, view, t)
+        return summary, table, _pager(f, view, page, last, t)

@@ -32,6 +32,7 @@ TRANSLATED_VIEWS = {
     "/regions": "#rg-heatmap .main-svg",
     "/platforms": "#pl-categories .main-svg",
     "/cyber": "#cy-sources .main-svg",
+    "/items": "#items-total",
 }
 # Latin-script words that may stay on a Russian or Kazakh screen: proper names, formats,
 # codes and the command an empty state quotes.
@@ -56,7 +57,7 @@ def proper_names(lang: str) -> set[str]:
 
 
 # Where text comes from the news or names a source: shown as published, never translated.
-CONTENT = ".item-title, .item-source, .item-lang, #f-source"
+CONTENT = ".item-title, .item-summary, .item-source, .source-name, .item-lang, #f-source"
 
 VISIBLE_TEXT = """
 (content) => {

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard import figures
-from dashboard.components import highlight_parts, merge_spans, split_spans
+from dashboard.components import fill, highlight_parts, merge_spans, split_spans
 from dashboard.context import MapShapes
 from dashboard.i18n import ENGLISH, load_translators
 from indicators.models import tagged_text
@@ -272,3 +272,8 @@ def test_a_localized_figure_writes_numbers_the_languages_way() -> None:
     russian = figures.localized(figure, load_translators()["ru"])
     assert russian["layout"]["separators"] == ",\xa0"
     assert "separators" not in figure["layout"]  # the original is left as it was
+
+
+def test_fill_puts_components_where_the_translation_puts_its_placeholders() -> None:
+    assert fill("Items {range} of {total}", range="1–2", total=7) == ["Items ", "1–2", " of ", 7]
+    assert fill("{total} материалдың {range}", range="1–2", total=7) == [7, " материалдың ", "1–2"]
