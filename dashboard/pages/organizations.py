@@ -14,22 +14,21 @@ from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.org_cards import org_list
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.time_charts import group_series, option_bar, period
-from dashboard.url_state import build_search, from_store, set_axis
+from dashboard.url_state import build_search, from_store, language_of, set_axis
 from indicators.actor_activity import most_active
 from indicators.store import queries
 
 PATH = "/organizations"
 NAV_LABEL = N_("Organizations")
 SHOWN = 10  # organizations listed
-NO_ACTOR = "No organization is named by the relevant items matching these filters."
+NO_ACTOR = N_("No organization is named by the relevant items matching these filters.")
 
 
 def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
-    """This view is not translated yet: it is shown in English in every language."""
     return html.Div(
         [
             card(
-                "Most active organizations: stories over time",
+                t("Most active organizations: stories over time"),
                 html.Div(
                     [
                         html.Div(id=ids.OR_OPTIONS, className="options"),
@@ -38,9 +37,9 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 ),
             ),
             card(
-                "Most active organizations",
+                t("Most active organizations"),
                 html.Div(id=ids.OR_LIST),
-                extra="click a name to filter the whole dashboard by it",
+                extra=t("click a name to filter the whole dashboard by it"),
             ),
         ]
     )
@@ -57,13 +56,19 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         if not data:
             raise PreventUpdate
         f, view = from_store(data)
-        bar = option_bar(PATH, f, view, prefix="or", names=("granularity", "chart"))
+        t = ctx.translator(language_of(data))
+        label = ctx.labeller(t.lang)
+        bar = option_bar(PATH, f, view, prefix="or", names=("granularity", "chart"), t=t)
         span = period(ctx, f)
         if span is None:
-            return bar, figures.empty_figure(NO_ITEMS_YET), html.P(NO_ITEMS_YET, className="hint")
+            return (
+                bar,
+                figures.empty_figure(t(NO_ITEMS_YET)),
+                html.P(t(NO_ITEMS_YET), className="hint"),
+            )
         active = most_active(ctx.engine, f, limit=SHOWN)
         shown = [a.id for a in active]
-        labels = {a: ctx.label("actor", a) for a in shown}
+        labels = {a: label("actor", a) for a in shown}
         granularity = view["granularity"]
         grouped = group_series(queries.series(ctx.engine, f, "actor", granularity, "stories"))
         ordered = {a: grouped[a] for a in shown if a in grouped}
@@ -76,10 +81,11 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                 colors=figures.colors_for(shown),
                 granularity=granularity,
                 chart=view["chart"],
-                measure_label="stories",
+                measure_label=t("stories"),
+                t=t,
             )
             if ordered
-            else figures.empty_figure(NO_ACTOR)
+            else figures.empty_figure(t(NO_ACTOR))
         )
 
         def href_for(actor_id: str) -> str:
@@ -88,9 +94,10 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         cards = org_list(
             active,
             ctx.actors,
-            label=ctx.label,
+            label=label,
             href_for=href_for,
             span=span,
-            empty=NO_ACTOR,
+            empty=t(NO_ACTOR),
+            t=t,
         )
-        return bar, trend, cards
+        return bar, figures.localized(trend, t), cards

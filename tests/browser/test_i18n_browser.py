@@ -33,6 +33,7 @@ TRANSLATED_VIEWS = {
     "/platforms": "#pl-categories .main-svg",
     "/cyber": "#cy-sources .main-svg",
     "/items": "#items-total",
+    "/organizations": "#or-trend .main-svg",
 }
 # Latin-script words that may stay on a Russian or Kazakh screen: proper names, formats,
 # codes and the command an empty state quotes.
@@ -57,7 +58,10 @@ def proper_names(lang: str) -> set[str]:
 
 
 # Where text comes from the news or names a source: shown as published, never translated.
-CONTENT = ".item-title, .item-summary, .item-source, .source-name, .item-lang, #f-source"
+# `.data-note`: the remarks of data/actors.yaml, written in English and marked lang="en".
+CONTENT = (
+    ".item-title, .item-summary, .item-source, .source-name, .item-lang, #f-source, .data-note"
+)
 
 VISIBLE_TEXT = """
 (content) => {

@@ -17,6 +17,15 @@ from playwright.sync_api import Page, expect
 from indicators.lexicon import load_actors, load_labels
 from tests.browser.conftest import DATA_DIR, Recorder
 from tests.browser.known_store import NOW, Known, build_store
+from tests.browser.test_i18n_browser import (
+    ALLOWED_LATIN,
+    CONTENT,
+    LABELS,
+    LAYOUT_PROBLEMS,
+    VISIBLE_TEXT,
+    latin_words,
+    proper_names,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -169,3 +178,34 @@ def test_no_organization_named_and_an_unknown_one_are_both_said(
     page.goto(org_server + "/organizations?actor=isiss")
     expect(page.locator("#filter-error")).to_contain_text("unknown actor 'isiss'")
     recorder.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("lang", "count"), [("ru", "2 сюжета · 2 материала"), ("kk", "2 сюжет · 2 материал")]
+)
+def test_the_cards_in_russian_and_kazakh_leave_no_english(
+    org_server: str,
+    recorded_page: tuple[Page, Recorder],
+    browser_context: object,
+    lang: str,
+    count: str,
+) -> None:
+    """Kinds, authorities, statuses, facets and counts in the language (the known store
+    names no organization, so the i18n test cannot see the cards)."""
+    page, recorder = recorded_page
+    try:
+        page.goto(org_server + f"/organizations?ui={lang}")
+        expect(page.locator("#or-list article.org")).to_have_count(2)
+        isis = page.locator("#or-org-isis")
+        expect(isis.locator(".org-count")).to_have_text(count)
+        expect(isis.locator(".org-name")).to_have_text(
+            load_labels(DATA_DIR, load_actors(DATA_DIR)).label("actor", "isis", lang)
+        )
+        page.wait_for_timeout(300)
+        texts = page.evaluate(VISIBLE_TEXT, CONTENT)
+        allowed = ALLOWED_LATIN | proper_names(lang) | {"test-lexicon-orgs"}  # the footer
+        assert latin_words(texts, allowed) == []
+        assert page.evaluate(LAYOUT_PROBLEMS, [*LABELS, ".org-name", ".org-kind"]) == []
+        recorder.assert_clean()
+    finally:
+        browser_context.clear_cookies()  # type: ignore[attr-defined]
