@@ -27,13 +27,16 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, has_request_context, request
 
+from dashboard.i18n import N_
+
 COOKIE = "threatmon_csrf"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-BAD_TOKEN = (
+# Interface messages: marked for the catalogs, translated where shown (`t(refusal)`).
+BAD_TOKEN = N_(
     "Refused: this page's security token is missing or out of date "
     "(the dashboard may have restarted). Reload the page and try again."
 )
-FOREIGN_ORIGIN = "Refused: a state-changing request from another origin."
+FOREIGN_ORIGIN = "Refused: a state-changing request from another origin."  # an HTTP 403 body
 
 
 @dataclass(frozen=True)

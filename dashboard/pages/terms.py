@@ -15,16 +15,17 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from babel.numbers import format_decimal
 from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, term_actions
 from dashboard.components import card, notice
-from dashboard.context import DashboardContext
-from dashboard.i18n import ENGLISH, N_, Translator
+from dashboard.context import LANGUAGE_NAMES, DashboardContext
+from dashboard.i18n import ENGLISH, N_, UI_PARAM, Translator
 from dashboard.shell import NO_ITEMS_YET
-from dashboard.url_state import build_search, from_store
+from dashboard.url_state import build_search, from_store, language_of
 from indicators import taxonomy
 from indicators.emerging_report import EmergingReport, EmergingTerm, default_window, emerging_terms
 from indicators.lexicon import CompiledLexicon, load_compiled
@@ -37,41 +38,44 @@ PATH = "/terms"
 ITEMS_PATH = "/items"  # the Items view (pages do not import pages)
 NAV_LABEL = N_("Emerging terms")
 LIMIT = 30
-LANGS = (("ru", "Russian"), ("kk", "Kazakh"), ("en", "English"), ("any", "any language"))
+# the languages a proposed term may be entered for (named through LANGUAGE_NAMES)
+LANGS = (("ru", LANGUAGE_NAMES["ru"]), ("kk", LANGUAGE_NAMES["kk"]), ("en", LANGUAGE_NAMES["en"]))
+ANY_LANGUAGE = N_("any language")
 
 
 def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
-    """This view is not translated yet: it is shown in English in every language."""
     return html.Div(
         [
             card(
-                "Emerging terms",
+                t("Emerging terms"),
                 html.Div(
                     [
                         html.P(id=ids.TE_SUMMARY, className="hint"),
                         dcc.Loading(html.Div(id=ids.TE_LIST), type="dot", delay_show=250),
                         html.P(
-                            "A term is a word or two neighbouring words; it counts once per "
-                            "relevant item. G2 is the signed log-likelihood ratio of its share "
-                            "of items now against before (10.8 means p = 0.001). Stop words and "
-                            "terms the lexicon already matches are left out.",
+                            t(
+                                "A term is a word or two neighbouring words; it counts once per "
+                                "relevant item. G2 is the signed log-likelihood ratio of its "
+                                "share of items now against before (10.8 means p = 0.001). Stop "
+                                "words and terms the lexicon already matches are left out."
+                            ),
                             className="hint",
                         ),
                     ]
                 ),
             ),
-            card("Propose to the lexicon", propose_form(ctx)),
+            card(t("Propose to the lexicon"), propose_form(ctx, t)),
             dcc.Store(id=ids.TE_VERSION, data=0),
         ]
     )
 
 
-def propose_form(ctx: DashboardContext) -> Any:
+def propose_form(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
     """The proposal form, or, read-only, the command that does it on the server."""
     if ctx.read_only:
         return html.Div(
             [
-                notice(term_actions.READ_ONLY, kind="empty"),
+                notice(t(term_actions.READ_ONLY), kind="empty"),
                 # hidden, so the callbacks still find their components
                 dcc.Input(id=ids.TE_TERM, type="hidden"),
                 dcc.Dropdown(id=ids.TE_CATEGORY, style={"display": "none"}),
@@ -86,18 +90,19 @@ def propose_form(ctx: DashboardContext) -> Any:
                 [
                     html.Label(
                         [
-                            html.Span("Term", className="field-label"),
+                            html.Span(t("Term"), className="field-label"),
                             dcc.Input(id=ids.TE_TERM, type="text", debounce=False, maxLength=100),
                         ],
                         className="field",
                     ),
                     html.Label(
                         [
-                            html.Span("Category", className="field-label"),
+                            html.Span(t("Category"), className="field-label"),
                             dcc.Dropdown(
                                 id=ids.TE_CATEGORY,
+                                placeholder=t("Choose a category"),
                                 options=[
-                                    {"label": ctx.label("category", c), "value": c}
+                                    {"label": ctx.label("category", c, lang=t.lang), "value": c}
                                     for c in taxonomy.CATEGORY_IDS
                                 ],
                                 clearable=False,
@@ -107,10 +112,13 @@ def propose_form(ctx: DashboardContext) -> Any:
                     ),
                     html.Label(
                         [
-                            html.Span("Language", className="field-label"),
+                            html.Span(t("Language"), className="field-label"),
                             dcc.Dropdown(
                                 id=ids.TE_LANG,
-                                options=[{"label": t, "value": v} for v, t in LANGS],
+                                options=[
+                                    *({"label": t(name), "value": v} for v, name in LANGS),
+                                    {"label": t(ANY_LANGUAGE), "value": "any"},
+                                ],
                                 value="ru",
                                 clearable=False,
                             ),
@@ -118,30 +126,35 @@ def propose_form(ctx: DashboardContext) -> Any:
                         className="field",
                     ),
                     html.Button(
-                        "Add to lexicon overlay", id=ids.TE_PROPOSE, n_clicks=0, className="action"
+                        t("Add to lexicon overlay"),
+                        id=ids.TE_PROPOSE,
+                        n_clicks=0,
+                        className="action",
                     ),
                 ],
                 className="options",
             ),
             html.Div(id=ids.TE_MESSAGE),
             html.P(
-                "The term goes to the local overlay (setting lexicon_overlay) after the same "
-                "checks as `threatmon lexicon check`; `threatmon retag` applies it to stored "
-                "items.",
+                t(
+                    "The term goes to the local overlay (setting lexicon_overlay) after the "
+                    "same checks as `threatmon lexicon check`; `threatmon retag` applies it to "
+                    "stored items."
+                ),
                 className="hint",
             ),
         ]
     )
 
 
-def sparkline(trend: tuple[int, ...], totals: tuple[int, ...]) -> Any:
+def sparkline(trend: tuple[int, ...], totals: tuple[int, ...], t: Translator = ENGLISH) -> Any:
     """Bars of the term's items per period, the last (recent) one marked."""
     top = max(trend, default=0) or 1
     bars = [
         html.Span(
             className="spark-bar spark-now" if i == len(trend) - 1 else "spark-bar",
             style={"height": f"{max(4, round(100 * v / top))}%"},
-            title=f"{v} of {n} items",
+            title=t("{count} of {total} items").format(count=t.number(v), total=t.number(n)),
         )
         for i, (v, n) in enumerate(zip(trend, totals, strict=True))
     ]
@@ -167,37 +180,44 @@ def example_links(term: EmergingTerm) -> Any:
     return html.Ul(entries, className="term-examples")
 
 
-def terms_table(report: EmergingReport, *, writable: bool) -> Any:
-    """One row per term: term, now, before, G2, trend, examples (and a propose button)."""
-    head = ["Term", "Now", "Before", "G2", "Trend", "Newest items"]
+def terms_table(
+    report: EmergingReport, *, writable: bool, t: Translator = ENGLISH, ui: str = ""
+) -> Any:
+    """One row per term: term, now, before, G2, trend, examples (and a propose button).
+
+    `ui` is the interface language the term's link to the Items view keeps."""
+    head = [t("Term"), t("Now"), t("Before"), "G2", t("Trend"), t("Newest items")]
     if writable:
         head.append("")
+    view = {UI_PARAM: ui} if ui else None
     rows = []
-    for t in report.terms:
+    for term in report.terms:
         cells = [
             html.Td(
                 dcc.Link(
-                    t.term,
-                    href=ITEMS_PATH + build_search(replace(report.filters, q=t.term)),
-                    title=f"The items of this period that contain {t.term!r}",
+                    term.term,
+                    href=ITEMS_PATH + build_search(replace(report.filters, q=term.term), view),
+                    title=t("The items of this period that contain «{term}»").format(
+                        term=term.term
+                    ),
                 ),
                 className="term",
             ),
-            html.Td(str(t.now), className="num"),
-            html.Td(str(t.before), className="num"),
-            html.Td(f"{t.g2:.1f}", className="num"),
-            html.Td(sparkline(t.trend, report.totals)),
-            html.Td(example_links(t)),
+            html.Td(t.number(term.now), className="num"),
+            html.Td(t.number(term.before), className="num"),
+            html.Td(format_decimal(term.g2, "0.0", locale=t.lang), className="num"),
+            html.Td(sparkline(term.trend, report.totals, t)),
+            html.Td(example_links(term)),
         ]
         if writable:
             cells.append(
                 html.Td(
                     html.Button(
-                        "Propose",
-                        id={"type": ids.TE_PICK, "term": t.term},
+                        t("Propose"),
+                        id={"type": ids.TE_PICK, "term": term.term},
                         n_clicks=0,
                         className="seg-option",
-                        title=f"Put {t.term!r} in the proposal form",
+                        title=t("Put «{term}» in the proposal form").format(term=term.term),
                     )
                 )
             )
@@ -208,13 +228,20 @@ def terms_table(report: EmergingReport, *, writable: bool) -> Any:
     )
 
 
-def summary_text(report: EmergingReport) -> str:
+def summary_text(report: EmergingReport, t: Translator = ENGLISH) -> str:
     first, last = report.periods[-1]
-    return (
-        f"{first} to {last}: {report.items_now:,} relevant items, against "
-        f"{report.items_before:,} from {report.periods[0][0]} to {report.periods[-2][1]} "
-        f"(periods of up to {(last - first).days + 1} days); terms in at least "
-        f"{report.min_count} recent items."
+    return t(
+        "{start} to {end}: {now} relevant items, against {before} from {earlier_start} to "
+        "{earlier_end} (periods of up to {days} days); terms in at least {least} recent items."
+    ).format(
+        start=t.day(first),
+        end=t.day(last),
+        now=t.number(report.items_now),
+        before=t.number(report.items_before),
+        earlier_start=t.day(report.periods[0][0]),
+        earlier_end=t.day(report.periods[-2][1]),
+        days=t.number((last - first).days + 1),
+        least=t.number(report.min_count),
     )
 
 
@@ -236,10 +263,11 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     def update(data: dict[str, Any] | None, _version: Any) -> tuple[Any, Any]:
         if not data:
             raise PreventUpdate
-        f, _view = from_store(data)
+        f, view = from_store(data)
+        t = ctx.translator(language_of(data))
         _first, last = queries.date_bounds(ctx.engine)
         if last is None or ctx.data_dir is None:
-            return "", notice(NO_ITEMS_YET)
+            return "", notice(t(NO_ITEMS_YET))
         try:
             report = emerging_terms(
                 ctx.engine,
@@ -253,10 +281,11 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         except FilterError as exc:
             return "", notice(str(exc))
         if not report.terms:
-            return summary_text(report), notice(
-                "No term rose enough in these filters: widen the period or remove a filter."
+            return summary_text(report, t), notice(
+                t("No term rose enough in these filters: widen the period or remove a filter.")
             )
-        return summary_text(report), terms_table(report, writable=not ctx.read_only)
+        table = terms_table(report, writable=not ctx.read_only, t=t, ui=view.get(UI_PARAM, ""))
+        return summary_text(report, t), table
 
     @app.callback(
         Output(ids.TE_TERM, "value"),
@@ -278,14 +307,22 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         State(ids.TE_LANG, "value"),
         State(ids.CSRF_TOKEN, "data"),
         State(ids.TE_VERSION, "data"),
+        State(ids.UI_LANG, "data"),
         prevent_initial_call=True,
     )
     def propose(
-        clicks: int | None, term: Any, category: Any, lang: Any, token: Any, version: Any
+        clicks: int | None,
+        term: Any,
+        category: Any,
+        lang: Any,
+        token: Any,
+        version: Any,
+        ui: Any,
     ) -> tuple[Any, Any]:
         if not clicks:
             raise PreventUpdate
-        result = term_actions.propose(ctx, token, term, category, lang)
+        t = ctx.translator(ui if isinstance(ui, str) else None)
+        result = term_actions.propose(ctx, token, term, category, lang, t)
         message = html.Div(
             result.message, className=f"notice notice-{'done' if result.ok else 'error'}"
         )

@@ -34,6 +34,7 @@ TRANSLATED_VIEWS = {
     "/cyber": "#cy-sources .main-svg",
     "/items": "#items-total",
     "/organizations": "#or-trend .main-svg",
+    "/terms": "#te-list .notice, #te-list table",
 }
 # Latin-script words that may stay on a Russian or Kazakh screen: proper names, formats,
 # codes and the command an empty state quotes.
@@ -159,10 +160,14 @@ def wait_ready(page: Page, ready: str) -> None:
 LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z']+(?:-[A-Za-z']+)*(?![\w-])")
 
 
+# A command quoted in a message (`threatmon retag`) is code, the same in every language.
+QUOTED_COMMAND = re.compile(r"`[^`]*`")
+
+
 def latin_words(texts: list[str], allowed: set[str] = ALLOWED_LATIN) -> list[str]:
     words = []
     for text in texts:
-        for word in LATIN_WORD.findall(text):
+        for word in LATIN_WORD.findall(QUOTED_COMMAND.sub(" ", text)):
             if word not in allowed and not re.fullmatch(r"[A-Z]{2}", word):
                 words.append(f"{word!r} in {text!r}")
     return words

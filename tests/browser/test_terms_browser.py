@@ -19,6 +19,15 @@ from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
 from indicators.taxonomy import load_taxonomy
 from tests.browser.conftest import DATA_DIR, Recorder
+from tests.browser.test_i18n_browser import (
+    ALLOWED_LATIN,
+    CONTENT,
+    LABELS,
+    LAYOUT_PROBLEMS,
+    VISIBLE_TEXT,
+    latin_words,
+    proper_names,
+)
 from tests.terms_store import FIRST, LAST, NOW, fill
 
 pytestmark = pytest.mark.browser
@@ -45,6 +54,42 @@ def terms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_the_view_in_russian_and_kazakh_and_a_refusal_in_the_language(
+    terms_server: tuple[str, Path],
+    recorded_page: tuple[Page, Recorder],
+    browser_context: object,
+    lang: str,
+) -> None:
+    """Runs before the English test below proposes a term, so the list is still full;
+    the term tried here is one the lexicon knows, so the overlay is left as it was."""
+    base, overlay = terms_server
+    page, recorder = recorded_page
+    try:
+        page.goto(f"{base}/terms?from={FIRST}&to={LAST}&ui={lang}")
+        row = page.locator("#te-list tbody tr").first
+        expect(row.locator("td").first).to_have_text("квадрокоптер")
+        expect(row.locator(".spark-now")).to_have_attribute(
+            "title", {"ru": "6 из 8 материалов", "kk": "8 материалдың 6"}[lang]
+        )
+        page.wait_for_timeout(300)
+        texts = page.evaluate(VISIBLE_TEXT, CONTENT)
+        assert latin_words(texts, ALLOWED_LATIN | proper_names(lang)) == []
+        assert page.evaluate(LAYOUT_PROBLEMS, [*LABELS, ".terms-table th"]) == []
+
+        page.fill("#te-term", "теракт")
+        page.click("#te-category")
+        label = load_taxonomy(DATA_DIR).label("category", "terrorist_activity", lang)
+        page.get_by_text(label, exact=True).click()
+        page.click("#te-propose")
+        refused = {"ru": "уже распознаётся лексиконом", "kk": "лексиконда бұрыннан танылады"}
+        expect(page.locator("#te-message")).to_contain_text(refused[lang])
+        assert not overlay.exists() or "теракт" not in overlay.read_text(encoding="utf-8")
+        recorder.assert_clean()
+    finally:
+        browser_context.clear_cookies()  # type: ignore[attr-defined]
 
 
 def test_an_analyst_reads_the_new_term_and_proposes_it_to_the_lexicon(
