@@ -15,21 +15,23 @@ CSRF token are checked there); every other callback only reads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from babel.numbers import format_decimal
 from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
-from dashboard import alert_actions, ids
+from dashboard import alert_actions, figures, ids
 from dashboard.alert_figures import alert_chart
 from dashboard.alert_series import series_history
+from dashboard.alert_text import EVENT_NAMES, KIND_NAMES, STATE_NAMES, alert_label, named
 from dashboard.components import graph, notice, utc_text
 from dashboard.context import DashboardContext
 from dashboard.i18n import ENGLISH, N_, Translator
-from dashboard.url_state import ALERT_PARAM, build_search, from_store, with_view
+from dashboard.url_state import ALERT_PARAM, build_search, from_store, language_of, with_view
 from indicators.alerts import (
     ACTIONS,
     OPEN_STATES,
@@ -51,18 +53,18 @@ STORIES_SHOWN = 10
 MOST_LISTED = 200
 PLAYBOOK_LANGS = (("ru", "Русский"), ("kk", "Қазақша"), ("en", "English"))
 ACTION_LABELS = {
-    "acknowledge": "Acknowledge",
-    "resolve": "Resolve",
-    "dismiss": "Dismiss",
-    "reopen": "Reopen",
-    alert_actions.NOTE_ACTION: "Save note",
+    "acknowledge": N_("Acknowledge"),
+    "resolve": N_("Resolve"),
+    "dismiss": N_("Dismiss"),
+    "reopen": N_("Reopen"),
+    alert_actions.NOTE_ACTION: N_("Save note"),
 }
 BUTTONS = (*ACTIONS, alert_actions.NOTE_ACTION)
-NO_ALERTS = (
+NO_ALERTS = N_(
     "No alerts match these filters and states. Detection runs after every ingest "
     "cycle; run `threatmon alerts check` to run it now."
 )
-PICK_ONE = "Open an alert from the list to see its chart, stories, playbook and actions."
+PICK_ONE = N_("Open an alert from the list to see its chart, stories, playbook and actions.")
 
 
 def check_id(section: str) -> str:
@@ -74,13 +76,12 @@ def heading_id(section: str) -> str:
 
 
 def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
-    """This view is not translated yet: it is shown in English in every language."""
     read_only = ctx.read_only
     actions = html.Div(
         [
             dcc.Textarea(
                 id=ids.AL_NOTE,
-                placeholder="Note (optional): what was checked, who was told",
+                placeholder=t("Note (optional): what was checked, who was told"),
                 maxLength=4000,
                 className="alert-note",
                 disabled=read_only,
@@ -88,7 +89,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
             html.Div(
                 [
                     html.Button(
-                        ACTION_LABELS[action],
+                        t(ACTION_LABELS[action]),
                         id={"type": ids.AL_ACTION, "action": action},
                         n_clicks=0,
                         disabled=True,
@@ -105,15 +106,19 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
         [
             html.Div(id=ids.AL_SUMMARY),
             graph(ids.AL_CHART, height=280),
-            html.H4("Stories behind it"),
+            html.H4(t("Stories behind it")),
             html.Div(id=ids.AL_STORIES),
             html.Div(
                 [
-                    html.H4("Response playbook"),
+                    html.H4(t("Response playbook")),
+                    # the playbook opens in the interface language; its own language is a choice
                     dcc.RadioItems(
                         id=ids.AL_LANG,
-                        options=[{"label": name, "value": lang} for lang, name in PLAYBOOK_LANGS],
-                        value="ru",
+                        options=[
+                            {"label": html.Span(name, lang=lang), "value": lang}
+                            for lang, name in PLAYBOOK_LANGS
+                        ],
+                        value=t.lang if t.lang in dict(PLAYBOOK_LANGS) else "ru",
                         inline=True,
                         className="seg-radio",
                     ),
@@ -132,11 +137,11 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 for section in SECTIONS
             ),
             html.Div(id=ids.AL_CHECK_MESSAGE, role="status"),
-            html.H4("Response"),
-            notice(alert_actions.READ_ONLY_NOTICE) if read_only else None,
+            html.H4(t("Response")),
+            notice(t(alert_actions.READ_ONLY_NOTICE)) if read_only else None,
             actions,
             html.Div(id=ids.AL_MESSAGE, role="status"),
-            html.H4("History"),
+            html.H4(t("History")),
             html.Div(id=ids.AL_HISTORY),
         ],
         id=ids.AL_DETAIL,
@@ -147,10 +152,10 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
         [
             html.Div(
                 [
-                    html.H3("Alerts", className="card-title"),
+                    html.H3(t("Alerts"), className="card-title"),
                     dcc.Checklist(
                         id=ids.AL_STATES,
-                        options=[{"label": s, "value": s} for s in STATES],
+                        options=[{"label": named(STATE_NAMES, s, t), "value": s} for s in STATES],
                         value=[s for s in STATES if s in OPEN_STATES],
                         inline=True,
                         className="card-extra",
@@ -171,52 +176,83 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
 # --- pure builders ---------------------------------------------------------------------
 
 
-def numbers_text(alert: AlertRow) -> str:
+def one_decimal(value: float, t: Translator = ENGLISH) -> str:
+    return format_decimal(value, "0.0", locale=t.lang)
+
+
+def numbers_text(alert: AlertRow, t: Translator = ENGLISH) -> str:
     """`7 stories, expected 1.2 (5.8x), score 6.1`: the reason for the alert in one line."""
     parts = []
     if alert.observed is not None:
-        parts.append(f"{alert.observed} stor{'y' if alert.observed == 1 else 'ies'}")
+        parts.append(
+            t.plural("{n} story", "{n} stories", alert.observed).format(n=t.number(alert.observed))
+        )
     if alert.expected is not None:
-        ratio = f" ({alert.ratio:.1f}x)" if alert.ratio is not None else ""
-        parts.append(f"expected {alert.expected:.1f}{ratio}")
+        ratio = f" ({one_decimal(alert.ratio, t)}x)" if alert.ratio is not None else ""
+        parts.append(t("expected {n}").format(n=one_decimal(alert.expected, t)) + ratio)
     if alert.score is not None:
-        parts.append(f"score {alert.score:.1f}")
-    return ", ".join(parts) or "no numbers"
+        parts.append(t("score {n}").format(n=one_decimal(alert.score, t)))
+    return ", ".join(parts) or t("no numbers")
 
 
-def age_text(moment: datetime, now: datetime) -> str:
+def age_text(moment: datetime, now: datetime, t: Translator = ENGLISH) -> str:
     """How long ago, coarsely (`3 h ago`, `2 d ago`)."""
     seconds = max(0, int((now - moment).total_seconds()))
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return t("{n} min ago").format(n=t.number(seconds // 60))
     if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
+        return t("{n} h ago").format(n=t.number(seconds // 3600))
+    return t("{n} d ago").format(n=t.number(seconds // 86400))
+
+
+def state_badge(state: str, t: Translator = ENGLISH) -> Any:
+    return html.Span(named(STATE_NAMES, state, t), className=f"status alert-state-{state}")
 
 
 def alert_table(
-    alerts: Sequence[AlertRow], *, now: datetime, href_for: Any, selected: int | None
+    alerts: Sequence[AlertRow],
+    *,
+    now: datetime,
+    href_for: Any,
+    selected: int | None,
+    label: Callable[[str, str], str] | None = None,
+    t: Translator = ENGLISH,
 ) -> Any:
     """The list: one row per alert, its label a link that opens it."""
     header = html.Tr(
-        [html.Th(t) for t in ("State", "Kind", "Series", "Observed / expected", "Score", "Age")]
+        [
+            html.Th(t(title))
+            for title in (
+                N_("State"),
+                N_("Kind"),
+                N_("Series"),
+                N_("Observed / expected"),
+                N_("Score"),
+                N_("Age"),
+            )
+        ]
     )
+    name = label or (lambda _axis, value: value)
     rows = []
     for alert in alerts:
-        expected = f"{alert.expected:.1f}" if alert.expected is not None else "—"
-        observed = str(alert.observed) if alert.observed is not None else "—"
-        score = f"{alert.score:.1f}" if alert.score is not None else "—"
+        expected = one_decimal(alert.expected, t) if alert.expected is not None else "—"
+        observed = t.number(alert.observed) if alert.observed is not None else "—"
+        score = one_decimal(alert.score, t) if alert.score is not None else "—"
         rows.append(
             html.Tr(
                 [
-                    html.Td(html.Span(alert.state, className=f"status alert-state-{alert.state}")),
-                    html.Td(alert.kind),
+                    html.Td(state_badge(alert.state, t)),
+                    html.Td(named(KIND_NAMES, alert.kind, t)),
                     html.Td(
-                        dcc.Link(alert.label, href=href_for(alert.id), id=f"al-open-{alert.id}")
+                        dcc.Link(
+                            alert_label(alert, name, t),
+                            href=href_for(alert.id),
+                            id=f"al-open-{alert.id}",
+                        )
                     ),
                     html.Td(f"{observed} / {expected}", className="num"),
                     html.Td(score, className="num"),
-                    html.Td(age_text(alert.created_at, now), className="muted"),
+                    html.Td(age_text(alert.created_at, now, t), className="muted"),
                 ],
                 id=f"alert-{alert.id}",
                 className="selected" if alert.id == selected else None,
@@ -227,41 +263,64 @@ def alert_table(
     )
 
 
-def summary(alert: AlertRow, now: datetime) -> Any:
-    wave = "ongoing" if alert.active else "ended"
+def summary(
+    alert: AlertRow,
+    now: datetime,
+    label: Callable[[str, str], str] | None = None,
+    t: Translator = ENGLISH,
+) -> Any:
+    wave = t("wave ongoing") if alert.active else t("wave ended")
+    name = label or (lambda _axis, value: value)
     return html.Div(
         [
             html.H4(
                 [
-                    html.Span(alert.state, className=f"status alert-state-{alert.state}"),
+                    state_badge(alert.state, t),
                     " ",
-                    html.Span(alert.label, className="alert-label"),
+                    html.Span(alert_label(alert, name, t), className="alert-label"),
                 ],
                 id=ids.AL_TITLE,
             ),
-            html.P(numbers_text(alert), className="alert-numbers"),
+            html.P(numbers_text(alert, t), className="alert-numbers"),
             html.P(
-                f"{alert.kind} · window {utc_text(alert.window_start)} – "
-                f"{utc_text(alert.window_end)} · wave {wave} · raised "
-                f"{age_text(alert.created_at, now)} · alert #{alert.id}",
+                t("{kind} · window {start} – {end} · {wave} · raised {age} · alert #{id}").format(
+                    kind=named(KIND_NAMES, alert.kind, t),
+                    start=utc_text(alert.window_start),
+                    end=utc_text(alert.window_end),
+                    wave=wave,
+                    age=age_text(alert.created_at, now, t),
+                    id=alert.id,
+                ),
                 className="muted",
             ),
-            html.P(f"Note: {alert.note}", className="alert-note-text") if alert.note else None,
+            html.P(
+                # the analyst's own words, in whatever language they were written
+                [t("Note:") + " ", html.Span(alert.note, className="analyst-note")],
+                className="alert-note-text",
+            )
+            if alert.note
+            else None,
         ]
     )
 
 
-def stories(rows: Sequence[Headline]) -> Any:
+def stories(rows: Sequence[Headline], t: Translator = ENGLISH) -> Any:
     """The stories' titles as text, each a link only when its URL is http(s)."""
     if not rows:
-        return notice("The stories behind this alert are no longer stored.")
+        return notice(t("The stories behind this alert are no longer stored."))
     entries = []
     for row in rows:
         href = safe_href(row.url)
         title = (
-            html.A(row.title, href=href, target="_blank", rel="noopener noreferrer nofollow")
+            html.A(
+                row.title,
+                href=href,
+                target="_blank",
+                rel="noopener noreferrer nofollow",
+                className="item-title",
+            )
             if href
-            else html.Span(row.title)
+            else html.Span(row.title, className="item-title")
         )
         entries.append(
             html.Li([html.Span(utc_text(row.published_at), className="item-time"), " ", title])
@@ -269,10 +328,17 @@ def stories(rows: Sequence[Headline]) -> Any:
     return html.Ul(entries, className="item-list alert-stories")
 
 
-def history(events: Sequence[AlertEvent]) -> Any:
+def history(events: Sequence[AlertEvent], t: Translator = ENGLISH) -> Any:
+    """One line per event: time, what happened, the state it left, the analyst's note."""
     return html.Ul(
         [
-            html.Li(f"{utc_text(e.at)}: {e.event} ({e.state})" + (f" — {e.note}" if e.note else ""))
+            html.Li(
+                [
+                    f"{utc_text(e.at)}: {named(EVENT_NAMES, e.event, t)} "
+                    f"({named(STATE_NAMES, e.state, t)})",
+                    *([" — ", html.Span(e.note, className="analyst-note")] if e.note else []),
+                ]
+            )
             for e in events
         ],
         className="alert-history",
@@ -280,13 +346,20 @@ def history(events: Sequence[AlertEvent]) -> Any:
 
 
 def playbook_parts(
-    playbook: Playbook | None, lang: str, saved: Mapping[str, bool], *, read_only: bool
+    playbook: Playbook | None,
+    lang: str,
+    saved: Mapping[str, bool],
+    *,
+    read_only: bool,
+    t: Translator = ENGLISH,
 ) -> tuple[Any, list[str], list[list[dict[str, Any]]], list[list[str]]]:
-    """The playbook's title block, then per section: heading, checklist options, ticked keys."""
+    """The playbook's title block, then per section: heading, checklist options, ticked keys.
+
+    `lang` is the playbook's own language (chosen on the page), `t` the interface's."""
     if playbook is None:
         empty: list[Any] = [[] for _ in SECTIONS]
         return (
-            notice("No playbook is linked to this alert."),
+            notice(t("No playbook is linked to this alert.")),
             ["" for _ in SECTIONS],
             empty,
             empty,
@@ -344,22 +417,30 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     )
     def update_list(data: dict[str, Any] | None, states: list[str] | None, _v: Any) -> Any:
         f, view, selected = _selected(data)
+        t = ctx.translator(language_of(data))
         chosen = [s for s in (states or []) if s in STATES]
         if not chosen:
-            return notice("Choose at least one state.")
+            return notice(t("Choose at least one state."))
         found = sorted(
             alert_store.alerts_overlapping(ctx.engine, f, states=chosen),
             key=lambda a: (a.created_at, a.id),
             reverse=True,
         )[:MOST_LISTED]
         if not found:
-            return notice(NO_ALERTS)
+            return notice(t(NO_ALERTS))
 
         def href_for(alert_id: int) -> str:
             return PATH + build_search(f, with_view(view, **{ALERT_PARAM: str(alert_id)}))
 
-        table = alert_table(found, now=ctx.clock(), href_for=href_for, selected=selected)
-        return [table, None if selected else html.P(PICK_ONE, className="muted")]
+        table = alert_table(
+            found,
+            now=ctx.clock(),
+            href_for=href_for,
+            selected=selected,
+            label=ctx.labeller(t.lang),
+            t=t,
+        )
+        return [table, None if selected else html.P(t(PICK_ONE), className="muted")]
 
     @app.callback(
         Output(ids.AL_DETAIL, "hidden"),
@@ -373,22 +454,29 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     )
     def show_detail(data: dict[str, Any] | None, _v: Any) -> tuple[Any, ...]:
         _f, _view, selected = _selected(data)
+        t = ctx.translator(language_of(data))
         alert = _load(ctx, selected)
         if alert is None:
-            message = notice(f"There is no alert #{selected}.") if selected else None
+            message = (
+                notice(t("There is no alert #{id}.").format(id=selected)) if selected else None
+            )
             return (selected is None, message, {}, None, None, [True] * len(BUTTONS))
         allowed = set(offered_actions(alert))
         disabled = [ctx.read_only or action not in allowed for action in BUTTONS]
         return (
             False,
-            summary(alert, ctx.clock()),
-            alert_chart(
-                series_history(ctx.engine, alert, ctx.detection),
-                alert.window_start,
-                alert.window_end,
+            summary(alert, ctx.clock(), ctx.labeller(t.lang), t),
+            figures.localized(
+                alert_chart(
+                    series_history(ctx.engine, alert, ctx.detection),
+                    alert.window_start,
+                    alert.window_end,
+                    t,
+                ),
+                t,
             ),
-            stories(headlines(ctx.engine, alert.item_ids, limit=STORIES_SHOWN)),
-            history(alert_store.events(ctx.engine, alert.id)),
+            stories(headlines(ctx.engine, alert.item_ids, limit=STORIES_SHOWN), t),
+            history(alert_store.events(ctx.engine, alert.id), t),
             disabled,
         )
 
@@ -407,14 +495,16 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     )
     def show_playbook(data: dict[str, Any] | None, lang: str | None, _v: Any) -> tuple[Any, ...]:
         _f, _view, selected = _selected(data)
+        t = ctx.translator(language_of(data))
         alert = _load(ctx, selected)
         if alert is None:
             raise PreventUpdate
         head, headings, options, values = playbook_parts(
             ctx.playbooks.get(alert.playbook or ""),
-            lang or "ru",
+            lang or t.lang,
             alert.checklist,
             read_only=ctx.read_only,
+            t=t,
         )
         return (head, *headings, *options, *values)
 
@@ -429,18 +519,19 @@ def register(app: Dash, ctx: DashboardContext) -> None:
     def tick(*args: Any) -> tuple[Any, Any]:
         *ticked, data, token = args
         _f, _view, selected = _selected(data)
+        t = ctx.translator(language_of(data))
         alert = _load(ctx, selected)
         playbook = ctx.playbooks.get(alert.playbook or "") if alert else None
         if alert is None or playbook is None:
             raise PreventUpdate
         keys = [key for values in ticked for key in (values or [])]
-        result = alert_actions.save_checklist(ctx, token, alert, playbook, keys)
+        result = alert_actions.save_checklist(ctx, token, alert, playbook, keys, t)
         if not result.changed and result.ok:
             raise PreventUpdate
         message = _message(result)
         if not result.changed:
             return message, no_update
-        return message, history(alert_store.events(ctx.engine, alert.id))
+        return message, history(alert_store.events(ctx.engine, alert.id), t)
 
     @app.callback(
         Output(ids.AL_MESSAGE, "children"),
@@ -462,7 +553,9 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         _f, _view, selected = _selected(data)
         if selected is None:
             raise PreventUpdate
-        result = alert_actions.perform(ctx, token, selected, str(trigger.get("action")), note or "")
+        t = ctx.translator(language_of(data))
+        action = str(trigger.get("action"))
+        result = alert_actions.perform(ctx, token, selected, action, note or "", t)
         if not result.ok:
             return _message(result), no_update, no_update
         return _message(result), int(version or 0) + 1, ""

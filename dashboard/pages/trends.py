@@ -10,6 +10,7 @@ from dash import Dash, Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, ids
+from dashboard.alert_text import alert_label
 from dashboard.components import card, graph, item_list
 from dashboard.context import DashboardContext
 from dashboard.i18n import ENGLISH, N_, Translator
@@ -87,12 +88,14 @@ def note_for(view: Mapping[str, str], t: Translator = ENGLISH) -> str:
 
 
 def alert_marks(
-    ctx: DashboardContext, f: Filters, categories: Sequence[str]
+    ctx: DashboardContext, f: Filters, categories: Sequence[str], t: Translator = ENGLISH
 ) -> list[tuple[int, datetime, datetime, str]]:
-    """The windows of the alerts on the shown categories that fit the filters."""
+    """The windows of the alerts on the shown categories that fit the filters, each with
+    its label in `t`'s language."""
     shown = set(categories)
+    label = ctx.labeller(t.lang)
     return [
-        (a.id, a.window_start, a.window_end, a.label)
+        (a.id, a.window_start, a.window_end, alert_label(a, label, t))
         for a in alert_store.alerts_overlapping(ctx.engine, f)
         if shown & set(a.series.get("category", []))
     ]
@@ -141,7 +144,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             measure_label=t("stories") if view["measure"] == "stories" else t("items"),
             t=t,
         )
-        figure = figures.with_alert_marks(figure, alert_marks(ctx, f, shown))
+        figure = figures.with_alert_marks(figure, alert_marks(ctx, f, shown, t))
         return bar, figures.localized(figure, t), note_for(view, t)
 
     method_colors = figures.colors_for(taxonomy.METHOD_IDS)

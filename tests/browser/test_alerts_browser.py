@@ -23,6 +23,15 @@ from indicators.store.migrations import upgrade
 from indicators.taxonomy import load_taxonomy
 from tests.alert_history import AT, burst, fill, quiet_history
 from tests.browser.conftest import DATA_DIR, Recorder
+from tests.browser.test_i18n_browser import (
+    ALLOWED_LATIN,
+    CONTENT,
+    LABELS,
+    LAYOUT_PROBLEMS,
+    VISIBLE_TEXT,
+    latin_words,
+    proper_names,
+)
 
 pytestmark = pytest.mark.browser
 CFG = DetectionConfig(min_stories=3, min_ratio=2.0, min_score=4.0, exit_score=2.0)
@@ -78,8 +87,11 @@ def test_an_analyst_opens_an_alert_ticks_the_checklist_and_acknowledges_it(
     )
     assert window_bar[0] == rise.observed and window_bar[0] >= window_bar[1]
 
-    # the playbook, in Russian first, then in English
+    # the playbook, in the interface's language first (the browser asks for English), then
+    # in Russian, then in English again
     ru, en = book.text("ru"), book.text("en")
+    expect(page.locator("#al-playbook")).to_contain_text(en.title)
+    page.get_by_label("Русский", exact=True).check()
     expect(page.locator("#al-playbook")).to_contain_text(ru.title)
     page.get_by_label("English", exact=True).check()
     expect(page.locator("#al-playbook")).to_contain_text(en.title)
@@ -105,8 +117,49 @@ def test_an_analyst_opens_an_alert_ticks_the_checklist_and_acknowledges_it(
     expect(page.locator("#al-summary")).to_contain_text("DDoS confirmed with the bank's CERT")
     expect(page.locator("#al-history")).to_contain_text("checklist")
     expect(
-        page.locator("#al-check-verify").get_by_label(book.text("ru").sections[0].items[0].text)
+        page.locator("#al-check-verify").get_by_label(en.sections[0].items[0].text)
     ).to_be_checked()
     expect(page.locator("button.action-acknowledge")).to_be_disabled()
     expect(page.locator("button.action-resolve")).to_be_enabled()
     recorder.assert_clean()
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_an_alert_in_russian_and_kazakh_leaves_no_english(
+    alert_server: tuple[str, Any],
+    recorded_page: tuple[Page, Recorder],
+    browser_context: object,
+    lang: str,
+) -> None:
+    """The list, the opened alert (label from the taxonomy, numbers, chart, history, the
+    playbook in the interface language) and an action's answer, in ru and kk."""
+    base, engine = alert_server
+    page, recorder = recorded_page
+    rise = next(a for a in alert_store.list_alerts(engine) if a.key == RISE)
+    book = load_playbook(DATA_DIR, rise.playbook or "general")
+    labels = load_taxonomy(DATA_DIR)
+    try:
+        page.goto(f"{base}/alerts?alert={rise.id}&ui={lang}")
+        expect(page.locator("#al-playbook")).to_contain_text(book.text(lang).title)
+        for axis, values in rise.series.items():
+            for value in values:
+                expect(page.locator("#al-title")).to_contain_text(labels.label(axis, value, lang))
+        page.wait_for_function(
+            "() => { const p = document.querySelector('#al-chart .js-plotly-plot');"
+            " return p && p.data && p.data.length === 3; }"
+        )
+        page.wait_for_timeout(300)
+        texts = page.evaluate(VISIBLE_TEXT, CONTENT)
+        assert latin_words(texts, ALLOWED_LATIN | proper_names(lang)) == []
+        assert page.evaluate(LAYOUT_PROBLEMS, [*LABELS, ".action", ".alert-table th"]) == []
+        # a refusal and a success, both in the language
+        page.locator("button.action-note").click()
+        empty = {"ru": "Отклонено: заметка пуста.", "kk": "Қабылданбады: жазба бос."}
+        expect(page.locator("#al-message")).to_have_text(empty[lang])
+        page.fill("#al-note", "Проверено")
+        page.locator("button.action-note").click()
+        saved = {"ru": f"Заметка к оповещению №{rise.id} сохранена.", "kk": "жазба сақталды"}
+        expect(page.locator("#al-message")).to_contain_text(saved[lang])
+        recorder.assert_clean()
+    finally:
+        browser_context.clear_cookies()  # type: ignore[attr-defined]

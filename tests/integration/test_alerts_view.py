@@ -199,8 +199,9 @@ def test_the_playbook_shows_in_the_chosen_language_with_the_saved_checklist(aler
             assert box["value"] == ticked
             assert out[f"{ids.AL_CHECK}-{section.id}-heading"]["children"] == section.heading
     shown = detail(calls, alert.id)
-    assert "Note: checking with the source" in texts(shown[ids.AL_SUMMARY]["children"])
-    history = " ".join(texts(shown[ids.AL_HISTORY]["children"]))
+    summary = texts(shown[ids.AL_SUMMARY]["children"])
+    assert summary[summary.index("Note: ") + 1] == "checking with the source"
+    history = " ".join(" ".join(texts(shown[ids.AL_HISTORY]["children"])).split())
     assert "acknowledged (acknowledged) — checking with the source" in history
 
 
