@@ -1,7 +1,9 @@
 """`GET /api/snapshot`: the indicator snapshot for a filter, as JSON, CSV, XLSX or STIX 2.1.
 
 The endpoint takes the page URL's filter parameters (repeat a name for
-several values) plus `format` and `granularity`, and answers with the same
+several values) plus `format`, `granularity` and `ui` (the interface language:
+the labels, and CSV/XLSX table and column names, in Russian, Kazakh or
+English; JSON keys never change), and answers with the same
 `build_snapshot` + `WRITERS` the command line uses, so the two cannot
 disagree. Unknown parameter names are refused rather than ignored: a typo
 such as `categroy=` must not silently export everything.
@@ -14,12 +16,14 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from dashboard.context import DashboardContext
+from dashboard.export_names import export_heading
+from dashboard.i18n import SOURCE_LANGUAGE, UI_PARAM, valid_language
 from indicators.export import WRITERS, filename
 from indicators.selection import PARAM_NAMES, FilterError, Filters
 from indicators.snapshot import build_snapshot
 
 GRANULARITIES = ("day", "week", "month")
-ALLOWED_PARAMS = frozenset((*PARAM_NAMES, "format", "granularity"))
+ALLOWED_PARAMS = frozenset((*PARAM_NAMES, "format", "granularity", UI_PARAM))
 
 
 def _error(status: int, message: str) -> tuple[Response, int]:
@@ -49,6 +53,10 @@ def register_api(server: Flask, ctx: DashboardContext) -> None:
             return _error(
                 400, f"unknown granularity {granularity!r}; expected {', '.join(GRANULARITIES)}"
             )
+        ui = args.get(UI_PARAM)
+        lang = valid_language(ui) if ui else SOURCE_LANGUAGE
+        if lang is None:
+            return _error(400, f"unknown ui language {ui!r}; expected ru, kk or en")
         try:
             filters = Filters.from_params(
                 {name: args.getlist(name) for name in PARAM_NAMES}, vocabulary=ctx.vocabulary
@@ -65,9 +73,10 @@ def register_api(server: Flask, ctx: DashboardContext) -> None:
             actors=ctx.actors,
             places=ctx.places,
             whole_stories=WRITERS[fmt].whole_stories,
+            label_lang=lang,
         )
         writer = WRITERS[fmt]
-        body = writer.write(snap)
+        body = writer.write(snap, export_heading(ctx.translator(lang)))
         return Response(
             body,
             mimetype=writer.media_type,

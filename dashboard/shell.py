@@ -220,7 +220,7 @@ def export_links(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
         html.A(
             text,
             id=link_id,
-            href=snapshot_href(ctx.api_path, Filters(), fmt),
+            href=snapshot_href(ctx.api_path, Filters(), fmt, t.lang),
             download="",
             className="export",
             title=t("Download a {format} snapshot of exactly the current filters").format(
@@ -455,9 +455,9 @@ def register(app: Dash, ctx: DashboardContext, pages: Sequence[ModuleType]) -> N
         current = _page_for(pathname, pages)
         hrefs = [p.PATH + search for p in pages]
         classes = ["nav-link active" if p is current else "nav-link" for p in pages]
-        exports = [snapshot_href(ctx.api_path, filters, fmt) for fmt in EXPORT_FORMATS]
         error = data.get("error")
         t = ctx.translator(language_of(data))
+        exports = [snapshot_href(ctx.api_path, filters, fmt, t.lang) for fmt in EXPORT_FORMATS]
         message = (
             t(
                 "A filter could not be used: {error}. The views show the last valid "

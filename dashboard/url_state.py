@@ -234,6 +234,7 @@ def set_axis(filters: Filters, axis: str, values: Sequence[str]) -> Filters:
     return Filters.from_params(params)
 
 
-def snapshot_href(api_path: str, filters: Filters, fmt: str) -> str:
-    """The `/api/snapshot` link that exports exactly `filters`."""
-    return api_path + "?" + urlencode([*filters.to_params(), ("format", fmt)])
+def snapshot_href(api_path: str, filters: Filters, fmt: str, lang: str = "") -> str:
+    """The `/api/snapshot` link that exports exactly `filters`, labelled in `lang`."""
+    ui = [(UI_PARAM, lang)] if lang and lang != SOURCE_LANGUAGE else []
+    return api_path + "?" + urlencode([*filters.to_params(), ("format", fmt), *ui])

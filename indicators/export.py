@@ -12,6 +12,12 @@ separated sections would break ordinary CSV readers.
 
 Every text cell in CSV and XLSX goes through `neutralize_cell`, so a title
 such as "=HYPERLINK(...)" is shown as text, never run as a formula.
+
+Headings: the table names, column names, meta keys and totals measures are
+English identifiers (`published_at`), as in JSON. A writer may be given a
+`heading` function that renames them for people (the dashboard passes one
+that gives "Опубликовано (UTC)" for a Russian interface); cell values and
+JSON are never renamed. This package holds no translations: the caller does.
 """
 
 from __future__ import annotations
@@ -32,6 +38,12 @@ from indicators.snapshot import ALERT_FIELDS, Snapshot, snapshot_to_dict
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 Table = tuple[list[str], list[list[Any]]]  # header, rows
+Heading = Callable[[str], str]  # an English table, column, meta key or measure name -> shown
+
+
+def as_is(name: str) -> str:
+    """The default heading: the English identifier itself."""
+    return name
 
 
 def neutralize_cell(value: Any) -> Any:
@@ -58,8 +70,33 @@ def _terms(item_tags: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def snapshot_tables(s: Snapshot) -> dict[str, Table]:
-    """The snapshot as named tables of plain cells (str, int, float, bool, None)."""
+def snapshot_tables(s: Snapshot, heading: Heading = as_is) -> dict[str, Table]:
+    """The snapshot as named tables of plain cells (str, int, float, bool, None).
+
+    `heading` renames the tables, columns, meta keys and totals measures (see above)."""
+    tables = _tables(s)
+    if heading is as_is:
+        return tables
+    renamed: dict[str, Table] = {}
+    for name, (header, rows) in tables.items():
+        if name in ("meta", "totals"):  # their first column holds names too
+            rows = [[heading(row[0]), *row[1:]] for row in rows]
+        renamed[heading(name)] = ([heading(column) for column in header], rows)
+    return renamed
+
+
+def snapshot_names(s: Snapshot) -> set[str]:
+    """Every name `heading` is asked for when `s` is written (for the translators' check)."""
+    names: set[str] = {"table"}  # the CSV's first column
+    for name, (header, rows) in _tables(s).items():
+        names.add(name)
+        names.update(header)
+        if name in ("meta", "totals"):
+            names.update(row[0] for row in rows)
+    return names
+
+
+def _tables(s: Snapshot) -> dict[str, Table]:
     data = snapshot_to_dict(s)
     meta_rows: list[list[Any]] = [
         ["generated_at", data["generated_at"]],
@@ -139,26 +176,27 @@ class Writer:
     name: str
     media_type: str
     extension: str
-    render: Callable[[Snapshot], bytes]
+    render: Callable[[Snapshot, Heading], bytes]
     # the format describes whole stories: build the snapshot with `whole_stories=True`
     whole_stories: bool = False
 
-    def write(self, snapshot: Snapshot) -> bytes:
-        return self.render(snapshot)
+    def write(self, snapshot: Snapshot, heading: Heading = as_is) -> bytes:
+        """The snapshot in this format; `heading` names tables and columns (CSV and XLSX)."""
+        return self.render(snapshot, heading)
 
 
-def _json(s: Snapshot) -> bytes:
+def _json(s: Snapshot, _heading: Heading) -> bytes:  # JSON keys are the API: never renamed
     return json.dumps(snapshot_to_dict(s), ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def _csv(s: Snapshot) -> bytes:
-    tables = snapshot_tables(s)
+def _csv(s: Snapshot, heading: Heading) -> bytes:
+    tables = snapshot_tables(s, heading)
     columns: list[str] = []
     for header, _rows in tables.values():
         columns += [c for c in header if c not in columns]
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["table", *columns])
+    writer.writerow([heading("table"), *columns])
     for name, (header, rows) in tables.items():
         for row in rows:
             cells = dict(zip(header, row, strict=True))
@@ -182,12 +220,17 @@ def _csv_cell(value: Any) -> Any:
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _xlsx(s: Snapshot) -> bytes:
+# What a worksheet's name cannot hold (Excel's rule), and its longest length.
+SHEET_ILLEGAL = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_MAX = 31
+
+
+def _xlsx(s: Snapshot, heading: Heading) -> bytes:
     from openpyxl import Workbook  # lazy: only exports need it
 
     book = Workbook(write_only=True)
-    for name, (header, rows) in snapshot_tables(s).items():
-        sheet = book.create_sheet(title=name)
+    for name, (header, rows) in snapshot_tables(s, heading).items():
+        sheet = book.create_sheet(title=SHEET_ILLEGAL.sub(" ", name)[:SHEET_NAME_MAX])
         sheet.append(header)
         for row in rows:
             # strip what XLSX cannot hold first, so stripping cannot unmask a formula
@@ -199,7 +242,7 @@ def _xlsx(s: Snapshot) -> bytes:
     return out.getvalue()
 
 
-def _stix(s: Snapshot) -> bytes:
+def _stix(s: Snapshot, _heading: Heading) -> bytes:  # STIX has its own vocabulary
     from indicators.stix_export import stix_bytes  # lazy: only this format needs stix2
 
     return stix_bytes(s)

@@ -249,3 +249,17 @@ def test_the_switch_sets_the_url_and_the_cookie_and_keeps_the_view(
     expect(page.locator("#nav-trends")).to_have_text("Тренды")
     assert ui_cookie(page) == "ru"
     recorder.assert_clean()
+
+
+@pytest.mark.parametrize(("lang", "title"), [("ru", "Заголовок"), ("kk", "Тақырып")])
+def test_the_export_button_downloads_columns_named_in_the_language(
+    live_server: LiveServer, page_in_session: tuple[Page, Recorder], lang: str, title: str
+) -> None:
+    page, recorder = page_in_session
+    page.goto(f"{live_server.url}/?ui={lang}")
+    wait_ready(page, TRANSLATED_VIEWS["/"])
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    header = download.value.path().read_text(encoding="utf-8-sig").splitlines()[0]
+    assert title in header.split(",") and "published_at" not in header
+    recorder.assert_clean()

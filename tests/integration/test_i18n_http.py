@@ -6,11 +6,14 @@ way dash-renderer calls them (see test_dashboard_http.Callbacks).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from dashboard import ids
 from dashboard.app import create_app
@@ -216,3 +219,54 @@ def test_english_stays_english(callbacks: Callbacks) -> None:
     assert out is not None
     shown = texts(out[ids.OV_TOTALS]["children"])
     assert "Items" in shown and "Open alerts" in shown
+
+
+# --- the snapshot export ----------------------------------------------------------------
+
+
+def test_a_csv_export_in_russian_names_its_columns_tables_and_labels_in_russian(
+    app: Any,
+) -> None:
+    body = app.server.test_client().get("/api/snapshot?format=csv&ui=ru&category=cyber_threats")
+    assert body.status_code == 200
+    rows = list(csv.reader(io.StringIO(body.data.decode("utf-8-sig"))))
+    header = rows[0]
+    assert header[0] == "Таблица" and "Опубликовано (UTC)" in header and "Заголовок" in header
+    assert "published_at" not in header
+    tables = {row[0] for row in rows[1:]}
+    assert {"Об экспорте", "Итоги", "Индикаторы", "Материалы"} <= tables
+    label = header.index("Название")
+    labels = {row[label] for row in rows[1:] if row[0] == "Индикаторы"}
+    assert TAXONOMY.label("category", "cyber_threats", "ru") in labels
+    keys = {row[header.index("Параметр")] for row in rows[1:] if row[0] == "Об экспорте"}
+    assert "Версия лексикона" in keys
+
+
+def test_an_xlsx_export_in_kazakh_names_its_sheets_in_kazakh(app: Any) -> None:
+    body = app.server.test_client().get("/api/snapshot?format=xlsx&ui=kk")
+    assert body.status_code == 200
+    book = load_workbook(io.BytesIO(body.data), read_only=True)
+    assert book.sheetnames[:5] == [
+        "Экспорт туралы", "Қорытынды", "Индикаторлар", "Уақыт қатарлары", "Материалдар"
+    ]  # fmt: skip
+    first_row = next(book["Материалдар"].iter_rows(max_row=1, values_only=True))
+    assert "Жарияланды (UTC)" in first_row
+
+
+def test_json_keeps_its_keys_and_english_stays_the_default(app: Any) -> None:
+    client = app.server.test_client()
+    data = client.get("/api/snapshot?format=json&ui=kk").get_json()
+    assert {"generated_at", "totals", "indicators", "items"} <= set(data)
+    labels = {i["label"] for i in data["indicators"] if i["axis"] == "category"}
+    assert TAXONOMY.label("category", "cyber_threats", "kk") in labels
+    english = client.get("/api/snapshot?format=csv").data.decode("utf-8-sig")
+    assert english.splitlines()[0].startswith("table,key,value")
+    assert client.get("/api/snapshot?format=csv&ui=xx").status_code == 400
+
+
+def test_the_export_links_carry_the_interface_language(callbacks: Callbacks) -> None:
+    out = callbacks.call(
+        f"{ids.EXPORT_CSV}.href", {ids.STATE + ".data": store("kk"), ids.URL + ".pathname": "/"}
+    )
+    assert out is not None
+    assert out[ids.EXPORT_CSV]["href"].endswith("format=csv&ui=kk")
