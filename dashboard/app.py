@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dash import Dash, html
-from flask import has_request_context, request
+from flask import Response, has_request_context, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from dashboard import shell
@@ -57,6 +57,7 @@ from dashboard.pages import (
     terms,
     trends,
 )
+from dashboard.plotly_locale import SCRIPT_PATH, locales_script
 from indicators.detection import DetectionConfig
 from indicators.emerging_report import EmergingConfig
 from indicators.lexicon import load_actors, load_compiled, load_labels
@@ -134,7 +135,8 @@ def create_app(
         assets_folder=str(ASSETS),
         serve_locally=True,
         external_stylesheets=[],
-        external_scripts=[],
+        # plotly's toolbar and dates in ru/kk: served by the app itself (_plotly_locales)
+        external_scripts=[SCRIPT_PATH],
         suppress_callback_exceptions=False,
         update_title=None,  # type: ignore[arg-type]  # documented: no "Updating..." title
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
@@ -203,19 +205,46 @@ def create_app(
     install(app.server, ctx.csrf)
     _secure(app)
     _remember_language(app)
+    _plotly_locales(app, ctx)
     return app
 
 
+def _plotly_locales(app: Dash, ctx: DashboardContext) -> None:
+    """`GET /i18n/plotly-locales.js`: plotly's words in the interface languages (built once)."""
+    script = locales_script(ctx.translators).encode("utf-8")
+
+    @app.server.get(SCRIPT_PATH)
+    def plotly_locales() -> Any:
+        return Response(
+            script,
+            mimetype="text/javascript",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
+
 def _remember_language(app: Dash) -> None:
-    """A page served with `ui=xx` leaves a cookie, so the language outlives the URL."""
+    """A page served with `ui=xx` leaves a cookie, so the language outlives the URL; the
+    page says its language (`<html lang>`: screen readers, hyphenation, spell checking)."""
 
     @app.server.after_request
     def remember(response: Any) -> Any:
-        lang = valid_language(request.args.get(UI_PARAM))
-        if lang and response.mimetype == "text/html":
+        if response.mimetype != "text/html" or response.direct_passthrough:
+            if request.path.endswith("/_dash-layout"):
+                # the layout differs by cookie and Accept-Language: caches must not mix them
+                response.vary.update(("Cookie", "Accept-Language"))
+            return response
+        chosen = valid_language(request.args.get(UI_PARAM))
+        if chosen:
             response.set_cookie(
-                UI_COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True
+                UI_COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True
             )
+        lang = pick_language(
+            chosen, request.cookies.get(UI_COOKIE), request.headers.get("Accept-Language")
+        )
+        page = response.get_data(as_text=True)
+        if "<html>" in page:
+            response.set_data(page.replace("<html>", f'<html lang="{lang}">', 1))
+        response.vary.update(("Cookie", "Accept-Language"))
         return response
 
 

@@ -196,13 +196,20 @@ def graph(
     height: int = 320,
     config: Mapping[str, Any] | None = None,
     className: str = "",
+    locale: str = "",
 ) -> Any:
-    """A dcc.Graph with the shared config (no plotly logo, no cloud links), in a spinner."""
+    """A dcc.Graph with the shared config (no plotly logo, no cloud links), in a spinner.
+
+    `locale` is the interface language plotly's toolbar and dates speak (registered by
+    `dashboard.plotly_locale`); empty: plotly's English."""
     base: dict[str, Any] = {
         "displaylogo": False,
         "responsive": True,
-        "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+        # sendChartToCloud ("Share chart..."): uploads the chart to a plotly server
+        "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "sendChartToCloud"],
     }
+    if locale and locale != "en":
+        base["locale"] = locale
     base.update(config or {})
     return dcc.Loading(
         dcc.Graph(

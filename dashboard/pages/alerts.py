@@ -105,7 +105,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
     detail = html.Div(
         [
             html.Div(id=ids.AL_SUMMARY),
-            graph(ids.AL_CHART, height=280),
+            graph(ids.AL_CHART, height=280, locale=t.lang),
             html.H4(t("Stories behind it")),
             html.Div(id=ids.AL_STORIES),
             html.Div(

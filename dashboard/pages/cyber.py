@@ -34,7 +34,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 html.Div(
                     [
                         html.Div(id=ids.CY_OPTIONS, className="options"),
-                        graph(ids.CY_TREND, height=340),
+                        graph(ids.CY_TREND, height=340, locale=t.lang),
                         html.P(id=ids.CY_NOTE, className="hint"),
                     ]
                 ),
@@ -43,12 +43,12 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 [
                     card(
                         t("By region"),
-                        graph(ids.CY_REGIONS, height=320),
+                        graph(ids.CY_REGIONS, height=320, locale=t.lang),
                         extra=t("click to filter"),
                     ),
                     card(
                         t("By source"),
-                        graph(ids.CY_SOURCES, height=320),
+                        graph(ids.CY_SOURCES, height=320, locale=t.lang),
                         extra=t("click to filter"),
                     ),
                 ],

@@ -32,7 +32,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 html.Div(
                     [
                         html.Div(id=ids.OR_OPTIONS, className="options"),
-                        graph(ids.OR_TREND, height=340),
+                        graph(ids.OR_TREND, height=340, locale=t.lang),
                     ]
                 ),
             ),

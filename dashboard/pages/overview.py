@@ -48,12 +48,12 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 [
                     card(
                         t("Most active regions"),
-                        graph(ids.OV_REGIONS, height=300),
+                        graph(ids.OV_REGIONS, height=300, locale=t.lang),
                         extra=t("click a bar to filter"),
                     ),
                     card(
                         t("Most mentioned platforms"),
-                        graph(ids.OV_PLATFORMS, height=300),
+                        graph(ids.OV_PLATFORMS, height=300, locale=t.lang),
                         extra=t("click a bar to filter"),
                     ),
                 ],

@@ -31,7 +31,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 html.Div(
                     [
                         html.Div(id=ids.PL_OPTIONS, className="options"),
-                        graph(ids.PL_TREND, height=380),
+                        graph(ids.PL_TREND, height=380, locale=t.lang),
                     ]
                 ),
             ),
@@ -39,12 +39,12 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 [
                     card(
                         t("Share of platform mentions"),
-                        graph(ids.PL_SHARE, height=360),
+                        graph(ids.PL_SHARE, height=360, locale=t.lang),
                         extra=t("click a slice to filter"),
                     ),
                     card(
                         t("Categories they co-occur with"),
-                        graph(ids.PL_CATEGORIES, height=360),
+                        graph(ids.PL_CATEGORIES, height=360, locale=t.lang),
                         extra=t("click a cell to filter by both"),
                         className="span-2",
                     ),

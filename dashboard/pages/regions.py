@@ -26,7 +26,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
     config = {
         "topojsonURL": ctx.shapes.topojson_url,
         "scrollZoom": False,
-        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+        "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendChartToCloud"],
     }
     return html.Div(
         [
@@ -34,7 +34,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 t("Where: items per unit of Kazakhstan and per neighbouring country"),
                 html.Div(
                     [
-                        graph(ids.RG_MAP, height=520, config=config),
+                        graph(ids.RG_MAP, height=520, config=config, locale=t.lang),
                         html.P(id=ids.RG_NOTE, className="hint"),
                     ]
                 ),
@@ -42,7 +42,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
             ),
             card(
                 t("Region × category"),
-                graph(ids.RG_HEATMAP, height=560),
+                graph(ids.RG_HEATMAP, height=560, locale=t.lang),
                 extra=t("click a cell to filter by both"),
             ),
         ]

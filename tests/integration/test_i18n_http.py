@@ -270,3 +270,16 @@ def test_the_export_links_carry_the_interface_language(callbacks: Callbacks) -> 
     )
     assert out is not None
     assert out[ids.EXPORT_CSV]["href"].endswith("format=csv&ui=kk")
+
+
+def test_the_page_names_its_language_for_screen_readers(app: Any) -> None:
+    client = app.server.test_client()
+    assert '<html lang="kk">' in client.get("/?ui=kk").get_data(as_text=True)
+    fresh = app.server.test_client()
+    page = fresh.get("/", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert '<html lang="ru">' in page.get_data(as_text=True)  # none of the three: Russian
+    assert "Accept-Language" in page.headers["Vary"]
+    english = fresh.get("/trends", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert '<html lang="en">' in english.get_data(as_text=True)
+    layout = fresh.get("/_dash-layout", headers={"Accept-Language": "kk"})
+    assert {"Cookie", "Accept-Language"} <= {v.strip() for v in layout.headers["Vary"].split(",")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from dashboard.i18n import (
     read_catalog,
     valid_language,
 )
+from dashboard.plotly_locale import PLOTLY_MESSAGES, locales_script, plotly_locale
 from dashboard.url_state import (
     build_search,
     default_view,
@@ -140,7 +142,7 @@ def test_taxonomy_labels_come_in_the_interface_language() -> None:
     taxonomy = load_taxonomy(DATA_DIR)
     ctx = DashboardContext(
         engine=None,  # type: ignore[arg-type]  # labels need no store
-        shapes=None,  # type: ignore[arg-type]
+        shapes=None,
         taxonomy=taxonomy,
         lexicon_version="t",
         translators=TRANSLATORS,
@@ -158,3 +160,18 @@ def test_taxonomy_labels_come_in_the_interface_language() -> None:
     assert ctx.label("source", "7", {7: "Steppe Wire"}, lang="kk") == "Steppe Wire"
     assert ctx.label("source", "8", {}, lang="ru") == "источник 8"
     assert ctx.labeller("kk")("platform", "telegram") == taxonomy.platforms["telegram"]["kk"]
+
+
+def test_plotly_speaks_russian_and_kazakh_from_our_catalogs_and_babel() -> None:
+    translators = load_translators()
+    ru = plotly_locale(translators["ru"])
+    assert ru["name"] == "ru"
+    assert ru["dictionary"]["Zoom in"] == translators["ru"]("Zoom in") != "Zoom in"
+    assert set(ru["dictionary"]) == set(PLOTLY_MESSAGES)
+    form = ru["format"]
+    assert form["months"][2] == "март" and form["shortDays"][0] == "вс"
+    assert (form["decimal"], form["thousands"]) == (",", "\xa0")
+    script = locales_script(translators)
+    registered = json.loads(script[script.index("})(") + 3 : script.rindex(");")])
+    assert [locale["name"] for locale in registered] == ["ru", "kk"]
+    assert "window.PlotlyLocales" in script  # plotly may load after the script
