@@ -23,6 +23,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.context import LANGUAGE_NAMES, DashboardContext
+from dashboard.filter_errors import filter_error_text
 from dashboard.i18n import ENGLISH, N_, SELF_NAMES, UI_LANGUAGES, UI_PARAM, Translator
 from dashboard.url_state import (
     ALERT_PARAM,
@@ -462,7 +463,7 @@ def register(app: Dash, ctx: DashboardContext, pages: Sequence[ModuleType]) -> N
             t(
                 "A filter could not be used: {error}. The views show the last valid "
                 "selection (all items for a link)."
-            ).format(error=error)
+            ).format(error=filter_error_text(error, t))
             if error
             else ""
         )

@@ -23,6 +23,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import ids, term_actions
 from dashboard.components import card, notice
 from dashboard.context import LANGUAGE_NAMES, DashboardContext
+from dashboard.filter_errors import filter_error_text
 from dashboard.i18n import ENGLISH, N_, UI_PARAM, Translator
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.url_state import build_search, from_store, language_of
@@ -279,7 +280,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                 limit=LIMIT,
             )
         except FilterError as exc:
-            return "", notice(str(exc))
+            return "", notice(filter_error_text(str(exc), t))
         if not report.terms:
             return summary_text(report, t), notice(
                 t("No term rose enough in these filters: widen the period or remove a filter.")

@@ -152,7 +152,7 @@ def test_a_bad_filter_is_explained_in_the_language(callbacks: Callbacks) -> None
     )
     assert out is not None
     message = out[ids.ERROR_BANNER]["children"]
-    assert message.startswith("Фильтр не удалось применить: unknown category 'nope'.")
+    assert message.startswith("Фильтр не удалось применить: неизвестная категория 'nope'.")
 
 
 def test_the_router_renders_the_view_in_the_url_language(callbacks: Callbacks) -> None:
