@@ -34,6 +34,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from dashboard import shell
 from dashboard.api import register_api
 from dashboard.atom import register_atom
+from dashboard.client_locales import SCRIPT_PATH, locales_script
 from dashboard.context import DashboardContext, load_map_shapes
 from dashboard.csrf import CsrfGuard, current_token, install
 from dashboard.i18n import (
@@ -57,7 +58,6 @@ from dashboard.pages import (
     terms,
     trends,
 )
-from dashboard.plotly_locale import SCRIPT_PATH, locales_script
 from indicators.detection import DetectionConfig
 from indicators.emerging_report import EmergingConfig
 from indicators.lexicon import load_actors, load_compiled, load_labels
@@ -135,7 +135,7 @@ def create_app(
         assets_folder=str(ASSETS),
         serve_locally=True,
         external_stylesheets=[],
-        # plotly's toolbar and dates in ru/kk: served by the app itself (_plotly_locales)
+        # plotly's and the date picker's words in ru/kk, served by the app itself (_client_locales)
         external_scripts=[SCRIPT_PATH],
         suppress_callback_exceptions=False,
         update_title=None,  # type: ignore[arg-type]  # documented: no "Updating..." title
@@ -205,12 +205,12 @@ def create_app(
     install(app.server, ctx.csrf)
     _secure(app)
     _remember_language(app)
-    _plotly_locales(app, ctx)
+    _client_locales(app, ctx)
     return app
 
 
-def _plotly_locales(app: Dash, ctx: DashboardContext) -> None:
-    """`GET /i18n/plotly-locales.js`: plotly's words in the interface languages (built once)."""
+def _client_locales(app: Dash, ctx: DashboardContext) -> None:
+    """`GET /i18n/locales.js`: plotly's and the date picker's words (built once)."""
     script = locales_script(ctx.translators).encode("utf-8")
 
     @app.server.get(SCRIPT_PATH)

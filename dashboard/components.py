@@ -176,6 +176,21 @@ def fill(template: str, **parts: Any) -> list[Any]:
     return children
 
 
+def dropdown_labels(t: Translator = ENGLISH) -> dict[str, str]:
+    """The texts dcc.Dropdown shows of its own (search box, select all...) in `t`'s language.
+
+    `{num_selected}` is filled in by the dropdown itself."""
+    return {
+        "select_all": t("Select all"),
+        "deselect_all": t("Deselect all"),
+        "selected_count": t("{num_selected} selected"),
+        "search": t("Search"),
+        "clear_search": t("Clear search"),
+        "clear_selection": t("Clear selection"),
+        "no_options_found": t("No options found"),
+    }
+
+
 def notice(message: str, *, kind: str = "empty") -> Any:
     """An inline message in place of content: why there is nothing to show."""
     return html.Div(message, className=f"notice notice-{kind}")

@@ -22,6 +22,7 @@ from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
+from dashboard.components import dropdown_labels
 from dashboard.context import LANGUAGE_NAMES, DashboardContext
 from dashboard.filter_errors import filter_error_text
 from dashboard.i18n import ENGLISH, N_, SELF_NAMES, UI_LANGUAGES, UI_PARAM, Translator
@@ -113,7 +114,13 @@ def filter_bar(
         )
         for text, tip, days in PRESETS
     ]
-    multi: dict[str, Any] = {"multi": True, "clearable": True, "searchable": True, "value": []}
+    multi: dict[str, Any] = {
+        "multi": True,
+        "clearable": True,
+        "searchable": True,
+        "value": [],
+        "labels": dropdown_labels(t),
+    }
     return html.Div(
         [
             html.Div(

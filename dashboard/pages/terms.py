@@ -21,7 +21,7 @@ from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, term_actions
-from dashboard.components import card, notice
+from dashboard.components import card, dropdown_labels, notice
 from dashboard.context import LANGUAGE_NAMES, DashboardContext
 from dashboard.filter_errors import filter_error_text
 from dashboard.i18n import ENGLISH, N_, UI_PARAM, Translator
@@ -102,6 +102,7 @@ def propose_form(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                             dcc.Dropdown(
                                 id=ids.TE_CATEGORY,
                                 placeholder=t("Choose a category"),
+                                labels=dropdown_labels(t),
                                 options=[
                                     {"label": ctx.label("category", c, lang=t.lang), "value": c}
                                     for c in taxonomy.CATEGORY_IDS
@@ -122,6 +123,7 @@ def propose_form(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
                                 ],
                                 value="ru",
                                 clearable=False,
+                                labels=dropdown_labels(t),
                             ),
                         ],
                         className="field",

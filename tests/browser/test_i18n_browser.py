@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import Page, expect
 
+from dashboard.components import dropdown_labels
+from dashboard.i18n import load_translators
 from indicators.lexicon import load_actors, load_labels
 from tests.browser.conftest import DATA_DIR, LiveServer, Recorder
 from tests.browser.known_store import FEEDS
@@ -269,3 +273,30 @@ def test_the_export_button_downloads_columns_named_in_the_language(
     header = download.value.path().read_text(encoding="utf-8-sig").splitlines()[0]
     assert title in header.split(",") and "published_at" not in header
     recorder.assert_clean()
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_the_date_picker_and_the_dropdowns_speak_the_language(
+    live_server: LiveServer, page_in_session: tuple[Page, Recorder], lang: str
+) -> None:
+    """Their own texts (month and weekday names, the search box, "select all") are not the
+    dashboard's messages: they come from the locale script and the dropdowns' labels."""
+    page, recorder = page_in_session
+    page.goto(f"{live_server.url}/?ui={lang}")
+    wait_ready(page, TRANSLATED_VIEWS["/"])
+    page.click("#f-dates")
+    calendar = page.locator(".dash-datepicker-calendar-container").first
+    month = format_date(date.today(), "LLLL y", locale=lang)  # it opens on this month
+    expect(calendar).to_contain_text(re.compile(re.escape(month), re.IGNORECASE))
+    picker = page.locator(".dash-datepicker").first.inner_text()
+    assert latin_words([picker]) == []
+    page.keyboard.press("Escape")
+    page.click("#f-category")
+    expect(page.get_by_text(page_texts(lang)["select_all"], exact=True)).to_be_visible()
+    menu = page.evaluate(VISIBLE_TEXT, CONTENT)
+    assert latin_words(menu, ALLOWED_LATIN | proper_names(lang)) == []
+    recorder.assert_clean()
+
+
+def page_texts(lang: str) -> dict[str, str]:
+    return dropdown_labels(load_translators()[lang])

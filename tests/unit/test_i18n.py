@@ -8,6 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.client_locales import (
+    PLOTLY_MESSAGES,
+    calendar_names,
+    locales_script,
+    plotly_locale,
+)
 from dashboard.context import DashboardContext
 from dashboard.i18n import (
     DEFAULT_LANGUAGE,
@@ -21,7 +27,6 @@ from dashboard.i18n import (
     read_catalog,
     valid_language,
 )
-from dashboard.plotly_locale import PLOTLY_MESSAGES, locales_script, plotly_locale
 from dashboard.url_state import (
     build_search,
     default_view,
@@ -172,6 +177,12 @@ def test_plotly_speaks_russian_and_kazakh_from_our_catalogs_and_babel() -> None:
     assert form["months"][2] == "март" and form["shortDays"][0] == "вс"
     assert (form["decimal"], form["thousands"]) == (",", "\xa0")
     script = locales_script(translators)
-    registered = json.loads(script[script.index("})(") + 3 : script.rindex(");")])
-    assert [locale["name"] for locale in registered] == ["ru", "kk"]
     assert "window.PlotlyLocales" in script  # plotly may load after the script
+    assert json.dumps(ru["dictionary"], ensure_ascii=False) in script
+    assert "window.dateFns.locale" in script  # the date picker's, for the page's language
+
+
+def test_the_date_picker_gets_stand_alone_names_sunday_first_as_date_fns_wants() -> None:
+    names = calendar_names(load_translators()["ru"])
+    assert names["months"]["wide"][0] == "январь"  # not the genitive "января"
+    assert names["days"]["short"][0] == "вс" and len(names["days"]["wide"]) == 7
