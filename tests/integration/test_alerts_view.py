@@ -361,3 +361,20 @@ def test_the_trend_chart_marks_the_alerts_of_the_shown_categories(alerting) -> N
 def test_alert_marks_leave_an_empty_figure_alone() -> None:
     empty = {"data": [], "layout": {"annotations": [{"text": "No items"}]}}
     assert with_alert_marks(empty, [(1, AT, AT, "x")]) == empty
+
+
+def test_an_export_in_russian_names_the_alerts_in_russian(
+    alerting: tuple[Callbacks, Any],
+) -> None:
+    calls, engine = alerting
+    english = {a.id: a.label for a in alert_store.list_alerts(engine)}
+    snap = calls.client.get("/api/snapshot?format=json&ui=ru").get_json()
+    assert snap["alerts"], "the generated history raises alerts"
+    for alert in snap["alerts"]:
+        assert alert["label"] != english[alert["id"]]
+        assert alert["label"].split(":")[0] in ("Рост", "Впервые", "Правило")
+    # without ui= the API is as it was: the stored English labels
+    plain = calls.client.get("/api/snapshot?format=json").get_json()
+    assert {a["id"]: a["label"] for a in plain["alerts"]} == {
+        a["id"]: english[a["id"]] for a in plain["alerts"]
+    }
