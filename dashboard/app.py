@@ -30,7 +30,7 @@ from typing import Any
 from dash import Dash, html
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from dashboard import shell
+from dashboard import shell, signin
 from dashboard.api import register_api
 from dashboard.atom import register_atom
 from dashboard.context import DashboardContext, load_map_shapes
@@ -95,6 +95,7 @@ def create_app(
     lexicon_overlay: Path | None = None,
     emerging: EmergingConfig | None = None,
     csrf_secret: bytes | None = None,
+    sign_in: signin.SignInConfig | None = None,
 ) -> Dash:
     """Build the dashboard for the store at `db_url`.
 
@@ -110,7 +111,9 @@ def create_app(
     terms are known; proposals are appended to it) and `emerging` the
     emerging-terms settings. `csrf_secret` is shared by every process serving
     the same dashboard (`serve --workers`), so a page's token is valid whichever
-    process answers; by default each app draws its own.
+    process answers; by default each app draws its own. `sign_in` requires
+    every visitor to sign in (`dashboard.signin`); None leaves the dashboard
+    open to whoever reaches it (loopback).
     """
     engine = make_engine(db_url, read_only=True)
     require_current(engine)
@@ -175,6 +178,8 @@ def create_app(
     _health(app)
     register_atom(app.server, ctx)
     install(app.server, ctx.csrf)
+    if sign_in is not None:
+        signin.install(app.server, engine, ctx.csrf, sign_in, title=title)
     _secure(app)
     return app
 

@@ -458,6 +458,7 @@ from threatmon import (  # noqa: E402  (they register on the group)
     notify_cli,
     tagging_cli,
     terms_cli,
+    users_cli,
 )
 
 tagging_cli.register(cli, db_option, _settings, _engine)
@@ -465,6 +466,7 @@ dashboard_cli.register(cli, db_option, _settings, _engine)
 alerts_cli.register(cli, db_option, _settings, _engine)
 notify_cli.register(cli, db_option, _settings, _engine)
 terms_cli.register(cli, db_option, _settings, _engine)
+users_cli.register(cli, db_option, _settings, _engine)
 demo.register(cli, _settings)
 
 

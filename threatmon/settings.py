@@ -168,6 +168,46 @@ SPECS: tuple[SettingSpec, ...] = (
         "(`serve --read-only`).",
         _bool,
     ),
+    # Sign-in (dashboard/signin.py; README "Sign-in").
+    SettingSpec(
+        "require_sign_in",
+        False,
+        "Ask for sign-in on loopback too (on any other address it is always required).",
+        _bool,
+    ),
+    SettingSpec("session_hours", 12, "Hours a dashboard sign-in lasts.", int),
+    SettingSpec(
+        "session_secret",
+        "",
+        "Key that signs the session cookies (empty: drawn at start, so a restart signs "
+        "everyone out); set the same value on every dashboard host behind one address.",
+        str,
+    ),
+    SettingSpec(
+        "session_cookie_secure",
+        False,
+        "Mark the session cookie Secure even when the request came over plain http "
+        "(TLS ends at a proxy in front of the dashboard); over https it always is.",
+        _bool,
+    ),
+    SettingSpec(
+        "login_failures_per_user",
+        5,
+        "Wrong passwords for one user name within login_window_minutes before its sign-in pauses.",
+        int,
+    ),
+    SettingSpec(
+        "login_failures_per_client",
+        20,
+        "Failed sign-ins from one client address within login_window_minutes before it pauses.",
+        int,
+    ),
+    SettingSpec(
+        "login_window_minutes",
+        15,
+        "Minutes over which failed sign-ins are counted (and a paused sign-in waits).",
+        int,
+    ),
     SettingSpec("log_level", "INFO", "Logging level (DEBUG, INFO, WARNING, ERROR).", str),
     # Early warning (indicators/detection.py explains the statistic).
     SettingSpec(
@@ -246,7 +286,7 @@ SPECS: tuple[SettingSpec, ...] = (
 )
 # Never shown in a repr (logs, tracebacks): credentials, and URLs that often embed one.
 SECRET_SETTINGS: frozenset[str] = frozenset(
-    {"alert_webhooks", "alert_webhook_secret", "smtp_password"}
+    {"alert_webhooks", "alert_webhook_secret", "smtp_password", "session_secret"}
 )
 
 SPEC_BY_NAME: dict[str, SettingSpec] = {spec.name: spec for spec in SPECS}
@@ -279,6 +319,13 @@ class Settings:
     port: int = SPEC_BY_NAME["port"].default
     workers: int = SPEC_BY_NAME["workers"].default
     dashboard_read_only: bool = SPEC_BY_NAME["dashboard_read_only"].default
+    require_sign_in: bool = SPEC_BY_NAME["require_sign_in"].default
+    session_hours: int = SPEC_BY_NAME["session_hours"].default
+    session_secret: str = field(default=SPEC_BY_NAME["session_secret"].default, repr=False)
+    session_cookie_secure: bool = SPEC_BY_NAME["session_cookie_secure"].default
+    login_failures_per_user: int = SPEC_BY_NAME["login_failures_per_user"].default
+    login_failures_per_client: int = SPEC_BY_NAME["login_failures_per_client"].default
+    login_window_minutes: int = SPEC_BY_NAME["login_window_minutes"].default
     log_level: str = SPEC_BY_NAME["log_level"].default
     alert_window_hours: int = SPEC_BY_NAME["alert_window_hours"].default
     alert_min_stories: int = SPEC_BY_NAME["alert_min_stories"].default

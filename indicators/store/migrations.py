@@ -101,6 +101,15 @@ def _method_counts(conn: Connection) -> None:
     summary.fill_method_counts(conn)
 
 
+def _users(conn: Connection) -> None:
+    """Dashboard users with hashed passwords, roles and API tokens (issue 9's sign-in).
+
+    Self-contained (creates the table when missing) so the step can be renumbered
+    when branches merge.
+    """
+    schema.users.create(conn, checkfirst=True)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
@@ -111,6 +120,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "emerging terms: item term hashes", _item_terms),
     Migration(7, "source format", _source_format),
     Migration(8, "method counts", _method_counts),
+    Migration(10, "dashboard users", _users),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -338,6 +338,21 @@ detection_runs = Table(
 
 ALERT_TABLES = (watch_rules, alerts, alert_events, alert_deliveries, detection_runs)
 
+# --- dashboard users (issue 9; indicators/accounts.py and indicators/store/users.py) ----
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),  # viewer | analyst
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string
+    Column("token_hash", String(64), nullable=True, unique=True),  # SHA-256 of the API token
+    Column("token_created_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # --- text search (SQLite FTS5, where the SQLite build has it) -------------------------
 # A trigram index over title + summary, kept in step with `items` by triggers.
 # detail=none keeps it ~1x the text size (detail=full is ~2.7x); a match is then
