@@ -199,7 +199,9 @@ def _secure(app: Dash) -> None:
     def headers(response: Any) -> Any:
         response.headers.setdefault("Content-Security-Policy", CSP.format(hashes=hashes))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # No referrer to other sites; within the dashboard, a form's POST then carries its
+        # real Origin (under no-referrer a browser sends `Origin: null`, which csrf refuses).
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 

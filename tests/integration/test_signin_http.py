@@ -152,6 +152,8 @@ def test_without_a_session_pages_lead_to_the_login_form_and_the_api_says_401(bas
         assert "<script" not in form.text  # the form works without any script, under the CSP
         assert "frame-ancestors 'none'" in form.headers["Content-Security-Policy"]
         assert form.headers["X-Frame-Options"] == "DENY"
+        # no referrer leaves the dashboard, yet its own form POSTs carry their real Origin
+        assert form.headers["Referrer-Policy"] == "same-origin"
         for path in ("/api/snapshot", "/alerts.atom", "/_dash-layout", "/_dash-dependencies"):
             refused = client.get(path)
             assert refused.status_code == 401, path

@@ -1,0 +1,131 @@
+"""`threatmon serve` with sign-in, as a process: refusing to start, and several workers.
+
+The real command is started on a free 127.0.0.1 port (sign-in is asked for on
+loopback with `THREATMON_REQUIRE_SIGN_IN=1`) and driven over HTTP; what it
+prints on stderr is read too, so a password showing there would fail a test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from indicators.accounts import ANALYST, hash_password
+from indicators.store import users as user_store
+from indicators.store.engine import make_engine
+from indicators.store.migrations import upgrade
+from tests.alert_history import AT
+from tests.integration.test_serve_cli import BANNER, _children
+
+PASSWORD = "analyst-password-9"
+TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+def empty_store(tmp_path: Path, *, with_user: bool) -> str:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    if with_user:
+        user_store.add_user(engine, "anna", ANALYST, hash_password(PASSWORD), at=AT)
+    engine.dispose()
+    return url
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THREATMON_")}
+    return {**env, **extra}
+
+
+def serve_command(db_url: str, *flags: str) -> list[str]:
+    return [sys.executable, "-m", "threatmon.cli", "serve", "--port", "0", "--db", db_url, *flags]
+
+
+@pytest.mark.parametrize(
+    ("flags", "extra", "why"),
+    [
+        (["--host", "0.0.0.0"], {}, "0.0.0.0 is not a loopback address"),
+        ([], {"THREATMON_REQUIRE_SIGN_IN": "1"}, "require_sign_in is set"),
+    ],
+)
+def test_serve_refuses_to_start_where_sign_in_is_required_but_no_user_exists(
+    tmp_path: Path, flags: list[str], extra: dict[str, str], why: str
+) -> None:
+    url = empty_store(tmp_path, with_user=False)
+    done = subprocess.run(
+        serve_command(url, *flags),
+        env=clean_env(**extra),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert why in done.stderr
+    assert "threatmon users add NAME --role analyst" in done.stderr
+    assert "dashboard on" not in done.stderr and "Traceback" not in done.stderr
+
+
+def sign_in(client: httpx.Client, password: str) -> httpx.Response:
+    found = TOKEN_FIELD.search(client.get("/login").text)
+    assert found is not None
+    return client.post(
+        "/login", data={"name": "anna", "password": password, "csrf_token": found[1]}
+    )
+
+
+def test_a_session_from_one_worker_is_valid_in_the_other(tmp_path: Path) -> None:
+    """--workers 2 with sign-in: both workers share the session key; passwords stay unlogged."""
+    url = empty_store(tmp_path, with_user=True)
+    master = subprocess.Popen(
+        serve_command(url, "--workers", "2"),
+        env=clean_env(THREATMON_REQUIRE_SIGN_IN="1"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stderr = ""
+    try:
+        assert master.stderr is not None
+        line = next(line for line in master.stderr if "dashboard on" in line)
+        stderr += line
+        found = BANNER.search(line)
+        assert found is not None
+        assert "sign-in required; 2 worker processes" in line
+        base = f"http://127.0.0.1:{found[1]}"
+        for _ in range(200):  # the banner comes once bound; the workers are forked next
+            workers = _children(master.pid)
+            if len(workers) == 2 and httpx.get(base + "/healthz").status_code == 200:
+                break
+            time.sleep(0.1)
+        assert len(workers) == 2
+        with httpx.Client(base_url=base) as client:
+            assert sign_in(client, "wrong-password-x").status_code == 401
+            assert sign_in(client, PASSWORD).status_code == 303
+            session = dict(client.cookies)
+        served = set()
+        for _ in range(80):  # new connections until both workers have served the session
+            with httpx.Client(base_url=base, cookies=session) as client:
+                pid = client.get("/healthz").json()["worker"]  # the same connection, so
+                if client.get("/_dash-layout").status_code == 200:  # the same worker
+                    served.add(pid)
+                assert client.get("/api/snapshot").status_code == 200
+            with httpx.Client(base_url=base) as stranger:
+                assert stranger.get("/api/snapshot").status_code == 401
+            if served == workers:
+                break
+        assert served == workers
+    finally:
+        master.send_signal(signal.SIGTERM)
+        _, rest = master.communicate(timeout=30)
+        stderr += rest
+    assert master.returncode == 0
+    assert not _children(master.pid)
+    assert "failed sign-in for 'anna' from 127.0.0.1" in stderr
+    assert PASSWORD not in stderr and "wrong-password-x" not in stderr
