@@ -31,6 +31,7 @@ from dashboard.signin import EXPIRED, SESSION_COOKIE, SignInConfig, password_sta
 from indicators.accounts import ANALYST, VIEWER, hash_password
 from indicators.detection import DetectionConfig
 from indicators.early_warning import run_detection
+from indicators.selection import Filters
 from indicators.store import alerts as alert_store
 from indicators.store import users as user_store
 from indicators.store.engine import make_engine
@@ -39,7 +40,10 @@ from indicators.store.schema import users
 from indicators.taxonomy import load_taxonomy
 from tests.alert_history import AT, burst, fill, quiet_history
 from tests.integration.test_alert_actions_http import action_body
-from tests.integration.test_dashboard_http import Callbacks, find, texts
+from tests.integration.test_dashboard_http import Callbacks, find, store_for, texts
+from tests.integration.test_terms_view import rows
+from tests.terms_store import FIRST, LAST
+from tests.terms_store import fill as fill_terms
 from threatmon.cli import cli
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -63,9 +67,16 @@ def store(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     engine.dispose()
 
 
-def serve(url: str, **config: Any) -> Iterator[str]:
+def serve(url: str, *, overlay: Path | None = None, **config: Any) -> Iterator[str]:
     sign_in = SignInConfig(secret=SECRET, **config)
-    app = create_app(url, DATA_DIR, clock=lambda: AT, lexicon_version="t", sign_in=sign_in)
+    app = create_app(
+        url,
+        DATA_DIR,
+        clock=lambda: AT,
+        lexicon_version="t",
+        sign_in=sign_in,
+        lexicon_overlay=overlay,
+    )
     server = make_http_server(app, "127.0.0.1", 0, quiet=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -391,3 +402,71 @@ def test_an_api_token_opens_the_api_only_and_stops_working_when_rotated(store, b
     assert revoked.json() == {"error": "invalid or revoked API token"}
     assert api(second).status_code == 200
     assert api("tm_made-up").status_code == 401
+
+
+# --- lexicon proposals -------------------------------------------------------------------
+
+
+def proposal_body(calls: Callbacks, term: str, token: str) -> dict[str, Any]:
+    """The Propose button's callback request, as dash-renderer sends it."""
+    dep = calls._find(f"{ids.TE_MESSAGE}.children", f"{ids.TE_PROPOSE}.n_clicks")
+    given = {
+        f"{ids.TE_PROPOSE}.n_clicks": 1,
+        f"{ids.TE_TERM}.value": term,
+        f"{ids.TE_CATEGORY}.value": "tactics_methods",
+        f"{ids.TE_LANG}.value": "ru",
+        f"{ids.CSRF_TOKEN}.data": token,
+        f"{ids.TE_VERSION}.data": 0,
+    }
+
+    def items(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**spec, "value": given.get(f"{spec['id']}.{spec['property']}")} for spec in specs]
+
+    outputs = [
+        {"id": spec.rsplit(".", 1)[0], "property": spec.rsplit(".", 1)[1]}
+        for spec in dep["output"].strip(".").split("...")
+    ]
+    return {
+        "output": dep["output"],
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": items(dep["inputs"]),
+        "state": items(dep["state"]),
+        "changedPropIds": [f"{ids.TE_PROPOSE}.n_clicks"],
+    }
+
+
+def test_only_an_analyst_may_propose_a_term_to_the_lexicon(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'terms.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    fill_terms(engine)
+    for name, role in (("vera", VIEWER), ("anna", ANALYST)):
+        user_store.add_user(engine, name, role, hash_password(PASSWORDS[name]), at=AT)
+    engine.dispose()
+    overlay = tmp_path / "overlay.yaml"
+    for base in serve(url, overlay=overlay):
+        with browser(base) as vera, browser(base) as anna:
+            sign_in(vera, "vera", PASSWORDS["vera"])
+            calls = Callbacks(_Client(vera))
+            routed = calls.call(f"{ids.PAGE}.children", {ids.URL + ".pathname": "/terms"})
+            assert routed is not None
+            assert any(access.VIEWER_NOTICE in t for t in texts(routed[ids.PAGE]["children"]))
+            listed = calls.call(
+                f"{ids.TE_LIST}.children",
+                {
+                    f"{ids.STATE}.data": store_for(Filters(date_from=FIRST, date_to=LAST)),
+                    f"{ids.TE_VERSION}.data": 0,
+                },
+            )
+            assert listed is not None
+            assert len(rows(listed[ids.TE_LIST]["children"])[0]) == 6  # no Propose column
+            body = proposal_body(calls, "квадрокоптер", page_token(vera))
+            refused = vera.post("/_dash-update-component", json=body)
+            assert refused.status_code == 403
+            assert not overlay.exists()
+
+            sign_in(anna, "anna", PASSWORDS["anna"])
+            body = proposal_body(Callbacks(_Client(anna)), "квадрокоптер", page_token(anna))
+            added = anna.post("/_dash-update-component", json=body)
+            assert added.status_code == 200
+            assert "квадрокоптер" in overlay.read_text(encoding="utf-8")
