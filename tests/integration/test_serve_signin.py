@@ -129,3 +129,17 @@ def test_a_session_from_one_worker_is_valid_in_the_other(tmp_path: Path) -> None
     assert not _children(master.pid)
     assert "failed sign-in for 'anna' from 127.0.0.1" in stderr
     assert PASSWORD not in stderr and "wrong-password-x" not in stderr
+
+
+def test_the_demo_has_no_sign_in_so_it_stays_on_loopback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "threatmon.cli", "demo", "--port", "0", "--history", "0",
+         "--db", f"sqlite:///{tmp_path / 'demo.db'}"],
+        env=clean_env(THREATMON_HOST="0.0.0.0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "the demo serves on loopback only, not 0.0.0.0" in done.stderr
+    assert not (tmp_path / "demo.db").exists()  # refused before anything was prepared
