@@ -53,7 +53,7 @@ from indicators.lexicon import load_actors, load_compiled, load_labels
 from indicators.playbooks import load_playbooks
 from indicators.stopwords import load_stop_words
 from indicators.store import queries
-from indicators.store.engine import make_engine
+from indicators.store.engine import ServerOptions, make_engine
 from indicators.store.migrations import require_current
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -94,6 +94,8 @@ def create_app(
     lexicon_overlay: Path | None = None,
     emerging: EmergingConfig | None = None,
     csrf_secret: bytes | None = None,
+    read_db_url: str | None = None,
+    server: ServerOptions | None = None,
 ) -> Dash:
     """Build the dashboard for the store at `db_url`.
 
@@ -109,11 +111,14 @@ def create_app(
     terms are known; proposals are appended to it) and `emerging` the
     emerging-terms settings. `csrf_secret` is shared by every process serving
     the same dashboard (`serve --workers`), so a page's token is valid whichever
-    process answers; by default each app draws its own.
+    process answers; by default each app draws its own. `read_db_url` is where
+    the views read when it differs from the writer's store (a read-only
+    PostgreSQL role, the `dashboard_db` setting); `server` sizes the
+    PostgreSQL connection pools and sets their statement timeout.
     """
-    engine = make_engine(db_url, read_only=True)
+    engine = make_engine(read_db_url or db_url, read_only=True, server=server)
     require_current(engine)
-    writer = None if read_only else make_engine(db_url)
+    writer = None if read_only else make_engine(db_url, server=server)
     actors = load_actors(Path(data_dir))
     taxonomy = load_labels(Path(data_dir), actors)  # with the organizations' labels
     lexicon = lexicon_version or load_compiled(Path(data_dir)).version

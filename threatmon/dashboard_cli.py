@@ -25,6 +25,7 @@ from threatmon.wiring import (
     detection_config,
     emerging_config,
     ingest_config,
+    server_options,
     tagging_for,
     tagging_source,
 )
@@ -55,6 +56,8 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
             lexicon_overlay=settings.overlay_path,
             emerging=emerging_config(settings),
             csrf_secret=csrf_secret,
+            read_db_url=settings.dashboard_db or None,
+            server=server_options(settings),
         )
 
     mode = "read-only" if settings.dashboard_read_only else "alert actions on"
