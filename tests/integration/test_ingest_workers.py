@@ -8,6 +8,7 @@ SQLite file or a throw-away PostgreSQL server.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -187,3 +188,38 @@ def test_a_killed_worker_s_feed_is_taken_by_another_after_the_lease(
     [(total, distinct)] = table_rows(db, func.count(), func.count(func.distinct(items.c.guid)))
     assert total == distinct == 3 * ITEMS_PER_FEED, "every feed's items, none twice"
     assert table_rows(db, feeds.c.lease_owner) == [(None,)] * 3
+
+
+def test_two_scheduler_workers_fetch_each_due_feed_once_per_interval(
+    threaded_httpserver, tmp_path: Path, db: str
+) -> None:
+    feeds_count = 10
+    env = environment(db)
+    hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.3, env)
+    workers = [
+        subprocess.Popen(
+            command("ingest", "--worker-id", name),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("sched-a", "sched-b")
+    ]
+    try:
+        deadline = time.monotonic() + 90
+        while len(table_rows(db, fetch_runs.c.id)) < feeds_count:
+            assert time.monotonic() < deadline, "every feed fetched"
+            time.sleep(0.2)
+        time.sleep(2)  # both workers' first cycles are over: a second fetch would show now
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        errors = [worker.communicate(timeout=60)[1] for worker in workers]
+    assert [w.returncode for w in workers] == [0, 0], errors
+    runs = table_rows(db, fetch_runs.c.feed_id, fetch_runs.c.worker_id)
+    assert len(runs) == feeds_count == len({feed for feed, _ in runs})
+    assert set(hits.values()) == {1} and len(hits) == feeds_count
+    assert {worker for _, worker in runs} == {"sched-a", "sched-b"}
+    [(total, distinct)] = table_rows(db, func.count(), func.count(func.distinct(items.c.guid)))
+    assert total == distinct == feeds_count * ITEMS_PER_FEED

@@ -256,3 +256,38 @@ def test_the_sources_view_names_the_last_and_the_current_worker(store: Engine) -
     assert [line.children for line in _worker_lines(health[busy])] == ["being fetched by ingest-b"]
     later = {h.id: h for h in queries.feed_health(store, now=T0 + 2 * LEASE)}
     assert _worker_lines(later[busy]) == [], "a lease that ran out names nobody"
+
+
+def test_feeds_list_names_the_worker_fetching_a_feed_now(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from indicators.store.engine import make_engine
+    from threatmon.cli import cli
+
+    env = {"THREATMON_DB": f"sqlite:///{tmp_path}/cli.db", "THREATMON_LOG_LEVEL": "WARNING"}
+    empty = tmp_path / "feeds.toml"
+    empty.write_text("feeds = []\n")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", "--feeds", str(empty)], env=env).exit_code == 0
+    assert runner.invoke(cli, ["feeds", "add", "https://example.org/a.xml"], env=env).exit_code == 0
+    engine = make_engine(env["THREATMON_DB"])
+    now = datetime.now(UTC)
+    assert claim(engine, "ingest-7", now=now) == [1]
+    engine.dispose()
+    listing = runner.invoke(cli, ["feeds", "list"], env=env).output
+    until = f"{now + LEASE:%H:%M:%S}"
+    assert f"being fetched by ingest-7 (lease until {until} UTC)" in listing
+
+
+def test_a_worker_is_named_host_and_pid_by_default() -> None:
+    import os
+    import socket
+
+    from ingest.refresh import IngestConfig
+    from threatmon.settings import load_settings
+    from threatmon.wiring import ingest_config
+
+    assert IngestConfig().worker_id == f"{socket.gethostname()}:{os.getpid()}"
+    named = load_settings(environ={"THREATMON_WORKER_ID": "ingest-east"})
+    assert ingest_config(named).worker_id == "ingest-east"
+    assert ingest_config(load_settings(environ={})).lease_seconds == 60
