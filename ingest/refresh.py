@@ -65,7 +65,7 @@ class IngestConfig:
     sitemap_depth: int = 2  # levels of sitemap index followed below the listed URL
     interval_minutes: int = 30
     concurrency: int = 8
-    worker_id: str = field(default_factory=lambda: default_worker_id())
+    worker_id: str = field(default_factory=lambda: default_worker_id())  # host:pid
     lease_seconds: float = 60.0  # a claimed feed is free again this long after its worker died
 
 

@@ -291,3 +291,34 @@ def test_a_worker_is_named_host_and_pid_by_default() -> None:
     named = load_settings(environ={"THREATMON_WORKER_ID": "ingest-east"})
     assert ingest_config(named).worker_id == "ingest-east"
     assert ingest_config(load_settings(environ={})).lease_seconds == 60
+
+
+def test_a_worker_groups_its_item_with_a_story_another_worker_stored_meanwhile(
+    store: Engine,
+) -> None:
+    from indicators.models import ItemRecord, Tags
+    from ingest.refresh import StoryGrouper
+
+    first_feed, second_feed = add_feeds(store, 2)
+    now = datetime.now(UTC)
+    worker_a, worker_b = StoryGrouper(store, now), StoryGrouper(store, now)
+
+    def item(n: int) -> ItemRecord:
+        return ItemRecord(
+            guid=f"g{n}", url=f"https://example.org/n/{n}", title="Взрыв в Алматы",
+            summary="", published_at=now, fetched_at=now, lang="ru", content_hash=f"h{n}",
+            story_key="алмат взрыв", tags=Tags(relevant=True),
+        )  # fmt: skip
+
+    with store.begin() as conn:
+        [first] = write.insert_items(
+            conn, first_feed, [item(1)], lexicon_version="t", assign_story=worker_a.assign
+        )
+    worker_b.catch_up(store)  # what store_collected does before each batch
+    with store.begin() as conn:
+        [second] = write.insert_items(
+            conn, second_feed, [item(2)], lexicon_version="t", assign_story=worker_b.assign
+        )
+    with store.connect() as conn:
+        stories = dict(conn.execute(text("SELECT id, story_id FROM items")).all())
+    assert stories == {first: first, second: first}, "one story, though two workers stored it"
