@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from indicators.models import FeedFields
 from indicators.store import read, write
-from indicators.store.engine import StoreError, make_engine
+from indicators.store.engine import StoreError, make_engine, shown_url
 from indicators.store.leases import HeldFeed
 from indicators.store.migrations import upgrade
 from ingest.refresh import FetchRun, run_due_feeds, run_every_feed_once
@@ -42,7 +42,7 @@ def _engine(settings: Settings, *, migrate: bool = False) -> Engine:
     try:
         return open_store(settings, migrate=migrate)
     except (StoreError, SQLAlchemyError) as exc:
-        raise click.ClickException(f"database {settings.db}: {exc}") from exc
+        raise click.ClickException(f"database {shown_url(settings.db)}: {exc}") from exc
 
 
 db_option = click.option(
@@ -109,13 +109,13 @@ def init(ctx: click.Context, db: str | None, feeds_file: str | None) -> None:
         engine = make_engine(settings.db)
         before, after = upgrade(engine)
     except (StoreError, SQLAlchemyError) as exc:
-        raise click.ClickException(f"database {settings.db}: {exc}") from exc
+        raise click.ClickException(f"database {shown_url(settings.db)}: {exc}") from exc
     if before is None:
-        click.echo(f"created database {settings.db} (schema version {after})")
+        click.echo(f"created database {shown_url(settings.db)} (schema version {after})")
     elif before != after:
-        click.echo(f"upgraded database {settings.db} from version {before} to {after}")
+        click.echo(f"upgraded database {shown_url(settings.db)} from version {before} to {after}")
     else:
-        click.echo(f"database {settings.db} is up to date (schema version {after})")
+        click.echo(f"database {shown_url(settings.db)} is up to date (schema version {after})")
     count = _load_feeds(engine, settings.feeds_path)
     click.echo(f"loaded {count} feeds from {settings.feeds_path}")
 

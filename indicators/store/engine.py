@@ -15,6 +15,14 @@ class StoreError(Exception):
     """The database cannot be opened, created or migrated."""
 
 
+def shown_url(url: str) -> str:
+    """`url` fit for messages and logs: a password in it is replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
 def _sqlite_path(url: str) -> Path | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":

@@ -237,3 +237,25 @@ def test_the_dashboard_serves_reads_through_a_read_only_role(
     with as_reader.connect() as conn, pytest.raises(DBAPIError, match="permission denied"):
         conn.exec_driver_sql("DELETE FROM items")
     as_reader.dispose()
+
+
+@pytest.mark.postgres
+def test_an_unreachable_or_refused_database_is_a_clear_message(pg_url: str) -> None:
+    import socket
+
+    from click.testing import CliRunner
+
+    from threatmon.cli import cli
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    unreachable = f"postgresql+psycopg://threatmon:s3cret@127.0.0.1:{port}/threatmon"
+    user = pg_url.split("//", 1)[1].split("@", 1)[0]
+    no_such_role = pg_url.replace(f"//{user}@", "//nobody_here:s3cret@", 1)
+    for url, reason in ((unreachable, "connection"), (no_such_role, "nobody_here")):
+        result = CliRunner().invoke(cli, ["ingest", "--once", "--db", url])
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("Error: database postgresql+psycopg://"), result.output
+        assert reason in result.output and "Traceback" not in result.output
+        assert "s3cret" not in result.output and ":***@" in result.output, "no password shown"
