@@ -90,7 +90,8 @@ def test_two_once_workers_fetch_every_feed_exactly_once_and_detect_once(
 ) -> None:
     feeds_count = 12
     env = environment(db)
-    hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.4, env)
+    # 0.8 s per feed, 2 at a time: ~5 s for one worker alone, so both take part
+    hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.8, env)
     workers = [
         subprocess.Popen(
             command("ingest", "--once", "--worker-id", name),
@@ -195,7 +196,7 @@ def test_two_scheduler_workers_fetch_each_due_feed_once_per_interval(
 ) -> None:
     feeds_count = 10
     env = environment(db)
-    hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.3, env)
+    hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.8, env)
     workers = [
         subprocess.Popen(
             command("ingest", "--worker-id", name),
