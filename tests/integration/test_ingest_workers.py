@@ -161,21 +161,38 @@ def test_a_killed_worker_s_feed_is_taken_by_another_after_the_lease(
         while ("slow", "doomed") not in table_rows(db, feeds.c.name, feeds.c.lease_owner):
             assert time.monotonic() < deadline, "the worker claimed the slow feed"
             time.sleep(0.1)
+        # a second worker, while the first holds the slow feed (and renews its lease)
+        rescue = subprocess.Popen(
+            command("ingest", "--once", "--worker-id", "rescue"),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        lines: list[str] = []
+        waiting = threading.Event()
+
+        def read_stderr() -> None:
+            for line in rescue.stderr:
+                lines.append(line)
+                if re.search(r"waiting for [12] feed\(s\) other workers hold: doomed", line):
+                    waiting.set()
+
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        assert waiting.wait(90), "".join(lines)
+        time.sleep(2)  # still the first worker's: renewed while it lives
+        assert ("slow", "doomed") in table_rows(db, feeds.c.name, feeds.c.lease_owner)
     finally:
         doomed.kill()  # SIGKILL: no clean-up, the lease stays behind
         doomed.wait(30)
-    stuck.clear()
-    release.set()
-    rescue = subprocess.run(
-        command("ingest", "--once", "--worker-id", "rescue"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert rescue.returncode == 0, rescue.stderr
-    # the slow feed, and a quick one when the kill came while it was in flight too
-    assert re.search(r"waiting for [12] feed\(s\) other workers hold: doomed", rescue.stderr)
+        stuck.clear()
+        release.set()
+    with rescue.stdout, rescue.stderr:
+        out = rescue.stdout.read()
+        assert rescue.wait(120) == 0, "".join(lines)
+        reader.join(30)
+    assert "3 feeds: 3 ok" in out, out
     slow_runs = [
         r[:2]
         for r in table_rows(
