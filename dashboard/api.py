@@ -63,6 +63,8 @@ def register_api(server: Flask, ctx: DashboardContext) -> None:
             granularity=granularity,
             now=ctx.clock(),
             actors=ctx.actors,
+            places=ctx.places,
+            whole_stories=WRITERS[fmt].whole_stories,
         )
         writer = WRITERS[fmt]
         body = writer.write(snap)

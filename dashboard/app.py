@@ -50,6 +50,7 @@ from dashboard.pages import (
 from indicators.detection import DetectionConfig
 from indicators.emerging_report import EmergingConfig
 from indicators.lexicon import load_actors, load_compiled, load_labels
+from indicators.places import load_places
 from indicators.playbooks import load_playbooks
 from indicators.stopwords import load_stop_words
 from indicators.store import queries
@@ -153,6 +154,7 @@ def create_app(
         csrf=CsrfGuard(csrf_secret) if csrf_secret else CsrfGuard(),
         detection=detection or DetectionConfig(),
         actors=actors,
+        places=load_places(Path(data_dir)),
         data_dir=Path(data_dir),
         lexicon_overlay=lexicon_overlay,
         stop_words=load_stop_words(Path(data_dir)),

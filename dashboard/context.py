@@ -19,6 +19,7 @@ from dashboard.csrf import CsrfGuard
 from indicators.actors import Actor
 from indicators.detection import DetectionConfig
 from indicators.emerging_report import EmergingConfig
+from indicators.places import Place
 from indicators.playbooks import Playbook
 from indicators.selection import Vocabulary, default_vocabulary
 from indicators.taxonomy import Taxonomy
@@ -92,6 +93,8 @@ class DashboardContext:
     detection: DetectionConfig = field(default_factory=DetectionConfig)  # the expected bands
     # organizations (data/actors.yaml): labels, kinds and designation facts, in file order
     actors: Mapping[str, Actor] = field(default_factory=dict)
+    # the Kazakh units' administrative centres (data/gazetteer/coordinates.toml), for STIX
+    places: Mapping[str, Place] = field(default_factory=dict)
     # Emerging terms: the data folder and overlay whose lexicon terms are left out (and
     # where proposals go when the dashboard is writable), the stop words, the settings.
     data_dir: Path | None = None

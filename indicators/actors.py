@@ -12,7 +12,7 @@ exports without the matcher.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -68,10 +68,33 @@ class Actor:
     designations: tuple[Designation, ...] = ()
     note: str = ""
     line: int | None = field(default=None, compare=False)  # where it starts in the file
+    # other names it goes by (see `names_among_terms`), for exports such as STIX aliases
+    aliases: tuple[str, ...] = ()
 
     def label(self, lang: str = "en") -> str:
         """The name in `lang`, falling back to English, then to the id."""
         return self.labels.get(lang) or self.labels.get("en") or self.id
+
+
+def names_among_terms(terms: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
+    """The (term, weak) pairs of an organization's term lists that are names, in file order.
+
+    The lists serve matching, so they also hold word forms ("талибы|талибов"),
+    descriptions ("группировка Lazarus", "хизбутовец") and short forms that
+    are ordinary words (weak: "ИГ", "IS"). A partner's platform wants names
+    only: a term that is not weak, has no alternatives and starts with a
+    capital letter or a digit. Repeats (ignoring case) are dropped.
+    """
+    names: list[str] = []
+    seen: set[str] = set()
+    for term, weak in terms:
+        text = " ".join(term.split())
+        if weak or not text or "|" in text or not (text[0].isupper() or text[0].isdigit()):
+            continue
+        if text.casefold() not in seen:
+            seen.add(text.casefold())
+            names.append(text)
+    return tuple(names)
 
 
 # (line, message) of each problem; the reader adds the file name.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -139,6 +140,8 @@ class Writer:
     media_type: str
     extension: str
     render: Callable[[Snapshot], bytes]
+    # the format describes whole stories: build the snapshot with `whole_stories=True`
+    whole_stories: bool = False
 
     def write(self, snapshot: Snapshot) -> bytes:
         return self.render(snapshot)
@@ -172,9 +175,15 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+# What an XLSX cell (XML 1.0) cannot hold: C0 controls other than tab, line
+# feed and carriage return, lone surrogates and the noncharacters U+FFFE and
+# U+FFFF. openpyxl's own pattern misses the last three, which its XML writer
+# then refuses for the whole workbook.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xlsx(s: Snapshot) -> bytes:
     from openpyxl import Workbook  # lazy: only exports need it
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
     for name, (header, rows) in snapshot_tables(s).items():
@@ -183,10 +192,7 @@ def _xlsx(s: Snapshot) -> bytes:
         for row in rows:
             # strip what XLSX cannot hold first, so stripping cannot unmask a formula
             sheet.append(
-                [
-                    neutralize_cell(ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
-                    for v in row
-                ]
+                [neutralize_cell(XML_ILLEGAL.sub("", v) if isinstance(v, str) else v) for v in row]
             )
     out = io.BytesIO()
     book.save(out)
@@ -210,7 +216,7 @@ WRITERS: dict[str, Writer] = {
             "xlsx",
             _xlsx,
         ),
-        Writer("stix", "application/stix+json;version=2.1", "stix.json", _stix),
+        Writer("stix", "application/stix+json;version=2.1", "stix.json", _stix, whole_stories=True),
     )
 }
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from indicators.actors import Actor
 from indicators.alerts import AlertRow
 from indicators.models import STORED_AXES, TAG_AXES
+from indicators.places import Place
 from indicators.selection import Filters
 from indicators.store import alerts as alert_store
 from indicators.store import queries
@@ -59,6 +60,11 @@ class Snapshot:
     actors: Mapping[str, Actor] = field(default_factory=dict, compare=False)
     # stories per method and month (the "Methods over time" chart)
     methods: list[MethodMonth] = field(default_factory=list)
+    # every item of the stories among the relevant items, filters or not (asked for by
+    # writers that describe whole stories: STIX); empty unless build_snapshot was asked
+    story_items: list[ItemView] = field(default_factory=list, compare=False)
+    # the Kazakh units' administrative centres, for writers that place regions (STIX)
+    places: Mapping[str, Place] = field(default_factory=dict, compare=False)
 
 
 def change_pct(count: int, previous: int | None) -> float | None:
@@ -93,6 +99,8 @@ def build_snapshot(
     now: datetime | None = None,
     label_lang: str = "en",
     actors: Mapping[str, Actor] | None = None,
+    places: Mapping[str, Place] | None = None,
+    whole_stories: bool = False,
 ) -> Snapshot:
     """Compute the snapshot for `f`, labelled and versioned by `taxonomy`.
 
@@ -100,7 +108,8 @@ def build_snapshot(
     says which days it covers. Indicators list every category, every KZ
     unit, every platform and every organization `taxonomy.actors` names
     (zeros included), plus any other region or organization that occurs now
-    or in the previous period.
+    or in the previous period. `whole_stories` also reads every item of the
+    stories among the relevant items (see `Writer.whole_stories`).
     """
     queries.bucket(date(2000, 1, 1), granularity)  # validate early
     if item_cap < 0:
@@ -131,6 +140,7 @@ def build_snapshot(
     for axis in TAG_AXES:
         points += queries.series(engine, bounded, axis, granularity)
     page = queries.items_page(engine, bounded, limit=item_cap)
+    stories = {i.story for i in page.rows if i.relevant}
     return Snapshot(
         generated_at=generated_at,
         filters=f,
@@ -149,6 +159,8 @@ def build_snapshot(
         labels=labels,
         actors=dict(actors or {}),
         methods=method_months(engine, bounded),
+        story_items=queries.story_items(engine, sorted(stories)) if whole_stories else [],
+        places=dict(places or {}),
     )
 
 
@@ -164,6 +176,7 @@ def item_to_dict(item: ItemView) -> dict[str, Any]:
         "summary": item.summary,
         "url": item.url,
         "relevant": item.relevant,
+        "story_id": item.story_id,
         "tags": {
             axis: [{"id": ev.value, "terms": ev.terms} for ev in item.tags.get(axis, [])]
             for axis in STORED_AXES

@@ -5,19 +5,25 @@ thing as the snapshot, in their vocabulary, built and validated by the
 `stix2` library (an invalid object raises instead of being written):
 
 - one `report` per story among the snapshot's relevant items (the story id
-  folds one event reported by many outlets): named after its first item's
-  headline, published when that item was, labelled with its categories, an
-  external reference per news URL, and `object_refs` to the organizations
-  and places its items name (to threatmon's `identity` when they name none,
-  since a report must refer to something);
+  folds one event reported by many outlets). The report describes the whole
+  story, whichever of its items the filters matched, so the same report id
+  always carries the same content: named after its first item's headline,
+  published when that item was first seen, labelled with its categories, an
+  external reference per news item (its URL; an item without one is still
+  named, with its outlet and headline), and `object_refs` to the
+  organizations and places its items name (to threatmon's `identity` when
+  they name none, since a report must refer to something);
 - one `threat-actor` per organization the stories name (`intrusion-set` for
-  cyber actors), with its names in the three languages as aliases and each
-  designation fact as an external reference to its public source;
-- one `location` per region or country the stories name (Kazakh units with
-  their ISO 3166-2 code as administrative area);
+  cyber actors), with its other names as aliases, and each designation fact
+  as an external reference to its public source. An id the organizations
+  file does not know (tagged under an older file) is still exported, as an
+  actor of unknown type that says so, rather than dropped or guessed;
+- one `location` per region or country the stories name: Kazakh units with
+  their ISO 3166-2 code and their administrative centre's coordinates;
 - a `related-to` relationship between an organization and a place named in
   the same story. It claims co-occurrence in the news, not that the group
-  operates there: analysts read the reports for that.
+  operates there (`located-at`) or attacks it (`targets`): news that names
+  both may as well report an arrest or a court case.
 
 Every id is a UUIDv5 of a fixed namespace and the thing's key (story id,
 organization id, region code), so exporting again gives the same ids and a
@@ -35,9 +41,11 @@ from typing import Any
 
 import stix2
 
-from indicators.actors import Actor
+from indicators.actors import Actor, Designation
+from indicators.places import Place
 from indicators.snapshot import Snapshot
 from indicators.store.queries import ItemView
+from indicators.taxonomy import COUNTRY_CODE
 
 NAMESPACE = uuid.UUID("6f1f9a3e-2d0c-5b7e-9f4a-7468726d6f6e")  # fixed: ids must not change
 # Objects that describe no dated event (the creator, organizations, places,
@@ -45,6 +53,8 @@ NAMESPACE = uuid.UUID("6f1f9a3e-2d0c-5b7e-9f4a-7468726d6f6e")  # fixed: ids must
 # in every export.
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 MEDIA_TYPE = "application/stix+json;version=2.1"
+MARKING = stix2.TLP_WHITE  # public news: anyone may have it
+UNKNOWN_ACTOR = "not in the organizations file (data/actors.yaml) of this export"
 
 # threat-actor-type-ov for the actor kinds of data/actors.yaml ("cyber" becomes an intrusion set)
 _ACTOR_TYPES = {
@@ -56,11 +66,16 @@ _ACTOR_TYPES = {
 }
 
 
-def _id(kind: str, key: str) -> str:
+def stix_id(kind: str, key: str) -> str:
+    """The object id of `kind` for threatmon's `key`: the same key always gives the same id."""
     return f"{kind}--{uuid.uuid5(NAMESPACE, f'{kind}:{key}')}"
 
 
-CREATOR_ID = _id("identity", "threatmon")
+CREATOR_ID = stix_id("identity", "threatmon")
+
+
+def _common() -> dict[str, Any]:
+    return {"created_by_ref": CREATOR_ID, "object_marking_refs": [MARKING.id]}
 
 
 def _creator() -> stix2.Identity:
@@ -72,7 +87,7 @@ def _creator() -> stix2.Identity:
         "cyber threats in Kazakhstan and Central Asia.",
         created=EPOCH,
         modified=EPOCH,
-        object_marking_refs=[stix2.TLP_WHITE.id],
+        object_marking_refs=[MARKING.id],
     )
 
 
@@ -80,135 +95,169 @@ def _values(item: ItemView, axis: str) -> list[str]:
     return [ev.value for ev in item.tags.get(axis, [])]
 
 
-def _stories(items: Iterable[ItemView]) -> dict[int, list[ItemView]]:
-    """Relevant items grouped by story, each story's items oldest first."""
-    stories: dict[int, list[ItemView]] = defaultdict(list)
-    for item in items:
-        if item.relevant:
-            stories[item.story_id if item.story_id is not None else item.id].append(item)
-    for members in stories.values():
-        members.sort(key=lambda i: (i.published_at, i.id))
-    return dict(stories)
+def stories_of(s: Snapshot) -> dict[int, list[ItemView]]:
+    """The snapshot's stories (those with a relevant item), each with all its items, oldest first.
+
+    A story's items are the snapshot's own plus `story_items` (read when the
+    snapshot was built with `whole_stories`), so a story is complete even when
+    the filters matched one of its items only.
+    """
+    wanted = {i.story for i in s.items if i.relevant}
+    members: dict[int, dict[int, ItemView]] = defaultdict(dict)
+    for item in [*s.items, *s.story_items]:
+        if item.story in wanted:
+            members[item.story][item.id] = item
+    return {
+        key: sorted(found.values(), key=lambda i: (i.published_at, i.id))
+        for key, found in sorted(members.items())
+    }
 
 
-def _fact_reference(actor: Actor, fact: Any) -> dict[str, Any]:
-    parts = [f"{fact.authority}: {fact.status}", fact.date]
-    if fact.ref:
-        parts.append(fact.ref)
-    if fact.note:
-        parts.append(fact.note)
+def _fact_reference(actor: Actor, fact: Designation) -> dict[str, Any]:
+    parts = [f"{fact.authority}: {fact.status}", fact.date, fact.ref, fact.note]
     reference: dict[str, Any] = {
         "source_name": fact.authority,
         "url": fact.source,
-        "description": f"{actor.label('en')}: " + "; ".join(parts),
+        "description": f"{actor.label('en')}: " + "; ".join(p for p in parts if p),
     }
     if fact.ref:
         reference["external_id"] = fact.ref
     return reference
 
 
-def _actor_object(actor_id: str, actor: Actor | None, label: str) -> Any:
-    name = actor.label("en") if actor else label
-    aliases = sorted({v for v in (actor.labels.values() if actor else ()) if v and v != name})
-    common: dict[str, Any] = {
-        "name": name,
-        "created": EPOCH,
-        "modified": EPOCH,
-        "created_by_ref": CREATOR_ID,
-        "object_marking_refs": [stix2.TLP_WHITE.id],
-        "labels": [actor.kind] if actor else [],
-    }
+def _known_actor(actor_id: str, actor: Actor) -> Any:
+    name = actor.label("en")
+    aliases: list[str] = []
+    for alias in [*actor.labels.values(), *actor.aliases]:
+        if alias.casefold() not in {a.casefold() for a in [name, *aliases]}:
+            aliases.append(alias)
+    fields: dict[str, Any] = {"name": name, "labels": [actor.kind], **_common()}
     if aliases:
-        common["aliases"] = aliases
-    if actor and actor.designations:
-        common["external_references"] = [_fact_reference(actor, f) for f in actor.designations]
-    if actor and actor.note:
-        common["description"] = actor.note
-    if actor and actor.kind == "cyber":
-        return stix2.IntrusionSet(id=_id("intrusion-set", actor_id), **common)
-    kind = _ACTOR_TYPES.get(actor.kind, "unknown") if actor else "unknown"
-    return stix2.ThreatActor(id=_id("threat-actor", actor_id), threat_actor_types=[kind], **common)
-
-
-def _location_object(code: str, label: str) -> stix2.Location:
-    where: dict[str, Any] = {"country": code.split("-")[0]}
-    if "-" in code:  # a Kazakh unit: ISO 3166-2
-        where["administrative_area"] = code
-    return stix2.Location(
-        id=_id("location", code),
-        name=label,
+        fields["aliases"] = aliases
+    if actor.designations:
+        fields["external_references"] = [_fact_reference(actor, f) for f in actor.designations]
+    if actor.note:
+        fields["description"] = actor.note
+    if actor.kind == "cyber":
+        return stix2.IntrusionSet(
+            id=stix_id("intrusion-set", actor_id), created=EPOCH, modified=EPOCH, **fields
+        )
+    return stix2.ThreatActor(
+        id=stix_id("threat-actor", actor_id),
+        threat_actor_types=[_ACTOR_TYPES.get(actor.kind, "unknown")],
         created=EPOCH,
         modified=EPOCH,
-        created_by_ref=CREATOR_ID,
-        object_marking_refs=[stix2.TLP_WHITE.id],
-        **where,
+        **fields,
     )
+
+
+def _unknown_actor(actor_id: str) -> stix2.ThreatActor:
+    return stix2.ThreatActor(
+        id=stix_id("threat-actor", actor_id),
+        name=actor_id,
+        threat_actor_types=["unknown"],
+        description=f"Organization id {actor_id!r}: {UNKNOWN_ACTOR}.",
+        created=EPOCH,
+        modified=EPOCH,
+        **_common(),
+    )
+
+
+def _location(code: str, label: str, place: Place | None) -> stix2.Location:
+    fields: dict[str, Any] = {"country": code.split("-")[0], **_common()}
+    if "-" in code:  # a Kazakh unit: ISO 3166-2
+        fields.update(administrative_area=code, region="central-asia")
+    if code == COUNTRY_CODE:
+        fields.update(region="central-asia")
+        label = "Kazakhstan"  # the taxonomy's label says "no region named", a tagging detail
+    if place is not None:
+        fields.update(
+            latitude=place.latitude,
+            longitude=place.longitude,
+            description=f"Administrative centre: {place.city}.",
+        )
+    return stix2.Location(
+        id=stix_id("location", code), name=label, created=EPOCH, modified=EPOCH, **fields
+    )
+
+
+def _news_reference(item: ItemView) -> dict[str, Any]:
+    reference = {"source_name": item.source_name or "news", "description": item.title}
+    if item.url:
+        reference["url"] = item.url
+    else:  # still named: a partner can look for the headline at the outlet
+        reference["description"] = f"{item.title} (no link stored)"
+    return reference
 
 
 def _report(story_id: int, members: list[ItemView], refs: list[str]) -> stix2.Report:
     first, last = members[0], members[-1]
-    categories = sorted({c for item in members for c in _values(item, "category")})
-    references = [
-        {"source_name": item.source_name or "news", "url": item.url, "description": item.title}
-        for item in members
-        if item.url
-    ]
-    extra: dict[str, Any] = {"external_references": references} if references else {}
+    fields: dict[str, Any] = {
+        "labels": sorted({c for item in members for c in _values(item, "category")}),
+        "external_references": [_news_reference(item) for item in members],
+        **_common(),
+    }
     if first.summary:
-        extra["description"] = first.summary
+        fields["description"] = first.summary
     if first.lang:
-        extra["lang"] = first.lang
+        fields["lang"] = first.lang
     return stix2.Report(
-        id=_id("report", str(story_id)),
-        name=first.title,
+        id=stix_id("report", str(story_id)),
+        name=first.title or f"Story {story_id}",
         published=first.published_at,
         created=first.published_at,
-        modified=max(last.published_at, first.published_at),
+        modified=last.published_at,
         report_types=["threat-report"],
-        labels=categories,
         object_refs=refs or [CREATOR_ID],
-        created_by_ref=CREATOR_ID,
-        object_marking_refs=[stix2.TLP_WHITE.id],
-        **extra,
+        **fields,
     )
 
 
-def snapshot_to_stix(s: Snapshot, actors: Mapping[str, Actor] | None = None) -> stix2.Bundle:
-    """The bundle for the snapshot's stories; `actors` defaults to the snapshot's own records."""
+def _relationship(source: str, target: str) -> stix2.Relationship:
+    return stix2.Relationship(
+        id=stix_id("relationship", f"{source}|{target}"),
+        relationship_type="related-to",
+        source_ref=source,
+        target_ref=target,
+        description="Named together in news stories (see the reports that refer to both).",
+        created=EPOCH,
+        modified=EPOCH,
+        **_common(),
+    )
+
+
+def _named(members: Iterable[ItemView], axis: str) -> list[str]:
+    return sorted({v for item in members for v in _values(item, axis)})
+
+
+def snapshot_to_stix(
+    s: Snapshot,
+    actors: Mapping[str, Actor] | None = None,
+    places: Mapping[str, Place] | None = None,
+) -> stix2.Bundle:
+    """The bundle for the snapshot's stories; `actors` and `places` default to the snapshot's."""
     known = s.actors if actors is None else actors
-    objects: dict[str, Any] = {stix2.TLP_WHITE.id: stix2.TLP_WHITE, CREATOR_ID: _creator()}
+    centres = s.places if places is None else places
+    objects: dict[str, Any] = {MARKING.id: MARKING, CREATOR_ID: _creator()}
     pairs: set[tuple[str, str]] = set()
     reports = []
-    for story_id, members in sorted(_stories(s.items).items()):
+    for story_id, members in stories_of(s).items():
         actor_refs, place_refs = [], []
-        for actor_id in sorted({a for item in members for a in _values(item, "actor")}):
-            label = s.labels.get(("actor", actor_id), actor_id)
-            obj = _actor_object(actor_id, known.get(actor_id), label)
+        for actor_id in _named(members, "actor"):
+            actor = known.get(actor_id)
+            obj = _known_actor(actor_id, actor) if actor else _unknown_actor(actor_id)
             objects.setdefault(obj.id, obj)
             actor_refs.append(obj.id)
-        for code in sorted({r for item in members for r in _values(item, "region")}):
-            obj = _location_object(code, s.labels.get(("region", code), code))
+        for code in _named(members, "region"):
+            obj = _location(code, s.labels.get(("region", code), code), centres.get(code))
             objects.setdefault(obj.id, obj)
             place_refs.append(obj.id)
         pairs.update((a, p) for a in actor_refs for p in place_refs)
         reports.append(_report(story_id, members, actor_refs + place_refs))
-    relationships = [
-        stix2.Relationship(
-            id=_id("relationship", f"{source}|{target}"),
-            relationship_type="related-to",
-            source_ref=source,
-            target_ref=target,
-            description="Named together in news stories (see the reports that refer to both).",
-            created=EPOCH,
-            modified=EPOCH,
-            created_by_ref=CREATOR_ID,
-            object_marking_refs=[stix2.TLP_WHITE.id],
-        )
-        for source, target in sorted(pairs)
-    ]
+    relationships = [_relationship(source, target) for source, target in sorted(pairs)]
     everything = [*objects.values(), *reports, *relationships]
     bundle_key = f"{s.generated_at.isoformat()}|{sorted(s.filters.to_params())}"
-    return stix2.Bundle(objects=everything, id=_id("bundle", bundle_key), allow_custom=False)
+    return stix2.Bundle(objects=everything, id=stix_id("bundle", bundle_key), allow_custom=False)
 
 
 def stix_bytes(s: Snapshot) -> bytes:

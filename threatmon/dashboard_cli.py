@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ import click
 
 from indicators.export import WRITERS
 from indicators.lexicon import load_actors, load_labels
-from indicators.selection import FilterError
+from indicators.places import PlacesError, load_places
+from indicators.selection import FilterError, default_vocabulary
 from indicators.snapshot import build_snapshot
 from indicators.store.engine import StoreError
 from ingest.refresh import run_due_feeds
@@ -239,6 +241,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         """Export an indicator snapshot for the given filters (same as the dashboard's buttons)."""
         settings = settings_of(ctx, db=db)
         engine = engine_of(settings)
+        actors = load_actors(settings.data_path)
         try:
             filters = filters_from_options(
                 date_from,
@@ -250,11 +253,16 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
                 actor=actor,
                 lang=lang,
                 source=source,
+                # an organization the actors file does not name is refused, as by the API
+                vocabulary=replace(default_vocabulary(), actors=frozenset(actors)),
             )
         except FilterError as exc:
             raise click.UsageError(str(exc)) from exc
         tagging = tagging_for(settings)
-        actors = load_actors(settings.data_path)
+        try:
+            places = load_places(settings.data_path)
+        except PlacesError as exc:
+            raise click.ClickException(f"{exc} (see `threatmon lexicon check`)") from exc
         snapshot = build_snapshot(
             engine,
             filters,
@@ -262,6 +270,8 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             lexicon_version=tagging.version,
             granularity=granularity,
             actors=actors,
+            places=places,
+            whole_stories=WRITERS[fmt].whole_stories,
         )
         body = WRITERS[fmt].write(snapshot)
         if output:

@@ -11,6 +11,7 @@ import click
 from indicators.lexicon import LexiconError, check_lexicon
 from indicators.lexicon_overlay import locate
 from indicators.models import Tags
+from indicators.places import check_places
 from indicators.playbooks import check_playbooks
 from indicators.store import read, write
 from threatmon.wiring import LexiconTagging, tagging_for
@@ -135,6 +136,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             check_lexicon(settings.data_path, settings.overlay_path), settings.overlay_path
         )
         problems += check_playbooks(settings.data_path)
+        problems += check_places(settings.data_path)
         errors = 0
         for problem in problems:
             where = f"{problem.file}:{problem.line}" if problem.line else f"{problem.file}"

@@ -83,6 +83,11 @@ class ItemView:
     tags: dict[str, list[TagEvidence]]
     story_id: int | None = None  # the id of the story's first item (its own for a new story)
 
+    @property
+    def story(self) -> int:
+        """The story it belongs to (an item stored before stories existed is its own)."""
+        return self.id if self.story_id is None else self.story_id
+
 
 @dataclass(frozen=True)
 class ItemsPage:
@@ -478,6 +483,27 @@ def items_by_id(engine: Engine, ids: Sequence[int]) -> list[ItemView]:
         ).all()
         found = {view.id: view for view in _views(conn, rows)}
     return [found[i] for i in ids if i in found]
+
+
+def story_items(engine: Engine, story_ids: Sequence[int], *, chunk: int = 500) -> list[ItemView]:
+    """Every stored item of these stories, whatever the filters, oldest first per story.
+
+    A story is one event told by several outlets; an export that describes
+    the story itself (STIX reports) must say the same thing whichever of its
+    items brought it into the selection. Ids go in chunks to stay far below
+    the database's limit on bound parameters.
+    """
+    wanted = sorted(set(story_ids))
+    out: list[ItemView] = []
+    with _connect(engine) as conn:
+        for start in range(0, len(wanted), chunk):
+            rows = conn.execute(
+                select(*_ITEM_COLUMNS)
+                .select_from(items.outerjoin(feeds, feeds.c.id == items.c.feed_id))
+                .where(items.c.story_id.in_(wanted[start : start + chunk]))
+            ).all()
+            out += _views(conn, rows)
+    return sorted(out, key=lambda v: (v.story, v.published_at, v.id))
 
 
 def _views(conn: Connection, rows: Sequence[Any]) -> list[ItemView]:

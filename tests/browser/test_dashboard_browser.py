@@ -268,11 +268,14 @@ def test_the_stix_button_downloads_a_bundle_of_the_filtered_stories(
     expect(page.locator("#export-stix")).to_have_attribute("href", re.compile("region=KZ-75"))
     with page.expect_download() as info:
         page.click("#export-stix")
+    assert info.value.suggested_filename.endswith(".stix.json")
     body = Path(info.value.path()).read_text(encoding="utf-8")
     objects = stix2.parse(body, allow_custom=False).objects
     f = Filters(regions=("KZ-75",))
     stories = {k.story or k.key for k in recount(f, live_server.feed_ids) if k.relevant}
     assert len([o for o in objects if o.type == "report"]) == len(stories) > 0
+    (almaty,) = [o for o in objects if o.get("administrative_area") == "KZ-75"]
+    assert (almaty.country, round(almaty.latitude), round(almaty.longitude)) == ("KZ", 43, 77)
     recorder.assert_clean()
 
 

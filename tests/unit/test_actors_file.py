@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from indicators.actors import ACTOR_KINDS, AUTHORITIES, STATUSES, is_public_source, iso_date
+from indicators.actors import (
+    ACTOR_KINDS,
+    AUTHORITIES,
+    STATUSES,
+    is_public_source,
+    iso_date,
+    names_among_terms,
+)
 from indicators.lexicon import (
     LexiconError,
     check_lexicon,
@@ -91,6 +98,32 @@ def test_a_valid_file_gives_labels_kinds_and_designations_in_file_order(tmp_path
     )
     assert actors["koshe"].designations == ()
     assert load_labels(folder).label("actor", "koshe", "kk") == "Көше партиясы"
+
+
+def test_the_names_among_the_term_lists_become_aliases_weak_short_forms_do_not(tmp_path):
+    actors = load_actors(data_folder(tmp_path, "valid"))
+    # "ИГ" and "Даиш" are weak (ordinary words or ambiguous): matching aids, not names
+    assert actors["isis"].aliases == ("ИГИЛ", "Исламское государство")
+    assert actors["koshe"].aliases == ("Көше партиясы",)
+
+
+@pytest.mark.parametrize(
+    ("terms", "names"),
+    [
+        (
+            [("Taliban", False), ("талибы|талибов", False), ("движение Талибан", False)],
+            ("Taliban",),
+        ),
+        ([("ISIS", False), ("IS", True), ("isis", False)], ("ISIS",)),  # weak; case repeat
+        (
+            [("APT28", False), ("  Fancy   Bear ", False), ("хизбутовец", False)],
+            ("APT28", "Fancy Bear"),
+        ),
+        ([("28 Panfilov", False), ("", False)], ("28 Panfilov",)),
+    ],
+)
+def test_an_alias_is_a_strong_single_capitalized_name(terms, names):
+    assert names_among_terms(terms) == names
 
 
 def test_each_mistake_is_reported_with_file_line_and_reason(tmp_path):
