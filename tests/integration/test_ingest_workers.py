@@ -28,6 +28,7 @@ from tests.feedgen import numbered_feed
 pytestmark = pytest.mark.slow
 
 ITEMS_PER_FEED = 3
+GATE_TIMEOUT = 120  # seconds: the slowest start-up of a worker the gated tests accept
 
 
 def command(*args: str) -> list[str]:
@@ -41,9 +42,16 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/workers.db"
 
 
-def serve_feeds(server, tmp_path: Path, n: int, delay: float, env: dict[str, str]) -> Counter[str]:
-    """`n` feeds on the server, each answering after `delay` s, loaded with `threatmon init`;
-    returns the server's count of requests per path."""
+def serve_feeds(
+    server,
+    tmp_path: Path,
+    n: int,
+    delay: float,
+    env: dict[str, str],
+    gate: threading.Event | None = None,
+) -> Counter[str]:
+    """`n` feeds on the server, each answering after `delay` s (and, with `gate`, not before
+    it is set), loaded with `threatmon init`; returns the server's count of requests per path."""
     hits: Counter[str] = Counter()
     lines = []
     for i in range(n):
@@ -51,6 +59,8 @@ def serve_feeds(server, tmp_path: Path, n: int, delay: float, env: dict[str, str
 
         def handle(request: Request, body: bytes = body) -> Response:
             hits[request.path] += 1
+            if gate is not None:
+                gate.wait(GATE_TIMEOUT)
             time.sleep(delay)
             return Response(body, content_type="application/rss+xml")
 
@@ -71,8 +81,26 @@ def environment(db: str, **extra: str) -> dict[str, str]:
         "THREATMON_ALLOW_PRIVATE_HOSTS": "1",
         "THREATMON_LOG_LEVEL": "WARNING",
         "THREATMON_CONCURRENCY": "2",
+        # a gated fetch may wait for the other worker's start, however slow the machine
+        "THREATMON_FETCH_DEADLINE": str(GATE_TIMEOUT + 30),
         **extra,
     }
+
+
+def open_when_both_hold_feeds(db: str, names: tuple[str, str], gate: threading.Event) -> None:
+    """Set `gate` once every worker in `names` holds a feed lease.
+
+    The feeds answer only then, so each worker has claimed feeds (and begun its
+    run) before any feed is stored: both take part and neither starts after the
+    other finished, whatever the machine's load makes of their start-up times.
+    """
+    deadline = time.monotonic() + GATE_TIMEOUT
+    try:
+        while not set(names) <= {r[0] for r in table_rows(db, feeds.c.lease_owner)}:
+            assert time.monotonic() < deadline, f"both workers claimed feeds: {names}"
+            time.sleep(0.1)
+    finally:
+        gate.set()
 
 
 def table_rows(db: str, *columns, join=None) -> list[tuple]:
@@ -91,8 +119,9 @@ def test_two_once_workers_fetch_every_feed_exactly_once_and_detect_once(
 ) -> None:
     feeds_count = 12
     env = environment(db)
-    # 0.8 s per feed, 2 at a time: ~5 s for one worker alone, so both take part
-    hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.8, env)
+    gate = threading.Event()
+    hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.2, env, gate)
+    names = ("worker-a", "worker-b")
     workers = [
         subprocess.Popen(
             command("ingest", "--once", "--worker-id", name),
@@ -101,9 +130,12 @@ def test_two_once_workers_fetch_every_feed_exactly_once_and_detect_once(
             stderr=subprocess.PIPE,
             text=True,
         )
-        for name in ("worker-a", "worker-b")
+        for name in names
     ]
-    outputs = [w.communicate(timeout=120) for w in workers]
+    try:
+        open_when_both_hold_feeds(db, names, gate)
+    finally:
+        outputs = [w.communicate(timeout=GATE_TIMEOUT + 120) for w in workers]
     for worker, (_out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err
     runs = table_rows(db, fetch_runs.c.feed_id, fetch_runs.c.worker_id, fetch_runs.c.status)
@@ -132,7 +164,8 @@ def test_a_killed_worker_s_feed_is_taken_by_another_after_the_lease(
     stuck = threading.Event()  # set: the slow feed hangs until released
     stuck.set()
     release = threading.Event()
-    env = environment(db, THREATMON_LEASE_SECONDS="3")
+    lease = 6  # renewed every 2 s: a busy machine may delay a renewal by seconds
+    env = environment(db, THREATMON_LEASE_SECONDS=str(lease))
     serve_feeds(threaded_httpserver, tmp_path, 2, 0.0, env)
     body = numbered_feed(ITEMS_PER_FEED, prefix="slow")
 
@@ -181,7 +214,7 @@ def test_a_killed_worker_s_feed_is_taken_by_another_after_the_lease(
         reader = threading.Thread(target=read_stderr, daemon=True)
         reader.start()
         assert waiting.wait(90), "".join(lines)
-        time.sleep(2)  # still the first worker's: renewed while it lives
+        time.sleep(lease + 1)  # longer than the lease: still the first worker's, renewed
         assert ("slow", "doomed") in table_rows(db, feeds.c.name, feeds.c.lease_owner)
     finally:
         doomed.kill()  # SIGKILL: no clean-up, the lease stays behind
@@ -215,7 +248,9 @@ def test_two_scheduler_workers_fetch_each_due_feed_once_per_interval(
 ) -> None:
     feeds_count = 10
     env = environment(db)
-    hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.8, env)
+    gate = threading.Event()
+    hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.2, env, gate)
+    names = ("sched-a", "sched-b")
     workers = [
         subprocess.Popen(
             command("ingest", "--worker-id", name),
@@ -224,9 +259,10 @@ def test_two_scheduler_workers_fetch_each_due_feed_once_per_interval(
             stderr=subprocess.PIPE,
             text=True,
         )
-        for name in ("sched-a", "sched-b")
+        for name in names
     ]
     try:
+        open_when_both_hold_feeds(db, names, gate)
         deadline = time.monotonic() + 90
         while len(table_rows(db, fetch_runs.c.id)) < feeds_count:
             assert time.monotonic() < deadline, "every feed fetched"
