@@ -54,7 +54,7 @@ from indicators.places import load_places
 from indicators.playbooks import load_playbooks
 from indicators.stopwords import load_stop_words
 from indicators.store import queries
-from indicators.store.engine import make_engine
+from indicators.store.engine import ServerOptions, make_engine
 from indicators.store.migrations import require_current
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -96,6 +96,8 @@ def create_app(
     emerging: EmergingConfig | None = None,
     csrf_secret: bytes | None = None,
     sign_in: signin.SignInConfig | None = None,
+    read_db_url: str | None = None,
+    server: ServerOptions | None = None,
 ) -> Dash:
     """Build the dashboard for the store at `db_url`.
 
@@ -113,11 +115,14 @@ def create_app(
     the same dashboard (`serve --workers`), so a page's token is valid whichever
     process answers; by default each app draws its own. `sign_in` requires
     every visitor to sign in (`dashboard.signin`); None leaves the dashboard
-    open to whoever reaches it (loopback).
+    open to whoever reaches it (loopback). `read_db_url` is where the views
+    read when it differs from the writer's store (a read-only PostgreSQL role,
+    the `dashboard_db` setting); `server` sizes the PostgreSQL connection pools
+    and sets their statement timeout.
     """
-    engine = make_engine(db_url, read_only=True)
+    engine = make_engine(read_db_url or db_url, read_only=True, server=server)
     require_current(engine)
-    writer = None if read_only else make_engine(db_url)
+    writer = None if read_only else make_engine(db_url, server=server)
     actors = load_actors(Path(data_dir))
     taxonomy = load_labels(Path(data_dir), actors)  # with the organizations' labels
     lexicon = lexicon_version or load_compiled(Path(data_dir)).version

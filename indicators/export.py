@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -174,9 +175,15 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+# What an XLSX cell (XML 1.0) cannot hold: C0 controls other than tab, line
+# feed and carriage return, lone surrogates and the noncharacters U+FFFE and
+# U+FFFF. openpyxl's own pattern misses the last three, which its XML writer
+# then refuses for the whole workbook.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xlsx(s: Snapshot) -> bytes:
     from openpyxl import Workbook  # lazy: only exports need it
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
     for name, (header, rows) in snapshot_tables(s).items():
@@ -185,10 +192,7 @@ def _xlsx(s: Snapshot) -> bytes:
         for row in rows:
             # strip what XLSX cannot hold first, so stripping cannot unmask a formula
             sheet.append(
-                [
-                    neutralize_cell(ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
-                    for v in row
-                ]
+                [neutralize_cell(XML_ILLEGAL.sub("", v) if isinstance(v, str) else v) for v in row]
             )
     out = io.BytesIO()
     book.save(out)

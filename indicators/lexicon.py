@@ -105,6 +105,14 @@ class CompiledLexicon:
     # the item needs one of these categories for weak platform mentions, weak terms
     # of platform_category and the implied category to count (empty: no condition)
     platform_needs: frozenset[str]
+    # organization kind -> the category a named organization of that kind gives a
+    # relevant item ("Хизб ут-Тахрир" is extremist ideology by what it is)
+    actor_kind_categories: Mapping[str, str]
+    # countries that are background beside a place at home (a Kazakh unit or one
+    # of home_regions): a war zone is where fighters went or a group sits, seldom
+    # where the reported arrest or trial happened
+    background_regions: frozenset[str]
+    home_regions: frozenset[str]
     taxonomy: Taxonomy
     term_count: int  # terms as written (before "a|b" expansion), for reports
     problems: tuple[LexiconProblem, ...] = field(default=())  # warnings kept from loading
@@ -288,6 +296,9 @@ def _compile(loaded: LoadedData) -> CompiledLexicon:
         core_categories=loaded.settings["core_categories"],
         platform_category=loaded.settings["platform_category"],
         platform_needs=loaded.settings["platform_needs"],
+        actor_kind_categories=loaded.settings["actor_kind_categories"],
+        background_regions=loaded.settings["background_regions"],
+        home_regions=loaded.settings["home_regions"],
         taxonomy=taxonomy,
         term_count=sum(1 for e in loaded.entries if e.kind == KIND_TERM),
         actors=actors,

@@ -23,12 +23,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
 
 from indicators import morph
-from indicators.actors import META_KEYS, Actor, names_among_terms, parse_actor_meta
+from indicators.actors import ACTOR_KINDS, META_KEYS, Actor, names_among_terms, parse_actor_meta
 from indicators.models import LANGS, METHOD_AXIS, STORED_AXES
 from indicators.taxonomy import (
     CATEGORY_IDS,
@@ -53,6 +54,9 @@ RULE_FILE_KEYS = {
     "core_categories",
     "platform_category",
     "platform_needs",
+    "actor_kind_categories",
+    "background_regions",
+    "home_regions",
     "false_friends",
     "context_rules",
     "note",
@@ -549,6 +553,41 @@ def _read_rule_file(
             )
         else:
             settings["platform_needs"] = frozenset(value)
+    if "actor_kind_categories" in data:
+        value = data["actor_kind_categories"]
+        if (
+            isinstance(value, dict)
+            and set(value) <= set(ACTOR_KINDS)
+            and set(value.values()) <= set(CATEGORY_IDS)
+        ):
+            settings["actor_kind_categories"] = MappingProxyType(dict(value))
+        else:
+            problems.append(
+                LexiconProblem(
+                    rel,
+                    None,
+                    "error",
+                    "`actor_kind_categories` must map organization kinds to category ids",
+                )
+            )
+    if "background_regions" in data:
+        value = _str_list(data["background_regions"])
+        if value is None or not all(is_country_code(code) and code != "KZ" for code in value):
+            problems.append(
+                LexiconProblem(
+                    rel, None, "error", "`background_regions` must list foreign country codes"
+                )
+            )
+        else:
+            settings["background_regions"] = frozenset(value)
+    if "home_regions" in data:
+        value = _str_list(data["home_regions"])
+        if value is None or not all(is_country_code(code) and code != "KZ" for code in value):
+            problems.append(
+                LexiconProblem(rel, None, "error", "`home_regions` must list foreign country codes")
+            )
+        else:
+            settings["home_regions"] = frozenset(value)
     if "platform_category" in data:
         value = data["platform_category"]
         if value is None or value in CATEGORY_IDS:
@@ -794,6 +833,9 @@ def read_data_folder(data_dir: Path, overlay: Path | None = None) -> LoadedData:
         "core_categories": frozenset(),
         "platform_category": None,
         "platform_needs": frozenset(),
+        "actor_kind_categories": MappingProxyType({}),
+        "background_regions": frozenset(),
+        "home_regions": frozenset(),
     }
     versions: list[str] = []
     actors: dict[str, Actor] = {}

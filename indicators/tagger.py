@@ -39,6 +39,7 @@ from indicators.lexicon import CompiledLexicon, Phrase
 from indicators.lexicon_files import KIND_FALSE_FRIEND, KIND_TERM, KIND_TRIGGER, KIND_UNLESS
 from indicators.models import METHOD_AXIS, STORED_AXES, Match, Tags, tagged_text
 from indicators.morph import tail_allowed
+from indicators.region_lists import list_items, overlaps, participant_runs, shared_head
 from indicators.taxonomy import CATEGORY_IDS, COUNTRY_CODE, METHOD_IDS, PLATFORM_IDS
 from indicators.textnorm import Normalized, fold, normalize
 
@@ -385,12 +386,27 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
                 if implied and threat_use:  # a named platform in a threat item: evidence of use
                     categories.add(implied)
                     matches.append(Match("category", implied, cand.phrase.term, *cand.span))
-    region_matches = [m for c in terms if c.phrase.axis == "region" for m in _matches(c)]
+    region_matches = _without_participants(
+        text, [m for c in _with_list_items(text, terms, compiled, lang) for m in _matches(c)]
+    )
     if any(m.id != COUNTRY_CODE and m.id.startswith("KZ-") for m in region_matches):
         region_matches = [m for m in region_matches if m.id != COUNTRY_CODE]
+    if any(m.id.startswith("KZ-") or m.id in compiled.home_regions for m in region_matches):
+        region_matches = [m for m in region_matches if m.id not in compiled.background_regions]
     matches += region_matches
     if categories:  # naming a group in a trade or sports story is no signal
-        matches += _actor_matches(actor_terms)
+        actor_matches = _actor_matches(actor_terms)
+        matches += actor_matches
+        # a banned religious movement is extremist ideology by what it is: its name
+        # is the evidence ("процесс над сторонниками «Хизб ут-Тахрир»")
+        for m in actor_matches:
+            actor = compiled.actors.get(m.id)
+            implied_by_kind = compiled.actor_kind_categories.get(actor.kind) if actor else None
+            if implied_by_kind:
+                categories.add(implied_by_kind)
+                evidence = Match("category", implied_by_kind, m.term, m.start, m.end)
+                if evidence not in matches:  # the name may be a category term already
+                    matches.append(evidence)
         matches += [m for c in method_terms if c.phrase.axis == METHOD_AXIS for m in _matches(c)]
     matches = _one_per_span(matches)
     regions = sorted({m.id for m in region_matches}, key=_region_order)
@@ -408,6 +424,57 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
             sorted({m.id for m in matches if m.axis == METHOD_AXIS}, key=_METHOD_ORDER.__getitem__)
         ),
     )
+
+
+def _with_list_items(
+    text: str, terms: list[Candidate], compiled: CompiledLexicon, lang: str | None
+) -> list[Candidate]:
+    """The region terms, with the earlier items of lists sharing a plural head.
+
+    "Акмолинской и Карагандинской областях" names two units; the gazetteer
+    phrase matches the last one only, and "Акмолинск" alone would be Astana's
+    old name. Items found in a list replace whatever region their words matched.
+    """
+    regions = [c for c in terms if c.phrase.axis == "region"]
+    listed: list[Candidate] = []
+    for cand in regions:
+        head = shared_head(text, cand.start, cand.end)
+        if head is None:
+            continue
+
+        def place_of(item: str, head: str = head) -> Phrase | None:
+            return _kz_unit_phrase(f"{item} {head}", compiled, lang)
+
+        listed += [Candidate(*found) for found in list_items(text, cand.start, place_of)]
+    if not listed:
+        return regions
+    spans = [c.span for c in listed]
+    return [c for c in regions if not overlaps(c.span, spans)] + listed
+
+
+def _without_participants(text: str, region_matches: list[Match]) -> list[Match]:
+    """The region matches less the states of a participants' list ("Russia, China and India")."""
+    countries = [m for m in region_matches if not m.id.startswith("KZ-")]
+    runs = participant_runs(text, [(m.start, m.end) for m in countries])
+    if not runs:
+        return region_matches
+    listed = {id(countries[i]) for run in runs for i in run}
+    return [m for m in region_matches if id(m) not in listed]
+
+
+def _kz_unit_phrase(text: str, compiled: CompiledLexicon, lang: str | None) -> Phrase | None:
+    """The gazetteer phrase of a Kazakh unit that spans all of ``text``, if one does."""
+    for cand in find_candidates(text, compiled, lang):
+        phrase = cand.phrase
+        if (
+            phrase.kind == KIND_TERM
+            and phrase.axis == "region"
+            and cand.start == 0
+            and cand.end == len(text)
+            and all(i.startswith("KZ-") for i in phrase.ids)
+        ):
+            return phrase
+    return None
 
 
 def _backed(actor_terms: list[Candidate]) -> list[Candidate]:

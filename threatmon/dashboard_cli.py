@@ -31,6 +31,7 @@ from threatmon.wiring import (
     detection_config,
     emerging_config,
     ingest_config,
+    server_options,
     tagging_for,
     tagging_source,
 )
@@ -131,6 +132,8 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
             emerging=emerging_config(settings),
             csrf_secret=secret,
             sign_in=sign_in_config(settings, secret) if sign_in else None,
+            read_db_url=settings.dashboard_db or None,
+            server=server_options(settings),
         )
 
     mode = "read-only" if settings.dashboard_read_only else "alert actions on"

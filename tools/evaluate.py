@@ -160,6 +160,7 @@ class EvalReport:
     category_micro: Scores
     category_macro_f1: float
     regions: Scores
+    kz_regions: Scores  # the regions axis on Kazakhstan's codes only (KZ and the 20 units)
     platforms: Scores
     actors: Scores  # micro over every organization
     actors_by_id: Mapping[str, Scores]  # each organization labelled or predicted, by id
@@ -394,12 +395,18 @@ def _set_counts(expected: Iterable[str], predicted: Iterable[str]) -> tuple[int,
     return len(want & got), len(got - want), len(want - got)
 
 
+def _is_kazakh(code: str) -> bool:
+    """Kazakhstan as a whole or one of its units: issue 8's "KZ units" figure."""
+    return code == "KZ" or code.startswith("KZ-")
+
+
 def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> EvalReport:
     """Run ``predict`` on every item and score it on every axis."""
     langs = sorted({it.lang for it in items}, key=_lang_order)
     rel = {lang: [0, 0, 0] for lang in langs}
     cat = {c: [0, 0, 0] for c in taxonomy.CATEGORY_IDS}
     reg = [0, 0, 0]
+    kz_reg = [0, 0, 0]
     plat = [0, 0, 0]
     act: dict[str, list[int]] = {}
     hard_flagged = 0
@@ -435,6 +442,12 @@ def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> Ev
             total[0] += tp
             total[1] += fp
             total[2] += fn
+        counts_kz = _set_counts(
+            (r for r in item.regions if _is_kazakh(r)),
+            (r for r in _predicted(got, "region") if _is_kazakh(r)),
+        )
+        for i, n in enumerate(counts_kz):
+            kz_reg[i] += n
         labelled, claimed = set(item.actors), set(_predicted(got, "actor"))
         for actor in labelled | claimed:
             a_counts = act.setdefault(actor, [0, 0, 0])
@@ -456,6 +469,7 @@ def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> Ev
         category_micro=scores(*(sum(c[i] for c in cat.values()) for i in range(3))),
         category_macro_f1=sum(s.f1 for s in per_cat.values()) / len(per_cat),
         regions=scores(*reg),
+        kz_regions=scores(*kz_reg),
         platforms=scores(*plat),
         actors=scores(*(sum(c[i] for c in act.values()) for i in range(3))),
         actors_by_id={a: scores(*act[a]) for a in sorted(act)},
@@ -524,6 +538,7 @@ def format_report(report: EvalReport) -> str:
     lines += [_row(f"  {c}", s) for c, s in report.categories.items()]
     lines.append(f"{'categories (macro F1)':<26}{'':>30}{report.category_macro_f1:>8.3f}")
     lines.append(_row("regions (micro)", report.regions))
+    lines.append(_row("  Kazakhstan (KZ, KZ-xx)", report.kz_regions))
     lines.append(_row("platforms (micro)", report.platforms))
     lines.append(_row("actors (micro)", report.actors))
     lines += [_row(f"  {a}", s) for a, s in report.actors_by_id.items()]

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 
 from indicators.models import Match
 from indicators.selection import Filters
@@ -29,9 +29,23 @@ CATS = ("terrorist_activity", "tactics_methods", "cyber_threats")
 REGIONS = ("KZ-75", "KZ-79", "KG")
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory):
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('mt') / 'm.db'}")
+def _module_db_url(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> str:
+    """One database for the module's generated store, on the backend of the parameter."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp.mktemp('mt') / 'm.db'}"
+    server = request.getfixturevalue("pg_server_url")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE method_trends"))
+    admin.dispose()
+    return server.rsplit("/", 1)[0] + "/method_trends"
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    engine = make_engine(_module_db_url(request, tmp_path_factory))
     upgrade(engine)
     feeds = write.upsert_feeds(
         engine, [write.FeedFields(url=f"https://f{i}.kz/rss", name=f"F{i}") for i in range(2)]

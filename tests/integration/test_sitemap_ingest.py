@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import replace
 from pathlib import Path
 
@@ -149,3 +150,17 @@ def test_hostile_sitemaps_never_stop_the_other_sources(store, httpserver, taggin
         "Лента": ("ok", None),
     }
     assert [title for _, title, _ in stored(store, xxe)] == ["Заголовок"]
+
+
+def test_a_gzipped_child_sitemap_served_as_a_file_is_read(store, httpserver, tagging) -> None:
+    httpserver.expect_request("/index.xml").respond_with_data(
+        index(httpserver.url_for("/news.xml.gz")), content_type=XML
+    )
+    # a .gz file as a web server sends it: gzip bytes, no Content-Encoding header
+    httpserver.expect_request("/news.xml.gz").respond_with_data(
+        gzip.compress((FIXTURES / "news.xml").read_bytes()), content_type="application/x-gzip"
+    )
+    feed_id = add(store, httpserver.url_for("/index.xml"), "Сжатый")
+    [run] = run_due_feeds(store, CFG, tagging, all_enabled=True)
+    assert (run.status, run.new_items, run.warning) == ("ok", 2, None)
+    assert len(stored(store, feed_id)) == 2

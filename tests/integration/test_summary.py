@@ -29,8 +29,9 @@ from threatmon.demo_history import DEMO_FEEDS, generate_items, populate, synthet
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'summary.db'}")
+def engine(db_url: str) -> Iterator[Engine]:
+    """An initialized store on each backend: the summaries must be exact on both."""
+    engine = make_engine(db_url)
     upgrade(engine)
     yield engine
     engine.dispose()

@@ -428,3 +428,15 @@ def test_organizations_are_scored_per_id_and_micro_averaged():
     assert "actors (micro)" in text and "  isis_k" in text
     assert [e.item.id for e in report.errors] == ["ru-0001", "ru-0002"]
     assert report.errors[0].missing("actor") == ("taliban",)
+
+
+def test_kazakhstan_s_codes_are_also_scored_apart_from_other_countries():
+    items = [item("ru-1", True, [TA], ["KZ-75", "SY"]), item("ru-2", True, [TA], ["KZ"])]
+    predictions = {
+        "ru-1": Tags(True, (TA,), ("KZ-75", "TR"), ()),
+        "ru-2": Tags(True, (TA,), ("KZ-71",), ()),
+    }
+    rep = evaluate(items, fake(predictions))
+    assert (rep.regions.tp, rep.regions.fp, rep.regions.fn) == (1, 2, 2)
+    assert (rep.kz_regions.tp, rep.kz_regions.fp, rep.kz_regions.fn) == (1, 1, 1)
+    assert "Kazakhstan (KZ, KZ-xx)" in format_report(rep)

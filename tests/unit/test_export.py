@@ -288,3 +288,11 @@ def test_no_exported_text_cell_starts_with_a_formula_character(titles: list[str]
 )
 def test_change_pct(count: int, previous: int | None, expected: float | None) -> None:
     assert change_pct(count, previous) == expected
+
+
+@pytest.mark.parametrize("odd", ["\ufffe", "\uffff", "\ud800", "\x01"])
+def test_characters_xml_cannot_hold_are_dropped_from_the_workbook(odd: str) -> None:
+    snapshot = make_snapshot([make_item(1, f"Теракт{odd} в Актобе", summary="ok")])
+    book = load_workbook(io.BytesIO(WRITERS["xlsx"].write(snapshot)))
+    values = [c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert "Теракт в Актобе" in values

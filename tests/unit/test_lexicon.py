@@ -165,3 +165,43 @@ def test_duplicate_yaml_keys_are_errors(tmp_path):
     assert [(p.line, p.severity, p.message) for p in problems] == [
         (6, "error", "duplicate key 'cyber_threats'")
     ]
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    ["{no_such_kind: extremist_ideology}", "{banned_religious: no_such_category}", "[a, b]"],
+)
+def test_actor_kind_categories_must_map_known_kinds_to_categories(tmp_path, mapping):
+    folder = _folder(tmp_path, "mini")
+    (folder / "lexicon" / "kinds.yaml").write_text(
+        f'version: "2026.12.1"\nactor_kind_categories: {mapping}\nfalse_friends: {{}}\n',
+        encoding="utf-8",
+    )
+    [problem] = [p for p in check_lexicon(folder) if p.file == "lexicon/kinds.yaml"]
+    assert problem.severity == "error"
+    assert "`actor_kind_categories` must map organization kinds to category ids" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("background_regions", "[SY, XX]"),
+        ("background_regions", "[KZ]"),
+        ("background_regions", "{SY: 1}"),
+        ("home_regions", "[KZ-75]"),
+    ],
+)
+def test_background_and_home_regions_must_list_foreign_countries(tmp_path, key, value):
+    folder = _folder(tmp_path, "mini")
+    (folder / "lexicon" / "regions.yaml").write_text(
+        f'version: "2026.12.1"\n{key}: {value}\nfalse_friends: {{}}\n', encoding="utf-8"
+    )
+    [problem] = [p for p in check_lexicon(folder) if p.file == "lexicon/regions.yaml"]
+    assert problem.severity == "error"
+    assert f"`{key}` must list foreign country codes" in problem.message
+
+
+def test_the_shipped_rules_name_the_war_zones_and_the_neighbours():
+    compiled = load_compiled(DATA)
+    assert {"SY", "AF"} <= compiled.background_regions
+    assert compiled.home_regions == {"KG", "TJ", "TM", "UZ"}

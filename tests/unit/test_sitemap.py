@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from ingest.errors import ErrorKind, FeedError
-from ingest.sitemap import parse_sitemap
+from ingest.sitemap import MAX_UNCOMPRESSED, parse_sitemap
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "sitemap"
 CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpora" / "feedparser"
@@ -94,3 +95,26 @@ def test_every_corpus_feed_fails_cleanly_or_parses_as_a_sitemap() -> None:
             assert parsed.entries == (), path
             outcomes["index"] = outcomes.get("index", 0) + 1
     assert outcomes.get("not_a_feed", 0) > len(files) // 2
+
+
+def test_a_gzipped_sitemap_served_as_a_file_is_inflated() -> None:
+    body = gzip.compress((FIXTURES / "news.xml").read_bytes())
+    plain = parse_sitemap((FIXTURES / "news.xml").read_bytes(), XML, "u")
+    parsed = parse_sitemap(body, {"Content-Type": "application/x-gzip"}, "u.xml.gz")
+    assert parsed.entries == plain.entries
+
+
+def test_a_truncated_gzip_sitemap_is_a_parse_error() -> None:
+    body = gzip.compress((FIXTURES / "news.xml").read_bytes())[:-20]
+    with pytest.raises(FeedError) as caught:
+        parse_sitemap(body, XML, "u.xml.gz")
+    assert caught.value.kind is ErrorKind.PARSE
+    assert ".gz sitemap" in str(caught.value)
+
+
+def test_a_gzip_bomb_stops_at_the_sitemap_limit() -> None:
+    bomb = gzip.compress(b"<" + b" " * (MAX_UNCOMPRESSED + 10), compresslevel=9)
+    assert len(bomb) < 100_000
+    with pytest.raises(FeedError) as caught:
+        parse_sitemap(bomb, XML, "u.xml.gz")
+    assert caught.value.kind is ErrorKind.TOO_LARGE

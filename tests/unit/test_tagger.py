@@ -4,6 +4,7 @@ These are the behaviours the issue asks for; when an analyst edits the
 lexicon, these must keep passing.
 """
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -490,3 +491,164 @@ def test_fraud_with_a_hacked_account_stays_a_cyber_threat(lexicon):
 def test_drone_strikes_on_refineries_in_a_war_are_not_tactics(lexicon):
     title = "Дефицит бензина объясняют повреждением российских НПЗ после ударов дронов"
     assert not tag(title, "", lexicon).relevant
+
+
+def test_a_banned_religious_movement_named_in_a_case_is_extremist_ideology(lexicon):
+    tags = tag("В Астане начался процесс над сторонниками «Хизб ут-Тахрир»", "", lexicon)
+    assert "extremist_ideology" in tags.categories
+    [evidence] = [m for m in tags.matches if m.id == "extremist_ideology"]
+    assert evidence.term == next(m.term for m in tags.matches if m.id == "hizb_ut_tahrir")
+
+
+def test_the_kind_mapping_of_the_rules_file_is_what_adds_the_ideology(lexicon):
+    without = dataclasses.replace(lexicon, actor_kind_categories={})
+    tags = tag("В Астане начался процесс над сторонниками «Хизб ут-Тахрир»", "", without)
+    assert "extremist_ideology" not in tags.categories
+
+
+def test_a_war_zone_named_beside_a_place_at_home_is_background(lexicon):
+    title = "В Оше осуждён вербовщик, который отправлял земляков воевать в Сирии"
+    summary = "Он состоял в международной террористической организации."
+    assert tag(title, summary, lexicon, lang="ru").regions == ("KG",)
+    without = dataclasses.replace(lexicon, background_regions=frozenset())
+    assert tag(title, summary, without, lang="ru").regions == ("KG", "SY")
+
+
+def test_a_war_zone_alone_is_where_the_event_is(lexicon):
+    tags = tag("Теракт у гостиницы в Кабуле: погибли 14 человек", "", lexicon)
+    assert tags.relevant and tags.regions == ("AF",)
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("KZ-CERT: число кибератак за полугодие выросло на 20%", "ru"),
+        ("Мемлекеттік техникалық қызмет 223 млн кибершабуыл тіркеді", "kk"),
+        ("State Technical Service logs 223 million cyberattack attempts", "en"),
+    ],
+)
+def test_a_national_body_of_kazakhstan_places_the_story_in_kz(lexicon, title, lang):
+    tags = tag(title, "", lexicon, lang=lang)
+    assert tags.relevant and tags.regions == ("KZ",)
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Kokshetau school evacuated after anonymous bomb report; no device was found", "en"),
+        ("Алматы әуежайындағы ұшаққа бомба қойылды деген ақпарат расталмады", "kk"),
+    ],
+)
+def test_a_bomb_report_that_proved_false_is_a_threat_without_means(lexicon, title, lang):
+    tags = tag(title, "", lexicon, lang=lang)
+    assert tags.categories == ("terrorist_activity",)
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("В Бишкеке смертник протаранил ворота посольства и взорвал автомобиль", "ru"),
+        ("Вооружённые люди напали на оружейный магазин в Актобе и убили продавца", "ru"),
+        ("Five held in Karaganda and Taraz over a public-space attack plot", "en"),
+    ],
+)
+def test_real_means_of_attack_are_tactics(lexicon, title, lang):
+    assert "tactics_methods" in tag(title, "", lexicon, lang=lang).categories
+
+
+def test_bringing_citizens_home_from_the_camps_is_a_state_operation(lexicon):
+    tags = tag(
+        "Kazakhstan repatriates 231 citizens linked to Islamic State from Syria",
+        "The children will go through rehabilitation before joining relatives.",
+        lexicon,
+        lang="en",
+    )
+    assert {"terrorist_activity", "counter_measures", "extremist_ideology"} <= set(tags.categories)
+
+
+def test_rehabilitation_alone_is_no_threat(lexicon):
+    assert not tag("Clinic opens a rehabilitation ward for stroke patients", "", lexicon).relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Суд признал группу экстремистской организацией и осудил её участников", "ru"),
+        ("Four prisoners jailed for forming an extremist group inside the colony", "en"),
+    ],
+)
+def test_an_extremist_group_is_terrorist_activity_and_ideology(lexicon, title, lang):
+    categories = set(tag(title, "", lexicon, lang=lang).categories)
+    assert {"terrorist_activity", "extremist_ideology"} <= categories
+
+
+def test_a_prevention_event_is_ideology_work_and_a_state_response(lexicon):
+    tags = tag("В Астане прошла конференция по профилактике религиозного экстремизма", "", lexicon)
+    assert {"extremist_ideology", "counter_measures"} <= set(tags.categories)
+
+
+def test_religious_discord_is_no_discord_server(lexicon):
+    tags = tag(
+        "KNB detains ten over terrorist propaganda and religious discord in messaging apps",
+        "",
+        lexicon,
+        lang="en",
+    )
+    assert tags.relevant and "discord" not in tags.platforms
+    assert "discord" in tag("ISIS recruiters ran a Discord server", "", lexicon).platforms
+
+
+def test_the_prime_minister_is_no_film_premiere(lexicon):
+    tags = tag(
+        "Взрыв у посольства в Бишкеке устроил смертник",
+        "Вице-премьер по силовому блоку рассказал, что автомобиль протаранил ворота.",
+        lexicon,
+        lang="ru",
+    )
+    assert {"terrorist_activity", "tactics_methods"} <= set(tags.categories)
+    film = tag("Премьера фильма о террористах прошла в Алматы", "", lexicon, lang="ru")
+    assert not film.relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "regions"),
+    [
+        # the region's adjective is Akmola region, the old city name is Astana
+        ("Акмолинский областной оперштаб по борьбе с терроризмом начал учения", ("KZ-11",)),
+        ("В Акмолинске в 1997 году готовили теракт", ("KZ-71",)),
+        # the Kyrgyz and Tajik state committees are not Kazakhstan's KNB
+        ("Государственный комитет национальной безопасности задержал вербовщиков в Оше", ("KG",)),
+    ],
+)
+def test_look_alike_names_of_kazakh_places_and_bodies(lexicon, title, regions):
+    tags = tag(title, "", lexicon, lang="ru")
+    assert tags.relevant and tags.regions == regions
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Kazakhstan adopts a state programme against religious extremism and terrorism", "en"),
+        ("Uzbekistan's first strategy on countering extremism and terrorism", "en"),
+        ("Правительство утвердило программу по противодействию экстремизму до 2030 года", "ru"),
+    ],
+)
+def test_a_state_programme_against_extremism_is_a_response(lexicon, title, lang):
+    assert "counter_measures" in tag(title, "", lexicon, lang=lang).categories
+
+
+def test_recruiting_workers_for_illegal_jobs_is_no_recruitment_into_a_group(lexicon):
+    title = "Посредники вербуют казахстанцев на нелегальную работу в Корее"
+    assert not tag(title, "", lexicon, lang="ru").relevant
+    title = "Вербовщики ИГИЛ вербуют трудовых мигрантов в соцсетях"
+    assert "extremist_ideology" in tag(title, "", lexicon, lang="ru").categories
+
+
+def test_a_factory_blast_investigated_as_a_safety_breach_is_an_accident(lexicon):
+    tags = tag(
+        "Взрыв на заводе в Шымкенте мог случиться из-за сигареты",
+        "Полиция расследует нарушение правил охраны труда, один человек погиб.",
+        lexicon,
+        lang="ru",
+    )
+    assert not tags.relevant

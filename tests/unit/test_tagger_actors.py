@@ -129,8 +129,10 @@ def test_a_weak_alias_that_is_an_ordinary_word_never_fires_on_its_own(tmp_path):
     assert tag("Даиш", "", small).actors == ()
 
 
-def test_organizations_change_no_category_and_no_relevance(compiled, tmp_path):
-    """Tagging the development set with and without actors.yaml differs only in actors."""
+def test_organizations_change_no_relevance_and_add_only_their_kinds_category(compiled, tmp_path):
+    """Tagging the development set with and without actors.yaml differs only in actors,
+    and in the category a kind implies (rules.yaml `actor_kind_categories`), which
+    then has the organization's own name as its evidence."""
     folder = tmp_path / "data"
     shutil.copytree(DATA, folder, ignore=shutil.ignore_patterns("actors.yaml", "samples"))
     without = load_compiled(folder)
@@ -142,8 +144,24 @@ def test_organizations_change_no_category_and_no_relevance(compiled, tmp_path):
         full = tag(item["title"], item["summary"], compiled, item["lang"])
         bare = tag(item["title"], item["summary"], without, item["lang"])
         tagged_actors += bool(full.actors)
-        others = tuple(m for m in full.matches if m.axis != "actor")
-        assert replace(full, actors=(), matches=others) == bare, item["id"]
+        actor_spans = {(m.start, m.end) for m in full.matches if m.axis == "actor"}
+        kind_categories = set(compiled.actor_kind_categories.values())
+        added = set(full.categories) - set(bare.categories)
+        assert added <= set(compiled.actor_kind_categories.values()), item["id"]
+        for category in added:
+            spans = {(m.start, m.end) for m in full.matches if m.id == category}
+            assert spans & actor_spans, item["id"]
+        others = tuple(
+            m
+            for m in full.matches
+            if (
+                m.axis != "actor"
+                and not ((m.start, m.end) in actor_spans and m.id in kind_categories)
+            )
+            or m in bare.matches
+        )
+        categories = tuple(c for c in full.categories if c not in added)
+        assert replace(full, actors=(), matches=others, categories=categories) == bare, item["id"]
     assert tagged_actors >= 25  # the comparison did see organizations
 
 
