@@ -20,7 +20,7 @@ from indicators.lexicon import load_actors, load_labels
 from indicators.places import PlacesError, load_places
 from indicators.selection import FilterError, default_vocabulary
 from indicators.snapshot import build_snapshot
-from indicators.store.engine import StoreError
+from indicators.store.engine import StoreError, shown_url
 from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
 from threatmon.alerts_cli import detection_after_cycle
@@ -149,7 +149,7 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
     try:
         app = build()  # also in the multi-process case: a broken store fails here, clearly
     except StoreError as exc:
-        raise click.ClickException(f"database {settings.db}: {exc}") from exc
+        raise click.ClickException(f"database {shown_url(settings.db)}: {exc}") from exc
     if sign_in:
         _require_a_user(settings)
     if settings.workers > 1:
