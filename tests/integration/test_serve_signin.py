@@ -26,6 +26,7 @@ from tests.alert_history import AT
 from tests.integration.test_serve_cli import BANNER, _children
 
 PASSWORD = "analyst-password-9"
+STARTUP_TIMEOUT = 120  # seconds for gunicorn's workers to build their apps on a busy machine
 TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
 
 
@@ -80,6 +81,14 @@ def sign_in(client: httpx.Client, password: str) -> httpx.Response:
     )
 
 
+def _healthy(base: str) -> bool:
+    """Does a worker answer /healthz yet (a worker building its app accepts nothing)?"""
+    try:
+        return httpx.get(base + "/healthz", timeout=10).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def test_a_session_from_one_worker_is_valid_in_the_other(tmp_path: Path) -> None:
     """--workers 2 with sign-in: both workers share the session key; passwords stay unlogged."""
     url = empty_store(tmp_path, with_user=True)
@@ -99,27 +108,31 @@ def test_a_session_from_one_worker_is_valid_in_the_other(tmp_path: Path) -> None
         assert found is not None
         assert "sign-in required; 2 worker processes" in line
         base = f"http://127.0.0.1:{found[1]}"
-        for _ in range(200):  # the banner comes once bound; the workers are forked next
-            workers = _children(master.pid)
-            if len(workers) == 2 and httpx.get(base + "/healthz").status_code == 200:
-                break
+        # the banner comes once bound; the workers are forked and build their apps next,
+        # which takes a while on a busy machine: wait for that, not for a fixed time
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not ((workers := _children(master.pid)) and len(workers) == 2 and _healthy(base)):
+            assert time.monotonic() < deadline, f"2 workers serving: {workers}"
             time.sleep(0.1)
-        assert len(workers) == 2
-        with httpx.Client(base_url=base) as client:
+        with httpx.Client(base_url=base, timeout=30) as client:
             assert sign_in(client, "wrong-password-x").status_code == 401
             assert sign_in(client, PASSWORD).status_code == 303
             session = dict(client.cookies)
         served = set()
-        for _ in range(80):  # new connections until both workers have served the session
-            with httpx.Client(base_url=base, cookies=session) as client:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        # new connections until both workers have served the session (one still building
+        # its app leaves every connection to the other for a while)
+        while time.monotonic() < deadline:
+            with httpx.Client(base_url=base, cookies=session, timeout=30) as client:
                 pid = client.get("/healthz").json()["worker"]  # the same connection, so
                 if client.get("/_dash-layout").status_code == 200:  # the same worker
                     served.add(pid)
                 assert client.get("/api/snapshot").status_code == 200
-            with httpx.Client(base_url=base) as stranger:
+            with httpx.Client(base_url=base, timeout=30) as stranger:
                 assert stranger.get("/api/snapshot").status_code == 401
             if served == workers:
                 break
+            time.sleep(0.05)
         assert served == workers
     finally:
         master.send_signal(signal.SIGTERM)
