@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from dashboard import access
 from dashboard.csrf import CsrfGuard
 from indicators.actors import Actor
 from indicators.detection import DetectionConfig
@@ -105,6 +106,10 @@ class DashboardContext:
     @property
     def read_only(self) -> bool:
         return self.writer is None
+
+    def writable(self) -> bool:
+        """May this request write: a writable engine, and (with sign-in) an analyst."""
+        return self.writer is not None and access.may_act()
 
     @property
     def vocabulary(self) -> Vocabulary:

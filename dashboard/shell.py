@@ -21,7 +21,7 @@ from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids
+from dashboard import access, ids
 from dashboard.context import LANGUAGE_NAMES, DashboardContext
 from dashboard.url_state import (
     ALERT_PARAM,
@@ -229,6 +229,24 @@ def export_links(ctx: DashboardContext) -> Any:
     )
 
 
+def account(csrf_token: str) -> Any:
+    """Who is signed in, and the sign-out button (a POST carrying the CSRF token)."""
+    user = access.signed_in()
+    if user is None:
+        return None
+    return html.Form(
+        [
+            html.Span(f"{user.name} · {user.role}", className="account-name"),
+            dcc.Input(type="hidden", name="csrf_token", value=csrf_token),
+            html.Button("Sign out", type="submit", className="sign-out"),
+        ],
+        id=ids.ACCOUNT,
+        method="POST",
+        action="/logout",
+        className="account",
+    )
+
+
 def layout(
     ctx: DashboardContext,
     pages: Sequence[ModuleType],
@@ -274,6 +292,7 @@ def layout(
                         className="brand",
                     ),
                     export_links(ctx),
+                    account(csrf_token),
                 ],
                 className="header",
             ),

@@ -73,7 +73,8 @@ def heading_id(section: str) -> str:
 
 
 def layout(ctx: DashboardContext) -> Any:
-    read_only = ctx.read_only
+    blocked = alert_actions.blocked_notice(ctx)
+    read_only = blocked is not None
     actions = html.Div(
         [
             dcc.Textarea(
@@ -131,7 +132,7 @@ def layout(ctx: DashboardContext) -> Any:
             ),
             html.Div(id=ids.AL_CHECK_MESSAGE, role="status"),
             html.H4("Response"),
-            notice(alert_actions.READ_ONLY_NOTICE) if read_only else None,
+            notice(blocked) if blocked else None,
             actions,
             html.Div(id=ids.AL_MESSAGE, role="status"),
             html.H4("History"),
@@ -376,7 +377,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             message = notice(f"There is no alert #{selected}.") if selected else None
             return (selected is None, message, {}, None, None, [True] * len(BUTTONS))
         allowed = set(offered_actions(alert))
-        disabled = [ctx.read_only or action not in allowed for action in BUTTONS]
+        disabled = [not ctx.writable() or action not in allowed for action in BUTTONS]
         return (
             False,
             summary(alert, ctx.clock()),
@@ -412,7 +413,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             ctx.playbooks.get(alert.playbook or ""),
             lang or "ru",
             alert.checklist,
-            read_only=ctx.read_only,
+            read_only=not ctx.writable(),
         )
         return (head, *headings, *options, *values)
 

@@ -53,6 +53,16 @@ def status_of(feed: queries.FeedHealth) -> tuple[str, str]:
     return "ok", "status-ok"
 
 
+def _worker_lines(feed: queries.FeedHealth) -> list[Any]:
+    """Which ingest worker fetched the feed last, and which is fetching it now."""
+    lines = []
+    if feed.last_worker:
+        lines.append(html.Div(f"by {feed.last_worker}", className="muted"))
+    if feed.fetching_by:
+        lines.append(html.Div(f"being fetched by {feed.fetching_by}", className="muted"))
+    return lines
+
+
 def _row(ctx: DashboardContext, feed: queries.FeedHealth) -> Any:
     text, css = status_of(feed)
     href = safe_href(feed.url)
@@ -81,7 +91,13 @@ def _row(ctx: DashboardContext, feed: queries.FeedHealth) -> Any:
                 ]
             ),
             html.Td(html.Span(text, className=f"status {css}")),
-            html.Td(utc_text(feed.last_fetched_at).removesuffix(" UTC"), className="nowrap"),
+            html.Td(
+                [
+                    utc_text(feed.last_fetched_at).removesuffix(" UTC"),
+                    *_worker_lines(feed),
+                ],
+                className="nowrap",
+            ),
             html.Td(error or "—", className="error-text"),
             html.Td(str(feed.consecutive_errors), className="num"),
             html.Td(f"{feed.items_per_day:.1f}", className="num"),

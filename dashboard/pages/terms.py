@@ -19,7 +19,7 @@ from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids, term_actions
+from dashboard import access, ids, term_actions
 from dashboard.components import card, notice
 from dashboard.context import DashboardContext
 from dashboard.shell import NO_ITEMS_YET
@@ -66,10 +66,11 @@ def layout(ctx: DashboardContext) -> Any:
 
 def propose_form(ctx: DashboardContext) -> Any:
     """The proposal form, or, read-only, the command that does it on the server."""
-    if ctx.read_only:
+    if not ctx.writable():
+        why = term_actions.READ_ONLY if ctx.read_only else access.VIEWER_NOTICE
         return html.Div(
             [
-                notice(term_actions.READ_ONLY, kind="empty"),
+                notice(why, kind="empty"),
                 # hidden, so the callbacks still find their components
                 dcc.Input(id=ids.TE_TERM, type="hidden"),
                 dcc.Dropdown(id=ids.TE_CATEGORY, style={"display": "none"}),
@@ -254,7 +255,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             return summary_text(report), notice(
                 "No term rose enough in these filters: widen the period or remove a filter."
             )
-        return summary_text(report), terms_table(report, writable=not ctx.read_only)
+        return summary_text(report), terms_table(report, writable=ctx.writable())
 
     @app.callback(
         Output(ids.TE_TERM, "value"),
