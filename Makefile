@@ -106,6 +106,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/bench_terms.py
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_retag.py
+	$(BIN)/python bench/bench_workers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,8 +1,9 @@
 """The dashboard's database write path: an analyst's action on one alert.
 
 Every write goes through `indicators.store.alerts` with the context's
-writable engine, and only after two checks: the dashboard is not read-only
-(`ctx.writer` is set) and the request carries this browser's CSRF token
+writable engine, and only after three checks: the dashboard is not read-only
+(`ctx.writer` is set), a signed-in user has the analyst role
+(`dashboard.access`; a viewer gets 403) and the request carries this browser's CSRF token
 (`dashboard.csrf`; the same-origin check already ran before Dash). A refusal
 is a message for the analyst, never an exception in the page.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dashboard import csrf
+from dashboard import access, csrf
 from dashboard.alert_text import STATE_NAMES, named
 from dashboard.context import DashboardContext
 from dashboard.i18n import ENGLISH, N_, Translator
@@ -57,11 +58,20 @@ class ActionResult:
 
 
 def refusal(ctx: DashboardContext, token: object, t: Translator = ENGLISH) -> str | None:
-    """Why this request may not write (in `t`'s language), or None when it may."""
+    """Why this request may not write (in `t`'s language), or None when it may (a
+    viewer's request gets 403)."""
     if ctx.writer is None:
         return t(READ_ONLY)
+    access.require_analyst()
     why = csrf.refusal(ctx.csrf, token)
     return t(why) if why else None
+
+
+def blocked_notice(ctx: DashboardContext) -> str | None:
+    """Why this page offers no alert actions (read-only, or a viewer), or None."""
+    if ctx.read_only:
+        return READ_ONLY_NOTICE
+    return None if access.may_act() else access.VIEWER_NOTICE
 
 
 def perform(

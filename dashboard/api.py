@@ -11,14 +11,12 @@ such as `categroy=` must not silently export everything.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from dashboard.alert_text import alert_label
 from dashboard.context import DashboardContext
-from dashboard.export_names import export_heading
+from dashboard.export_names import export_heading, localize
 from dashboard.i18n import SOURCE_LANGUAGE, UI_PARAM, valid_language
 from indicators.export import WRITERS, filename
 from indicators.selection import PARAM_NAMES, FilterError, Filters
@@ -78,11 +76,7 @@ def register_api(server: Flask, ctx: DashboardContext) -> None:
             label_lang=lang,
         )
         t = ctx.translator(lang)
-        if lang != SOURCE_LANGUAGE:  # alerts named again from their series, as on screen
-            label = ctx.labeller(lang)
-            snap = replace(
-                snap, alerts=[replace(a, label=alert_label(a, label, t)) for a in snap.alerts]
-            )
+        snap = localize(snap, ctx.taxonomy, t)  # alerts named from their series, as on screen
         writer = WRITERS[fmt]
         body = writer.write(snap, export_heading(t))
         return Response(

@@ -31,7 +31,7 @@ from dash import Dash, html
 from flask import Response, has_request_context, request
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from dashboard import shell
+from dashboard import shell, signin
 from dashboard.api import register_api
 from dashboard.atom import register_atom
 from dashboard.client_locales import SCRIPT_PATH, locales_script
@@ -65,7 +65,7 @@ from indicators.places import load_places
 from indicators.playbooks import load_playbooks
 from indicators.stopwords import load_stop_words
 from indicators.store import queries
-from indicators.store.engine import make_engine
+from indicators.store.engine import ServerOptions, make_engine
 from indicators.store.migrations import require_current
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -106,6 +106,9 @@ def create_app(
     lexicon_overlay: Path | None = None,
     emerging: EmergingConfig | None = None,
     csrf_secret: bytes | None = None,
+    sign_in: signin.SignInConfig | None = None,
+    read_db_url: str | None = None,
+    server: ServerOptions | None = None,
 ) -> Dash:
     """Build the dashboard for the store at `db_url`.
 
@@ -121,11 +124,16 @@ def create_app(
     terms are known; proposals are appended to it) and `emerging` the
     emerging-terms settings. `csrf_secret` is shared by every process serving
     the same dashboard (`serve --workers`), so a page's token is valid whichever
-    process answers; by default each app draws its own.
+    process answers; by default each app draws its own. `sign_in` requires
+    every visitor to sign in (`dashboard.signin`); None leaves the dashboard
+    open to whoever reaches it (loopback). `read_db_url` is where the views
+    read when it differs from the writer's store (a read-only PostgreSQL role,
+    the `dashboard_db` setting); `server` sizes the PostgreSQL connection pools
+    and sets their statement timeout.
     """
-    engine = make_engine(db_url, read_only=True)
+    engine = make_engine(read_db_url or db_url, read_only=True, server=server)
     require_current(engine)
-    writer = None if read_only else make_engine(db_url)
+    writer = None if read_only else make_engine(db_url, server=server)
     actors = load_actors(Path(data_dir))
     taxonomy = load_labels(Path(data_dir), actors)  # with the organizations' labels
     lexicon = lexicon_version or load_compiled(Path(data_dir)).version
@@ -203,6 +211,10 @@ def create_app(
     _health(app)
     register_atom(app.server, ctx)
     install(app.server, ctx.csrf)
+    if sign_in is not None:
+        signin.install(
+            app.server, engine, ctx.csrf, sign_in, title=title, translators=ctx.translators
+        )
     _secure(app)
     _remember_language(app)
     _client_locales(app, ctx)
@@ -263,7 +275,9 @@ def _secure(app: Dash) -> None:
     def headers(response: Any) -> Any:
         response.headers.setdefault("Content-Security-Policy", CSP.format(hashes=hashes))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # No referrer to other sites; within the dashboard, a form's POST then carries its
+        # real Origin (under no-referrer a browser sends `Origin: null`, which csrf refuses).
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from dashboard import access
 from dashboard.csrf import CsrfGuard
 from dashboard.i18n import ENGLISH, N_, SOURCE_LANGUAGE, Translator
 from indicators.actors import Actor
@@ -77,6 +78,40 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def label_in(
+    taxonomy: Taxonomy,
+    t: Translator,
+    axis: str,
+    value: str,
+    sources: Mapping[int, str] | None = None,
+) -> str:
+    """A human label for a tag value, language or source id in `t`'s language (the id as a
+    last resort).
+
+    Taxonomy labels come from taxonomy.toml (ru/kk/en); a country the taxonomy
+    does not name in the language is named by Babel's CLDR data; source names
+    are proper names and stay as they are.
+    """
+    if axis == "source":
+        try:
+            name = (sources or {}).get(int(value))
+        except ValueError:
+            return str(value)
+        return name or t("source {id}").format(id=value)
+    if axis == "lang":
+        return t(LANGUAGE_NAMES[value]) if value in LANGUAGE_NAMES else (value or t("unknown"))
+    if axis in ("region", "country") and t.lang != SOURCE_LANGUAGE:
+        named = taxonomy.regions.get(value) or taxonomy.countries.get(value) or {}
+        if t.lang not in named and len(value) == 2:
+            country = t.country(value)
+            if country:
+                return country
+    try:
+        return taxonomy.label(axis, value, t.lang) or value
+    except ValueError:
+        return value
+
+
 @dataclass(frozen=True)
 class DashboardContext:
     engine: Engine
@@ -114,6 +149,10 @@ class DashboardContext:
     def read_only(self) -> bool:
         return self.writer is None
 
+    def writable(self) -> bool:
+        """May this request write: a writable engine, and (with sign-in) an analyst."""
+        return self.writer is not None and access.may_act()
+
     @property
     def vocabulary(self) -> Vocabulary:
         """The ids a filter may name here: the taxonomy's, and the organizations loaded."""
@@ -134,31 +173,8 @@ class DashboardContext:
         sources: Mapping[int, str] | None = None,
         lang: str = SOURCE_LANGUAGE,
     ) -> str:
-        """A human label for a tag value, language or source id (the id as a last resort).
-
-        `lang` is the interface language: taxonomy labels come from taxonomy.toml
-        (ru/kk/en); a country the taxonomy does not name in `lang` is named by
-        Babel's CLDR data; source names are proper names and stay as they are.
-        """
-        t = self.translator(lang)
-        if axis == "source":
-            try:
-                name = (sources or {}).get(int(value))
-            except ValueError:
-                return str(value)
-            return name or t("source {id}").format(id=value)
-        if axis == "lang":
-            return t(LANGUAGE_NAMES[value]) if value in LANGUAGE_NAMES else (value or t("unknown"))
-        if axis in ("region", "country") and t.lang != SOURCE_LANGUAGE:
-            named = self.taxonomy.regions.get(value) or self.taxonomy.countries.get(value) or {}
-            if t.lang not in named and len(value) == 2:
-                country = t.country(value)
-                if country:
-                    return country
-        try:
-            return self.taxonomy.label(axis, value, t.lang) or value
-        except ValueError:
-            return value
+        """A human label for a tag value, language or source id (see `label_in`)."""
+        return label_in(self.taxonomy, self.translator(lang), axis, value, sources)
 
     def labeller(self, lang: str) -> Callable[..., str]:
         """`label` bound to one interface language, for components that take a labeller."""

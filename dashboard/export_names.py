@@ -12,8 +12,14 @@ table misses.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from dashboard.alert_text import alert_label
+from dashboard.context import label_in
 from dashboard.i18n import N_, SOURCE_LANGUAGE, Translator
 from indicators.export import Heading, as_is
+from indicators.snapshot import Snapshot
+from indicators.taxonomy import Taxonomy
 
 EXPORT_NAMES = {
     # the tables (CSV: the first column's values; XLSX: the sheets)
@@ -88,3 +94,17 @@ def export_heading(t: Translator) -> Heading:
         return t(EXPORT_NAMES[name]) if name in EXPORT_NAMES else name
 
     return heading
+
+
+def localize(snapshot: Snapshot, taxonomy: Taxonomy, t: Translator) -> Snapshot:
+    """The snapshot's alerts named in `t`'s language, as the Alerts view names them (the
+    tags' labels are chosen when the snapshot is built, by its `label_lang`)."""
+    if t.lang == SOURCE_LANGUAGE:
+        return snapshot
+
+    def label(axis: str, value: str) -> str:
+        return label_in(taxonomy, t, axis, value)
+
+    return replace(
+        snapshot, alerts=[replace(a, label=alert_label(a, label, t)) for a in snapshot.alerts]
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 # shell
 URL = "url"
 CSRF_TOKEN = "csrf-token"  # dcc.Store: this browser's token for the alert actions
+ACCOUNT = "account"  # the signed-in user and the sign-out button (with sign-in on)
 STATE = "state"  # dcc.Store: {"params": [[name, value], ...], "view": {...}, "error": str|None}
 PAGE = "page"
 NAV = "nav"

@@ -21,7 +21,7 @@ from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids
+from dashboard import access, ids
 from dashboard.components import dropdown_labels
 from dashboard.context import LANGUAGE_NAMES, DashboardContext
 from dashboard.filter_errors import filter_error_text
@@ -270,6 +270,29 @@ def switch_id(code: str) -> str:
     return "ui-" + code
 
 
+ROLE_NAMES = {"viewer": N_("viewer"), "analyst": N_("analyst")}
+
+
+def account(csrf_token: str, t: Translator = ENGLISH) -> Any:
+    """Who is signed in, and the sign-out button (a POST carrying the CSRF token)."""
+    user = access.signed_in()
+    if user is None:
+        return None
+    return html.Form(
+        [
+            html.Span(
+                f"{user.name} · {t(ROLE_NAMES.get(user.role, user.role))}", className="account-name"
+            ),
+            dcc.Input(type="hidden", name="csrf_token", value=csrf_token),
+            html.Button(t("Sign out"), type="submit", className="sign-out"),
+        ],
+        id=ids.ACCOUNT,
+        method="POST",
+        action="/logout",
+        className="account",
+    )
+
+
 def layout(
     ctx: DashboardContext,
     pages: Sequence[ModuleType],
@@ -318,6 +341,7 @@ def layout(
                     ),
                     export_links(ctx, t),
                     language_switch(t),
+                    account(csrf_token, t),
                 ],
                 className="header",
             ),

@@ -1,18 +1,19 @@
 """The dashboard's one write outside the database: a term proposed to the lexicon overlay.
 
-The same two checks as the alert actions (`dashboard.alert_actions`): the
-dashboard is not read-only, and the request carries this browser's CSRF token
-(the same-origin check already ran before Dash). The term is then validated
-and appended by `indicators.lexicon_overlay.propose_term`, which leaves the
-file as it was when anything is wrong. A refusal is a message, never an
-exception in the page.
+The same checks as the alert actions (`dashboard.alert_actions`): the
+dashboard is not read-only, a signed-in user is an analyst, and the request
+carries this browser's CSRF token (the same-origin check already ran before
+Dash). The term is then validated and appended by
+`indicators.lexicon_overlay.propose_term`, which leaves the file as it was
+when anything is wrong. A refusal is a message, never an exception in the
+page; a viewer's request gets 403.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboard import csrf
+from dashboard import access, csrf
 from dashboard.context import DashboardContext
 from dashboard.i18n import ENGLISH, N_, Translator
 from indicators.lexicon_overlay import propose_term
@@ -46,6 +47,7 @@ def propose(
     malformed overlay, which are for whoever maintains the file and stay as written."""
     if ctx.read_only:
         return ProposalResult(False, t(READ_ONLY))
+    access.require_analyst()
     why = csrf.refusal(ctx.csrf, token)
     if why:
         return ProposalResult(False, t(why))

@@ -6,12 +6,19 @@ every due feed with bounded concurrency and stores each result from the
 calling thread (the single writer): items, fetch run and feed state in one
 transaction per feed. Every failure becomes a recorded `FetchRun`; nothing
 escapes the per-feed loop.
+
+Several ingest processes may share one database: each claims the feeds it
+starts with a lease (`indicators/store/leases.py`), only as many as it has
+free fetch slots, renews them while it fetches and ends each in the
+transaction that stores the feed, so no feed is fetched by two workers.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -22,7 +29,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from indicators.models import ItemRecord, Tags
-from indicators.store import read, write
+from indicators.store import leases, read, write
 from indicators.store.read import FeedRow
 from ingest.errors import ErrorKind, FeedError
 from ingest.fetch import FetchLimits, FetchResult, fetch_feed
@@ -58,6 +65,13 @@ class IngestConfig:
     sitemap_depth: int = 2  # levels of sitemap index followed below the listed URL
     interval_minutes: int = 30
     concurrency: int = 8
+    worker_id: str = field(default_factory=lambda: default_worker_id())  # host:pid
+    lease_seconds: float = 60.0  # a claimed feed is free again this long after its worker died
+
+
+def default_worker_id() -> str:
+    """This process as the team sees it in fetch runs and feed health: `host:pid`."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -285,12 +299,20 @@ class StoryGrouper:
 
     def __init__(self, engine: Engine, now: datetime) -> None:
         self.index = StoryIndex()
+        self.newest_id = 0
         self.reload(engine, now)
 
     def reload(self, engine: Engine, now: datetime) -> None:
         """Rebuild from the store (after a rolled-back batch left ids that do not exist)."""
         self.index = StoryIndex()
+        self.newest_id = read.newest_item_id(engine)  # first: a later item is caught up
         for story_id, signature in read.recent_story_keys(engine, now - STORY_WINDOW):
+            self.index.add(story_id, signature)
+
+    def catch_up(self, engine: Engine) -> None:
+        """Learn the stories stored since the last look (by other ingest workers too)."""
+        keys, self.newest_id = read.story_keys_after(engine, self.newest_id)
+        for story_id, signature in keys:
             self.index.add(story_id, signature)
 
     def assign(self, item_id: int, item: ItemRecord) -> int:
@@ -332,9 +354,11 @@ def store_collected(
             error_kind=err.kind.value if err else None,
             error_message=err.message if err else None,
             warning=res.warning,
+            worker_id=cfg.worker_id,
         )
 
     try:
+        stories.catch_up(engine)
         new_ids = write.store_feed_batch(
             engine,
             feed.id,
@@ -343,6 +367,7 @@ def store_collected(
             feed_state_after(feed, result, cfg, now=now, rng=rng),
             lexicon_version=lexicon_version,
             assign_story=stories.assign,
+            worker=cfg.worker_id,
         )
     except Exception as exc:
         log.exception("storing feed %s failed", feed.url)
@@ -362,6 +387,7 @@ def store_collected(
             run_record(failed, error),
             feed_state_after(feed, failed, cfg, now=now, rng=rng),
             lexicon_version=lexicon_version,
+            worker=cfg.worker_id,
         )
         new_ids = []
         result = failed
@@ -380,6 +406,10 @@ def store_collected(
     )
 
 
+FeedSupply = Callable[[int], list[FeedRow]]
+"""Given the number of free fetch slots, the feeds to start now (fewer: none left for now)."""
+
+
 def run_feeds(
     engine: Engine,
     feeds: Sequence[FeedRow],
@@ -390,51 +420,132 @@ def run_feeds(
     on_result: Callable[[FetchRun], None] | None = None,
     rng: random.Random | None = None,
 ) -> list[FetchRun]:
-    """Fetch `feeds` with bounded concurrency; store each result as it arrives.
+    """Fetch the given `feeds` (no leases taken) with bounded concurrency; store each result.
 
-    When `stop` is set, feeds not yet started are skipped; the ones in flight
-    finish and are stored, so a shutdown never leaves a half-written batch.
+    For tests and tools that name their feeds; the ingest commands claim
+    theirs (`run_due_feeds`, `run_every_feed_once`).
+    """
+    queue = list(feeds)
+
+    def supply(slots: int) -> list[FeedRow]:
+        taken = queue[:slots]
+        del queue[:slots]
+        return taken
+
+    return _run(engine, supply, cfg, tagging, stop=stop, on_result=on_result, rng=rng)
+
+
+def _run(
+    engine: Engine,
+    supply: FeedSupply,
+    cfg: IngestConfig,
+    tagging: Tagging,
+    *,
+    stop: StopFlag | None = None,
+    on_result: Callable[[FetchRun], None] | None = None,
+    rng: random.Random | None = None,
+    leased: bool = False,
+    wait_for: Callable[[], bool] | None = None,
+) -> list[FetchRun]:
+    """The fetch loop: start feeds from `supply` while slots are free, store each result.
+
+    When `stop` is set, no new feed starts; the ones in flight finish and are
+    stored, so a shutdown never leaves a half-written batch. `leased`: the
+    feeds come with leases, renewed every third of `cfg.lease_seconds` while
+    they are fetched, and any left are released when the loop ends. With
+    nothing in flight and nothing to claim, `wait_for()` true means other
+    workers still hold wanted feeds: poll again shortly (their feeds are
+    either finished by them or, when their lease runs out, claimed here).
     """
     rng = rng or random.Random()
-    now = datetime.now(UTC)
-    stories = StoryGrouper(engine, now)
+    slots = max(1, cfg.concurrency)
+    stories = StoryGrouper(engine, datetime.now(UTC))
     runs: list[FetchRun] = []
-    queue = list(feeds)
     in_flight: dict[Future[Collected], tuple[FeedRow, datetime, float]] = {}
-    with ThreadPoolExecutor(
-        max_workers=max(1, cfg.concurrency), thread_name_prefix="fetch"
-    ) as pool:
-        while queue or in_flight:
-            while (
-                queue and len(in_flight) < max(1, cfg.concurrency) and not (stop and stop.is_set())
-            ):
-                feed = queue.pop(0)
-                started = datetime.now(UTC)
-                future = pool.submit(collect_feed, feed, cfg, tagging, now=started)
-                in_flight[future] = (feed, started, time.monotonic())
-            if stop and stop.is_set():
-                queue.clear()
-            if not in_flight:
-                break
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in done:
-                feed, started, t0 = in_flight.pop(future)
-                result = future.result()
-                run = store_collected(
-                    engine,
-                    feed,
-                    result,
-                    cfg,
-                    started_at=started,
-                    duration_s=time.monotonic() - t0,
-                    lexicon_version=tagging.version,
-                    stories=stories,
-                    rng=rng,
-                )
-                runs.append(run)
-                if on_result:
-                    on_result(run)
+    renew_every = max(cfg.lease_seconds / 3, 0.2)
+    last_renewal = time.monotonic()
+    exhausted = rechecked = False
+    try:
+        with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="fetch") as pool:
+            while True:
+                stopping = bool(stop and stop.is_set())
+                if not stopping and not exhausted and len(in_flight) < slots:
+                    wanted = slots - len(in_flight)
+                    started_feeds = supply(wanted)
+                    exhausted = len(started_feeds) < wanted
+                    rechecked = rechecked and not started_feeds
+                    for feed in started_feeds:
+                        started = datetime.now(UTC)
+                        future = pool.submit(collect_feed, feed, cfg, tagging, now=started)
+                        in_flight[future] = (feed, started, time.monotonic())
+                if not in_flight:
+                    if stopping or wait_for is None:
+                        break
+                    if not wait_for():
+                        if rechecked:
+                            break
+                        exhausted, rechecked = False, True  # last claim: a lease just ran out?
+                        continue
+                    time.sleep(min(0.5, renew_every))
+                    exhausted = rechecked = False
+                    continue
+                done, _ = wait(in_flight, timeout=renew_every, return_when=FIRST_COMPLETED)
+                if leased and time.monotonic() - last_renewal >= renew_every:
+                    _renew(engine, cfg, [feed.id for feed, _, _ in in_flight.values()])
+                    last_renewal = time.monotonic()
+                for future in done:
+                    feed, started, t0 = in_flight.pop(future)
+                    run = store_collected(
+                        engine,
+                        feed,
+                        future.result(),
+                        cfg,
+                        started_at=started,
+                        duration_s=time.monotonic() - t0,
+                        lexicon_version=tagging.version,
+                        stories=stories,
+                        rng=rng,
+                    )
+                    runs.append(run)
+                    if on_result:
+                        on_result(run)
+    finally:
+        if leased:  # after a failure: another worker may take them at once
+            try:
+                leases.release_feeds(engine, cfg.worker_id)
+            except Exception:
+                log.exception("could not release this worker's feed leases; they expire")
     return runs
+
+
+def _renew(engine: Engine, cfg: IngestConfig, feed_ids: list[int]) -> None:
+    """Extend the leases of the feeds still being fetched; a failing store is only logged
+    (the fetch goes on, and another worker may take the feed when the lease ends)."""
+    try:
+        leases.renew_feeds(engine, cfg.worker_id, feed_ids, _lease_end(cfg))
+    except Exception:
+        log.exception("renewing feed leases failed")
+
+
+def _lease_end(cfg: IngestConfig) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=cfg.lease_seconds)
+
+
+def _claimer(
+    engine: Engine, cfg: IngestConfig, fetched_before: datetime | None = None
+) -> FeedSupply:
+    def supply(slots: int) -> list[FeedRow]:
+        now = datetime.now(UTC)
+        return leases.claim_feeds(
+            engine,
+            cfg.worker_id,
+            now,
+            now + timedelta(seconds=cfg.lease_seconds),
+            limit=slots,
+            fetched_before=fetched_before,
+        )
+
+    return supply
 
 
 def run_due_feeds(
@@ -446,9 +557,58 @@ def run_due_feeds(
     stop: StopFlag | None = None,
     on_result: Callable[[FetchRun], None] | None = None,
 ) -> list[FetchRun]:
-    """Run every feed that is due now (every enabled feed with `all_enabled`)."""
-    feeds = read.due_feeds(engine, datetime.now(UTC), all_enabled=all_enabled)
-    if not feeds:
-        return []
-    log.info("fetching %d feed(s)", len(feeds))
-    return run_feeds(engine, feeds, cfg, tagging, stop=stop, on_result=on_result)
+    """Claim and run the feeds that are due now, as many at a time as there are slots.
+
+    Feeds other workers hold are left to them. `all_enabled`: every enabled
+    feed not fetched since this call began, due or not (`run_every_feed_once`
+    also waits for the ones other workers hold).
+    """
+    before = datetime.now(UTC) if all_enabled else None
+    return _run(
+        engine,
+        _claimer(engine, cfg, before),
+        cfg,
+        tagging,
+        stop=stop,
+        on_result=on_result,
+        leased=True,
+    )
+
+
+def run_every_feed_once(
+    engine: Engine,
+    cfg: IngestConfig,
+    tagging: Tagging,
+    *,
+    since: datetime,
+    stop: StopFlag | None = None,
+    on_result: Callable[[FetchRun], None] | None = None,
+    on_wait: Callable[[list[leases.HeldFeed]], None] | None = None,
+) -> list[FetchRun]:
+    """`ingest --once`: every enabled feed fetched once since `since`, by this worker or another.
+
+    Claims the enabled feeds not fetched since `since` until none is left;
+    while other workers still hold some, waits: they either store them or
+    die, and then their leases run out and the feeds are claimed here. So
+    several `--once` workers started together fetch each feed exactly once.
+    `on_wait` hears which feeds are waited for (each time the set changes).
+    """
+    shown: list[list[int]] = [[]]
+
+    def others_hold_some() -> bool:
+        held = leases.held_elsewhere(engine, cfg.worker_id, datetime.now(UTC), fetched_before=since)
+        if on_wait is not None and held and [h.id for h in held] != shown[0]:
+            on_wait(held)
+        shown[0] = [h.id for h in held]
+        return bool(held)
+
+    return _run(
+        engine,
+        _claimer(engine, cfg, since),
+        cfg,
+        tagging,
+        stop=stop,
+        on_result=on_result,
+        leased=True,
+        wait_for=others_hold_some,
+    )

@@ -21,9 +21,10 @@ from indicators.store import alerts as store
 from indicators.store.deliveries import deliveries_of
 from indicators.taxonomy import load_taxonomy
 from indicators.watchrules import describe
+from ingest.shared_jobs import DETECTION_JOB, once_per_cycle
 from threatmon.notify_cli import delivery_job, delivery_line, echo_report
 from threatmon.settings import Settings
-from threatmon.wiring import detection_config, notify_targets
+from threatmon.wiring import detection_config, notify_targets, worker_id
 
 log = logging.getLogger("threatmon.alerts")
 
@@ -127,9 +128,12 @@ def detection_after_cycle(
     """The step the scheduler runs after each ingest cycle: detection, as of now.
 
     A cycle that fetched no feed (nothing was due) brought nothing new, so it
-    is skipped. A failing run raises after `run_detection` recorded it in
-    `detection_runs`; the scheduler's wrapper (`ingest.schedule.then_after`)
-    logs it and ingest goes on. Invalid thresholds fail here, at start-up.
+    is skipped. With several ingest workers on one database, detection runs
+    once per cycle for all of them, not once per worker
+    (`ingest.shared_jobs.once_per_cycle`). A failing run raises after
+    `run_detection` recorded it in `detection_runs`; the scheduler's wrapper
+    (`ingest.schedule.then_after`) logs it and ingest goes on. Invalid
+    thresholds fail here, at start-up.
     """
     try:
         cfg = detection_config(settings)
@@ -148,7 +152,7 @@ def detection_after_cycle(
         if on_report is not None:
             on_report(report)
 
-    return after
+    return once_per_cycle(engine, DETECTION_JOB, worker_id(settings), settings.lease_seconds, after)
 
 
 def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any) -> None:

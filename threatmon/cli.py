@@ -15,9 +15,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from indicators.models import FeedFields
 from indicators.store import read, write
-from indicators.store.engine import StoreError, make_engine
+from indicators.store.engine import StoreError, make_engine, shown_url
+from indicators.store.leases import HeldFeed
 from indicators.store.migrations import upgrade
-from ingest.refresh import FetchRun, run_due_feeds, run_feeds
+from ingest.refresh import FetchRun, run_due_feeds, run_every_feed_once
 from ingest.schedule import StopFlag, make_scheduler, then_after
 from ingest.sources import (
     FORMATS,
@@ -41,7 +42,7 @@ def _engine(settings: Settings, *, migrate: bool = False) -> Engine:
     try:
         return open_store(settings, migrate=migrate)
     except (StoreError, SQLAlchemyError) as exc:
-        raise click.ClickException(f"database {settings.db}: {exc}") from exc
+        raise click.ClickException(f"database {shown_url(settings.db)}: {exc}") from exc
 
 
 db_option = click.option(
@@ -108,13 +109,13 @@ def init(ctx: click.Context, db: str | None, feeds_file: str | None) -> None:
         engine = make_engine(settings.db)
         before, after = upgrade(engine)
     except (StoreError, SQLAlchemyError) as exc:
-        raise click.ClickException(f"database {settings.db}: {exc}") from exc
+        raise click.ClickException(f"database {shown_url(settings.db)}: {exc}") from exc
     if before is None:
-        click.echo(f"created database {settings.db} (schema version {after})")
+        click.echo(f"created database {shown_url(settings.db)} (schema version {after})")
     elif before != after:
-        click.echo(f"upgraded database {settings.db} from version {before} to {after}")
+        click.echo(f"upgraded database {shown_url(settings.db)} from version {before} to {after}")
     else:
-        click.echo(f"database {settings.db} is up to date (schema version {after})")
+        click.echo(f"database {shown_url(settings.db)} is up to date (schema version {after})")
     count = _load_feeds(engine, settings.feeds_path)
     click.echo(f"loaded {count} feeds from {settings.feeds_path}")
 
@@ -169,10 +170,25 @@ def _install_stop_handlers(stop: StopFlag, on_stop: Any = None) -> None:
     default=None,
     help="Upsert the feeds in this TOML file first.",
 )
+@click.option(
+    "--worker-id",
+    "worker_id",
+    metavar="NAME",
+    default=None,
+    help="This worker's name in fetch runs and feed health (default: $THREATMON_WORKER_ID "
+    "or host:pid).",
+)
 @click.pass_context
-def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | None) -> None:
-    """Fetch feeds: on a schedule (default) or once."""
-    settings = _settings(ctx, db=db)
+def ingest(
+    ctx: click.Context, db: str | None, once: bool, feeds_file: str | None, worker_id: str | None
+) -> None:
+    """Fetch feeds: on a schedule (default) or once.
+
+    Several ingest processes, on one machine or several, may share a database:
+    each claims the feeds it fetches with a lease, so none is fetched twice.
+    """
+    began = datetime.now(UTC)  # --once: the feeds not fetched since then, by anyone
+    settings = _settings(ctx, db=db, worker_id=worker_id)
     engine = _engine(settings)
     if feeds_file:
         click.echo(f"upserted {_load_feeds(engine, Path(feeds_file))} feeds from {feeds_file}")
@@ -190,10 +206,10 @@ def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | Non
             else None
         ),
     )
+    click.echo(f"ingest worker {cfg.worker_id}", err=True)
     if once:
         _install_stop_handlers(stop)
-        due = read.due_feeds(engine, datetime.now(UTC), all_enabled=True)
-        total = len(due)
+        total = len(read.due_feeds(engine, began, all_enabled=True))  # some may go to others
         done = 0
 
         def progress(run: FetchRun) -> None:
@@ -201,7 +217,19 @@ def ingest(ctx: click.Context, db: str | None, once: bool, feeds_file: str | Non
             done += 1
             click.echo(_progress_line(run, done, total), err=True)
 
-        runs = run_feeds(engine, due, cfg, tagging(), stop=stop, on_result=progress)
+        def waiting(held: list[HeldFeed]) -> None:
+            owners = ", ".join(sorted({f"{h.owner} (until {h.until:%H:%M:%S} UTC)" for h in held}))
+            click.echo(f"waiting for {len(held)} feed(s) other workers hold: {owners}", err=True)
+
+        runs = run_every_feed_once(
+            engine,
+            cfg,
+            tagging(),
+            since=began,
+            stop=stop,
+            on_result=progress,
+            on_wait=waiting,
+        )
         click.echo(_summary_table(runs))
         then_after(lambda: runs, detect)()
         sent = notify_cli.delivery_job(engine, settings)()  # what detection just queued
@@ -234,6 +262,7 @@ def feeds_list(ctx: click.Context, db: str | None) -> None:
     """Show every feed with its health."""
     engine = _engine(_settings(ctx, db=db))
     rows = read.list_feeds(engine)
+    now = datetime.now(UTC)
     if not rows:
         click.echo("no feeds: run `threatmon init` or `threatmon feeds add URL`")
         return
@@ -249,6 +278,11 @@ def feeds_list(ctx: click.Context, db: str | None) -> None:
             f"{fetched:<16}  {f.name}"
         )
         click.echo(f"{'':>52}{f.url}")
+        if f.last_worker:
+            click.echo(f"{'':>52}last fetched by {f.last_worker}")
+        if f.lease_owner and f.lease_until and f.lease_until >= now:
+            until = f"{f.lease_until:%H:%M:%S} UTC"
+            click.echo(f"{'':>52}being fetched by {f.lease_owner} (lease until {until})")
         if f.last_status == "error" and f.last_error:
             click.echo(f"{'':>52}last error: {f.last_error_kind}: {f.last_error}")
 
@@ -458,6 +492,7 @@ from threatmon import (  # noqa: E402  (they register on the group)
     notify_cli,
     tagging_cli,
     terms_cli,
+    users_cli,
 )
 
 tagging_cli.register(cli, db_option, _settings, _engine)
@@ -465,6 +500,7 @@ dashboard_cli.register(cli, db_option, _settings, _engine)
 alerts_cli.register(cli, db_option, _settings, _engine)
 notify_cli.register(cli, db_option, _settings, _engine)
 terms_cli.register(cli, db_option, _settings, _engine)
+users_cli.register(cli, db_option, _settings, _engine)
 demo.register(cli, _settings)
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import logging
+import secrets
 import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,7 +20,7 @@ from indicators.lexicon import load_actors, load_labels
 from indicators.places import PlacesError, load_places
 from indicators.selection import FilterError, default_vocabulary
 from indicators.snapshot import build_snapshot
-from indicators.store.engine import StoreError
+from indicators.store.engine import StoreError, shown_url
 from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
 from threatmon.alerts_cli import detection_after_cycle
@@ -27,11 +31,75 @@ from threatmon.wiring import (
     detection_config,
     emerging_config,
     ingest_config,
+    server_options,
     tagging_for,
     tagging_source,
 )
 
+if TYPE_CHECKING:  # flask behind it: imported when the dashboard is served, not by every command
+    from dashboard.signin import SignInConfig
+
 log = logging.getLogger("threatmon")
+
+
+def is_loopback(host: str) -> bool:
+    """Is `host` an address only this machine can reach (127.0.0.0/8, ::1, localhost)?
+
+    Anything else, a name included, counts as reachable from elsewhere: 0.0.0.0
+    and :: bind every interface.
+    """
+    clean = host.strip().strip("[]").lower()
+    if clean == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(clean).is_loopback
+    except ValueError:
+        return False
+
+
+def sign_in_required(settings: Settings) -> bool:
+    """Off loopback always; on loopback when `require_sign_in` says so."""
+    return settings.require_sign_in or not is_loopback(settings.host)
+
+
+def sign_in_config(settings: Settings, drawn_secret: bytes) -> SignInConfig:
+    """The sign-in settings; the session key is `session_secret`'s, else one drawn at start."""
+    from dashboard.signin import SignInConfig
+
+    if settings.session_secret:
+        key = hashlib.sha256(b"threatmon-session\0" + settings.session_secret.encode()).digest()
+    else:  # a key of its own, derived from the secret every worker shares
+        key = hmac.new(drawn_secret, b"threatmon-session", hashlib.sha256).digest()
+    return SignInConfig(
+        secret=key,
+        session_hours=settings.session_hours,
+        cookie_secure=settings.session_cookie_secure,
+        failures_per_user=settings.login_failures_per_user,
+        failures_per_client=settings.login_failures_per_client,
+        window_minutes=settings.login_window_minutes,
+    )
+
+
+def _require_a_user(settings: Settings) -> None:
+    """Refuse to serve a dashboard nobody could sign in to."""
+    from indicators.store.engine import make_engine
+    from indicators.store.users import count_users
+
+    engine = make_engine(settings.db, read_only=True)
+    try:
+        if count_users(engine):
+            return
+    finally:
+        engine.dispose()
+    why = (
+        f"{settings.host} is not a loopback address, so the dashboard requires sign-in"
+        if not is_loopback(settings.host)
+        else "require_sign_in is set"
+    )
+    raise click.ClickException(
+        f"{why}, and no user exists: add one with `threatmon users add NAME --role analyst`, "
+        "or serve on 127.0.0.1 (the default)"
+    )
 
 
 def _raise_interrupt(_signum: int, _frame: Any) -> None:
@@ -44,10 +112,16 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
     Port 0 picks a free port; the address actually bound is printed, with
     whether alert actions are on (the default) or the dashboard is read-only.
     `settings.workers` above 1 serves it from that many processes (gunicorn).
+    Off loopback (or with `require_sign_in`) every visitor must sign in, and a
+    database without users is refused before anything is bound.
     """
     from dashboard.app import create_app, make_http_server
 
-    def build(csrf_secret: bytes | None = None) -> Any:
+    sign_in = sign_in_required(settings)
+    drawn = secrets.token_bytes(32)  # forked workers inherit it; gunicorn passes its own
+
+    def build(shared_secret: bytes | None = None) -> Any:
+        secret = shared_secret or drawn
         return create_app(
             settings.db,
             settings.data_path,
@@ -56,10 +130,15 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
             detection=detection_config(settings),
             lexicon_overlay=settings.overlay_path,
             emerging=emerging_config(settings),
-            csrf_secret=csrf_secret,
+            csrf_secret=secret,
+            sign_in=sign_in_config(settings, secret) if sign_in else None,
+            read_db_url=settings.dashboard_db or None,
+            server=server_options(settings),
         )
 
     mode = "read-only" if settings.dashboard_read_only else "alert actions on"
+    if sign_in:
+        mode += "; sign-in required"
 
     def banner(port: int, processes: str = "") -> None:
         click.echo(
@@ -70,7 +149,9 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
     try:
         app = build()  # also in the multi-process case: a broken store fails here, clearly
     except StoreError as exc:
-        raise click.ClickException(f"database {settings.db}: {exc}") from exc
+        raise click.ClickException(f"database {shown_url(settings.db)}: {exc}") from exc
+    if sign_in:
+        _require_a_user(settings)
     if settings.workers > 1:
         from threatmon.web_server import run_workers
 
@@ -218,6 +299,15 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         default=None,
         help="Output file (default: standard output).",
     )
+    @click.option(
+        "--ui",
+        "ui_lang",
+        type=click.Choice(["en", "ru", "kk"]),
+        default="en",
+        show_default=True,
+        help="Language of CSV/XLSX headings, sheet names and labels (en keeps the "
+        "identifiers scripts read; JSON keys and STIX never change).",
+    )
     @click.pass_context
     def export(
         ctx: click.Context,
@@ -234,6 +324,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         query: str | None,
         granularity: str,
         output: str | None,
+        ui_lang: str,
     ) -> None:
         """Export an indicator snapshot for the given filters (same as the dashboard's buttons)."""
         settings = settings_of(ctx, db=db)
@@ -260,17 +351,24 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
             places = load_places(settings.data_path)
         except PlacesError as exc:
             raise click.ClickException(f"{exc} (see `threatmon lexicon check`)") from exc
+        snapshot_labels = load_labels(settings.data_path, actors)  # with the organizations'
         snapshot = build_snapshot(
             engine,
             filters,
-            taxonomy=load_labels(settings.data_path, actors),  # with the organizations' labels
+            taxonomy=snapshot_labels,
             lexicon_version=tagging.version,
             granularity=granularity,
             actors=actors,
             places=places,
             whole_stories=WRITERS[fmt].whole_stories,
+            label_lang=ui_lang,
         )
-        body = WRITERS[fmt].write(snapshot)
+        from dashboard.export_names import export_heading, localize
+        from dashboard.i18n import load_translators
+
+        t = load_translators()[ui_lang]
+        snapshot = localize(snapshot, snapshot_labels, t)
+        body = WRITERS[fmt].write(snapshot, export_heading(t))
         if output:
             Path(output).write_bytes(body)
             click.echo(f"wrote {fmt} snapshot to {output}", err=True)

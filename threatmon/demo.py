@@ -32,6 +32,7 @@ from indicators.store.write import upsert_feeds
 from indicators.taxonomy import load_taxonomy
 from ingest.refresh import run_due_feeds
 from ingest.schedule import StopFlag, make_scheduler
+from threatmon.dashboard_cli import is_loopback
 from threatmon.demo_history import populate
 from threatmon.settings import Settings
 from threatmon.wiring import detection_config, emerging_config, ingest_config, tagging_for
@@ -71,6 +72,11 @@ def run_demo(settings: Settings, *, history: int, days: int, serve: bool = True)
     """Prepare the demo database and (with `serve`) run the dashboard on it."""
     from dashboard.app import create_app, make_http_server
 
+    if not is_loopback(settings.host):  # the demo has no sign-in: it stays on this machine
+        raise click.ClickException(
+            f"the demo serves on loopback only, not {settings.host}; for a dashboard others "
+            "reach, add users and run `threatmon serve --host ...`"
+        )
     settings = settings.with_overrides(allow_private_hosts=True)
     engine = make_engine(settings.db)
     upgrade(engine)

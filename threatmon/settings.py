@@ -75,6 +75,33 @@ SPECS: tuple[SettingSpec, ...] = (
         "Database URL (SQLAlchemy form). SQLite path is relative to the current directory.",
         str,
     ),
+    # Team deployments on PostgreSQL (README "Scaling out"); SQLite ignores the pool settings.
+    SettingSpec(
+        "db_pool_size",
+        5,
+        "Connections each process keeps open to a PostgreSQL server.",
+        int,
+    ),
+    SettingSpec(
+        "db_max_overflow",
+        10,
+        "Connections a process may open beyond db_pool_size in a burst (closed after).",
+        int,
+    ),
+    SettingSpec(
+        "db_statement_timeout",
+        120.0,
+        "Seconds a PostgreSQL statement may run before the server cancels it (0: no limit; "
+        "`threatmon init` is never limited).",
+        float,
+    ),
+    SettingSpec(
+        "dashboard_db",
+        "",
+        "Database URL the dashboard reads through, e.g. a read-only PostgreSQL role "
+        "(empty: the db setting).",
+        str,
+    ),
     SettingSpec(
         "data_dir",
         str(DEFAULT_DATA_DIR),
@@ -115,6 +142,19 @@ SPECS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("interval_minutes", 30, "Default minutes between fetches of one feed.", int),
     SettingSpec("concurrency", 8, "Feeds fetched in parallel.", int),
+    SettingSpec(
+        "worker_id",
+        "",
+        "Name of this ingest worker in fetch runs and feed health (empty: host:pid).",
+        str,
+    ),
+    SettingSpec(
+        "lease_seconds",
+        60.0,
+        "Seconds a feed claimed by an ingest worker stays its own without renewal: a worker "
+        "that died frees its feeds after this long.",
+        float,
+    ),
     SettingSpec("connect_timeout", 10.0, "Seconds allowed to open a connection.", float),
     SettingSpec(
         "fetch_deadline",
@@ -167,6 +207,46 @@ SPECS: tuple[SettingSpec, ...] = (
         "Serve the dashboard without alert actions: no writable database connection "
         "(`serve --read-only`).",
         _bool,
+    ),
+    # Sign-in (dashboard/signin.py; README "Sign-in").
+    SettingSpec(
+        "require_sign_in",
+        False,
+        "Ask for sign-in on loopback too (on any other address it is always required).",
+        _bool,
+    ),
+    SettingSpec("session_hours", 12, "Hours a dashboard sign-in lasts.", int),
+    SettingSpec(
+        "session_secret",
+        "",
+        "Key that signs the session cookies (empty: drawn at start, so a restart signs "
+        "everyone out); set the same value on every dashboard host behind one address.",
+        str,
+    ),
+    SettingSpec(
+        "session_cookie_secure",
+        False,
+        "Mark the session cookie Secure even when the request came over plain http "
+        "(TLS ends at a proxy in front of the dashboard); over https it always is.",
+        _bool,
+    ),
+    SettingSpec(
+        "login_failures_per_user",
+        5,
+        "Wrong passwords for one user name within login_window_minutes before its sign-in pauses.",
+        int,
+    ),
+    SettingSpec(
+        "login_failures_per_client",
+        20,
+        "Failed sign-ins from one client address within login_window_minutes before it pauses.",
+        int,
+    ),
+    SettingSpec(
+        "login_window_minutes",
+        15,
+        "Minutes over which failed sign-ins are counted (and a paused sign-in waits).",
+        int,
     ),
     SettingSpec("log_level", "INFO", "Logging level (DEBUG, INFO, WARNING, ERROR).", str),
     # Early warning (indicators/detection.py explains the statistic).
@@ -246,7 +326,7 @@ SPECS: tuple[SettingSpec, ...] = (
 )
 # Never shown in a repr (logs, tracebacks): credentials, and URLs that often embed one.
 SECRET_SETTINGS: frozenset[str] = frozenset(
-    {"alert_webhooks", "alert_webhook_secret", "smtp_password"}
+    {"alert_webhooks", "alert_webhook_secret", "smtp_password", "session_secret", "dashboard_db"}
 )
 
 SPEC_BY_NAME: dict[str, SettingSpec] = {spec.name: spec for spec in SPECS}
@@ -257,6 +337,10 @@ class Settings:
     """Resolved configuration, passed down explicitly."""
 
     db: str = SPEC_BY_NAME["db"].default
+    db_pool_size: int = SPEC_BY_NAME["db_pool_size"].default
+    db_max_overflow: int = SPEC_BY_NAME["db_max_overflow"].default
+    db_statement_timeout: float = SPEC_BY_NAME["db_statement_timeout"].default
+    dashboard_db: str = field(default=SPEC_BY_NAME["dashboard_db"].default, repr=False)
     data_dir: str = SPEC_BY_NAME["data_dir"].default
     feeds_file: str = SPEC_BY_NAME["feeds_file"].default
     lexicon_overlay: str = SPEC_BY_NAME["lexicon_overlay"].default
@@ -265,6 +349,8 @@ class Settings:
     terms_min_count: int = SPEC_BY_NAME["terms_min_count"].default
     interval_minutes: int = SPEC_BY_NAME["interval_minutes"].default
     concurrency: int = SPEC_BY_NAME["concurrency"].default
+    worker_id: str = SPEC_BY_NAME["worker_id"].default
+    lease_seconds: float = SPEC_BY_NAME["lease_seconds"].default
     connect_timeout: float = SPEC_BY_NAME["connect_timeout"].default
     fetch_deadline: float = SPEC_BY_NAME["fetch_deadline"].default
     max_body_bytes: int = SPEC_BY_NAME["max_body_bytes"].default
@@ -279,6 +365,13 @@ class Settings:
     port: int = SPEC_BY_NAME["port"].default
     workers: int = SPEC_BY_NAME["workers"].default
     dashboard_read_only: bool = SPEC_BY_NAME["dashboard_read_only"].default
+    require_sign_in: bool = SPEC_BY_NAME["require_sign_in"].default
+    session_hours: int = SPEC_BY_NAME["session_hours"].default
+    session_secret: str = field(default=SPEC_BY_NAME["session_secret"].default, repr=False)
+    session_cookie_secure: bool = SPEC_BY_NAME["session_cookie_secure"].default
+    login_failures_per_user: int = SPEC_BY_NAME["login_failures_per_user"].default
+    login_failures_per_client: int = SPEC_BY_NAME["login_failures_per_client"].default
+    login_window_minutes: int = SPEC_BY_NAME["login_window_minutes"].default
     log_level: str = SPEC_BY_NAME["log_level"].default
     alert_window_hours: int = SPEC_BY_NAME["alert_window_hours"].default
     alert_min_stories: int = SPEC_BY_NAME["alert_min_stories"].default

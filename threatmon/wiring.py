@@ -14,11 +14,11 @@ from indicators.detection import DetectionConfig
 from indicators.lexicon import CompiledLexicon, LexiconError, LexiconProblem, load_compiled
 from indicators.lexicon_overlay import load_with_overlay
 from indicators.models import Tags
-from indicators.store.engine import make_engine
+from indicators.store.engine import ServerOptions, make_engine
 from indicators.store.migrations import require_current, upgrade
 from indicators.tagger import tag
 from ingest.fetch import FetchLimits
-from ingest.refresh import IngestConfig
+from ingest.refresh import IngestConfig, default_worker_id
 from notify.email import SmtpConfig
 from notify.outbox import NotifyConfig
 from notify.webhook import WebhookConfig
@@ -120,6 +120,22 @@ def ingest_config(settings: Settings) -> IngestConfig:
         sitemap_depth=settings.sitemap_depth,
         interval_minutes=settings.interval_minutes,
         concurrency=settings.concurrency,
+        worker_id=worker_id(settings),
+        lease_seconds=settings.lease_seconds,
+    )
+
+
+def worker_id(settings: Settings) -> str:
+    """This process's name among the ingest workers (`--worker-id`, default host:pid)."""
+    return settings.worker_id or default_worker_id()
+
+
+def server_options(settings: Settings) -> ServerOptions:
+    """Connection pool and statement timeout for a PostgreSQL store."""
+    return ServerOptions(
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        statement_timeout=settings.db_statement_timeout,
     )
 
 
@@ -172,7 +188,7 @@ def notify_config(settings: Settings) -> NotifyConfig:
 
 def open_store(settings: Settings, *, migrate: bool = False, read_only: bool = False) -> Engine:
     """Open the database; `migrate` creates/upgrades it, otherwise it must be current."""
-    engine = make_engine(settings.db, read_only=read_only)
+    engine = make_engine(settings.db, read_only=read_only, server=server_options(settings))
     if migrate:
         upgrade(engine)
     else:

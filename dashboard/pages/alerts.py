@@ -76,7 +76,8 @@ def heading_id(section: str) -> str:
 
 
 def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
-    read_only = ctx.read_only
+    blocked = alert_actions.blocked_notice(ctx)
+    read_only = blocked is not None
     actions = html.Div(
         [
             dcc.Textarea(
@@ -138,7 +139,7 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
             ),
             html.Div(id=ids.AL_CHECK_MESSAGE, role="status"),
             html.H4(t("Response")),
-            notice(t(alert_actions.READ_ONLY_NOTICE)) if read_only else None,
+            notice(t(blocked)) if blocked else None,
             actions,
             html.Div(id=ids.AL_MESSAGE, role="status"),
             html.H4(t("History")),
@@ -462,7 +463,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             )
             return (selected is None, message, {}, None, None, [True] * len(BUTTONS))
         allowed = set(offered_actions(alert))
-        disabled = [ctx.read_only or action not in allowed for action in BUTTONS]
+        disabled = [not ctx.writable() or action not in allowed for action in BUTTONS]
         return (
             False,
             summary(alert, ctx.clock(), ctx.labeller(t.lang), t),
@@ -503,7 +504,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             ctx.playbooks.get(alert.playbook or ""),
             lang or t.lang,
             alert.checklist,
-            read_only=ctx.read_only,
+            read_only=not ctx.writable(),
             t=t,
         )
         return (head, *headings, *options, *values)

@@ -115,6 +115,20 @@ def error_cell(feed: queries.FeedHealth, t: Translator = ENGLISH) -> Any:
     return parts
 
 
+def _worker_lines(feed: queries.FeedHealth, t: Translator = ENGLISH) -> list[Any]:
+    """Which ingest worker fetched the feed last, and which is fetching it now."""
+    lines = []
+    if feed.last_worker:
+        lines.append(html.Div(t("by {worker}").format(worker=feed.last_worker), className="muted"))
+    if feed.fetching_by:
+        lines.append(
+            html.Div(
+                t("being fetched by {worker}").format(worker=feed.fetching_by), className="muted"
+            )
+        )
+    return lines
+
+
 def _row(ctx: DashboardContext, feed: queries.FeedHealth, t: Translator = ENGLISH) -> Any:
     text, css = status_of(feed, t)
     href = safe_href(feed.url)
@@ -145,7 +159,13 @@ def _row(ctx: DashboardContext, feed: queries.FeedHealth, t: Translator = ENGLIS
                 ]
             ),
             html.Td(html.Span(text, className=f"status {css}")),
-            html.Td(utc_text(feed.last_fetched_at).removesuffix(" UTC"), className="nowrap"),
+            html.Td(
+                [
+                    utc_text(feed.last_fetched_at).removesuffix(" UTC"),
+                    *_worker_lines(feed, t),
+                ],
+                className="nowrap",
+            ),
             html.Td(error_cell(feed, t), className="error-text"),
             html.Td(t.number(feed.consecutive_errors), className="num"),
             html.Td(format_decimal(feed.items_per_day, "0.0", locale=t.lang), className="num"),

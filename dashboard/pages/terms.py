@@ -20,7 +20,7 @@ from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids, term_actions
+from dashboard import access, ids, term_actions
 from dashboard.components import card, dropdown_labels, notice
 from dashboard.context import LANGUAGE_NAMES, DashboardContext
 from dashboard.filter_errors import filter_error_text
@@ -73,10 +73,11 @@ def layout(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
 
 def propose_form(ctx: DashboardContext, t: Translator = ENGLISH) -> Any:
     """The proposal form, or, read-only, the command that does it on the server."""
-    if ctx.read_only:
+    if not ctx.writable():
+        why = term_actions.READ_ONLY if ctx.read_only else access.VIEWER_NOTICE
         return html.Div(
             [
-                notice(t(term_actions.READ_ONLY), kind="empty"),
+                notice(t(why), kind="empty"),
                 # hidden, so the callbacks still find their components
                 dcc.Input(id=ids.TE_TERM, type="hidden"),
                 dcc.Dropdown(id=ids.TE_CATEGORY, style={"display": "none"}),
@@ -287,7 +288,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             return summary_text(report, t), notice(
                 t("No term rose enough in these filters: widen the period or remove a filter.")
             )
-        table = terms_table(report, writable=not ctx.read_only, t=t, ui=view.get(UI_PARAM, ""))
+        table = terms_table(report, writable=ctx.writable(), t=t, ui=view.get(UI_PARAM, ""))
         return summary_text(report, t), table
 
     @app.callback(

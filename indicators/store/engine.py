@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,14 @@ class StoreError(Exception):
     """The database cannot be opened, created or migrated."""
 
 
+def shown_url(url: str) -> str:
+    """`url` fit for messages and logs: a password in it is replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
 def _sqlite_path(url: str) -> Path | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -24,13 +33,42 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
-def make_engine(url: str, *, read_only: bool = False) -> Engine:
+@dataclass(frozen=True)
+class ServerOptions:
+    """How a client/server database (PostgreSQL) is used; SQLite ignores them.
+
+    Each process keeps up to `pool_size` connections open (plus `max_overflow`
+    for bursts), so several ingest workers and dashboard processes stay within
+    the server's `max_connections`. `statement_timeout` (seconds, 0: none) ends
+    a runaway query on the server instead of letting it hold a connection.
+    """
+
+    pool_size: int = 5
+    max_overflow: int = 10
+    statement_timeout: float = 0.0
+
+
+def _server_options(options: ServerOptions, *, read_only: bool) -> str:
+    """The libpq `options` string: settings every session of this engine starts with."""
+    parts = []
+    if options.statement_timeout > 0:
+        parts.append(f"-c statement_timeout={int(options.statement_timeout * 1000)}")
+    if read_only:  # as SQLite's query_only: this engine's transactions cannot write
+        parts.append("-c default_transaction_read_only=on")
+    return " ".join(parts)
+
+
+def make_engine(
+    url: str, *, read_only: bool = False, server: ServerOptions | None = None
+) -> Engine:
     """Create an engine for `url`.
 
     SQLite: creates the parent folder, turns on WAL (readers never block the
     writer, so the dashboard can read while ingest writes), foreign keys and a
     busy timeout so a concurrent writer waits instead of failing. `read_only`
     opens the file with `mode=ro`-like safety via `PRAGMA query_only`.
+    PostgreSQL: a connection pool and statement timeout from `server`, and
+    `read_only` makes every transaction read-only on the server.
     """
     try:
         parsed = make_url(url)
@@ -47,7 +85,14 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         if path is not None:
             kwargs["poolclass"] = NullPool
     else:
+        server = server or ServerOptions()
         kwargs["pool_pre_ping"] = True
+        kwargs["pool_size"] = server.pool_size
+        kwargs["max_overflow"] = server.max_overflow
+        if parsed.get_backend_name() == "postgresql":
+            options = _server_options(server, read_only=read_only)
+            if options:
+                kwargs["connect_args"] = {"options": options}
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 

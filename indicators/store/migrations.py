@@ -101,6 +101,39 @@ def _method_counts(conn: Connection) -> None:
     summary.fill_method_counts(conn)
 
 
+def _ingest_workers(conn: Connection) -> None:
+    """Several ingest workers on one database (issue 9): feed leases, the worker of each
+    fetch run, the shared-job table, and the trigram text index on PostgreSQL.
+
+    Self-contained (checks before adding) so the step can be renumbered when
+    branches merge. No feed is leased afterwards: every column starts NULL.
+    """
+    feed_columns = {c["name"] for c in inspect(conn).get_columns("feeds")}
+    for name, sql_type in (
+        ("lease_owner", "VARCHAR(200)"),
+        ("lease_until", "TIMESTAMP"),
+        ("last_worker", "VARCHAR(200)"),
+    ):
+        if name not in feed_columns:
+            conn.exec_driver_sql(f"ALTER TABLE feeds ADD COLUMN {name} {sql_type}")
+    if "worker_id" not in {c["name"] for c in inspect(conn).get_columns("fetch_runs")}:
+        conn.exec_driver_sql("ALTER TABLE fetch_runs ADD COLUMN worker_id VARCHAR(200)")
+    for index in schema.feeds.indexes:
+        index.create(conn, checkfirst=True)
+    schema.job_leases.create(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        schema.create_text_index(conn)
+
+
+def _users(conn: Connection) -> None:
+    """Dashboard users with hashed passwords, roles and API tokens (issue 9's sign-in).
+
+    Self-contained (creates the table when missing) so the step can be renumbered
+    when branches merge.
+    """
+    schema.users.create(conn, checkfirst=True)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
@@ -111,9 +144,18 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "emerging terms: item term hashes", _item_terms),
     Migration(7, "source format", _source_format),
     Migration(8, "method counts", _method_counts),
+    Migration(9, "ingest workers: leases, worker ids, trigram search", _ingest_workers),
+    Migration(10, "dashboard users", _users),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def _no_statement_timeout(conn: Connection) -> None:
+    """Lift the `db_statement_timeout` for this transaction: building an index or a
+    summary over millions of rows may take longer than any query should."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
 
 
 def current_version(engine: Engine) -> int | None:
@@ -140,6 +182,7 @@ def upgrade(engine: Engine) -> tuple[int | None, int]:
     now = datetime.now(UTC)
     if before is None:
         with engine.begin() as conn:
+            _no_statement_timeout(conn)
             schema.metadata.create_all(conn)
             conn.execute(
                 schema.schema_migrations.insert(),
@@ -150,6 +193,7 @@ def upgrade(engine: Engine) -> tuple[int | None, int]:
         if migration.version <= before:
             continue
         with engine.begin() as conn:
+            _no_statement_timeout(conn)
             migration.apply(conn)
             conn.execute(
                 schema.schema_migrations.insert(),

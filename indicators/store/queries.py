@@ -113,6 +113,8 @@ class FeedHealth:
     next_due_at: datetime | None
     items_per_day: float  # items published in the last 7 days, per day
     items_total: int
+    last_worker: str | None = None  # the ingest worker of the last fetch
+    fetching_by: str | None = None  # the worker holding the feed's lease now, if any
 
 
 # --- helpers -----------------------------------------------------------------
@@ -581,8 +583,10 @@ def _tags_of(conn: Any, ids: list[int]) -> dict[int, dict[str, list[TagEvidence]
 
 
 def feed_health(engine: Engine, *, now: datetime | None = None) -> list[FeedHealth]:
-    """Every feed with its fetch health and how many items it brought (from the summary)."""
-    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    """Every feed with its fetch health and how many items it brought (from the summary),
+    the ingest worker of its last fetch and the one fetching it now (a live lease)."""
+    moment = now or datetime.now(UTC)
+    today = moment.astimezone(UTC).date()
     week = Filters(date_from=today - timedelta(days=6), date_to=today)
     query = select(
         feeds.c.id,
@@ -599,16 +603,21 @@ def feed_health(engine: Engine, *, now: datetime | None = None) -> list[FeedHeal
         feeds.c.last_error,
         feeds.c.consecutive_errors,
         feeds.c.next_due_at,
+        feeds.c.last_worker,
+        feeds.c.lease_owner,
+        feeds.c.lease_until,
     ).order_by(feeds.c.id)
     with _connect(engine) as conn:
         rows = conn.execute(query).all()
         totals_by_feed = {str(v): int(n) for v, n in _run(conn, Filters(), ["source"], ["items"])}
         recent = {str(v): int(n) for v, n in _run(conn, week, ["source"], ["items"])}
+    held = {r.id: r.lease_owner for r in rows if r.lease_until and r.lease_until >= moment}
     return [
         FeedHealth(
-            **row._mapping,
+            **{k: v for k, v in row._mapping.items() if k not in ("lease_owner", "lease_until")},
             items_per_day=recent.get(str(row.id), 0) / 7.0,
             items_total=totals_by_feed.get(str(row.id), 0),
+            fetching_by=held.get(row.id),
         )
         for row in rows
     ]

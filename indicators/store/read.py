@@ -40,6 +40,9 @@ class FeedRow:
     created_at: datetime
     format: str = "rss"  # rss | telegram | sitemap | html
     selectors_json: str | None = None  # format "html": {"item": css, ...}
+    lease_owner: str | None = None  # the ingest worker fetching it now (leases.py)
+    lease_until: datetime | None = None
+    last_worker: str | None = None  # the worker of its last fetch
 
     @property
     def selectors(self) -> tuple[tuple[str, str], ...]:
@@ -48,7 +51,7 @@ class FeedRow:
 
 
 # The row's fields in column order; `selectors_json` reads the `selectors` column.
-_FEED_COLUMNS = [
+FEED_COLUMNS = [
     feeds.c["selectors" if name == "selectors_json" else name]
     for name in FeedRow.__dataclass_fields__
 ]
@@ -56,19 +59,19 @@ _FEED_COLUMNS = [
 
 def list_feeds(engine: Engine) -> list[FeedRow]:
     with engine.connect() as conn:
-        rows = conn.execute(select(*_FEED_COLUMNS).order_by(feeds.c.id)).all()
+        rows = conn.execute(select(*FEED_COLUMNS).order_by(feeds.c.id)).all()
     return [FeedRow(*row) for row in rows]
 
 
 def get_feed(engine: Engine, feed_id: int) -> FeedRow | None:
     with engine.connect() as conn:
-        row = conn.execute(select(*_FEED_COLUMNS).where(feeds.c.id == feed_id)).first()
+        row = conn.execute(select(*FEED_COLUMNS).where(feeds.c.id == feed_id)).first()
     return None if row is None else FeedRow(*row)
 
 
 def due_feeds(engine: Engine, now: datetime, *, all_enabled: bool = False) -> list[FeedRow]:
     """Enabled feeds whose next due time has come (all enabled ones with `all_enabled`)."""
-    query = select(*_FEED_COLUMNS).where(feeds.c.enabled.is_(True))
+    query = select(*FEED_COLUMNS).where(feeds.c.enabled.is_(True))
     if not all_enabled:
         query = query.where(or_(feeds.c.next_due_at.is_(None), feeds.c.next_due_at <= now))
     query = query.order_by(feeds.c.next_due_at.is_not(None), feeds.c.next_due_at, feeds.c.id)
@@ -87,6 +90,28 @@ def recent_story_keys(engine: Engine, since: datetime) -> list[tuple[int, str]]:
             )
         ).all()
     return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def newest_item_id(engine: Engine) -> int:
+    """The largest item id (0 in an empty store)."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(items.c.id), 0))).scalar_one())
+
+
+def story_keys_after(engine: Engine, after_id: int) -> tuple[list[tuple[int, str]], int]:
+    """(story_id, signature) of the items stored after item `after_id`, and the newest id.
+
+    How one ingest worker learns the stories other workers stored since it
+    last looked, so near-duplicates fetched by different workers still group.
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(items.c.id, items.c.story_id, items.c.story_key)
+            .where(items.c.id > after_id)
+            .order_by(items.c.id)
+        ).all()
+    keys = [(int(r[1]), str(r[2])) for r in rows if r[2] and r[1] is not None]
+    return keys, max([after_id, *(int(r[0]) for r in rows)])
 
 
 def item_counts(engine: Engine) -> dict[str, int]:

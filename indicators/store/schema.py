@@ -95,7 +95,13 @@ feeds = Table(
     Column("format", String(20), nullable=False, default="rss", server_default="rss"),
     # format "html": the listing's CSS selectors as a JSON object (migration 5)
     Column("selectors", Text, nullable=True),
+    # Feed leases (indicators/store/leases.py): the ingest worker fetching the feed now and
+    # until when its claim holds; NULL when nobody holds it (migration 9).
+    Column("lease_owner", String(200), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("last_worker", String(200), nullable=True),  # the worker of the last fetch
 )
+Index("ix_feeds_due", feeds.c.enabled, feeds.c.next_due_at)
 
 items = Table(
     "items",
@@ -151,6 +157,7 @@ fetch_runs = Table(
     Column("error_kind", String(40), nullable=True),
     Column("error_message", Text, nullable=True),
     Column("warning", Text, nullable=True),  # e.g. feedparser bozo on a feed that still parsed
+    Column("worker_id", String(200), nullable=True),  # `ingest --worker-id` (migration 9)
 )
 Index("ix_fetch_runs_feed_started", fetch_runs.c.feed_id, fetch_runs.c.started_at)
 
@@ -338,11 +345,43 @@ detection_runs = Table(
 
 ALERT_TABLES = (watch_rules, alerts, alert_events, alert_deliveries, detection_runs)
 
-# --- text search (SQLite FTS5, where the SQLite build has it) -------------------------
-# A trigram index over title + summary, kept in step with `items` by triggers.
-# detail=none keeps it ~1x the text size (detail=full is ~2.7x); a match is then
-# "has all the query's trigrams" and queries.py re-checks the exact substring.
-# PostgreSQL has no such table: the queries fall back to LIKE there.
+# --- dashboard users (issue 9; indicators/accounts.py and indicators/store/users.py) ----
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),  # viewer | analyst
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string
+    Column("token_hash", String(64), nullable=True, unique=True),  # SHA-256 of the API token
+    Column("token_created_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# --- jobs shared by several ingest workers (indicators/store/leases.py) -------------------
+# One row per job that must run once per cycle, not once per worker (alert detection):
+# who holds it and until when, and what the last run had seen.
+
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("job", String(40), primary_key=True),
+    Column("lease_owner", String(200), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("last_started_at", UTCDateTime, nullable=True),
+    Column("last_finished_at", UTCDateTime, nullable=True),
+    Column("last_worker", String(200), nullable=True),
+    Column("mark", BigInteger, nullable=True),  # the newest fetch run id the last run had seen
+)
+
+# --- text search ---------------------------------------------------------------------
+# SQLite (where the build has FTS5): a trigram index over title + summary, kept in step
+# with `items` by triggers. detail=none keeps it ~1x the text size (detail=full is ~2.7x);
+# a match is then "has all the query's trigrams" and queries.py re-checks the substring.
+# PostgreSQL (where pg_trgm can be created): GIN trigram indexes on lower(title) and
+# lower(summary), which the planner uses for the very LIKE test the queries already run.
 
 TEXT_INDEX = "items_fts"
 _TEXT_INDEX_DDL = (
@@ -363,10 +402,15 @@ _TEXT_INDEX_DDL = (
 
 
 def create_text_index(connection: Any, *, fill: bool = False) -> bool:
-    """Create the FTS5 index and its triggers on SQLite; False where FTS5 is missing.
+    """Create the text search index; False where the database cannot have one.
 
-    `fill` indexes the items already stored (a migration of an existing database).
+    SQLite: the FTS5 table and its triggers (`fill` indexes the items already
+    stored, for a migration of an existing database). PostgreSQL: the pg_trgm
+    extension (when it is available and this role may create it) and the GIN
+    indexes, which PostgreSQL fills itself.
     """
+    if connection.dialect.name == "postgresql":
+        return _create_trigram_indexes(connection)
     if connection.dialect.name != "sqlite":
         return False
     raw = connection.exec_driver_sql("PRAGMA compile_options").fetchall()
@@ -376,6 +420,42 @@ def create_text_index(connection: Any, *, fill: bool = False) -> bool:
         connection.exec_driver_sql(statement)
     if fill:
         connection.exec_driver_sql(f"INSERT INTO {TEXT_INDEX}({TEXT_INDEX}) VALUES ('rebuild')")
+    return True
+
+
+# lower(...) as the queries write it (textsearch.text_condition), so the planner matches it.
+TRIGRAM_INDEXES = {"ix_items_title_trgm": "title", "ix_items_summary_trgm": "summary"}
+
+
+def _create_trigram_indexes(connection: Any) -> bool:
+    """pg_trgm GIN indexes for the LIKE search on PostgreSQL; False without the extension.
+
+    The extension is part of PostgreSQL's contrib modules and "trusted" since
+    PostgreSQL 13, so the database owner may create it; where it is missing or
+    not allowed, the search stays a scan (same results, slower), and a later
+    `threatmon init` after installing it does not add it: run the two CREATE
+    INDEX statements of the README by hand.
+    """
+    have = connection.exec_driver_sql(
+        "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"
+    ).first()
+    if have is None:
+        available = connection.exec_driver_sql(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'"
+        ).first()
+        if available is None:
+            return False
+        savepoint = connection.begin_nested()
+        try:
+            connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except Exception:  # no privilege: keep the scan
+            savepoint.rollback()
+            return False
+        savepoint.commit()
+    for name, column in TRIGRAM_INDEXES.items():
+        connection.exec_driver_sql(
+            f"CREATE INDEX IF NOT EXISTS {name} ON items USING gin (lower({column}) gin_trgm_ops)"
+        )
     return True
 
 

@@ -4,8 +4,10 @@ The match is always an exact, case-insensitive substring test (LIKE on a
 Unicode-aware lower(), with LIKE's wildcards escaped). On SQLite builds with
 FTS5 a trigram index (`schema.TEXT_INDEX`) can supply the candidates first;
 `plan_search` decides per query whether the index or the other filters
-should drive, by comparing two cheap counts. PostgreSQL has no such index:
-there the substring test runs on whatever the other filters leave.
+should drive, by comparing two cheap counts. On PostgreSQL the same LIKE
+test is answered from the pg_trgm GIN indexes on lower(title) and
+lower(summary) where `threatmon init` could create them
+(`schema.TRIGRAM_INDEXES`), else it runs on whatever the other filters leave.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql
 
 from indicators.models import STORED_AXES, FeedFields, ItemRecord, Tags
@@ -53,6 +53,7 @@ class FetchRunRecord:
     error_kind: str | None = None
     error_message: str | None = None
     warning: str | None = None
+    worker_id: str | None = None  # the ingest worker that fetched (`ingest --worker-id`)
 
 
 def _insert_ignore(conn: Connection, table: Any) -> Any:
@@ -180,15 +181,28 @@ def store_feed_batch(
     *,
     lexicon_version: str | None,
     assign_story: StoryAssigner | None = None,
+    worker: str | None = None,
 ) -> list[int]:
-    """Write a feed's new items, the fetch run and the feed's new state atomically."""
+    """Write a feed's new items, the fetch run and the feed's new state atomically.
+
+    With `worker` (an ingest worker holding the feed's lease) the same
+    transaction ends the lease and names the worker on the feed. A worker
+    whose lease ran out and was taken by another still stores its items (the
+    unique keys drop any the other stores too) and its fetch run, but leaves
+    the feed's state to the worker that holds it now.
+    """
+    values = _feed_state_values(state)
+    target = feeds.c.id == feed_id
+    if worker is not None:
+        values |= {"lease_owner": None, "lease_until": None, "last_worker": worker}
+        target = target & or_(feeds.c.lease_owner.is_(None), feeds.c.lease_owner == worker)
     with engine.begin() as conn:
         new_ids = insert_items(
             conn, feed_id, batch, lexicon_version=lexicon_version, assign_story=assign_story
         )
         run_values = asdict(run) | {"feed_id": feed_id, "new_items": len(new_ids)}
         conn.execute(insert(fetch_runs), run_values)
-        conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**_feed_state_values(state)))
+        conn.execute(update(feeds).where(target).values(**values))
     return new_ids
 
 

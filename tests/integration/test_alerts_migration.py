@@ -8,6 +8,7 @@ stamped with the newest version; the constraints the alert logic relies on
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -93,15 +94,21 @@ def test_version_four_is_the_early_warning_migration() -> None:
 
 
 def another_empty_database(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A second empty database on the same backend as `db_url`."""
+    """A second empty database on the same backend as `db_url`.
+
+    On PostgreSQL a new name each time: the server lives for the whole session,
+    and other modules (test_users, test_team_store) create their second database
+    with this too (importing this module again, so a module-level counter would not do).
+    """
     if db_url.startswith("sqlite"):
         return f"sqlite:///{tmp_path}/fresh.db"
     server = str(request.getfixturevalue("pg_server_url"))
+    name = f"fresh_{uuid.uuid4().hex[:16]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("CREATE DATABASE alerts_fresh"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    return server.rsplit("/", 1)[0] + "/alerts_fresh"
+    return server.rsplit("/", 1)[0] + "/" + name
 
 
 def test_a_version_three_database_upgrades_to_the_fresh_shape(

@@ -233,3 +233,29 @@ def test_export_and_the_http_snapshot_label_with_the_configured_data_folder(
         labels = {(i["axis"], i["id"]): i["label"] for i in snapshot["indicators"]}
         assert labels[("category", "terrorist_activity")] == "Acts of terror (local wording)"
         assert snapshot["taxonomy_version"].startswith("local-")
+
+
+@pytest.mark.parametrize("ui", ["ru", "kk"])
+def test_export_ui_gives_the_same_csv_as_the_dashboards_button_in_that_language(
+    env, tmp_path, httpserver, ui
+):
+    from dashboard.app import create_app
+
+    httpserver.expect_request("/good").respond_with_data(numbered_feed(4))
+    invoke(env, "init", "--feeds", str(feeds_file(tmp_path, [httpserver.url_for("/good")])))
+    invoke(env, "ingest", "--once")
+    out = tmp_path / f"snap-{ui}.csv"
+    result = invoke(env, "export", "--format", "csv", "--ui", ui, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    from_cli = out.read_text(encoding="utf-8-sig").splitlines()
+
+    app = create_app(env["THREATMON_DB"], Path("data"))
+    response = app.server.test_client().get(f"/api/snapshot?format=csv&ui={ui}")
+    from_http = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+
+    english = invoke(env, "export", "--format", "csv").output.splitlines()
+    assert from_cli[0] != english[0], "the heading row is translated"
+    assert not any(word in from_cli[0] for word in ("table", "key", "value"))
+    assert len(from_cli) == len(from_http)
+    differing = [(a, b) for a, b in zip(from_cli, from_http, strict=True) if a != b]
+    assert len(differing) <= 1, differing  # only the generation time may differ

@@ -72,6 +72,8 @@ def test_sigkill_mid_ingest_then_rerun_loses_and_duplicates_nothing(threaded_htt
         "THREATMON_DB": f"sqlite:///{db}",
         "THREATMON_ALLOW_PRIVATE_HOSTS": "1",
         "THREATMON_CONCURRENCY": "4",
+        # the killed worker's feeds stay leased this long; the rerun waits for them
+        "THREATMON_LEASE_SECONDS": "2",
     }
 
     init = threatmon("init", "--feeds", str(feeds_file), env=env)
