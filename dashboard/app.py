@@ -213,7 +213,13 @@ def create_app(
     install(app.server, ctx.csrf)
     if sign_in is not None:
         signin.install(
-            app.server, engine, ctx.csrf, sign_in, title=title, translators=ctx.translators
+            app.server,
+            engine,
+            ctx.csrf,
+            sign_in,
+            title=title,
+            translators=ctx.translators,
+            writer=writer,
         )
     _secure(app)
     _remember_language(app)

@@ -7,11 +7,13 @@ out of the window. Counting the user name stops a slow guesser who changes
 address; counting the address stops one who sprays a few guesses at many
 names. A success clears the name's failures.
 
-The counts live in the memory of one serving process (`serve --workers N`
-gives each worker its own, so N times the limit at worst): they need no
-writable database (the dashboard may run `--read-only`), and against guesses
-at argon2-hashed passwords the bound still holds. Why not Flask-Limiter: it
-counts requests per route, where what matters here is failures per name.
+Where the dashboard can write to its database (the default), the failures
+are kept there (`StoredLoginLimiter`, table `login_failures`), so every
+serving process of `serve --workers N`, on every host, counts the same
+failures. A `--read-only` dashboard has no writable connection: it counts in
+the memory of each process (`LoginLimiter`; N workers allow N times the limit
+at worst, against guesses at argon2-hashed passwords). Why not Flask-Limiter:
+it counts requests per route, where what matters here is failures per name.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import Engine
+
+from indicators.store import logins
 
 
 def paused_for(
@@ -39,6 +46,48 @@ def paused_for(
     return oldest_to_expire + window - now
 
 
+class Limiter(Protocol):
+    """What sign-in asks of a limiter (in memory or in the database)."""
+
+    def wait(self, user: str, client: str) -> timedelta | None: ...
+    def failed(self, user: str, client: str) -> None: ...
+    def succeeded(self, user: str) -> None: ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class StoredLoginLimiter:
+    """The same rules as `LoginLimiter`, with the failures in the database (see the module)."""
+
+    engine: Engine  # a writable connection
+    per_user: int = 5
+    per_client: int = 20
+    window: timedelta = timedelta(minutes=15)
+    clock: Callable[[], datetime] = field(default=_utc_now)
+
+    def wait(self, user: str, client: str) -> timedelta | None:
+        now = self.clock()
+        by_user, by_client = logins.recent_failures(
+            self.engine, user, client, since=now - self.window
+        )
+        waits = [
+            paused_for(by_user, self.per_user, self.window, now),
+            paused_for(by_client, self.per_client, self.window, now),
+        ]
+        found = [w for w in waits if w is not None]
+        return max(found) if found else None
+
+    def failed(self, user: str, client: str) -> None:
+        now = self.clock()
+        logins.record_failure(self.engine, user, client, at=now, forget_before=now - self.window)
+
+    def succeeded(self, user: str) -> None:
+        logins.clear_user(self.engine, user)
+
+
 @dataclass
 class LoginLimiter:
     """Thread-safe failure counts by user name and by client address (see the module)."""
@@ -46,7 +95,7 @@ class LoginLimiter:
     per_user: int = 5
     per_client: int = 20
     window: timedelta = timedelta(minutes=15)
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Callable[[], datetime] = field(default=_utc_now)
     _by_user: dict[str, deque[datetime]] = field(default_factory=dict, init=False)
     _by_client: dict[str, deque[datetime]] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)

@@ -18,8 +18,13 @@ from the database on every request, so a change applies at once. The login
 form and the sign-out button carry the CSRF token of `dashboard.csrf` (the
 same-origin check runs first); failed sign-ins are rate limited
 (`dashboard.login_limit`) and logged with the name and address, never the
-password. The session is stateless, so the read-only dashboard (no writable
-database connection) can sign users in too; signing out removes the cookie.
+password. The session is a signed cookie (no session table), so the
+read-only dashboard (no writable database connection) can sign users in too.
+Signing out removes the cookie and, where the dashboard can write, raises the
+user's session number (`users.session_epoch`, part of the cookie's stamp):
+every earlier copy of that user's session cookie, in any browser, stops
+working. The failed sign-ins are counted in the database then too, so every
+serving process shares one limit (see `dashboard.login_limit`).
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from sqlalchemy import Engine
 from dashboard.csrf import COOKIE as CSRF_COOKIE
 from dashboard.csrf import CsrfGuard, current_token
 from dashboard.i18n import ENGLISH, N_, UI_COOKIE, UI_PARAM, Translator, pick_language
-from dashboard.login_limit import LoginLimiter
+from dashboard.login_limit import Limiter, LoginLimiter, StoredLoginLimiter
 from dashboard.login_page import login_html
 from indicators.accounts import (
     AccountError,
@@ -85,9 +90,15 @@ class SignInConfig:
         return f"SignInConfig(session_hours={self.session_hours}, ...)"
 
 
-def password_stamp(secret: bytes, password_hash: str) -> str:
-    """What a session records of the password: it changes when the password does."""
-    return hmac.new(secret, password_hash.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+def password_stamp(secret: bytes, password_hash: str, session_epoch: int = 0) -> str:
+    """What a session records of the user: it changes when the password does, and when
+    the user signs out (the session number rises), so older cookies stop working."""
+    material = f"{password_hash}\n{session_epoch}".encode()
+    return hmac.new(secret, material, hashlib.sha256).hexdigest()[:32]
+
+
+def stamp_of(secret: bytes, user: User) -> str:
+    return password_stamp(secret, user.password_hash, user.session_epoch)
 
 
 def safe_next(target: str | None) -> str:
@@ -116,25 +127,29 @@ class SignIn:
         *,
         title: str,
         translators: Mapping[str, Translator] | None = None,
+        writer: Engine | None = None,
     ) -> None:
         self.engine = engine
+        self.writer = writer
         self.translators = translators or {}
         self.guard = guard
         self.config = config
         self.title = title
-        self.limiter = LoginLimiter(
-            per_user=config.failures_per_user,
-            per_client=config.failures_per_client,
-            window=timedelta(minutes=config.window_minutes),
+        limits = {
+            "per_user": config.failures_per_user,
+            "per_client": config.failures_per_client,
+            "window": timedelta(minutes=config.window_minutes),
+        }
+        # shared by every process through the database, unless there is no writable one
+        self.limiter: Limiter = (
+            StoredLoginLimiter(writer, **limits) if writer is not None else LoginLimiter(**limits)
         )
         self._sessions = URLSafeTimedSerializer(config.secret, salt="threatmon-session")
 
     # --- sessions ------------------------------------------------------------------
 
     def session_value(self, user: User) -> str:
-        return self._sessions.dumps(
-            {"u": user.name, "s": password_stamp(self.config.secret, user.password_hash)}
-        )
+        return self._sessions.dumps({"u": user.name, "s": stamp_of(self.config.secret, user)})
 
     def session_user(self, value: str | None) -> tuple[User | None, bool]:
         """(the user a session cookie names, whether it had expired)."""
@@ -150,9 +165,9 @@ class SignIn:
             return None, False
         user = user_store.user_by_name(self.engine, data["u"])
         if user is None or not hmac.compare_digest(
-            password_stamp(self.config.secret, user.password_hash), str(data.get("s"))
+            stamp_of(self.config.secret, user), str(data.get("s"))
         ):
-            return None, False  # removed, or the password changed since
+            return None, False  # removed, signed out, or the password changed since
         return user, False
 
     def token_user(self, header: str) -> User | None:
@@ -268,6 +283,11 @@ class SignIn:
     def logout(self) -> Response:
         if not self.guard.valid(request.cookies.get(CSRF_COOKIE), request.form.get("csrf_token")):
             return Response(self._language()(BAD_FORM), status=403, mimetype="text/plain")
+        user, _expired = self.session_user(request.cookies.get(SESSION_COOKIE))
+        if user is not None and self.writer is not None:
+            # every copy of this user's session cookie ends, not only this browser's
+            user_store.end_sessions(self.writer, user.name)
+            log.info("%s signed out", user.name)
         response = redirect(f"{LOGIN_PATH}?out=1", code=303)
         response.delete_cookie(
             SESSION_COOKIE,
@@ -287,10 +307,13 @@ def install(
     *,
     title: str,
     translators: Mapping[str, Translator] | None = None,
+    writer: Engine | None = None,
 ) -> SignIn:
     """Require sign-in on `server` (install after `dashboard.csrf.install`: it runs first);
-    the login page speaks the dashboard's interface languages (`translators`)."""
-    signin = SignIn(engine, guard, config, title=title, translators=translators)
+    the login page speaks the dashboard's interface languages (`translators`); `writer`, the
+    dashboard's writable connection when it has one, shares failed sign-ins between
+    processes and lets signing out end the user's sessions."""
+    signin = SignIn(engine, guard, config, title=title, translators=translators, writer=writer)
     server.before_request(signin.admit)
     server.add_url_rule(LOGIN_PATH, "login_form", signin.login_form, methods=["GET"])
     server.add_url_rule(LOGIN_PATH, "login", signin.login, methods=["POST"])

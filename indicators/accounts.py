@@ -48,6 +48,7 @@ class User:
     created_at: datetime
     updated_at: datetime
     token_created_at: datetime | None = None
+    session_epoch: int = 0  # raised when the user signs out: older sessions end
 
     @property
     def may_act(self) -> bool:

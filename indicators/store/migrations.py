@@ -134,6 +134,22 @@ def _users(conn: Connection) -> None:
     schema.users.create(conn, checkfirst=True)
 
 
+def _shared_sign_in(conn: Connection) -> None:
+    """Sign-in across processes (issue 9): failed sign-ins counted in the database, and a
+    per-user session number that signing out raises.
+
+    Self-contained (checks before adding) so the step can be renumbered when
+    branches merge. Every existing session stays valid: the number starts at 0.
+    """
+    if "session_epoch" not in {c["name"] for c in inspect(conn).get_columns("users")}:
+        conn.exec_driver_sql(
+            "ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0"
+        )
+    schema.login_failures.create(conn, checkfirst=True)
+    for index in schema.login_failures.indexes:
+        index.create(conn, checkfirst=True)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
@@ -146,6 +162,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "method counts", _method_counts),
     Migration(9, "ingest workers: leases, worker ids, trigram search", _ingest_workers),
     Migration(10, "dashboard users", _users),
+    Migration(11, "sign-in shared by every dashboard process", _shared_sign_in),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

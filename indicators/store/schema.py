@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -358,7 +359,26 @@ users = Table(
     Column("token_created_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # raised by signing out: every session cookie issued before carries the old number
+    Column("session_epoch", Integer, nullable=False, server_default="0"),
 )
+
+# Failed sign-ins, shared by every dashboard process and host (dashboard/login_limit.py):
+# the name tried (as typed, normalized), the client address, when, and whether a later
+# right password for that name cleared it (it still counts for the address). Rows older
+# than the limiter's window are deleted as new ones come in.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("cleared", Boolean, nullable=False, default=False, server_default=false()),
+)
+Index("ix_login_failures_user", login_failures.c.user_name, login_failures.c.at)
+Index("ix_login_failures_client", login_failures.c.client, login_failures.c.at)
+Index("ix_login_failures_at", login_failures.c.at)
 
 # --- jobs shared by several ingest workers (indicators/store/leases.py) -------------------
 # One row per job that must run once per cycle, not once per worker (alert detection):

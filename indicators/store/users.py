@@ -27,6 +27,7 @@ def _user(row: RowMapping) -> User:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         token_created_at=row["token_created_at"],
+        session_epoch=row["session_epoch"],
     )
 
 
@@ -95,3 +96,9 @@ def set_role(engine: Engine, name: str, role: str, *, at: datetime) -> None:
 def set_token(engine: Engine, name: str, digest: str, *, at: datetime) -> None:
     """Store the digest of a user's new API token; the previous token stops working."""
     _update(engine, name, token_hash=digest, token_created_at=at, updated_at=at)
+
+
+def end_sessions(engine: Engine, name: str) -> None:
+    """Raise the user's session number: every session cookie issued so far stops working
+    (signing out; not `updated_at`, which records changes an administrator made)."""
+    _update(engine, name, session_epoch=users.c.session_epoch + 1)

@@ -36,7 +36,7 @@ from indicators.store import alerts as alert_store
 from indicators.store import users as user_store
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
-from indicators.store.schema import users
+from indicators.store.schema import login_failures, users
 from indicators.taxonomy import load_taxonomy
 from tests.alert_history import AT, burst, fill, quiet_history
 from tests.integration.test_alert_actions_http import action_body
@@ -67,7 +67,9 @@ def store(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     engine.dispose()
 
 
-def serve(url: str, *, overlay: Path | None = None, **config: Any) -> Iterator[str]:
+def serve(
+    url: str, *, overlay: Path | None = None, read_only: bool = False, **config: Any
+) -> Iterator[str]:
     sign_in = SignInConfig(secret=SECRET, **config)
     app = create_app(
         url,
@@ -76,6 +78,7 @@ def serve(url: str, *, overlay: Path | None = None, **config: Any) -> Iterator[s
         lexicon_version="t",
         sign_in=sign_in,
         lexicon_overlay=overlay,
+        read_only=read_only,
     )
     server = make_http_server(app, "127.0.0.1", 0, quiet=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -337,7 +340,57 @@ def test_signing_out_needs_the_token_and_ends_the_session(base: str) -> None:
         assert client.get("/_dash-layout").status_code == 401
 
 
+def test_signing_out_ends_every_copy_of_that_session(store, base: str) -> None:
+    _, engine = store
+    with browser(base) as laptop, browser(base, "127.0.0.5") as copy:
+        sign_in(laptop, "anna", PASSWORDS["anna"])
+        copy.cookies.set(SESSION_COOKIE, laptop.cookies[SESSION_COOKIE])  # a stolen copy
+        assert copy.get("/_dash-layout").status_code == 200
+        laptop.post("/logout", data={"csrf_token": page_token(laptop)})
+        assert copy.get("/_dash-layout").status_code == 401
+        assert copy.get("/").status_code == 303  # to the login form
+        anna = user_store.user_by_name(engine, "anna")
+        assert anna is not None and anna.session_epoch == 1
+        # signing in again works, and only the new session is valid
+        assert sign_in(laptop, "anna", PASSWORDS["anna"]).status_code == 303
+        assert laptop.get("/_dash-layout").status_code == 200
+        assert copy.get("/_dash-layout").status_code == 401
+
+
+def test_a_read_only_dashboard_signs_out_by_removing_the_cookie(store) -> None:
+    url, engine = store
+    for base in serve(url, read_only=True):
+        with browser(base) as client:
+            sign_in(client, "anna", PASSWORDS["anna"])
+            kept = client.cookies[SESSION_COOKIE]
+            client.post("/logout", data={"csrf_token": page_token(client)})
+            assert client.get("/_dash-layout").status_code == 401
+            client.cookies.set(SESSION_COOKIE, kept)  # no writable database: it still works
+            assert client.get("/_dash-layout").status_code == 200
+    anna = user_store.user_by_name(engine, "anna")
+    assert anna is not None and anna.session_epoch == 0
+
+
 # --- rate limiting ---------------------------------------------------------------------
+
+
+def test_every_dashboard_process_counts_the_same_failures(store) -> None:
+    """Two servers on one database stand for `serve --workers 2` (or two hosts)."""
+    url, engine = store
+    limits = {"failures_per_user": 3, "failures_per_client": 6}
+    for one in serve(url, **limits):
+        for other in serve(url, **limits):
+            with browser(one, "127.0.0.6") as a, browser(other, "127.0.0.7") as b:
+                assert sign_in(a, "anna", "guess-guess-guess").status_code == 401
+                assert sign_in(b, "anna", "guess-guess-guess").status_code == 401
+                assert sign_in(a, "anna", "guess-guess-guess").status_code == 401
+                assert sign_in(b, "anna", PASSWORDS["anna"]).status_code == 429
+                assert sign_in(a, "anna", PASSWORDS["anna"]).status_code == 429
+                # a right password for another name clears only that name's failures
+                assert sign_in(b, "vera", PASSWORDS["vera"]).status_code == 303
+    with engine.connect() as conn:
+        stored = conn.execute(select(login_failures.c.user_name, login_failures.c.client)).all()
+    assert sorted(stored) == [("anna", "127.0.0.6"), ("anna", "127.0.0.6"), ("anna", "127.0.0.7")]
 
 
 def test_wrong_passwords_pause_that_user_from_every_address(base: str) -> None:

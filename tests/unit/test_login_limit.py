@@ -1,13 +1,20 @@
-"""Login rate limiting: the pure window rule and the per-name, per-address counts."""
+"""Login rate limiting: the pure window rule and the per-name, per-address counts, kept in
+memory (a read-only dashboard) or in the database (shared by every serving process)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.login_limit import LoginLimiter, paused_for
+from dashboard.login_limit import Limiter, LoginLimiter, StoredLoginLimiter, paused_for
+from indicators.store.engine import make_engine
+from indicators.store.migrations import upgrade
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
@@ -55,9 +62,28 @@ class Clock:
         return self.now
 
 
-def test_a_name_is_paused_from_every_address_and_a_success_clears_it() -> None:
+MakeLimiter = Callable[..., Limiter]
+
+
+@pytest.fixture(params=["memory", "database"])
+def make(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeLimiter]:
+    """Build either limiter with the same rules (the database one on a real SQLite)."""
+    if request.param == "memory":
+        yield LoginLimiter
+        return
+    engine = make_engine(f"sqlite:///{tmp_path / 'logins.db'}")
+    upgrade(engine)
+
+    def stored(**kwargs: Any) -> Limiter:
+        return StoredLoginLimiter(engine, **kwargs)
+
+    yield stored
+    engine.dispose()
+
+
+def test_a_name_is_paused_from_every_address_and_a_success_clears_it(make: MakeLimiter) -> None:
     clock = Clock()
-    limiter = LoginLimiter(per_user=3, per_client=10, window=WINDOW, clock=clock)
+    limiter = make(per_user=3, per_client=10, window=WINDOW, clock=clock)
     for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
         assert limiter.wait("amina", address) is None
         limiter.failed("amina", address)
@@ -72,9 +98,9 @@ def test_a_name_is_paused_from_every_address_and_a_success_clears_it() -> None:
     assert limiter.wait("amina", "10.0.0.1") is None  # one failure since the success
 
 
-def test_an_address_is_paused_for_every_name() -> None:
+def test_an_address_is_paused_for_every_name(make: MakeLimiter) -> None:
     clock = Clock()
-    limiter = LoginLimiter(per_user=3, per_client=4, window=WINDOW, clock=clock)
+    limiter = make(per_user=3, per_client=4, window=WINDOW, clock=clock)
     for n in range(4):
         clock.now += timedelta(minutes=1)
         limiter.failed(f"name{n}", "10.0.0.1")
