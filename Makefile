@@ -14,7 +14,7 @@ help:
 	@echo "make test   - install dev dependencies (and chromium, postgresql if missing), lint, run the whole suite"
 	@echo "make lint   - ruff + mypy"
 	@echo "make eval   - precision/recall/F1 of the tagger on the dev and held-out sets; alert backtest"
-	@echo "make bench  - tagging speed, dashboard latency/memory, detection and emerging-terms time"
+	@echo "make bench  - tagging, dashboard latency/memory (one analyst and twenty), detection, terms, ingest, workers, PostgreSQL search"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,7 +98,7 @@ eval: $(VENV)/.runtime
 	@echo "=== early-warning backtest (generated history, injected rises) ==="
 	$(BIN)/python bench/backtest_alerts.py
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev system-deps
 	$(BIN)/python bench/bench_tagger.py
 	$(BIN)/python bench/bench_dashboard.py
 	$(BIN)/python bench/bench_dashboard.py --server
@@ -107,6 +107,8 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_retag.py
 	$(BIN)/python bench/bench_workers.py
+	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_pg_search.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
