@@ -32,7 +32,8 @@ class FeedFields:
     kind: str = "media"  # "media" | "official" | "cyber" | "search"
     # How the source publishes: "rss" (RSS/Atom/RDF) | "telegram" | "sitemap" | "html".
     format: str = "rss"
-    # format "html" only: (part, CSS selector) pairs, parts item/link/title/date/lead.
+    # format "html": (part, CSS selector) pairs, parts item/link/title/date/lead;
+    # format "sitemap": at most ("follow", text the followed sitemaps' URLs contain).
     selectors: tuple[tuple[str, str], ...] = ()
     interval_minutes: int | None = None  # None: the global default
     enabled: bool = True

@@ -63,6 +63,9 @@ class ParsedFeed:
     # Further documents this one points to, read by the caller within its bounds
     # (the child sitemaps of a sitemap index); empty for feeds.
     more: tuple[str, ...] = ()
+    # When each of `more` last changed, as the document says (a sitemap index's
+    # <lastmod>), None where it does not say: lets the caller skip unchanged ones.
+    more_modified: tuple[datetime | None, ...] = ()
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:

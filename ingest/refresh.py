@@ -37,6 +37,7 @@ from ingest.formats import parse_source_bounded
 from ingest.normalize import normalize_entry
 from ingest.parse import ParsedFeed, RawEntry
 from ingest.schedule import StopFlag, next_due
+from ingest.sources import FOLLOW
 from ingest.stories import StoryIndex
 from ingest.telegram import older_messages_url
 
@@ -125,7 +126,14 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
             memory_mb=cfg.parse_memory_mb,
         )
         if parsed.more:
-            parsed, size = _follow_sitemaps(parsed, fetched.url, cfg, size)
+            parsed, size = _follow_sitemaps(
+                parsed,
+                fetched.url,
+                cfg,
+                size,
+                since=feed.last_success_at,
+                follow=dict(feed.selectors).get(FOLLOW),
+            )
         if feed.format == "telegram" and feed.last_success_at is None:
             parsed, size = _older_telegram_pages(parsed, fetched.body, fetched.url, cfg, size)
         records: list[ItemRecord] = []
@@ -210,24 +218,52 @@ def _older_telegram_pages(
 
 
 MAX_SITEMAP_FILES = 50  # child sitemaps read per source and run, whatever the depth
+# A child sitemap whose <lastmod> is this much older than the source's last successful
+# read is taken as read already: the slack covers the outlet's clock against ours.
+LASTMOD_SLACK = timedelta(hours=1)
+
+
+def _unchanged(modified: datetime | None, since: datetime | None) -> bool:
+    """Did the index say this child last changed before the source was last read?"""
+    return modified is not None and since is not None and modified < since - LASTMOD_SLACK
 
 
 def _follow_sitemaps(
-    index: ParsedFeed, url: str, cfg: IngestConfig, size: int
+    index: ParsedFeed,
+    url: str,
+    cfg: IngestConfig,
+    size: int,
+    *,
+    since: datetime | None = None,
+    follow: str | None = None,
 ) -> tuple[ParsedFeed, int]:
     """Read the sitemaps a sitemap index names, `cfg.sitemap_depth` levels down at most.
 
     Bounded twice: by depth and by `MAX_SITEMAP_FILES` documents, each through
-    the same safe fetch and bounded parser. A child that fails is skipped with
-    a warning; an index that yields no article at all is an error.
+    the same safe fetch and bounded parser. A child the index dates before the
+    source's last successful read (`since`) is not fetched again: an outlet's
+    index often lists years of monthly sitemaps, and only the newest change.
+    With `follow` (the source's selector), only sitemaps whose URL contains it
+    are read: an index that mixes news sitemaps with sitemaps of every page.
+    A child that fails is skipped with a warning; an index that yields no
+    article at all is an error, unless every child was skipped as unchanged.
     """
     entries: dict[str | None, RawEntry] = {e.link: e for e in index.entries}
-    seen, frontier, problems = {url}, list(index.more), list[str]()
-    files = 0
+    seen, problems = {url}, list[str]()
+    frontier = list(zip(index.more, _dates(index), strict=True))
+    files = unchanged = left_out = 0
     for _level in range(cfg.sitemap_depth):
-        deeper: list[str] = []
-        for child in frontier:
+        deeper: list[tuple[str, datetime | None]] = []
+        for child, modified in _newest_first(frontier):
             if child in seen:
+                continue
+            if follow and follow not in child:
+                left_out += 1
+                seen.add(child)
+                continue
+            if _unchanged(modified, since):
+                unchanged += 1
+                seen.add(child)
                 continue
             if files >= MAX_SITEMAP_FILES:
                 problems.append(f"more than {MAX_SITEMAP_FILES} sitemaps listed; the rest skipped")
@@ -241,20 +277,41 @@ def _follow_sitemaps(
                 continue
             size += fetched.bytes_read
             entries.update((e.link, e) for e in page.entries if e.link not in entries)
-            deeper.extend(page.more)
+            deeper.extend(zip(page.more, _dates(page), strict=True))
         frontier = deeper
         if not frontier or files >= MAX_SITEMAP_FILES:
             break
     else:
         if frontier:
             problems.append(f"sitemap index nested deeper than {cfg.sitemap_depth}: not followed")
+    if follow and left_out and not files and not unchanged:
+        problems.append(f"none of the {left_out} sitemaps listed has {follow!r} in its URL")
     warning = "; ".join(problems)[:500] or None
-    if not entries:
+    if not entries and not (unchanged and not problems):
         raise FeedError(
             ErrorKind.NOT_A_FEED,
             f"sitemap index {url} gave no news articles: {warning or 'it lists no sitemaps'}",
         )
-    return replace(index, entries=tuple(entries.values()), more=(), warning=warning), size
+    return (
+        replace(index, entries=tuple(entries.values()), more=(), more_modified=(), warning=warning),
+        size,
+    )
+
+
+def _newest_first(
+    children: list[tuple[str, datetime | None]],
+) -> list[tuple[str, datetime | None]]:
+    """The most recently changed sitemaps first (undated ones after, in listed order), so
+    the per-run cap keeps the newest articles of an index of years of sitemaps."""
+    dated: list[tuple[str, datetime]] = [(u, when) for u, when in children if when is not None]
+    dated.sort(key=lambda child: child[1], reverse=True)
+    ordered: list[tuple[str, datetime | None]] = [*dated]
+    return ordered + [(u, when) for u, when in children if when is None]
+
+
+def _dates(page: ParsedFeed) -> tuple[datetime | None, ...]:
+    """`page.more_modified`, or no dates at all where the parser gave none."""
+    return page.more_modified or (None,) * len(page.more)
 
 
 def feed_state_after(

@@ -3,9 +3,11 @@
 Outlets without RSS often publish a news sitemap for search engines: each
 `<url>` has its `<loc>` and a `<news:news>` block with the article's title,
 publication date and language. A sitemap index lists further sitemaps; it
-yields no entries here but names them in `ParsedFeed.more`, and the pipeline
-follows them to a bounded depth. URLs without a `news:` block (an ordinary
-sitemap of every page) are not articles and are skipped.
+yields no entries here but names them in `ParsedFeed.more`, with the
+<lastmod> of each, and the pipeline follows them to a bounded depth (only
+those changed since the source was last read, where the index says). URLs
+without a `news:` block (an ordinary sitemap of every page) are not articles
+and are skipped.
 
 The document is decoded like a feed (`ingest.charset`), its DOCTYPE removed
 (`ingest.defuse`), and parsed by lxml with entity resolution, DTD loading and
@@ -21,6 +23,7 @@ are inflated here under the sitemap protocol's own limit for one file
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from lxml import etree
 
@@ -114,15 +117,14 @@ def parse_sitemap(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFe
     """Parse a news sitemap or a sitemap index. Pure; raises only `FeedError`."""
     root = _root(body, headers, url)
     name = etree.QName(root).localname if isinstance(root.tag, str) else ""
+    modified: dict[str, datetime | None] = {}
     if name == "sitemapindex":
-        children = tuple(
-            dict.fromkeys(
-                loc for s in root.iterfind("sm:sitemap", _NS) if (loc := _text(s, "sm:loc"))
-            )
-        )
+        for child in root.iterfind("sm:sitemap", _NS):
+            loc = _text(child, "sm:loc")
+            if loc and loc not in modified:
+                modified[loc] = iso_utc(_text(child, "sm:lastmod"))
         entries: tuple[RawEntry, ...] = ()
     elif name == "urlset":
-        children = ()
         entries = tuple(e for e in (_article(u) for u in root.iterfind("sm:url", _NS)) if e)
         if not entries:
             raise FeedError(
@@ -139,5 +141,6 @@ def parse_sitemap(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFe
         warning=None,
         encoding="utf-8",
         repaired_encoding=False,
-        more=children,
+        more=tuple(modified),
+        more_modified=tuple(modified.values()),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -172,12 +172,35 @@ def _format(value: object) -> str:
     return _one_of("format", FORMATS, value)
 
 
-def _selectors(value: object) -> tuple[tuple[str, str], ...]:
-    from ingest.listing import check_selectors  # late: only html sources need cssselect
-
+def _selector_table(value: object) -> dict[str, object]:
     if not isinstance(value, dict):
-        raise ValueError("selectors must be a table of part = CSS selector")
-    return check_selectors(value)
+        raise ValueError("selectors must be a table of part = value")
+    return value
+
+
+FOLLOW = "follow"  # a sitemap index's selector: text each followed sitemap's URL contains
+MAX_FOLLOW = 200
+
+
+def _selectors(source_format: str, table: dict[str, object]) -> tuple[tuple[str, str], ...]:
+    """The selectors a format reads: an html listing's CSS selectors (`ingest.listing`), or
+    a sitemap index's `follow` text; any other format reads none."""
+    if source_format == "html":
+        from ingest.listing import check_selectors  # late: only html sources need cssselect
+
+        return check_selectors(table)
+    if source_format == "sitemap":
+        unknown = sorted(set(table) - {FOLLOW})
+        if unknown:
+            raise ValueError(f"a sitemap reads only the selector {FOLLOW!r}, not {unknown}")
+        value = table.get(FOLLOW)
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_FOLLOW:
+            raise ValueError(
+                f"selector {FOLLOW!r} must be a non-empty text of at most {MAX_FOLLOW} "
+                "characters that the URLs of the sitemaps to follow contain"
+            )
+        return ((FOLLOW, value.strip()),)
+    raise ValueError('selectors are only read for format "html" and "sitemap"')
 
 
 def _interval(value: object) -> int | None:
@@ -241,14 +264,17 @@ def build_feed_fields(fields: Mapping[str, object]) -> FeedFields:
         country=_field(fields, "country", _country, "", faults),
         kind=_field(fields, "kind", _kind, "media", faults),
         format=_field(fields, "format", _format, "rss", faults),
-        selectors=_field(fields, "selectors", _selectors, (), faults),
         interval_minutes=_field(fields, "interval_minutes", _interval, None, faults),
         enabled=_field(fields, "enabled", _enabled, True, faults),
     )
-    if spec.format == "html" and not spec.selectors and "selectors" not in fields:
+    table = _field(fields, "selectors", _selector_table, None, faults)
+    if table is not None:
+        try:
+            spec = replace(spec, selectors=_selectors(spec.format, table))
+        except ValueError as exc:
+            faults.append(str(exc))
+    elif spec.format == "html" and "selectors" not in fields:
         faults.append('format "html" needs selectors (item and link at least)')
-    if spec.selectors and spec.format != "html":
-        faults.append('selectors are only read for format "html"')
     if faults:
         raise ValueError("; ".join(faults))
     return spec

@@ -306,15 +306,16 @@ def feeds_list(ctx: click.Context, db: str | None) -> None:
     default="rss",
     show_default=True,
     help="How the source publishes: rss (RSS/Atom/RDF), telegram (https://t.me/s/NAME), "
-    "sitemap (a news sitemap) or html (a listing page; its selectors go in the feed list).",
+    "sitemap (a news sitemap or sitemap index) or html (a listing page read by --selector).",
 )
 @click.option(
     "--selector",
     "selector_pairs",
     multiple=True,
-    metavar="PART=CSS",
+    metavar="PART=VALUE",
     help="For --format html: a CSS selector for item, link, title, date or lead "
-    "(repeat; item and link are required).",
+    "(repeat; item and link are required). For --format sitemap: follow=TEXT reads "
+    "only the sitemaps of an index whose URL contains TEXT.",
 )
 @click.option(
     "--interval",
@@ -354,7 +355,7 @@ def feeds_add(
     }
     if selector_pairs:
         if any("=" not in pair for pair in selector_pairs):
-            raise click.BadParameter("write each as PART=CSS", param_hint="--selector")
+            raise click.BadParameter("write each as PART=VALUE", param_hint="--selector")
         raw["selectors"] = dict(pair.split("=", 1) for pair in selector_pairs)
     try:
         fields = build_feed_fields(raw)

@@ -164,3 +164,132 @@ def test_a_gzipped_child_sitemap_served_as_a_file_is_read(store, httpserver, tag
     [run] = run_due_feeds(store, CFG, tagging, all_enabled=True)
     assert (run.status, run.new_items, run.warning) == ("ok", 2, None)
     assert len(stored(store, feed_id)) == 2
+
+
+def dated_index(*children: tuple[str, str]) -> bytes:
+    body = "".join(
+        f"<sitemap><loc>{loc}</loc><lastmod>{lastmod}</lastmod></sitemap>"
+        for loc, lastmod in children
+    )
+    return (
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</sitemapindex>'
+    ).encode()
+
+
+def test_children_the_index_dates_before_the_last_read_are_not_fetched_again(
+    store, httpserver, tagging
+) -> None:
+    from datetime import UTC, datetime
+
+    # an outlet's index: an old monthly sitemap and today's news sitemap
+    old, today = httpserver.url_for("/2026-01.xml"), httpserver.url_for("/today.xml")
+    lastmod = {"today": "2026-01-31T23:00:00Z"}
+
+    def the_index(_request: Request) -> Response:
+        return Response(
+            dated_index((old, "2026-01-31T23:00:00Z"), (today, lastmod["today"])),
+            content_type=XML,
+        )
+
+    httpserver.expect_request("/index.xml").respond_with_handler(the_index)
+    httpserver.expect_request("/2026-01.xml").respond_with_data(
+        (FIXTURES / "news.xml").read_bytes(), content_type=XML
+    )
+    httpserver.expect_request("/today.xml").respond_with_data(
+        (FIXTURES / "news.xml").read_bytes(), content_type=XML
+    )
+    add(store, httpserver.url_for("/index.xml"), "Индекс по датам")
+
+    def fetched_paths() -> list[str]:
+        paths = sorted(request.path for request, _ in httpserver.log)
+        httpserver.clear_log()
+        return paths
+
+    # the first read takes every child, whatever its date
+    [first] = run_due_feeds(store, CFG, tagging, all_enabled=True)
+    assert (first.status, first.new_items) == ("ok", 2)
+    assert fetched_paths() == ["/2026-01.xml", "/index.xml", "/today.xml"]
+    # nothing changed since: only the index is read, and that is a success, not an error
+    [second] = run_due_feeds(store, CFG, tagging, all_enabled=True)
+    assert (second.status, second.new_items, second.error_kind) == ("ok", 0, None)
+    assert fetched_paths() == ["/index.xml"]
+    # today's sitemap changes: only it is read again
+    lastmod["today"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    [third] = run_due_feeds(store, CFG, tagging, all_enabled=True)
+    assert third.status == "ok"
+    assert fetched_paths() == ["/index.xml", "/today.xml"]
+
+
+def test_follow_reads_only_the_sitemaps_whose_url_contains_it(store, httpserver, tagging) -> None:
+    httpserver.expect_request("/index.xml").respond_with_data(
+        index(
+            httpserver.url_for("/sitemap-pages-1.xml"),
+            httpserver.url_for("/sitemap-news-1.xml"),
+            httpserver.url_for("/sitemap-tags.xml"),
+        ),
+        content_type=XML,
+    )
+    httpserver.expect_request("/sitemap-news-1.xml").respond_with_data(
+        (FIXTURES / "news.xml").read_bytes(), content_type=XML
+    )
+    [feed_id] = write.upsert_feeds(
+        store,
+        [
+            write.FeedFields(
+                url=httpserver.url_for("/index.xml"),
+                name="Выборочно",
+                format="sitemap",
+                selectors=(("follow", "sitemap-news"),),
+            )
+        ],
+    )
+    [run] = run_due_feeds(store, CFG, tagging, all_enabled=True)
+    assert (run.status, run.new_items, run.warning) == ("ok", 2, None)
+    assert sorted(r.path for r, _ in httpserver.log) == ["/index.xml", "/sitemap-news-1.xml"]
+    assert len(stored(store, feed_id)) == 2
+
+
+def test_follow_matching_nothing_is_a_recorded_error(store, httpserver, tagging) -> None:
+    httpserver.expect_request("/index.xml").respond_with_data(
+        index(httpserver.url_for("/sitemap-pages-1.xml")), content_type=XML
+    )
+    write.upsert_feeds(
+        store,
+        [
+            write.FeedFields(
+                url=httpserver.url_for("/index.xml"),
+                name="Перестроен",
+                format="sitemap",
+                selectors=(("follow", "sitemap-news"),),
+            )
+        ],
+    )
+    [run] = run_due_feeds(store, CFG, tagging, all_enabled=True)
+    assert (run.status, run.error_kind) == ("error", "not_a_feed")
+    assert "none of the 1 sitemaps listed has 'sitemap-news'" in (run.error_message or "")
+
+
+def test_past_the_cap_the_most_recently_changed_sitemaps_are_read(
+    store, httpserver, tagging
+) -> None:
+    import re
+
+    from ingest.refresh import MAX_SITEMAP_FILES
+
+    months = MAX_SITEMAP_FILES + 10  # an outlet's index of monthly sitemaps, oldest first
+    children = [
+        (httpserver.url_for(f"/m-{n}.xml"), f"{2020 + n // 12}-{n % 12 + 1:02d}-28T00:00:00Z")
+        for n in range(months)
+    ]
+    httpserver.expect_request("/index.xml").respond_with_data(
+        dated_index(*children), content_type=XML
+    )
+    httpserver.expect_request(re.compile(r"/m-\d+\.xml")).respond_with_data(
+        (FIXTURES / "news.xml").read_bytes(), content_type=XML
+    )
+    add(store, httpserver.url_for("/index.xml"), "Архив")
+    [run] = run_due_feeds(store, CFG, tagging, all_enabled=True)
+    assert run.status == "ok"
+    assert f"more than {MAX_SITEMAP_FILES} sitemaps listed" in (run.warning or "")
+    read = {int(r.path[3:-4]) for r, _ in httpserver.log if r.path.startswith("/m-")}
+    assert read == set(range(months - MAX_SITEMAP_FILES, months))  # the newest fifty

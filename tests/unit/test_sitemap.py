@@ -49,6 +49,24 @@ def test_an_index_names_its_sitemaps_once_each_and_has_no_articles() -> None:
     assert parsed.entries == ()
 
 
+def test_an_index_gives_each_sitemaps_lastmod_in_utc_or_none() -> None:
+    index = (
+        b'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<sitemap><loc>https://a.example/1.xml</loc><lastmod>2026-12-04T10:00:00+05:00</lastmod>"
+        b"</sitemap>"
+        b"<sitemap><loc>https://a.example/2.xml</loc></sitemap>"
+        b"<sitemap><loc>https://a.example/3.xml</loc><lastmod>yesterday</lastmod></sitemap>"
+        b"</sitemapindex>"
+    )
+    parsed = parse_sitemap(index, XML, "u")
+    assert parsed.more == (
+        "https://a.example/1.xml",
+        "https://a.example/2.xml",
+        "https://a.example/3.xml",
+    )
+    assert parsed.more_modified == (datetime(2026, 12, 4, 5, 0, tzinfo=UTC), None, None)
+
+
 def test_an_ordinary_sitemap_is_not_a_news_source() -> None:
     with pytest.raises(FeedError) as caught:
         parse_sitemap((FIXTURES / "plain.xml").read_bytes(), XML, "u")

@@ -144,7 +144,24 @@ def test_an_html_source_carries_its_selectors_and_needs_them(tmp_path: Path) -> 
         '[[feeds]]\nname = "R"\nurl = "https://example.org/r"\n'
         '[feeds.selectors]\nitem = "li"\nlink = "a"\n'
     )
-    assert 'only read for format "html"' in load_error(tmp_path, stray).reason
+    assert 'only read for format "html" and "sitemap"' in load_error(tmp_path, stray).reason
+
+
+def test_a_sitemap_index_may_name_the_sitemaps_to_follow_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    head = '[[feeds]]\nname = "Index"\nurl = "https://example.org/sitemap.xml"\n'
+    path = write_list(
+        tmp_path, head + 'format = "sitemap"\n[feeds.selectors]\nfollow = " sitemap-news "\n'
+    )
+    [feed] = load_feed_list(path)
+    assert feed.selectors == (("follow", "sitemap-news"),)
+    css = head + 'format = "sitemap"\n[feeds.selectors]\nitem = "li"\n'
+    assert "reads only the selector 'follow'" in load_error(tmp_path, css).reason
+    empty = head + 'format = "sitemap"\n[feeds.selectors]\nfollow = ""\n'
+    assert "must be a non-empty text" in load_error(tmp_path, empty).reason
+    telegram = head + 'format = "telegram"\n[feeds.selectors]\nfollow = "x"\n'
+    assert "only read for format" in load_error(tmp_path, telegram).reason
 
 
 def test_an_empty_feeds_array_is_an_empty_list(tmp_path: Path) -> None:
