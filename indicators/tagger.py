@@ -18,7 +18,10 @@ memoized tail checks. It runs in four steps, each a plain function:
    when a strong match of a required category remains ("осуждён" in an item
    about recruitment adds terrorist_activity);
 4. verdict: weak terms count only with support, platforms only when the item
-   has a category, ``KZ`` only when no Kazakh unit was named.
+   has a category, ``KZ`` only when no Kazakh unit was named, a weak region
+   term (a nationality adjective) only beside a name of the same place; a
+   named banned movement (an organization kind with a category in rules.yaml)
+   makes an item relevant by itself.
 
 Organizations (the ``actor`` axis) are found by the same automaton but
 resolved on their own, so a group name never shortens or cancels a category
@@ -394,7 +397,8 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
     if any(m.id.startswith("KZ-") or m.id in compiled.home_regions for m in region_matches):
         region_matches = [m for m in region_matches if m.id not in compiled.background_regions]
     matches += region_matches
-    if categories:  # naming a group in a trade or sports story is no signal
+    banned = _banned_movements(actor_terms, compiled)
+    if categories or banned:  # naming a group in a trade or sports story is no signal
         actor_matches = _actor_matches(actor_terms)
         matches += actor_matches
         # a banned religious movement is extremist ideology by what it is: its name
@@ -446,10 +450,17 @@ def _with_list_items(
             return _kz_unit_phrase(f"{item} {head}", compiled, lang)
 
         listed += [Candidate(*found) for found in list_items(text, cand.start, place_of)]
-    if not listed:
-        return regions
-    spans = [c.span for c in listed]
-    return [c for c in regions if not overlaps(c.span, spans)] + listed
+    if listed:
+        spans = [c.span for c in listed]
+        regions = [c for c in regions if not overlaps(c.span, spans)] + listed
+    return _named_regions(regions)
+
+
+def _named_regions(regions: list[Candidate]) -> list[Candidate]:
+    """Weak region terms (a nationality adjective: "Tajik migrants", "российские СМИ") count
+    only where the place itself is named too: alone they say who, not where."""
+    named = {i for c in regions if not c.phrase.weak for i in c.phrase.ids}
+    return [c for c in regions if not c.phrase.weak or not named.isdisjoint(c.phrase.ids)]
 
 
 def _without_participants(text: str, region_matches: list[Match]) -> list[Match]:
@@ -475,6 +486,22 @@ def _kz_unit_phrase(text: str, compiled: CompiledLexicon, lang: str | None) -> P
         ):
             return phrase
     return None
+
+
+def _banned_movements(actor_terms: list[Candidate], compiled: CompiledLexicon) -> bool:
+    """Does the item name (not by a weak alias) a movement whose kind implies a category?
+
+    A banned religious movement is news for what it is ("27 members of the Muslim
+    Brotherhood detained"): unlike an armed group named in a trade story, its name
+    alone makes the item relevant, with the category its kind implies."""
+    for cand in actor_terms:
+        if cand.phrase.weak:
+            continue
+        for id_ in cand.phrase.ids:
+            actor = compiled.actors.get(id_)
+            if actor and actor.kind in compiled.actor_kind_categories:
+                return True
+    return False
 
 
 def _backed(actor_terms: list[Candidate]) -> list[Candidate]:

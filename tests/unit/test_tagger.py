@@ -273,6 +273,23 @@ def test_countries_and_kz_as_a_whole(lexicon, text, regions):
     assert tag(text, "", lexicon).regions == regions
 
 
+@pytest.mark.parametrize(
+    ("text", "regions"),
+    [
+        # a nationality alone says who, not where
+        ("After the Crocus attack, fears for Syrian refugees in Russia", ("RU",)),
+        ("Российские СМИ сообщили о задержании вербовщика в Бишкеке", ("KG",)),
+        ("Ukrainian hackers claim an attack on a Kazakh bank", ("KZ",)),
+        # with the place itself named, it is the same place
+        ("Российский суд в Москве осудил вербовщика", ("RU",)),
+        # Central Asian neighbours' adjectives still place the event: "Uzbek police"
+        ("Uzbek police detain a cell of recruiters", ("UZ",)),
+    ],
+)
+def test_a_nationality_adjective_places_an_item_only_beside_its_country(lexicon, text, regions):
+    assert tag(text, "", lexicon).regions == regions
+
+
 def test_semey_needs_a_capital_letter(lexicon):
     assert tag("Помощь для семей погибших при теракте", "", lexicon).regions == ()
 

@@ -178,3 +178,26 @@ def test_every_actor_span_slices_back_to_a_name_of_that_organization(compiled):
                 assert 0 <= m.start < m.end <= len(text)
                 assert text[m.start : m.end].strip() == text[m.start : m.end]
                 assert m.id in compiled.actors
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "В Таджикистане задержаны 27 предполагаемых членов «Братьев-мусульман»",
+        "Как в Казахстане судят за участие в «Демократическом выборе Казахстана»",
+    ],
+)
+def test_naming_a_banned_movement_makes_an_item_relevant_with_its_kinds_category(compiled, title):
+    verdict = tag(title, "", compiled)
+    assert verdict.relevant
+    assert "extremist_ideology" in verdict.categories
+    assert verdict.actors
+
+
+def test_an_armed_group_named_in_a_trade_story_still_gives_nothing(compiled):
+    verdict = tag("Kazakhstan and the Taliban discuss wheat exports and a railway", "", compiled)
+    assert not verdict.relevant and verdict.actors == ()
+
+
+def test_a_weak_alias_alone_makes_nothing_relevant(compiled):
+    assert not tag("ДВК провёл собрание акционеров", "", compiled).relevant
