@@ -263,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="time filter changes through the real dashboard server (bench_server.py)",
     )
+    parser.add_argument(
+        "--all-views",
+        action="store_true",
+        help="with --server: every view, not only Overview, Trends and Regions",
+    )
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     db = args.db or ROOT / "var" / f"bench-{args.items}.db"
@@ -280,9 +285,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{datetime.fromtimestamp(db.stat().st_mtime, UTC):%Y-%m-%d %H:%M} UTC"
         )
     if args.server:
-        from bench_server import measure_server
+        from bench_server import ALL_VIEWS, VIEWS, measure_server
 
-        return measure_server(db, args.data_dir, args.changes, args.seed)
+        views = ALL_VIEWS if args.all_views else VIEWS
+        return measure_server(db, args.data_dir, args.changes, args.seed, views)
     return measure(db, args.changes, args.seed)
 
 

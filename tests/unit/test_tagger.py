@@ -681,3 +681,26 @@ def test_an_anniversary_piece_reports_no_new_event(lexicon):
 def test_ammunition_going_off_at_a_military_range_is_an_accident(lexicon):
     title = "На полигоне под Астаной солдат ранил взрыв найденного боеприпаса"
     assert not tag(title, "", lexicon, lang="ru").relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "category"),
+    [
+        (
+            "Двое студентов распространяли экстремистские ролики через Telegram-группу",
+            "extremist_ideology",
+        ),
+        ("В Семее осудили подростка за чат с призывами к национальной розни", "extremist_ideology"),
+        (
+            "ВКонтакте желісінде діни араздық қоздыратын жазба жариялаған тұрғын анықталды",
+            "extremist_ideology",
+        ),
+    ],
+)
+def test_extremist_videos_and_incited_hatred_are_extremist_ideology(lexicon, title, category):
+    assert category in tag(title, "", lexicon).categories
+
+
+def test_a_cis_citizen_is_a_nationality_not_international_cooperation(lexicon):
+    verdict = tag("АҚШ-та «Ислам мемлекетін» қолдады деген ТМД азаматы ұсталды", "", lexicon)
+    assert verdict.relevant and "counter_measures" not in verdict.categories
