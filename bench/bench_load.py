@@ -50,21 +50,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
 from bench_dashboard import ensure_store, percentile  # noqa: E402
+from bench_server import ALL_VIEWS as VIEWS  # noqa: E402
 from bench_server import Renderer, apply, plan  # noqa: E402
 
-# every view of the dashboard, by path (the pages' PATH constants)
-VIEWS = (
-    ("overview", "/"),
-    ("trends", "/trends"),
-    ("regions", "/regions"),
-    ("platforms", "/platforms"),
-    ("cyber", "/cyber"),
-    ("items", "/items"),
-    ("organizations", "/organizations"),
-    ("alerts", "/alerts"),
-    ("terms", "/terms"),
-    ("sources", "/sources"),
-)
 BANNER = re.compile(r"dashboard on http://127\.0\.0\.1:(\d+)/")
 
 Sample = tuple[str, str, float]  # (view, "open" or "change", milliseconds)

@@ -220,6 +220,15 @@ def test_children_the_index_dates_before_the_last_read_are_not_fetched_again(
     assert fetched_paths() == ["/index.xml", "/today.xml"]
 
 
+def add_following(store, url: str, name: str, follow: str = "sitemap-news") -> int:
+    """A sitemap source that reads only the sitemaps whose URL contains `follow`."""
+    [feed_id] = write.upsert_feeds(
+        store,
+        [write.FeedFields(url=url, name=name, format="sitemap", selectors=(("follow", follow),))],
+    )
+    return feed_id
+
+
 def test_follow_reads_only_the_sitemaps_whose_url_contains_it(store, httpserver, tagging) -> None:
     httpserver.expect_request("/index.xml").respond_with_data(
         index(
@@ -232,17 +241,7 @@ def test_follow_reads_only_the_sitemaps_whose_url_contains_it(store, httpserver,
     httpserver.expect_request("/sitemap-news-1.xml").respond_with_data(
         (FIXTURES / "news.xml").read_bytes(), content_type=XML
     )
-    [feed_id] = write.upsert_feeds(
-        store,
-        [
-            write.FeedFields(
-                url=httpserver.url_for("/index.xml"),
-                name="Выборочно",
-                format="sitemap",
-                selectors=(("follow", "sitemap-news"),),
-            )
-        ],
-    )
+    feed_id = add_following(store, httpserver.url_for("/index.xml"), "Выборочно")
     [run] = run_due_feeds(store, CFG, tagging, all_enabled=True)
     assert (run.status, run.new_items, run.warning) == ("ok", 2, None)
     assert sorted(r.path for r, _ in httpserver.log) == ["/index.xml", "/sitemap-news-1.xml"]
@@ -253,17 +252,7 @@ def test_follow_matching_nothing_is_a_recorded_error(store, httpserver, tagging)
     httpserver.expect_request("/index.xml").respond_with_data(
         index(httpserver.url_for("/sitemap-pages-1.xml")), content_type=XML
     )
-    write.upsert_feeds(
-        store,
-        [
-            write.FeedFields(
-                url=httpserver.url_for("/index.xml"),
-                name="Перестроен",
-                format="sitemap",
-                selectors=(("follow", "sitemap-news"),),
-            )
-        ],
-    )
+    add_following(store, httpserver.url_for("/index.xml"), "Перестроен")
     [run] = run_due_feeds(store, CFG, tagging, all_enabled=True)
     assert (run.status, run.error_kind) == ("error", "not_a_feed")
     assert "none of the 1 sitemaps listed has 'sitemap-news'" in (run.error_message or "")
