@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from dashboard import access
 from dashboard.csrf import CsrfGuard
-from dashboard.i18n import ENGLISH, N_, SOURCE_LANGUAGE, Translator
+from dashboard.i18n import ENGLISH, SOURCE_LANGUAGE, Translator
+from dashboard.labels import label_in
 from indicators.actors import Actor
 from indicators.detection import DetectionConfig
 from indicators.emerging_report import EmergingConfig
@@ -27,16 +28,6 @@ from indicators.selection import Vocabulary, default_vocabulary
 from indicators.taxonomy import Taxonomy
 
 # The languages of the news (the language filter), in English; shown through `t(...)`.
-LANGUAGE_NAMES = {
-    "ru": N_("Russian"),
-    "kk": N_("Kazakh"),
-    "en": N_("English"),
-    "ky": N_("Kyrgyz"),
-    "uz": N_("Uzbek"),
-    "tg": N_("Tajik"),
-    "tk": N_("Turkmen"),
-    "zh": N_("Chinese"),
-}
 
 
 @dataclass(frozen=True)
@@ -76,40 +67,6 @@ def load_map_shapes(path: Path, geojson_url: str, topojson_url: str) -> MapShape
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def label_in(
-    taxonomy: Taxonomy,
-    t: Translator,
-    axis: str,
-    value: str,
-    sources: Mapping[int, str] | None = None,
-) -> str:
-    """A human label for a tag value, language or source id in `t`'s language (the id as a
-    last resort).
-
-    Taxonomy labels come from taxonomy.toml (ru/kk/en); a country the taxonomy
-    does not name in the language is named by Babel's CLDR data; source names
-    are proper names and stay as they are.
-    """
-    if axis == "source":
-        try:
-            name = (sources or {}).get(int(value))
-        except ValueError:
-            return str(value)
-        return name or t("source {id}").format(id=value)
-    if axis == "lang":
-        return t(LANGUAGE_NAMES[value]) if value in LANGUAGE_NAMES else (value or t("unknown"))
-    if axis in ("region", "country") and t.lang != SOURCE_LANGUAGE:
-        named = taxonomy.regions.get(value) or taxonomy.countries.get(value) or {}
-        if t.lang not in named and len(value) == 2:
-            country = t.country(value)
-            if country:
-                return country
-    try:
-        return taxonomy.label(axis, value, t.lang) or value
-    except ValueError:
-        return value
 
 
 @dataclass(frozen=True)

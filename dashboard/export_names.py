@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dashboard.alert_text import alert_label
-from dashboard.context import label_in
 from dashboard.i18n import N_, SOURCE_LANGUAGE, Translator
+from dashboard.labels import label_in
 from indicators.export import Heading, as_is
 from indicators.snapshot import Snapshot
 from indicators.taxonomy import Taxonomy

@@ -23,9 +23,10 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import access, ids
 from dashboard.components import dropdown_labels
-from dashboard.context import LANGUAGE_NAMES, DashboardContext
+from dashboard.context import DashboardContext
 from dashboard.filter_errors import filter_error_text
 from dashboard.i18n import ENGLISH, N_, SELF_NAMES, UI_LANGUAGES, UI_PARAM, Translator
+from dashboard.labels import LANGUAGE_NAMES
 from dashboard.url_state import (
     ALERT_PARAM,
     PAGE_PARAM,

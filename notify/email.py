@@ -24,7 +24,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 
-from notify.render import AlertNotice, EmailContent, email_content
+from notify.render import ENGLISH, AlertNotice, EmailContent, Wording, email_content
 from notify.result import SendError, SendResult
 
 MAIL_DOMAIN_FALLBACK = "threatmon.invalid"
@@ -157,8 +157,10 @@ def send_email(
     *,
     dashboard_url: str,
     sent_at: datetime,
+    wording: Wording = ENGLISH,
 ) -> SendResult:
-    """Render and send one alert event to the comma-separated recipients in `target`."""
+    """Render (worded by `wording`) and send one alert event to the comma-separated
+    recipients in `target`."""
     problem = _check_config(cfg)
     if problem is not None:
         return problem
@@ -167,7 +169,7 @@ def send_email(
         return SendResult.failed(SendError.BAD_TARGET, f"no e-mail address in {target!r}")
     try:
         msg = build_message(
-            email_content(notice, dashboard_url=dashboard_url),
+            email_content(notice, dashboard_url=dashboard_url, w=wording),
             sender=cfg.sender,
             recipients=recipients,
             sent_at=sent_at,

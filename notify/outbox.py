@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -27,6 +28,7 @@ from notify.email import SmtpConfig, send_email
 from notify.render import AlertNotice, StoryLink
 from notify.result import SendError, SendResult, redact_url
 from notify.webhook import WebhookConfig, send_webhook
+from notify.wording import wording_for
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ class NotifyConfig:
     policy: RetryPolicy = DEFAULT_POLICY
     stories: int = 5  # stories listed in each notification
     batch: int = 100  # deliveries taken per run; the rest wait for the next minute
+    language: str = "en"  # of the e-mails (setting notify_language); webhooks stay English
+    data_dir: Path | None = None  # the taxonomy's labels, for alert names in `language`
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,14 @@ def send_notice(
             target, notice, cfg.webhook, dashboard_url=cfg.dashboard_url, sent_at=now
         )
     if channel == "email":
-        return send_email(target, notice, cfg.smtp, dashboard_url=cfg.dashboard_url, sent_at=now)
+        return send_email(
+            target,
+            notice,
+            cfg.smtp,
+            dashboard_url=cfg.dashboard_url,
+            sent_at=now,
+            wording=wording_for(cfg.language, cfg.data_dir),
+        )
     return SendResult.failed(SendError.CONFIG, f"unknown channel {channel!r}")
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -24,10 +25,63 @@ from urllib.parse import urlencode
 from indicators.alerts import SERIES_AXES, AlertRow
 from indicators.weblinks import safe_href
 
+
+def N_(message: str) -> str:
+    """Mark an e-mail message for the gettext catalogs (`python -m tools.catalogs`)."""
+    return message
+
+
 EVENTS: tuple[str, ...] = ("opened", "grew")
 PAYLOAD_VERSION = 1
-KIND_NAMES = {"rise": "rise", "first_seen": "first seen", "rule": "watch rule"}
-EVENT_TITLES = {"opened": "New alert", "grew": "Alert grew"}
+KIND_NAMES = {"rise": N_("rise"), "first_seen": N_("first seen"), "rule": N_("watch rule")}
+EVENT_TITLES = {"opened": N_("New alert"), "grew": N_("Alert grew")}
+STATE_WORDS = {
+    "new": N_("new"),
+    "acknowledged": N_("acknowledged"),
+    "resolved": N_("resolved"),
+    "dismissed": N_("dismissed"),
+}
+WINDOW, STORIES, SCORE, SERIES, STATE, PLAYBOOK = (
+    N_("Window"),
+    N_("Stories"),
+    N_("Score"),
+    N_("Series"),
+    N_("State"),
+    N_("Playbook"),
+)
+OBSERVED = N_("{observed} observed, {expected} expected")
+PEAK = N_("{score} (peak {peak})")
+FOLLOW_PLAYBOOK = N_("{playbook} (open the alert to follow its checklist)")
+ALL_RELEVANT = N_("all relevant stories")
+EXPECTED = N_("{expected} expected")
+NONE_LISTED = N_("Stories: none listed")
+NO_STORIES = N_("No stories listed.")
+AND_MORE = N_("... and {n} more")
+OPEN_ALERT = N_("Open the alert")
+SERIES_TREND = N_("Trend of the series")
+FOOTER = N_("threatmon early warning; stories come from public feeds and are unverified.")
+
+
+def _english_plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How the e-mails are worded: English as written (the default), or another language's
+    messages and the alert's label named again from its series (`notify.wording`)."""
+
+    t: Callable[[str], str] = field(default=lambda message: message)
+    plural: Callable[[str, str, int], str] = field(default=_english_plural)
+    label: Callable[[AlertRow], str] = field(default=lambda alert: alert.label)
+    decimal: Callable[[float], str] = field(default=lambda value: f"{value:.1f}")
+
+    def number(self, value: float | None) -> str:
+        """A score or an expected count with one decimal, as the language writes it."""
+        return "-" if value is None else self.decimal(value)
+
+
+ENGLISH = Wording()
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 MAX_SUBJECT_LABEL = 120
 
@@ -77,10 +131,6 @@ def _human_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _number(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def _one_line(text: str) -> str:
     """Text with control characters (newlines included) folded into single spaces."""
     return " ".join(_CONTROL.sub(" ", text).split())
@@ -103,10 +153,11 @@ def links(alert: AlertRow, dashboard_url: str) -> dict[str, str]:
     }
 
 
-def series_text(series: dict[str, list[str]]) -> str:
-    """`category=cyber_threats, region=KZ-75` (or `all relevant stories`)."""
+def series_text(series: dict[str, list[str]], w: Wording = ENGLISH) -> str:
+    """`category=cyber_threats, region=KZ-75` (or `all relevant stories`): the ids, as the
+    dashboard's URLs and filters write them, in every language."""
     parts = [f"{axis}={','.join(series[axis])}" for axis in SERIES_AXES if series.get(axis)]
-    return ", ".join(parts) or "all relevant stories"
+    return ", ".join(parts) or w.t(ALL_RELEVANT)
 
 
 def _check_event(event: str) -> None:
@@ -164,71 +215,75 @@ def webhook_body(payload: dict[str, Any]) -> bytes:
 # --- e-mail --------------------------------------------------------------------------------
 
 
-def _headline(notice: AlertNotice) -> str:
+def _headline(notice: AlertNotice, w: Wording) -> str:
     a = notice.alert
-    return f"{EVENT_TITLES[notice.event]} #{a.id} ({KIND_NAMES.get(a.kind, a.kind)})"
+    kind = w.t(KIND_NAMES[a.kind]) if a.kind in KIND_NAMES else a.kind
+    return f"{w.t(EVENT_TITLES[notice.event])} #{a.id} ({kind})"
 
 
-def _facts(a: AlertRow) -> list[tuple[str, str]]:
+def _facts(a: AlertRow, w: Wording) -> list[tuple[str, str]]:
     """The alert's numbers as (name, value) lines shared by both e-mail bodies."""
     observed = "-" if a.observed is None else str(a.observed)
+    state = w.t(STATE_WORDS[a.state]) if a.state in STATE_WORDS else a.state
     facts = [
-        ("Window", f"{_human_time(a.window_start)} - {_human_time(a.window_end)}"),
-        ("Stories", f"{observed} observed, {_number(a.expected)} expected"),
-        ("Score", f"{_number(a.score)} (peak {_number(a.peak_score)})"),
-        ("Series", series_text(a.series)),
-        ("State", a.state),
+        (w.t(WINDOW), f"{_human_time(a.window_start)} - {_human_time(a.window_end)}"),
+        (w.t(STORIES), w.t(OBSERVED).format(observed=observed, expected=w.number(a.expected))),
+        (w.t(SCORE), w.t(PEAK).format(score=w.number(a.score), peak=w.number(a.peak_score))),
+        (w.t(SERIES), series_text(a.series, w)),
+        (w.t(STATE), state),
     ]
     if a.playbook:
-        facts.append(("Playbook", f"{a.playbook} (open the alert to follow its checklist)"))
+        facts.append((w.t(PLAYBOOK), w.t(FOLLOW_PLAYBOOK).format(playbook=a.playbook)))
     return facts
 
 
-def email_subject(notice: AlertNotice) -> str:
+def email_subject(notice: AlertNotice, w: Wording = ENGLISH) -> str:
     """One line: `[threatmon] New alert #12: Cyber threats in Almaty (8 stories, 1.3 expected)`."""
     _check_event(notice.event)
     a = notice.alert
-    label = _one_line(a.label)
+    label = _one_line(w.label(a))
     if len(label) > MAX_SUBJECT_LABEL:
         label = label[: MAX_SUBJECT_LABEL - 1] + "…"
     observed = "-" if a.observed is None else str(a.observed)
-    counts = f"{observed} {'story' if a.observed == 1 else 'stories'}"
+    n = a.observed if a.observed is not None else 0
+    counts = w.plural("{n} story", "{n} stories", n).format(n=observed)
     if a.expected is not None:
-        counts += f", {_number(a.expected)} expected"
-    return f"[threatmon] {EVENT_TITLES[notice.event]} #{a.id}: {label} ({counts})"
+        counts += ", " + w.t(EXPECTED).format(expected=w.number(a.expected))
+    return f"[threatmon] {w.t(EVENT_TITLES[notice.event])} #{a.id}: {label} ({counts})"
 
 
-def email_text(notice: AlertNotice, *, dashboard_url: str) -> str:
+def email_text(notice: AlertNotice, *, dashboard_url: str, w: Wording = ENGLISH) -> str:
     """The plain-text body."""
     a = notice.alert
     urls = links(a, dashboard_url)
-    lines = [f"{_headline(notice)}: {_one_line(a.label)}", ""]
-    lines += [f"{name}: {value}" for name, value in _facts(a)]
-    lines += ["", "Stories:" if notice.stories else "Stories: none listed"]
+    lines = [f"{_headline(notice, w)}: {_one_line(w.label(a))}", ""]
+    lines += [f"{name}: {value}" for name, value in _facts(a, w)]
+    lines += ["", f"{w.t(STORIES)}:" if notice.stories else w.t(NONE_LISTED)]
     for s in notice.stories:
         lines.append(f"- {_human_time(s.published_at)}  {_one_line(s.title)}")
         if safe_href(s.url):
             lines.append(f"  {s.url}")
     more = len(a.story_ids) - len(notice.stories)
     if more > 0:
-        lines.append(f"... and {more} more")
+        lines.append(w.t(AND_MORE).format(n=more))
     lines += [
         "",
-        f"Open the alert: {urls['alert']}",
-        f"Trend of the series: {urls['trend']}",
+        f"{w.t(OPEN_ALERT)}: {urls['alert']}",
+        f"{w.t(SERIES_TREND)}: {urls['trend']}",
         "",
-        "-- threatmon early warning; stories come from public feeds and are unverified.",
+        f"-- {w.t(FOOTER)}",
     ]
     return "\n".join(lines) + "\n"
 
 
-def email_html(notice: AlertNotice, *, dashboard_url: str) -> str:
+def email_html(notice: AlertNotice, *, dashboard_url: str, w: Wording = ENGLISH) -> str:
     """The HTML body; every text from the store is escaped."""
     e = html.escape
     a = notice.alert
     urls = links(a, dashboard_url)
     facts = "".join(
-        f'<tr><th align="left">{e(name)}</th><td>{e(value)}</td></tr>' for name, value in _facts(a)
+        f'<tr><th align="left">{e(name)}</th><td>{e(value)}</td></tr>'
+        for name, value in _facts(a, w)
     )
     stories = []
     for s in notice.stories:
@@ -238,26 +293,25 @@ def email_html(notice: AlertNotice, *, dashboard_url: str) -> str:
         stories.append(f"<li>{e(_human_time(s.published_at))} &middot; {text}</li>")
     more = len(a.story_ids) - len(notice.stories)
     if more > 0:
-        stories.append(f"<li>&hellip; and {more} more</li>")
-    story_list = f"<ul>{''.join(stories)}</ul>" if stories else "<p>No stories listed.</p>"
+        stories.append(f"<li>{e(w.t(AND_MORE).format(n=more))}</li>")
+    story_list = f"<ul>{''.join(stories)}</ul>" if stories else f"<p>{e(w.t(NO_STORIES))}</p>"
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-        f"<title>{e(email_subject(notice))}</title></head><body>"
-        f"<h2>{e(_headline(notice))}: {e(_one_line(a.label))}</h2>"
+        f"<title>{e(email_subject(notice, w))}</title></head><body>"
+        f"<h2>{e(_headline(notice, w))}: {e(_one_line(w.label(a)))}</h2>"
         f"<table>{facts}</table>"
-        f"<h3>Stories</h3>{story_list}"
-        f'<p><a href="{e(urls["alert"])}">Open the alert</a> &middot; '
-        f'<a href="{e(urls["trend"])}">Trend of the series</a></p>'
-        "<p><small>threatmon early warning; stories come from public feeds and are "
-        "unverified.</small></p>"
+        f"<h3>{e(w.t(STORIES))}</h3>{story_list}"
+        f'<p><a href="{e(urls["alert"])}">{e(w.t(OPEN_ALERT))}</a> &middot; '
+        f'<a href="{e(urls["trend"])}">{e(w.t(SERIES_TREND))}</a></p>'
+        f"<p><small>{e(w.t(FOOTER))}</small></p>"
         "</body></html>\n"
     )
 
 
-def email_content(notice: AlertNotice, *, dashboard_url: str) -> EmailContent:
-    """Subject, plain text and HTML for one alert event."""
+def email_content(notice: AlertNotice, *, dashboard_url: str, w: Wording = ENGLISH) -> EmailContent:
+    """Subject, plain text and HTML for one alert event, worded by `w`."""
     return EmailContent(
-        subject=email_subject(notice),
-        text=email_text(notice, dashboard_url=dashboard_url),
-        html=email_html(notice, dashboard_url=dashboard_url),
+        subject=email_subject(notice, w),
+        text=email_text(notice, dashboard_url=dashboard_url, w=w),
+        html=email_html(notice, dashboard_url=dashboard_url, w=w),
     )

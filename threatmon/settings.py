@@ -43,6 +43,16 @@ _DETECTION = DetectionConfig()
 USER_AGENT = "threatmon/0.1 (+https://github.com/threatmon/threatmon; news monitoring bot)"
 
 
+NOTIFY_LANGUAGES = ("en", "ru", "kk")
+
+
+def _notify_language(value: str) -> str:
+    lang = str(value).strip().lower()
+    if lang not in NOTIFY_LANGUAGES:
+        raise ValueError(f"not a language of the notifications: {value!r} (use en, ru or kk)")
+    return lang
+
+
 def _bool(value: str | bool) -> bool:
     if isinstance(value, bool):
         return value
@@ -323,6 +333,12 @@ SPECS: tuple[SettingSpec, ...] = (
         "Base URL of the dashboard as analysts reach it, used in notification links.",
         str,
     ),
+    SettingSpec(
+        "notify_language",
+        "en",
+        "Language of alert e-mails: en, ru or kk (webhook JSON keys stay English).",
+        _notify_language,
+    ),
 )
 # Never shown in a repr (logs, tracebacks): credentials, and URLs that often embed one.
 SECRET_SETTINGS: frozenset[str] = frozenset(
@@ -392,6 +408,7 @@ class Settings:
     smtp_starttls: bool = SPEC_BY_NAME["smtp_starttls"].default
     smtp_ssl: bool = SPEC_BY_NAME["smtp_ssl"].default
     dashboard_url: str = SPEC_BY_NAME["dashboard_url"].default
+    notify_language: str = SPEC_BY_NAME["notify_language"].default
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property

@@ -183,6 +183,8 @@ def notify_config(settings: Settings) -> NotifyConfig:
             starttls=settings.smtp_starttls,
             implicit_tls=settings.smtp_ssl,
         ),
+        language=settings.notify_language,
+        data_dir=settings.data_path,
     )
 
 

@@ -6,7 +6,8 @@ A maintainer's tool, run by hand after changing interface text, never by the app
     python -m tools.catalogs --check    # only report; exit 1 when a catalog is out of date
 
 Messages are the string literals passed to `t(...)`, `N_(...)` and
-`t.plural(singular, plural, n)` anywhere in `dashboard/` (see `dashboard.i18n`),
+`t.plural(singular, plural, n)` anywhere in `dashboard/` (see `dashboard.i18n`)
+and `notify/` (the alert e-mails, `notify.render`),
 found with Babel's Python extractor. Translations already in a catalog are
 kept; a new message is added with an empty translation, which
 `tests/unit/test_catalogs.py` then reports until a translator fills it in.
@@ -27,6 +28,8 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIR = ROOT / "dashboard"
 LOCALE_DIR = SOURCE_DIR / "locale"
+# where messages are written: the dashboard, and the alert e-mails (notify.render)
+SOURCE_DIRS = (SOURCE_DIR, ROOT / "notify")
 LANGUAGES = ("ru", "kk")  # English is the source language: it has no catalog
 # Babel keyword specs: the argument positions that hold the message (1-based).
 KEYWORDS: dict[str, tuple[int, ...] | None] = {"t": None, "N_": None, "plural": (1, 2)}
@@ -62,11 +65,12 @@ def extract(source_dir: Path = SOURCE_DIR) -> Iterator[Message]:
             yield Message(text, where)
 
 
-def messages(source_dir: Path = SOURCE_DIR) -> dict[str, Message]:
+def messages(source_dirs: tuple[Path, ...] = SOURCE_DIRS) -> dict[str, Message]:
     """The distinct messages by their (singular) text; the first use names the place."""
     out: dict[str, Message] = {}
-    for message in extract(source_dir):
-        out.setdefault(message.key, message)
+    for source_dir in source_dirs:
+        for message in extract(source_dir):
+            out.setdefault(message.key, message)
     return out
 
 

@@ -22,9 +22,10 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import access, ids, term_actions
 from dashboard.components import card, dropdown_labels, notice
-from dashboard.context import LANGUAGE_NAMES, DashboardContext
+from dashboard.context import DashboardContext
 from dashboard.filter_errors import filter_error_text
 from dashboard.i18n import ENGLISH, N_, UI_PARAM, Translator
+from dashboard.labels import LANGUAGE_NAMES
 from dashboard.shell import NO_ITEMS_YET
 from dashboard.url_state import build_search, from_store, language_of
 from indicators import taxonomy

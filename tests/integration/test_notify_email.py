@@ -279,3 +279,29 @@ def test_parse_recipients() -> None:
 
 def test_the_password_is_not_in_the_config_repr() -> None:
     assert PASSWORD not in repr(SmtpConfig(password=PASSWORD))
+
+
+def test_a_russian_email_arrives_in_russian_with_an_encoded_subject(
+    inbox: Inbox, plain_server: int
+) -> None:
+    from notify.wording import wording_for
+
+    data = Path(__file__).resolve().parents[2] / "data"
+    result = send_email(
+        "duty@soc.example.kz",
+        notice(),
+        plain_config(plain_server),
+        dashboard_url=BASE,
+        sent_at=SENT,
+        wording=wording_for("ru", data),
+    )
+    assert result.ok, result.describe()
+    (got,) = inbox.received
+    msg = got.message
+    assert msg["Subject"].startswith("[threatmon] Новое оповещение #12: ")
+    assert "Киберугрозы" in msg["Subject"] and "сюжетов" in msg["Subject"]
+    text = msg.get_body(("plain",))
+    assert text is not None
+    body = text.get_content()
+    assert "Открыть оповещение: https://threatmon.example.kz/alerts?alert=12" in body
+    assert "Open the alert" not in body

@@ -106,7 +106,7 @@ def test_the_check_fails_on_a_missing_an_empty_and_an_unused_message(tmp_path: P
         "    return t('A brand new label'), t('Trends'), t.plural('{n} item', '{n} items', 2)\n",
         encoding="utf-8",
     )
-    wanted = messages(source)
+    wanted = messages((source,))
     assert set(wanted) == {"Overview", "A brand new label", "Trends", "{n} item"}
     catalog = Catalog(locale="ru")
     catalog.add("Overview", "Обзор")

@@ -218,3 +218,47 @@ def test_the_readme_documents_every_payload_field_and_its_example_has_the_real_s
     example = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
     assert _flat_keys(example) == _flat_keys(payload)
     assert list(example["stories"][0]) == list(payload["stories"][0])
+
+
+# --- e-mails in Russian and Kazakh (setting notify_language) ---------------------------------
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+ENGLISH_WORDS = ("New alert", "expected", "Open the alert", "Trend of the series", "Window")
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "words"),
+    [
+        ("ru", "Новое оповещение", ("Окно", "ожидалось 1,2", "Открыть оповещение", "Алматы")),
+        ("kk", "Жаңа ескерту", ("Терезе", "күтілгені 1,2", "Ескертуді ашу", "Алматы")),
+    ],
+)
+def test_an_email_in_russian_or_kazakh_says_everything_in_that_language(
+    lang: str, title: str, words: tuple[str, ...]
+) -> None:
+    from notify.render import email_content
+    from notify.wording import wording_for
+
+    content = email_content(notice(), dashboard_url=BASE, w=wording_for(lang, DATA_DIR))
+    assert content.subject.startswith(f"[threatmon] {title} #12: ")
+    for body in (content.text, content.html):
+        for word in words:
+            assert word in body, (lang, word)
+        for english in ENGLISH_WORDS:
+            assert english not in body, (lang, english)
+    # the alert is named from its series in the language, not by its stored English label
+    assert "Cyber threats" not in content.subject
+    # links and ids stay as the dashboard reads them
+    assert "https://threatmon.example.kz/alerts?alert=12" in content.text
+    assert "category=cyber_threats, region=KZ-75" in content.text
+
+
+def test_english_is_the_messages_as_written() -> None:
+    from notify.render import ENGLISH, email_content
+    from notify.wording import wording_for
+
+    assert wording_for("en", DATA_DIR) is ENGLISH
+    content = email_content(notice(), dashboard_url=BASE)
+    assert content.subject == (
+        "[threatmon] New alert #12: Cyber threats · Almaty (8 stories, 1.2 expected)"
+    )
