@@ -2,28 +2,33 @@
 
 It takes the dashboard's filter parameters (an alert is listed when its
 series fits the selection and its window overlaps the period) plus `state`
-(repeat it for several; default: every state). Unknown parameters are
+(repeat it for several; default: every state) and `ui` (ru or kk: titles and
+summaries in that language, alerts named from their series as on screen;
+without it, English as stored). Unknown parameters are
 refused, as on `/api/snapshot`. The XML is built with ElementTree, so alert
 text from untrusted feeds is escaped by construction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from flask import Flask, Response, jsonify, request
 
+from dashboard.alert_text import STATE_NAMES, alert_label, named
 from dashboard.context import DashboardContext
+from dashboard.i18n import ENGLISH, N_, SOURCE_LANGUAGE, UI_PARAM, Translator, valid_language
 from indicators.alerts import AlertError, AlertRow
 from indicators.selection import PARAM_NAMES, FilterError, Filters
 from indicators.store import alerts as alert_store
 
 ATOM_PATH = "/alerts.atom"
 ATOM_NS = "http://www.w3.org/2005/Atom"
-ALLOWED_PARAMS = frozenset((*PARAM_NAMES, "state"))
+ALLOWED_PARAMS = frozenset((*PARAM_NAMES, "state", UI_PARAM))
+FEED_TITLE = N_("threatmon alerts")
 MOST_ENTRIES = 200
 
 
@@ -36,25 +41,39 @@ def entry_id(alert: AlertRow) -> str:
     return f"tag:threatmon,2026:alert/{alert.id}"
 
 
-def summary_text(alert: AlertRow) -> str:
+def summary_text(alert: AlertRow, t: Translator = ENGLISH) -> str:
+    """State, numbers, window and note in one line, in `t`'s language."""
     numbers = []
     if alert.observed is not None:
-        numbers.append(f"{alert.observed} stories")
+        stories = t.plural("{n} story", "{n} stories", alert.observed)
+        numbers.append(stories.format(n=alert.observed))
     if alert.expected is not None:
-        numbers.append(f"expected {alert.expected:.1f}")
+        numbers.append(t("expected {expected}").format(expected=_decimal(alert.expected, t)))
     if alert.score is not None:
-        numbers.append(f"score {alert.score:.1f}")
-    return (
-        f"{alert.state}; {', '.join(numbers) or 'no numbers'}; window "
-        f"{_stamp(alert.window_start)} to {_stamp(alert.window_end)}"
-        + (f"; note: {alert.note}" if alert.note else "")
+        numbers.append(t("score {score}").format(score=_decimal(alert.score, t)))
+    window = t("window {start} to {end}").format(
+        start=_stamp(alert.window_start), end=_stamp(alert.window_end)
     )
+    counts = ", ".join(numbers) or t("no numbers")
+    text = f"{named(STATE_NAMES, alert.state, t)}; {counts}; {window}"
+    return text + ("; " + t("note: {note}").format(note=alert.note) if alert.note else "")
+
+
+def _decimal(value: float, t: Translator) -> str:
+    return f"{value:.1f}" if t.lang == SOURCE_LANGUAGE else t.decimal(value)
 
 
 def alerts_feed(
-    alerts: Sequence[AlertRow], *, base_url: str, self_url: str, now: datetime
+    alerts: Sequence[AlertRow],
+    *,
+    base_url: str,
+    self_url: str,
+    now: datetime,
+    t: Translator = ENGLISH,
+    title: Callable[[AlertRow], str] = lambda alert: alert.label,
 ) -> bytes:
-    """The Atom document for `alerts` (newest first), as UTF-8 bytes (pure)."""
+    """The Atom document for `alerts` (newest first), as UTF-8 bytes (pure); `t` and
+    `title` word it in another language."""
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -65,7 +84,7 @@ def alerts_feed(
 
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     sub(feed, "id", "tag:threatmon,2026:alerts")
-    sub(feed, "title", "threatmon alerts")
+    sub(feed, "title", t(FEED_TITLE))
     updated = max((a.updated_at for a in alerts), default=now)
     sub(feed, "updated", _stamp(updated))
     sub(feed, "link", rel="self", href=self_url)
@@ -75,12 +94,12 @@ def alerts_feed(
     for alert in alerts:
         entry = sub(feed, "entry")
         sub(entry, "id", entry_id(alert))
-        sub(entry, "title", alert.label)
+        sub(entry, "title", title(alert))
         sub(entry, "updated", _stamp(alert.updated_at))
         sub(entry, "published", _stamp(alert.created_at))
         sub(entry, "link", rel="alternate", href=f"{base_url}/alerts?alert={alert.id}")
         sub(entry, "category", term=alert.kind)
-        sub(entry, "summary", summary_text(alert), type="text")
+        sub(entry, "summary", summary_text(alert, t), type="text")
     return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
 
 
@@ -105,9 +124,21 @@ def register_atom(server: Flask, ctx: DashboardContext) -> None:
             found = alert_store.alerts_overlapping(ctx.engine, filters, states=states)
         except (FilterError, AlertError) as exc:
             return jsonify({"error": str(exc)}), 400
+        ui = args.get(UI_PARAM)
+        lang = valid_language(ui) if ui else SOURCE_LANGUAGE
+        if lang is None:
+            return jsonify({"error": f"unknown ui language {ui!r}; expected ru, kk or en"}), 400
+        t = ctx.translator(lang)
+        label = ctx.labeller(lang)
+
+        def title(alert: AlertRow) -> str:
+            return alert.label if lang == SOURCE_LANGUAGE else alert_label(alert, label, t)
+
         newest = sorted(found, key=lambda a: (a.created_at, a.id), reverse=True)[:MOST_ENTRIES]
         base = request.host_url.rstrip("/")
-        body = alerts_feed(newest, base_url=base, self_url=request.url, now=ctx.clock())
+        body = alerts_feed(
+            newest, base_url=base, self_url=request.url, now=ctx.clock(), t=t, title=title
+        )
         return Response(
             body,
             mimetype="application/atom+xml",

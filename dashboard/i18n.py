@@ -116,6 +116,10 @@ class Translator:
         """A count as the language writes it (thousands separated by a space in ru and kk)."""
         return format_decimal(value, locale=self.lang)
 
+    def decimal(self, value: float) -> str:
+        """A score or a rate with one decimal, as the language writes it ("1,2" in ru)."""
+        return format_decimal(value, "0.0", locale=self.lang)
+
     def percent(self, value: float, *, signed: bool = False) -> str:
         """`value` (0.12 -> 12 %) in the language's form; `signed` adds "+" to a rise."""
         text = format_percent(value, locale=self.lang)

@@ -227,6 +227,32 @@ def test_the_atom_feed_lists_every_alert_newest_first_for_any_feed_reader(alerti
     assert f"{stored[0].observed} stories" in first.summary
 
 
+@pytest.mark.parametrize(
+    ("ui", "feed_title", "state"),
+    [("ru", "Оповещения threatmon", "новое"), ("kk", "threatmon ескертулері", "жаңа")],
+)
+def test_the_atom_feed_speaks_russian_or_kazakh_with_ui(
+    alerting, ui: str, feed_title: str, state: str
+) -> None:
+    calls, engine = alerting
+    stored = alert_store.list_alerts(engine)
+    parsed = feedparser.parse(io.BytesIO(atom(calls, f"?ui={ui}").data))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.title == feed_title
+    ids = [f"tag:threatmon,2026:alert/{a.id}" for a in stored]
+    assert [e.id for e in parsed.entries] == ids
+    titles = " ".join(e.title for e in parsed.entries)
+    for english in ("Rise", "First seen", "Cyber threats", "Almaty"):  # the stored labels' words
+        assert english not in titles, titles
+    assert state in parsed.entries[0].summary.lower()
+    assert "stories" not in parsed.entries[0].summary
+
+
+def test_the_atom_feed_refuses_an_unknown_interface_language(alerting) -> None:
+    calls, _ = alerting
+    assert atom(calls, "?ui=de").status_code == 400
+
+
 @pytest.fixture(scope="module")
 def one_acknowledged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Callbacks, Any]:
     """Its own store (other tests change states): the oldest alert acknowledged, the rest new."""
