@@ -704,3 +704,19 @@ def test_extremist_videos_and_incited_hatred_are_extremist_ideology(lexicon, tit
 def test_a_cis_citizen_is_a_nationality_not_international_cooperation(lexicon):
     verdict = tag("АҚШ-та «Ислам мемлекетін» қолдады деген ТМД азаматы ұсталды", "", lexicon)
     assert verdict.relevant and "counter_measures" not in verdict.categories
+
+
+def test_a_kazakh_hoax_report_is_terrorist_activity_without_tactics(lexicon):
+    verdict = tag(
+        "Талдықорғандағы сауда орталығына жарылғыш зат қойылды деген хабар расталмады",
+        "Терроризм актісі туралы көрінеу жалған хабар бойынша қылмыстық іс қозғалды.",
+        lexicon,
+    )
+    assert verdict.relevant
+    assert "terrorist_activity" in verdict.categories
+    assert "tactics_methods" not in verdict.categories
+
+
+def test_armed_jihad_propaganda_is_not_a_weapon(lexicon):
+    verdict = tag("Тұрғын Telegram арқылы «қарулы жиһад» материалдарын таратты", "", lexicon)
+    assert "tactics_methods" not in verdict.categories
