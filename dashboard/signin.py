@@ -214,12 +214,21 @@ class SignIn:
         )
         return self.translators.get(lang) or ENGLISH
 
-    def _page(self, status: int, *, message: str = "", **kwargs: Any) -> Response:
+    def _page(
+        self,
+        status: int,
+        *,
+        message: str = "",
+        values: Mapping[str, object] | None = None,
+        **kwargs: Any,
+    ) -> Response:
+        """The login form in the visitor's language; `message` is one of the messages
+        above, translated, then filled with `values`."""
         t = self._language()
         body = login_html(
             title=self.title,
             csrf_token=current_token(self.guard),
-            message=t(message) if message else "",
+            message=t(message).format(**(values or {})) if message else "",
             t=t,
             **kwargs,
         )
@@ -254,7 +263,8 @@ class SignIn:
                 429,
                 next_path=next_path,
                 name=raw_name,
-                message=self._language()(TOO_MANY).format(minutes=minutes),
+                message=TOO_MANY,
+                values={"minutes": minutes},
             )
             response.headers["Retry-After"] = str(math.ceil(wait.total_seconds()))
             return response
@@ -283,7 +293,7 @@ class SignIn:
     def logout(self) -> Response:
         if not self.guard.valid(request.cookies.get(CSRF_COOKIE), request.form.get("csrf_token")):
             return Response(self._language()(BAD_FORM), status=403, mimetype="text/plain")
-        user, _expired = self.session_user(request.cookies.get(SESSION_COOKIE))
+        user = g.get("user")  # `admit` read the session cookie already
         if user is not None and self.writer is not None:
             # every copy of this user's session cookie ends, not only this browser's
             user_store.end_sessions(self.writer, user.name)

@@ -35,12 +35,6 @@ EVENTS: tuple[str, ...] = ("opened", "grew")
 PAYLOAD_VERSION = 1
 KIND_NAMES = {"rise": N_("rise"), "first_seen": N_("first seen"), "rule": N_("watch rule")}
 EVENT_TITLES = {"opened": N_("New alert"), "grew": N_("Alert grew")}
-STATE_WORDS = {
-    "new": N_("new"),
-    "acknowledged": N_("acknowledged"),
-    "resolved": N_("resolved"),
-    "dismissed": N_("dismissed"),
-}
 WINDOW, STORIES, SCORE, SERIES, STATE, PLAYBOOK = (
     N_("Window"),
     N_("Stories"),
@@ -74,6 +68,7 @@ class Wording:
     t: Callable[[str], str] = field(default=lambda message: message)
     plural: Callable[[str, str, int], str] = field(default=_english_plural)
     label: Callable[[AlertRow], str] = field(default=lambda alert: alert.label)
+    state: Callable[[str], str] = field(default=lambda state: state)  # stored in English
     decimal: Callable[[float], str] = field(default=lambda value: f"{value:.1f}")
 
     def number(self, value: float | None) -> str:
@@ -224,13 +219,12 @@ def _headline(notice: AlertNotice, w: Wording) -> str:
 def _facts(a: AlertRow, w: Wording) -> list[tuple[str, str]]:
     """The alert's numbers as (name, value) lines shared by both e-mail bodies."""
     observed = "-" if a.observed is None else str(a.observed)
-    state = w.t(STATE_WORDS[a.state]) if a.state in STATE_WORDS else a.state
     facts = [
         (w.t(WINDOW), f"{_human_time(a.window_start)} - {_human_time(a.window_end)}"),
         (w.t(STORIES), w.t(OBSERVED).format(observed=observed, expected=w.number(a.expected))),
         (w.t(SCORE), w.t(PEAK).format(score=w.number(a.score), peak=w.number(a.peak_score))),
         (w.t(SERIES), series_text(a.series, w)),
-        (w.t(STATE), state),
+        (w.t(STATE), w.state(a.state)),
     ]
     if a.playbook:
         facts.append((w.t(PLAYBOOK), w.t(FOLLOW_PLAYBOOK).format(playbook=a.playbook)))

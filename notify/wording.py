@@ -22,9 +22,7 @@ def wording_for(language: str, data_dir: Path | None) -> Wording:
     """The wording of e-mails in `language` (en, ru or kk); English when it is "en"."""
     if language == "en":
         return ENGLISH
-    from babel.numbers import format_decimal
-
-    from dashboard.alert_text import alert_label
+    from dashboard.alert_text import STATE_NAMES, alert_label, named
     from dashboard.i18n import load_translators
     from dashboard.labels import label_in
     from indicators.alerts import AlertRow
@@ -38,7 +36,7 @@ def wording_for(language: str, data_dir: Path | None) -> Wording:
             return alert.label
         return alert_label(alert, lambda axis, value: label_in(taxonomy, t, axis, value), t)
 
-    def decimal(value: float) -> str:
-        return format_decimal(value, "0.0", locale=language)
+    def state(value: str) -> str:
+        return named(STATE_NAMES, value, t)
 
-    return Wording(t=t, plural=t.plural, label=label, decimal=decimal)
+    return Wording(t=t, plural=t.plural, label=label, state=state, decimal=t.decimal)
