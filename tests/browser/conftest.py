@@ -8,7 +8,6 @@ the page logged no error.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.known_store import LEXICON_VERSION, NOW, build_store
+from tests.live_app import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,19 +49,12 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    from dashboard.app import create_app, make_http_server
+    from dashboard.app import create_app
 
     db_url, feed_ids = build_store(tmp_path_factory.mktemp("store") / "known.db")
     app = create_app(db_url, DATA_DIR, clock=lambda: NOW, lexicon_version=LEXICON_VERSION)
-    server = make_http_server(app, "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, name="dashboard", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", feed_ids)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(app, "dashboard") as base_url:
+        yield LiveServer(base_url, feed_ids)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ nothing the page asks for may leave 127.0.0.1.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +31,7 @@ from tests.browser.test_i18n_browser import (
     latin_words,
     proper_names,
 )
+from tests.live_app import serving
 
 pytestmark = pytest.mark.browser
 CFG = DetectionConfig(min_stories=3, min_ratio=2.0, min_score=4.0, exit_score=2.0)
@@ -40,7 +40,7 @@ RISE = "rise:category=cyber_threats|region=KZ-75"
 
 @pytest.fixture(scope="module")
 def alert_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    from dashboard.app import create_app, make_http_server
+    from dashboard.app import create_app
 
     url = f"sqlite:///{tmp_path_factory.mktemp('alerts') / 'alerts.db'}"
     engine = make_engine(url)
@@ -48,15 +48,8 @@ def alert_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     fill(engine, quiet_history() + burst())
     run_detection(engine, CFG, at=AT, labeler=load_taxonomy(DATA_DIR).label)
     app = create_app(url, DATA_DIR, clock=lambda: AT, lexicon_version="t", detection=CFG)
-    server = make_http_server(app, "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, name="alerts", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", engine
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(app, "alerts") as base_url:
+        yield base_url, engine
 
 
 def test_an_analyst_opens_an_alert_ticks_the_checklist_and_acknowledges_it(

@@ -7,7 +7,6 @@ the items, never typed in.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +25,7 @@ from tests.browser.test_i18n_browser import (
     latin_words,
     proper_names,
 )
+from tests.live_app import serving
 
 pytestmark = pytest.mark.browser
 
@@ -85,19 +85,12 @@ ACTORS_KNOWN = (
 
 @pytest.fixture(scope="module")
 def org_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from dashboard.app import create_app, make_http_server
+    from dashboard.app import create_app
 
     db_url, _ids = build_store(tmp_path_factory.mktemp("orgs") / "orgs.db", ACTORS_KNOWN)
     app = create_app(db_url, DATA_DIR, clock=lambda: NOW, lexicon_version="test-lexicon-orgs")
-    server = make_http_server(app, "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, name="orgs", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(app, "orgs") as base_url:
+        yield base_url
 
 
 def naming(actor: str) -> list[Known]:

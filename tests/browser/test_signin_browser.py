@@ -8,7 +8,6 @@ the pages may log no error.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from indicators.store import users as user_store
 from indicators.store.engine import make_engine
 from tests.browser.conftest import DATA_DIR, Recorder
 from tests.browser.known_store import KNOWN, LEXICON_VERSION, NOW, build_store
+from tests.live_app import serving
 
 pytestmark = pytest.mark.browser
 PASSWORD = "viewer-password-7"
@@ -28,7 +28,7 @@ PASSWORD = "viewer-password-7"
 
 @pytest.fixture(scope="module")
 def signin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from dashboard.app import create_app, make_http_server
+    from dashboard.app import create_app
 
     url, _ = build_store(tmp_path_factory.mktemp("signin") / "known.db")
     engine = make_engine(url)
@@ -41,15 +41,8 @@ def signin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         lexicon_version=LEXICON_VERSION,
         sign_in=SignInConfig(secret=b"k" * 32),
     )
-    server = make_http_server(app, "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, name="signin", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(app, "signin") as base_url:
+        yield base_url
 
 
 def test_a_viewer_signs_in_through_the_form_sees_the_overview_and_signs_out(

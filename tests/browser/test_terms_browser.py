@@ -7,7 +7,6 @@ nothing the page asks for may leave 127.0.0.1.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from tests.browser.test_i18n_browser import (
     latin_words,
     proper_names,
 )
+from tests.live_app import serving
 from tests.terms_store import FIRST, LAST, NOW, fill
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def terms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    from dashboard.app import create_app, make_http_server
+    from dashboard.app import create_app
 
     folder = tmp_path_factory.mktemp("terms")
     url = f"sqlite:///{folder / 'terms.db'}"
@@ -45,15 +45,8 @@ def terms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     engine.dispose()
     overlay = folder / "lexicon.local.yaml"
     app = create_app(url, DATA_DIR, clock=lambda: NOW, lexicon_version="t", lexicon_overlay=overlay)
-    server = make_http_server(app, "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, name="terms", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", overlay
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(app, "terms") as base_url:
+        yield base_url, overlay
 
 
 @pytest.mark.parametrize("lang", ["ru", "kk"])

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import re
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import Engine, select
 
 from dashboard import access, ids
-from dashboard.app import create_app, make_http_server
+from dashboard.app import create_app
 from dashboard.signin import EXPIRED, SESSION_COOKIE, SignInConfig, password_stamp
 from indicators.accounts import ANALYST, VIEWER, hash_password
 from indicators.detection import DetectionConfig
@@ -42,6 +41,7 @@ from tests.alert_history import AT, burst, fill, quiet_history
 from tests.integration.test_alert_actions_http import action_body
 from tests.integration.test_dashboard_http import Callbacks, find, store_for, texts
 from tests.integration.test_terms_view import rows
+from tests.live_app import serving
 from tests.terms_store import FIRST, LAST
 from tests.terms_store import fill as fill_terms
 from threatmon.cli import cli
@@ -80,15 +80,8 @@ def serve(
         lexicon_overlay=overlay,
         read_only=read_only,
     )
-    server = make_http_server(app, "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(app) as base_url:
+        yield base_url
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ here through the function, the command line and the HTTP endpoint served on
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from indicators.store import write
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
 from tests.factories import make_item
+from tests.live_app import serving
 from threatmon.cli import cli
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -349,19 +349,12 @@ def test_the_command_line_refuses_an_organization_the_actors_file_does_not_name(
 
 @pytest.fixture
 def served(store) -> Iterator[str]:
-    from dashboard.app import create_app, make_http_server
+    from dashboard.app import create_app
 
     _, url = store
     app = create_app(url, DATA, clock=lambda: T + timedelta(days=4), lexicon_version="lex")
-    server = make_http_server(app, "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, name="stix-api", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(app, "stix-api") as base_url:
+        yield base_url
 
 
 def test_the_endpoint_serves_the_bundle_for_the_same_filters_as_its_json(served: str) -> None:
