@@ -68,6 +68,12 @@ def test_a_viewer_signs_in_through_the_form_sees_the_overview_and_signs_out(
         assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
         assert page.evaluate("() => document.cookie").find(SESSION_COOKIE) == -1
 
+        # leave once the Overview's charts are drawn: a page unloaded while plotly still
+        # draws logs plotly's own errors, which say nothing about signing out
+        page.wait_for_function(
+            "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
+            " && [...document.querySelectorAll('.js-plotly-plot')].every(p => p._fullLayout)"
+        )
         page.click("#account button")
         expect(page).to_have_url(f"{signin_server}/login?out=1")
         expect(page.locator("p.message")).to_have_text("You are signed out.")
