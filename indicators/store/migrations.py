@@ -150,6 +150,13 @@ def _shared_sign_in(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _text_version(conn: Connection) -> None:
+    """SQLite: the counter of item text changes that lets text searches reuse their
+    match sets exactly (issue 10). The existing index is kept (nothing refilled)."""
+    if conn.dialect.name == "sqlite" and inspect(conn).has_table(schema.TEXT_INDEX):
+        schema.create_text_index(conn)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
@@ -163,6 +170,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "ingest workers: leases, worker ids, trigram search", _ingest_workers),
     Migration(10, "dashboard users", _users),
     Migration(11, "sign-in shared by every dashboard process", _shared_sign_in),
+    Migration(12, "text version counter for search match sets", _text_version),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -420,12 +420,31 @@ _TEXT_INDEX_DDL = (
     "END",
 )
 
+# SQLite: a number that grows with every commit adding, removing or rewriting an item's
+# text, in the same transaction as the change. It is how the search's cached match sets
+# (textsearch.exact_matches) know, exactly, that they are still the truth.
+TEXT_VERSION = "items_text_version"
+_TEXT_VERSION_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {TEXT_VERSION} (n INTEGER NOT NULL)",
+    f"INSERT INTO {TEXT_VERSION}(n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {TEXT_VERSION})",
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS {TEXT_VERSION}_{suffix} AFTER {when} ON items BEGIN "
+        f"UPDATE {TEXT_VERSION} SET n = n + 1; END"
+        for suffix, when in (
+            ("ai", "INSERT"),
+            ("ad", "DELETE"),
+            ("au", "UPDATE OF title, summary"),
+        )
+    ),
+)
+
 
 def create_text_index(connection: Any, *, fill: bool = False) -> bool:
     """Create the text search index; False where the database cannot have one.
 
     SQLite: the FTS5 table and its triggers (`fill` indexes the items already
-    stored, for a migration of an existing database). PostgreSQL: the pg_trgm
+    stored, for a migration of an existing database), and the text version
+    counter with its triggers. PostgreSQL: the pg_trgm
     extension (when it is available and this role may create it) and the GIN
     indexes, which PostgreSQL fills itself.
     """
@@ -436,7 +455,7 @@ def create_text_index(connection: Any, *, fill: bool = False) -> bool:
     raw = connection.exec_driver_sql("PRAGMA compile_options").fetchall()
     if not any("FTS5" in str(row[0]) for row in raw):
         return False
-    for statement in _TEXT_INDEX_DDL:
+    for statement in (*_TEXT_INDEX_DDL, *_TEXT_VERSION_DDL):
         connection.exec_driver_sql(statement)
     if fill:
         connection.exec_driver_sql(f"INSERT INTO {TEXT_INDEX}({TEXT_INDEX}) VALUES ('rebuild')")

@@ -1,10 +1,16 @@
 """Free-text search: the items whose title or summary contains `q`, and where to start looking.
 
 The match is always an exact, case-insensitive substring test (LIKE on a
-Unicode-aware lower(), with LIKE's wildcards escaped). On SQLite builds with
-FTS5 a trigram index (`schema.TEXT_INDEX`) can supply the candidates first;
-`plan_search` decides per query whether the index or the other filters
-should drive, by comparing two cheap counts. On PostgreSQL the same LIKE
+Unicode-aware lower(), with LIKE's wildcards escaped; on SQLite one
+registered function, `tm_has`, does the same test on title and summary in
+one call). On SQLite builds with FTS5 a trigram index (`schema.TEXT_INDEX`)
+can supply the candidates first; `plan_search` decides per query whether the
+index or the other filters should drive, by comparing two cheap counts.
+When the index drives, the exact ids are computed once and kept
+(`exact_matches`), keyed by the store's text version (`schema.TEXT_VERSION`,
+raised by triggers in the very transaction that adds or removes an item), so
+the dozen queries of a view, and the next analyst's, read a list of ids
+instead of re-testing every candidate's text. On PostgreSQL the same LIKE
 test is answered from the pg_trgm GIN indexes on lower(title) and
 lower(summary) where `threatmon init` could create them
 (`schema.TRIGRAM_INDEXES`), else it runs on whatever the other filters leave.
@@ -12,16 +18,20 @@ lower(summary) where `threatmon init` could create them
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Connection,
     Select,
     Text,
     and_,
+    bindparam,
     column,
     func,
     inspect,
@@ -35,7 +45,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from indicators.selection import Filters
 from indicators.store.conditions import Count, first_id, rarest_tag, scope_of
-from indicators.store.schema import TEXT_INDEX, items
+from indicators.store.schema import TEXT_INDEX, TEXT_VERSION, items
 
 
 class _lower(FunctionElement[str]):
@@ -55,21 +65,60 @@ def _compile_lower_sqlite(element: _lower, compiler: Any, **kw: Any) -> str:
     return f"tm_lower({compiler.process(element.clauses, **kw)})"
 
 
+class _contains(FunctionElement[bool]):
+    """`title` or `summary` contains the folded query: the exact test of a search.
+
+    Arguments: the folded query, its LIKE pattern, title, summary. SQLite calls
+    `tm_has` once per row (two `tm_lower` calls and two LIKEs cost about
+    twice as much); elsewhere it is the LIKE pair PostgreSQL's trigram
+    indexes answer.
+    """
+
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(_contains)
+def _compile_contains(element: _contains, compiler: Any, **kw: Any) -> str:
+    _, pattern, title, summary = element.clauses
+    either = or_(
+        _lower(title).like(pattern, escape="\\"), _lower(summary).like(pattern, escape="\\")
+    )
+    return compiler.process(either.self_group(), **kw)  # type: ignore[no-any-return]
+
+
+@compiles(_contains, "sqlite")
+def _compile_contains_sqlite(element: _contains, compiler: Any, **kw: Any) -> str:
+    folded, _, title, summary = (compiler.process(c, **kw) for c in element.clauses)
+    return f"tm_has({folded}, {title}, {summary})"
+
+
 def _fold(value: str | None) -> str | None:
     return None if value is None else value.lower()
+
+
+def _has(folded_q: str, title: str | None, summary: str | None) -> bool:
+    """`tm_has`: Python's `in` on the lowered texts, the same test as LIKE '%q%'."""
+    return (title is not None and folded_q in title.lower()) or (
+        summary is not None and folded_q in summary.lower()
+    )
 
 
 def prepare(conn: Connection) -> None:
     """Ready a read connection for text search.
 
     On SQLite: registers `tm_lower`, a Unicode-aware lower() (SQLite's own
-    folds ASCII only, so "Теракт" would not find "теракт"), and notes whether
-    the store has the trigram index.
+    folds ASCII only, so "Теракт" would not find "теракт"), and `tm_has`, the
+    whole exact test in one call; notes whether the store has the trigram
+    index and the text version counter.
     """
     if conn.dialect.name == "sqlite":
-        raw = conn.connection.driver_connection
-        raw.create_function("tm_lower", 1, _fold, deterministic=True)  # type: ignore[union-attr]
-        conn.info["text_index"] = inspect(conn).has_table(TEXT_INDEX)
+        raw: Any = conn.connection.driver_connection
+        raw.create_function("tm_lower", 1, _fold, deterministic=True)
+        raw.create_function("tm_has", 3, _has, deterministic=True)
+        inspector = inspect(conn)
+        conn.info["text_index"] = inspector.has_table(TEXT_INDEX)
+        conn.info["text_version"] = inspector.has_table(TEXT_VERSION)
 
 
 def has_text_index(conn: Connection) -> bool:
@@ -95,6 +144,7 @@ class TextPlan:
     use_index: bool = False
     min_id: int | None = None
     driver: str = ""  # without the index: the tag axis whose index starts the search
+    matches: str | None = None  # with the index: the exact ids, a JSON array (exact_matches)
 
 
 def text_condition(q: str, plan: TextPlan | None = None) -> ColumnElement[bool]:
@@ -105,11 +155,10 @@ def text_condition(q: str, plan: TextPlan | None = None) -> ColumnElement[bool]:
     FTS5 trigram index, candidates come from the index (items having all the
     query's trigrams) and the exact substring test runs on those only.
     """
-    pattern = _like_pattern(q)
-    exact = or_(
-        _lower(items.c.title).like(pattern, escape="\\"),
-        _lower(items.c.summary).like(pattern, escape="\\"),
-    )
+    if plan and plan.use_index and plan.matches is not None:
+        ids = func.json_each(bindparam("text_matches", plan.matches)).table_valued("value")
+        return items.c.id.in_(select(ids.c.value))
+    exact = _contains(q.lower(), _like_pattern(q), items.c.title, items.c.summary)
     match = trigram_query(q) if plan and plan.use_index else None
     if match is None:
         return exact
@@ -162,7 +211,7 @@ def plan_search(conn: Connection, f: Filters, count: Count) -> TextPlan:
     key = (str(conn.engine.url), newest, f)
     cached = _plans.get(key)
     if cached and time.monotonic() - cached[0] < _PLAN_TTL:
-        return cached[1]
+        return _with_matches(conn, f.q, cached[1])
     min_id = first_id(conn, f)
     index_side = select(func.count()).select_from(
         _index_candidates(match, TextPlan(True, min_id)).subquery()
@@ -175,4 +224,68 @@ def plan_search(conn: Connection, f: Filters, count: Count) -> TextPlan:
     if len(_plans) > 256:
         _plans.clear()
     _plans[key] = (time.monotonic(), plan)
-    return plan
+    return _with_matches(conn, f.q, plan)
+
+
+def _with_matches(conn: Connection, q: str, plan: TextPlan) -> TextPlan:
+    if not plan.use_index:
+        return plan
+    matches = exact_matches(conn, q, plan.min_id)
+    return plan if matches is None else replace(plan, matches=matches)
+
+
+# Match sets: (database URL, text version, folded query, first id) -> JSON array of ids.
+# Bounded by the ids held (8 bytes or so each as JSON), least recently used out first.
+MATCH_BUDGET = 2_000_000
+_matches: OrderedDict[tuple[str, int, str, int], tuple[str, int]] = OrderedDict()
+_matches_lock = threading.Lock()
+
+
+def text_version(conn: Connection) -> int | None:
+    """The store's text version (None where it has no counter: PostgreSQL, old stores)."""
+    if not conn.info.get("text_version"):
+        return None
+    return int(conn.exec_driver_sql(f"SELECT n FROM {TEXT_VERSION}").scalar_one())
+
+
+def exact_matches(conn: Connection, q: str, min_id: int | None = None) -> str | None:
+    """The ids (from `min_id` on) of the items whose title or summary contains `q`.
+
+    A JSON array, computed from the trigram index plus the exact test and then
+    kept for as long as the store's text version stays the same: any commit
+    that adds, removes or rewrites an item raises it (triggers), and the set
+    is stored under the version read in the same statement as the ids, so a
+    kept set is never older than its key. A query that starts after a later
+    commit simply misses the key and computes afresh. None where the store
+    cannot say (no trigram index or no version counter).
+    """
+    match = trigram_query(q)
+    version = text_version(conn)
+    if match is None or version is None or not has_text_index(conn):
+        return None
+    url = str(conn.engine.url)
+    first = min_id or 0
+    with _matches_lock:
+        found = _matches.get((url, version, q.lower(), first))
+        if found is not None:
+            _matches.move_to_end((url, version, q.lower(), first))
+            return found[0]
+    candidates = _index_candidates(match, TextPlan(True, min_id))
+    exact = _contains(q.lower(), _like_pattern(q), items.c.title, items.c.summary)
+    inner = select(items.c.id).where(items.c.id.in_(candidates), exact).subquery()
+    current = select(literal_column("n")).select_from(table(TEXT_VERSION)).scalar_subquery()
+    row = conn.execute(select(current, func.json_group_array(inner.c.id), func.count())).one()
+    at_version, ids_json, size = int(row[0]), str(row[1]), int(row[2])
+    with _matches_lock:
+        _matches[(url, at_version, q.lower(), first)] = (ids_json, size)
+        held = sum(n for _, n in _matches.values())
+        while held > MATCH_BUDGET and len(_matches) > 1:
+            _, (_, dropped) = _matches.popitem(last=False)
+            held -= dropped
+    return ids_json
+
+
+def forget_matches() -> None:
+    """Drop every kept match set (tests; a process that wants its memory back)."""
+    with _matches_lock:
+        _matches.clear()

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from indicators.models import ItemRecord, Match, Tags, tagged_text
 from indicators.selection import Filters
-from indicators.store import queries
+from indicators.store import queries, textsearch
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
 from indicators.store.write import FeedFields, insert_items, upsert_feeds
@@ -505,7 +505,9 @@ def test_text_search_cases(store: Any, q: str, keys: set[str], path: str) -> Non
 TEXT_CASES = [n for n, case in FILTER_CASES.items() if case({"cyber": 3, "kaz": 2}).q]
 
 
-@pytest.mark.parametrize("plan", ["scan", "index", "index from the period's first id"])
+@pytest.mark.parametrize(
+    "plan", ["scan", "index", "index from the period's first id", "index and its kept match set"]
+)
 @pytest.mark.parametrize("name", [*TEXT_CASES, "text, tags and a period"])
 def test_every_text_plan_gives_the_same_answers(
     store: Any, name: str, plan: str, monkeypatch: pytest.MonkeyPatch
@@ -522,7 +524,12 @@ def test_every_text_plan_gives_the_same_answers(
         "scan": queries.TextPlan(min_id=first, driver="region" if f.regions else ""),
         "index": queries.TextPlan(use_index=True),
         "index from the period's first id": queries.TextPlan(use_index=True, min_id=first),
-    }[plan]
+    }.get(plan)
+    if forced is None:  # the exact ids, computed once and kept (textsearch.exact_matches)
+        with queries._connect(engine) as conn:
+            kept = textsearch.exact_matches(conn, f.q, first)
+        assert kept is not None
+        forced = queries.TextPlan(use_index=True, min_id=first, matches=kept)
     monkeypatch.setattr(queries, "text_plan", lambda conn, f: forced)
     chosen = selected(known, f)
     assert chosen, "a case that finds nothing would prove nothing"

@@ -1,0 +1,196 @@
+"""Kept text-search match sets on SQLite: exact answers, reused only while the text is unchanged.
+
+A search the trigram index drives computes the exact ids once
+(`textsearch.exact_matches`) and keeps them under the store's text version,
+which triggers raise in the transaction that adds, removes or rewrites an
+item. These tests change a real store every way an item's text can change
+and check that the next search sees it, and that nothing else throws the
+kept sets away.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, delete, select, text, update
+
+from indicators.selection import Filters
+from indicators.store import queries, textsearch, write
+from indicators.store.engine import make_engine
+from indicators.store.migrations import LATEST_VERSION, current_version, upgrade
+from indicators.store.schema import TEXT_VERSION, items, schema_migrations
+from tests.factories import make_item
+
+TITLES = [
+    "Теракт предотвращен в Алматы",
+    "В Алматы прошли учения антитеррористического центра",
+    "Алматыда лаңкестік әрекеттің алдын алды",
+    "Курс тенге укрепился",
+    "АЛМАТЫ: задержан вербовщик",
+]
+
+
+def _store(url: str) -> tuple[Engine, int]:
+    engine = make_engine(url)
+    upgrade(engine)
+    (feed,) = write.upsert_feeds(engine, [write.FeedFields(url="https://a.example/rss", name="A")])
+    with engine.begin() as conn:
+        write.insert_items(conn, feed, [make_item(t) for t in TITLES], lexicon_version="v1")
+    return engine, feed
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[tuple[Engine, int]]:
+    textsearch.forget_matches()
+    engine, feed = _store(f"sqlite:///{tmp_path / 'text.db'}")
+    yield engine, feed
+    engine.dispose()
+    textsearch.forget_matches()
+
+
+def _matches(engine: Engine, q: str) -> list[int]:
+    with queries._connect(engine) as conn:
+        found = textsearch.exact_matches(conn, q)
+    assert found is not None, "an SQLite store with the trigram index keeps match sets"
+    return sorted(json.loads(found))
+
+
+def _titles(engine: Engine, q: str) -> set[str]:
+    return {r.title for r in queries.items_page(engine, Filters(q=q), limit=50).rows}
+
+
+def _version(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT n FROM {TEXT_VERSION}")).scalar_one())
+
+
+def _ids_with(engine: Engine, needle: str) -> list[int]:
+    """The brute-force answer: every stored item whose text contains `needle`, case-folded."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(items.c.id, items.c.title, items.c.summary)).all()
+    folded = needle.lower()
+    return sorted(i for i, t, s in rows if folded in t.lower() or folded in s.lower())
+
+
+def test_a_match_set_is_the_exact_answer(store: tuple[Engine, int]) -> None:
+    engine, _ = store
+    for q in ("алматы", "АЛМАТЫ", "Алматыда", "теракт", "нет такого слова"):
+        assert _matches(engine, q) == _ids_with(engine, q)
+    # "алматы" and "Алматыда" share the trigrams of "алматы"; only the exact test
+    # tells "Алматыда" apart, so a candidate list alone would be wrong here.
+    assert len(_matches(engine, "Алматыда")) == 1
+
+
+def test_the_set_is_kept_while_the_text_is_unchanged(store: tuple[Engine, int]) -> None:
+    engine, _ = store
+    with queries._connect(engine) as conn:
+        first = textsearch.exact_matches(conn, "алматы")
+        again = textsearch.exact_matches(conn, "Алматы")  # the same folded query
+    assert first is again
+    with engine.begin() as conn:  # re-tagging changes tags, not text
+        conn.execute(update(items).values(relevant=True, lexicon_version="v2"))
+    with queries._connect(engine) as conn:
+        assert textsearch.exact_matches(conn, "алматы") is first
+
+
+def test_a_new_item_raises_the_version_and_is_found(store: tuple[Engine, int]) -> None:
+    engine, feed = store
+    before = _titles(engine, "алматы")
+    version = _version(engine)
+    with engine.begin() as conn:
+        write.insert_items(conn, feed, [make_item("Новости Алматы за день")], lexicon_version="v1")
+    assert _version(engine) > version
+    assert _titles(engine, "алматы") == before | {"Новости Алматы за день"}
+    assert _matches(engine, "алматы") == _ids_with(engine, "алматы")
+
+
+def test_a_removed_item_is_no_longer_found(store: tuple[Engine, int]) -> None:
+    engine, _ = store
+    assert "Теракт предотвращен в Алматы" in _titles(engine, "алматы")
+    with engine.begin() as conn:
+        conn.execute(delete(items).where(items.c.title == "Теракт предотвращен в Алматы"))
+    assert "Теракт предотвращен в Алматы" not in _titles(engine, "алматы")
+    assert _matches(engine, "алматы") == _ids_with(engine, "алматы")
+
+
+def test_rewritten_text_is_searched_as_it_is_now(store: tuple[Engine, int]) -> None:
+    engine, _ = store
+    assert _titles(engine, "тенге") == {"Курс тенге укрепился"}
+    with engine.begin() as conn:
+        conn.execute(
+            update(items)
+            .where(items.c.title == "Курс тенге укрепился")
+            .values(title="Курс тенге в Алматы укрепился")
+        )
+    assert "Курс тенге в Алматы укрепился" in _titles(engine, "алматы")
+    assert _matches(engine, "алматы") == _ids_with(engine, "алматы")
+
+
+def test_a_write_through_another_engine_is_seen(store: tuple[Engine, int], tmp_path: Path) -> None:
+    """Another process writing the same file (here: a second engine) invalidates the sets."""
+    engine, feed = store
+    _matches(engine, "вербовщик")
+    other = make_engine(str(engine.url))
+    with other.begin() as conn:
+        write.insert_items(conn, feed, [make_item("Вербовщик осужден")], lexicon_version="v1")
+    other.dispose()
+    assert _titles(engine, "вербовщик") == {"АЛМАТЫ: задержан вербовщик", "Вербовщик осужден"}
+
+
+def test_searches_through_the_views_use_the_kept_set(store: tuple[Engine, int]) -> None:
+    engine, _ = store
+    f = Filters(date_from=date(2026, 1, 1), date_to=date(2026, 12, 31), q="алматы")
+    with queries._connect(engine) as conn:
+        plan = queries.text_plan(conn, f)
+    assert plan.use_index and plan.matches is not None
+    assert queries.totals(engine, f).items == len(_ids_with(engine, "алматы")) == 4
+
+
+def test_a_read_only_dashboard_keeps_sets_too(store: tuple[Engine, int]) -> None:
+    engine, _ = store
+    reader = make_engine(str(engine.url), read_only=True)
+    assert _matches(reader, "алматы") == _ids_with(engine, "алматы")
+    assert _titles(reader, "теракт") == {"Теракт предотвращен в Алматы"}
+    reader.dispose()
+
+
+def test_kept_sets_stay_within_their_budget(
+    store: tuple[Engine, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _ = store
+    monkeypatch.setattr(textsearch, "MATCH_BUDGET", 5)
+    for q in ("алматы", "теракт", "вербовщик", "тенге"):  # 4, 1, 1 and 1 ids
+        _matches(engine, q)
+    kept = [key[2] for key in textsearch._matches]
+    assert kept == ["алматы", "теракт", "вербовщик", "тенге"][-len(kept) :]
+    assert sum(n for _, n in textsearch._matches.values()) <= 5 or len(kept) == 1
+
+
+def test_a_store_from_before_the_counter_gains_it_on_upgrade(tmp_path: Path) -> None:
+    textsearch.forget_matches()
+    engine, _ = _store(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:
+        for suffix in ("ai", "ad", "au"):
+            conn.execute(text(f"DROP TRIGGER {TEXT_VERSION}_{suffix}"))
+        conn.execute(text(f"DROP TABLE {TEXT_VERSION}"))
+        conn.execute(delete(schema_migrations).where(schema_migrations.c.version > 11))
+    with queries._connect(engine) as conn:  # an old store: searches still work, without sets
+        assert textsearch.exact_matches(conn, "алматы") is None
+    assert _titles(engine, "алматы") == {
+        "Теракт предотвращен в Алматы",
+        "В Алматы прошли учения антитеррористического центра",
+        "Алматыда лаңкестік әрекеттің алдын алды",
+        "АЛМАТЫ: задержан вербовщик",
+    }
+    assert upgrade(engine) == (11, LATEST_VERSION)
+    assert current_version(engine) == LATEST_VERSION
+    assert _matches(engine, "алматы") == _ids_with(engine, "алматы")
+    version = _version(engine)
+    with engine.begin() as conn:
+        conn.execute(delete(items).where(items.c.title == "Курс тенге укрепился"))
+    assert _version(engine) == version + 1
+    engine.dispose()
