@@ -425,8 +425,11 @@ _TEXT_INDEX_DDL = (
 # (textsearch.exact_matches) know, exactly, that they are still the truth.
 TEXT_VERSION = "items_text_version"
 _TEXT_VERSION_DDL = (
-    f"CREATE TABLE IF NOT EXISTS {TEXT_VERSION} (n INTEGER NOT NULL)",
-    f"INSERT INTO {TEXT_VERSION}(n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {TEXT_VERSION})",
+    # `store`: drawn once, so a different database put at the same path is never
+    # mistaken for this one at the same count.
+    f"CREATE TABLE IF NOT EXISTS {TEXT_VERSION} (n INTEGER NOT NULL, store TEXT NOT NULL)",
+    f"INSERT INTO {TEXT_VERSION}(n, store) SELECT 0, lower(hex(randomblob(8))) "
+    f"WHERE NOT EXISTS (SELECT 1 FROM {TEXT_VERSION})",
     *(
         f"CREATE TRIGGER IF NOT EXISTS {TEXT_VERSION}_{suffix} AFTER {when} ON items BEGIN "
         f"UPDATE {TEXT_VERSION} SET n = n + 1; END"

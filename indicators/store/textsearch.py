@@ -234,18 +234,20 @@ def _with_matches(conn: Connection, q: str, plan: TextPlan) -> TextPlan:
     return plan if matches is None else replace(plan, matches=matches)
 
 
-# Match sets: (database URL, text version, folded query, first id) -> JSON array of ids.
-# Bounded by the ids held (8 bytes or so each as JSON), least recently used out first.
+# Match sets: (database URL and store id, text version, folded query, first id) -> JSON
+# array of ids. Bounded by the ids held (8 bytes or so each as JSON), least recently
+# used out first.
 MATCH_BUDGET = 2_000_000
 _matches: OrderedDict[tuple[str, int, str, int], tuple[str, int]] = OrderedDict()
 _matches_lock = threading.Lock()
 
 
-def text_version(conn: Connection) -> int | None:
-    """The store's text version (None where it has no counter: PostgreSQL, old stores)."""
+def text_version(conn: Connection) -> tuple[str, int] | None:
+    """The store's id and text version (None without a counter: PostgreSQL, old stores)."""
     if not conn.info.get("text_version"):
         return None
-    return int(conn.exec_driver_sql(f"SELECT n FROM {TEXT_VERSION}").scalar_one())
+    store, n = conn.exec_driver_sql(f"SELECT store, n FROM {TEXT_VERSION}").one()
+    return str(store), int(n)
 
 
 def exact_matches(conn: Connection, q: str, min_id: int | None = None) -> str | None:
@@ -260,15 +262,16 @@ def exact_matches(conn: Connection, q: str, min_id: int | None = None) -> str | 
     cannot say (no trigram index or no version counter).
     """
     match = trigram_query(q)
-    version = text_version(conn)
-    if match is None or version is None or not has_text_index(conn):
+    state = text_version(conn)
+    if match is None or state is None or not has_text_index(conn):
         return None
-    url = str(conn.engine.url)
+    url = f"{conn.engine.url}#{state[0]}"
     first = min_id or 0
+    key = (url, state[1], q.lower(), first)
     with _matches_lock:
-        found = _matches.get((url, version, q.lower(), first))
+        found = _matches.get(key)
         if found is not None:
-            _matches.move_to_end((url, version, q.lower(), first))
+            _matches.move_to_end(key)
             return found[0]
     candidates = _index_candidates(match, TextPlan(True, min_id))
     exact = _contains(q.lower(), _like_pattern(q), items.c.title, items.c.summary)

@@ -194,3 +194,22 @@ def test_a_store_from_before_the_counter_gains_it_on_upgrade(tmp_path: Path) -> 
         conn.execute(delete(items).where(items.c.title == "Курс тенге укрепился"))
     assert _version(engine) == version + 1
     engine.dispose()
+
+
+def test_another_database_at_the_same_path_is_not_mistaken_for_this_one(tmp_path: Path) -> None:
+    """Same path, same text version, different items: the store id tells them apart."""
+    textsearch.forget_matches()
+    first, _ = _store(f"sqlite:///{tmp_path / 'a.db'}")
+    assert _titles(first, "курс") == {"Курс тенге укрепился"}
+    url = str(first.url)
+    first.dispose()
+    (tmp_path / "a.db").unlink()
+    other = make_engine(url)
+    upgrade(other)
+    (feed,) = write.upsert_feeds(other, [write.FeedFields(url="https://b.example/rss", name="B")])
+    with other.begin() as conn:
+        write.insert_items(
+            conn, feed, [make_item(f"Курс {n}") for n in range(len(TITLES))], lexicon_version="v1"
+        )
+    assert _titles(other, "курс") == {f"Курс {n}" for n in range(len(TITLES))}
+    other.dispose()
