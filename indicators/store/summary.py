@@ -156,17 +156,31 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _read_states(conn: Connection, ids: Sequence[int]) -> list[_ItemState]:
-    """The stored facts the summary counts, for these items."""
+StoredTags = dict[int, frozenset[tuple[str, str, str]]]
+"""Item id -> its `item_tags` rows as (axis, value, evidence JSON)."""
+
+
+def _read_states(
+    conn: Connection, ids: Sequence[int], evidence: StoredTags | None = None
+) -> list[_ItemState]:
+    """The stored facts the summary counts, for these items.
+
+    With `evidence`, also fills it with each item's stored tag rows (retag
+    compares them with the new verdict, to rewrite only what changed).
+    """
     states: list[_ItemState] = []
+    columns = [item_tags.c.item_id, item_tags.c.axis, item_tags.c.value]
+    if evidence is not None:
+        columns.append(item_tags.c.terms)
     for chunk in _chunks(ids):
         tags: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for item_id, axis, value in conn.execute(
-            select(item_tags.c.item_id, item_tags.c.axis, item_tags.c.value).where(
-                item_tags.c.item_id.in_(chunk)
-            )
-        ):
-            tags[int(item_id)][axis].append(value)
+        rows_of: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+        for row in conn.execute(select(*columns).where(item_tags.c.item_id.in_(chunk))):
+            tags[int(row[0])][row[1]].append(row[2])
+            if evidence is not None:
+                rows_of[int(row[0])].append((row[1], row[2], row[3]))
+        if evidence is not None:
+            evidence.update({i: frozenset(r) for i, r in rows_of.items()})
         rows = conn.execute(
             select(
                 items.c.id,
@@ -387,6 +401,27 @@ def read_states(conn: Connection, item_ids: Sequence[int]) -> tuple[_ItemState, 
     return tuple(_read_states(conn, list(item_ids)))
 
 
+def read_states_and_tags(
+    conn: Connection, item_ids: Sequence[int]
+) -> tuple[tuple[_ItemState, ...], StoredTags]:
+    """`read_states`, plus each item's stored tag rows with their evidence."""
+    evidence: StoredTags = {}
+    return tuple(_read_states(conn, list(item_ids), evidence)), evidence
+
+
+def retagged(state: _ItemState, relevant: bool, values: Mapping[str, Sequence[str]]) -> _ItemState:
+    """The state `read_states` would read after a retag wrote these tag values.
+
+    Only tags and relevance change on a retag; the day, language, story and
+    source stay, so the after-state needs no second read of the store.
+    """
+    kept = {"source": state.values["source"]} if "source" in state.values else {}
+    tagged = {axis: tuple(v) for axis, v in values.items() if v}
+    return _ItemState(
+        state.id, state.day, state.lang, relevant, state.starts_story, {**kept, **tagged}
+    )
+
+
 def apply_change(
     conn: Connection, before: Sequence[_ItemState], after: Sequence[_ItemState]
 ) -> None:
@@ -400,14 +435,52 @@ def apply_change(
     deltas: dict[tuple[int, date, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     added: dict[int, _Combo] = {}
     counted_before: set[int] = set()  # stored already: the summary counts these items in them
-    unchanged = {_counted(s) for s in before} & {_counted(s) for s in after}
+    # What each state counts, worked out once (its key also names its combinations).
+    seen_b = [(s, _counted(s)) for s in before]
+    seen_a = [(s, _counted(s)) for s in after]
+    unchanged = {c for _, c in seen_b} & {c for _, c in seen_a}
     if unchanged:  # an item counted the same before and after moves nothing
-        before = [s for s in before if _counted(s) not in unchanged]
-        after = [s for s in after if _counted(s) not in unchanged]
+        seen_b = [(s, c) for s, c in seen_b if c not in unchanged]
+        seen_a = [(s, c) for s, c in seen_a if c not in unchanged]
+    before = [s for s, _ in seen_b]
+    after = [s for s, _ in seen_a]
+    combos = {id(s): _combos_for(c[5]) for s, c in (*seen_b, *seen_a)}
+    # A retagged item (before and after on the same day, language and story
+    # role) moves only the projections whose combination or counts changed: a
+    # lexicon edit usually touches one axis, so most of its 32 rows stay put.
+    earlier = {s.id: s for s in before}
+    paired: set[int] = set()
+    for state in after:
+        old = earlier.get(state.id)
+        if old is None or (old.day, old.lang, old.starts_story) != (
+            state.day,
+            state.lang,
+            state.starts_story,
+        ):
+            continue
+        paired.add(state.id)
+        same_flags = old.relevant == state.relevant
+        was = (1, int(old.relevant), int(old.starts_story))
+        now = (1, int(state.relevant), int(state.starts_story))
+        for gone, new in zip(combos[id(old)], combos[id(state)], strict=True):
+            if gone is new and same_flags:
+                continue
+            counted_before.add(gone.id)
+            added[new.id] = new
+            d = deltas[(gone.id, old.day, old.lang)]
+            d[0] -= was[0]
+            d[1] -= was[1]
+            d[2] -= was[2]
+            d = deltas[(new.id, state.day, state.lang)]
+            d[0] += now[0]
+            d[1] += now[1]
+            d[2] += now[2]
     for states, sign in ((before, -1), (after, 1)):
         for state in states:
+            if state.id in paired:
+                continue
             add = (sign, sign * state.relevant, sign * state.starts_story)
-            for combo in _combos_of(state):
+            for combo in combos[id(state)]:
                 if sign > 0:
                     added[combo.id] = combo
                 else:

@@ -218,28 +218,50 @@ def replace_tags_many(
 
     The same end state as calling `replace_tags` per item, with a handful of
     statements per batch instead of seven per item: `threatmon retag` of a
-    large store spent most of its time in those round trips.
+    large store spent most of its time in those round trips. Only items whose
+    tag rows (values or evidence) really change are rewritten; the others
+    just get the new lexicon version, and the summary moves only the rows
+    that change (the after-state is derived from the verdict, not re-read).
     """
     if not verdicts:
         return
     ids = [item_id for item_id, _ in verdicts]
-    before = summary.read_states(conn, ids)
-    was_relevant = {state.id: state.relevant for state in before}
-    for chunk in _id_chunks(ids):
+    before, stored = summary.read_states_and_tags(conn, ids)
+    was = {state.id: state for state in before}
+    new_rows = {item_id: tag_rows(item_id, tags) for item_id, tags in verdicts}
+    changed = [
+        item_id
+        for item_id, rows in new_rows.items()
+        if frozenset((r["axis"], r["value"], r["terms"]) for r in rows)
+        != stored.get(item_id, frozenset())
+    ]
+    for chunk in _id_chunks(changed):
         conn.execute(delete(item_tags).where(item_tags.c.item_id.in_(chunk)))
-    rows = [row for item_id, tags in verdicts for row in tag_rows(item_id, tags)]
+    rows = [row for item_id in changed for row in new_rows[item_id]]
     if rows:
         conn.execute(insert(item_tags), rows)
-    conn.execute(
-        update(items)
-        .where(items.c.id == bindparam("row_id"))
-        .values(relevant=bindparam("now_relevant"), lexicon_version=lexicon_version),
-        [{"row_id": item_id, "now_relevant": tags.relevant} for item_id, tags in verdicts],
-    )
-    flipped = [i for i, tags in verdicts if was_relevant.get(i, False) != tags.relevant]
-    if flipped:  # only relevant items keep their terms
-        item_terms.sync_terms(conn, flipped)
-    summary.apply_change(conn, before, summary.read_states(conn, ids))
+    flipped = [i for i, tags in verdicts if i in was and was[i].relevant != tags.relevant]
+    for chunk in _id_chunks(ids):
+        conn.execute(
+            update(items).where(items.c.id.in_(chunk)).values(lexicon_version=lexicon_version)
+        )
+    if flipped:
+        relevance = {item_id: tags.relevant for item_id, tags in verdicts}
+        conn.execute(
+            update(items)
+            .where(items.c.id == bindparam("row_id"))
+            .values(relevant=bindparam("now_relevant")),
+            [{"row_id": i, "now_relevant": relevance[i]} for i in flipped],
+        )
+        item_terms.sync_terms(conn, flipped)  # only relevant items keep their terms
+    after = [
+        summary.retagged(
+            was[item_id], tags.relevant, {axis: tags.values(axis) for axis in STORED_AXES}
+        )
+        for item_id, tags in verdicts
+        if item_id in was
+    ]
+    summary.apply_change(conn, before, after)
 
 
 _ID_CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit

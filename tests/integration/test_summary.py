@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, literal_column, select
 
 from indicators.models import ItemRecord, Tags, tagged_text
 from indicators.selection import Filters
@@ -220,6 +220,76 @@ def test_method_tags_are_stored_with_their_evidence_but_never_counted_as_an_axis
     assert "method" not in queries.items_page(engine, Filters()).rows[0].tags
     with engine.connect() as conn:
         assert summary.stored_methods(conn) == {}  # counted, then removed with the tag
+
+
+def test_a_retag_rewrites_only_the_tags_that_change(engine: Engine) -> None:
+    """Same verdict: rows untouched, version moved; new evidence or values: rows rewritten."""
+    from indicators.models import Match
+
+    (feed,) = feeds(engine, 1)
+    ids = store(
+        engine,
+        feed,
+        make_item("Теракт в Актобе", categories=("terrorist_activity",), regions=("KZ-15",)),
+        make_item("Кибератака на банк", categories=("cyber_threats",)),
+        make_item("Курс тенге", regions=("KZ",)),
+        make_item("Взрыв газа", regions=("KZ-75",)),  # not retagged: keeps the newest rowids
+    )
+
+    def rows() -> dict[tuple[int, str, str], tuple[int, str]]:
+        with engine.connect() as conn:
+            found = conn.execute(
+                select(
+                    item_tags.c.item_id,
+                    item_tags.c.axis,
+                    item_tags.c.value,
+                    item_tags.c.terms,
+                    literal_column("rowid") if engine.dialect.name == "sqlite" else func.now(),
+                )
+            ).all()
+        return {(i, a, v): (r, t) for i, a, v, t, r in found}
+
+    first = rows()
+    same = Tags(
+        True,
+        ("terrorist_activity",),
+        ("KZ-15",),
+        matches=(
+            Match("category", "terrorist_activity", "теракт", 0, 6),
+            Match("region", "KZ-15", "теракт", 0, 6),
+        ),
+    )
+    moved_evidence = Tags(
+        True, ("cyber_threats",), matches=(Match("category", "cyber_threats", "кибератака", 0, 10),)
+    )
+    new_value = Tags(
+        True,
+        ("counter_measures",),
+        ("KZ",),
+        matches=(
+            Match("category", "counter_measures", "курс", 0, 4),
+            Match("region", "KZ", "курс", 0, 4),
+        ),
+    )
+    with engine.begin() as conn:
+        write.replace_tags_many(
+            conn, list(zip(ids[:3], (same, moved_evidence, new_value), strict=True)), "v2"
+        )
+    after = rows()
+    if engine.dialect.name == "sqlite":  # the unchanged item's rows were not rewritten
+        assert (
+            after[(ids[0], "category", "terrorist_activity")]
+            == first[(ids[0], "category", "terrorist_activity")]
+        )
+        assert after[(ids[0], "region", "KZ-15")] == first[(ids[0], "region", "KZ-15")]
+    assert '"кибератака"' in after[(ids[1], "category", "cyber_threats")][1]
+    assert (ids[2], "category", "counter_measures") in after
+    with engine.connect() as conn:
+        versions = conn.execute(
+            select(items.c.lexicon_version, items.c.relevant).order_by(items.c.id)
+        ).all()
+    assert versions == [("v2", True)] * 3 + [("v1", False)]
+    assert_summary_exact(engine)
 
 
 def test_a_retag_rolled_back_leaves_the_summary_as_it_was(engine: Engine) -> None:
