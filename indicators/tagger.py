@@ -556,10 +556,18 @@ def _supported(
     weak = [c for c in category_terms if c.phrase.weak and not c.phrase.context]
     groups_alone: set[str] = set()
     if not strong:
+        # Variants of one entry ("протаранил|протаранили") found on the same words
+        # are one piece of evidence, not two different weak terms.
         by_group: dict[str, set[str]] = {}
-        for cand in weak:
+        taken: dict[str, list[tuple[int, int]]] = {}
+        for cand in sorted(weak, key=lambda c: (c.start, c.end)):
             for id_ in cand.phrase.ids:
-                by_group.setdefault("core" if id_ in core else id_, set()).add(cand.phrase.term)
+                group = "core" if id_ in core else id_
+                spans = taken.setdefault(group, [])
+                if any(cand.start < end and start < cand.end for start, end in spans):
+                    continue
+                spans.append((cand.start, cand.end))
+                by_group.setdefault(group, set()).add(cand.phrase.term)
         groups_alone = {g for g, t in by_group.items() if len(t) >= compiled.weak_terms_alone}
 
     def keep(cand: Candidate) -> bool:

@@ -360,6 +360,8 @@ def test_a_threat_level_is_a_counter_measure_not_an_attack(lexicon, title):
         "Фермеры Костаная опрыскивают посевы с помощью дронов и беспилотников",
         "В Караганде снесли старую трубу методом направленного взрыва",
         "Farmers in Turkistan use drones and UAVs to spray crops",
+        "В области саранчу травят с помощью дронов: беспилотники обработают 134 тыс. га",
+        "Drones and UAVs sent against locusts in Turkistan region",
     ],
 )
 def test_civil_drones_and_demolition_blasts_are_not_threats(lexicon, title):

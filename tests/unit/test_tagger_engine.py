@@ -51,6 +51,13 @@ def test_two_different_weak_terms_of_one_group_support_each_other(mini):
     assert not tag("Вирус и бомба", "", mini).relevant
 
 
+def test_variants_of_one_entry_on_the_same_words_are_one_weak_term(mini):
+    """ "протаранил|протаранили" may both match "протаранил": still one word of evidence."""
+    assert not tag("Автомобиль протаранил автобус", "Пострадали восемь человек.", mini).relevant
+    tags = tag("Автомобиль протаранил автобус, в салоне была бомба", "", mini)
+    assert tags.categories == ("terrorist_activity",)  # a second, different word backs it
+
+
 def test_weak_terms_of_other_groups_need_their_own_support_next_to_strong_terms(mini):
     tags = tag("Кибератака: вирус и бомба", "", mini)
     assert tags.categories == ("cyber_threats",)
