@@ -323,10 +323,29 @@ def apply(page: Renderer, change: Change) -> int:
     return requests
 
 
+@dataclass
+class Replay:
+    """What one replay through the server measured (see `replay`)."""
+
+    per_view: dict[str, list[float]]  # ms per filter change
+    requests: dict[str, list[int]]
+    pages: dict[str, Renderer]
+    slowest: list[tuple[float, str, str]]
+    memory: dict[str, float]
+
+
 def measure_server(
     db: Path, data_dir: Path, changes: int, seed: int, views: tuple[tuple[str, str], ...] = VIEWS
 ) -> int:
     """Replay `changes` filter changes on each view through the real server; 0 when in budget."""
+    done = replay(db, data_dir, changes, seed, views)
+    return report(done.per_view, done.requests, done.pages, done.slowest, done.memory, changes)
+
+
+def replay(
+    db: Path, data_dir: Path, changes: int, seed: int, views: tuple[tuple[str, str], ...] = VIEWS
+) -> Replay:
+    """Start the server on `db`, open `views`, replay the seeded filter changes on each."""
     per_view: dict[str, list[float]] = defaultdict(list)
     requests: dict[str, list[int]] = defaultdict(list)
     slowest: list[tuple[float, str, str]] = []
@@ -356,7 +375,7 @@ def measure_server(
                     how = f"controls {build_search(change.filters)}"
                 slowest.append((elapsed, name, how))
         memory = memory_mb(pid)
-    return report(per_view, requests, pages, slowest, memory, changes)
+    return Replay(dict(per_view), dict(requests), pages, slowest, memory)
 
 
 def report(
