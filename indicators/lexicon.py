@@ -100,6 +100,8 @@ class CompiledLexicon:
     slot_patterns: tuple[tuple[tuple[str, str], ...], ...]  # slot id -> (key, tail class)s
     rules: tuple[ContextRule, ...]
     weak_terms_alone: int
+    # categories whose weak terms never back each other: they need a strong term
+    weak_never_alone: frozenset[str]
     core_categories: frozenset[str]  # strong terms here support weak terms of any category
     platform_category: str | None
     # the item needs one of these categories for weak platform mentions, weak terms
@@ -293,6 +295,7 @@ def _compile(loaded: LoadedData) -> CompiledLexicon:
         slot_patterns=tuple(builder.patterns),
         rules=rules,
         weak_terms_alone=int(loaded.settings["weak_terms_alone"]),
+        weak_never_alone=loaded.settings["weak_never_alone"],
         core_categories=loaded.settings["core_categories"],
         platform_category=loaded.settings["platform_category"],
         platform_needs=loaded.settings["platform_needs"],

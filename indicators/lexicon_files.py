@@ -51,6 +51,7 @@ ACTORS_FILE = "actors.yaml"  # in the data folder, beside lexicon/ and gazetteer
 RULE_FILE_KEYS = {
     "version",
     "weak_terms_alone",
+    "weak_never_alone",
     "core_categories",
     "platform_category",
     "platform_needs",
@@ -537,6 +538,14 @@ def _read_rule_file(
             settings["weak_terms_alone"] = value
         else:
             problems.append(LexiconProblem(rel, None, "error", "`weak_terms_alone` must be >= 1"))
+    if "weak_never_alone" in data:
+        value = _str_list(data["weak_never_alone"])
+        if value is None or not set(value) <= set(CATEGORY_IDS):
+            problems.append(
+                LexiconProblem(rel, None, "error", "`weak_never_alone` must list category ids")
+            )
+        else:
+            settings["weak_never_alone"] = frozenset(value)
     if "core_categories" in data:
         value = _str_list(data["core_categories"])
         if value is None or not set(value) <= set(CATEGORY_IDS):
@@ -830,6 +839,7 @@ def read_data_folder(data_dir: Path, overlay: Path | None = None) -> LoadedData:
     rules: list[_RuleSpec] = []
     settings: dict[str, Any] = {
         "weak_terms_alone": 2,
+        "weak_never_alone": frozenset(),
         "core_categories": frozenset(),
         "platform_category": None,
         "platform_needs": frozenset(),

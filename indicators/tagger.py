@@ -544,7 +544,9 @@ def _supported(
     financing, but next to "ИГИЛ" it is. In an item with no strong term at all,
     weak terms support each other when at least ``weak_terms_alone`` different
     ones belong to the same group: one category, or the core categories
-    together ("взрыв" and "бомба"; but not "вирус" and "бомба"). ``supporters``
+    together ("взрыв" and "бомба"; but not "вирус" and "бомба"), except for the
+    categories of ``weak_never_alone`` (cash, couriers and crypto wallets are
+    commerce or fraud until a strong term links them to terrorism). ``supporters``
     are the categories of terms a context rule kept only as support: they back
     weak terms of other categories like strong terms do, but give no category
     themselves (and so cannot revive their own through its weak terms).
@@ -568,7 +570,11 @@ def _supported(
                     continue
                 spans.append((cand.start, cand.end))
                 by_group.setdefault(group, set()).add(cand.phrase.term)
-        groups_alone = {g for g, t in by_group.items() if len(t) >= compiled.weak_terms_alone}
+        groups_alone = {
+            g
+            for g, t in by_group.items()
+            if len(t) >= compiled.weak_terms_alone and g not in compiled.weak_never_alone
+        }
 
     def keep(cand: Candidate) -> bool:
         phrase = cand.phrase

@@ -201,6 +201,18 @@ def test_background_and_home_regions_must_list_foreign_countries(tmp_path, key, 
     assert f"`{key}` must list foreign country codes" in problem.message
 
 
+@pytest.mark.parametrize("value", ["[no_such_category]", "terrorist_financing", "{a: 1}"])
+def test_weak_never_alone_must_list_category_ids(tmp_path, value):
+    folder = _folder(tmp_path, "mini")
+    (folder / "lexicon" / "alone.yaml").write_text(
+        f'version: "2026.12.1"\nweak_never_alone: {value}\nfalse_friends: {{}}\n',
+        encoding="utf-8",
+    )
+    [problem] = [p for p in check_lexicon(folder) if p.file == "lexicon/alone.yaml"]
+    assert problem.severity == "error"
+    assert "`weak_never_alone` must list category ids" in problem.message
+
+
 def test_the_shipped_rules_name_the_war_zones_and_the_neighbours():
     compiled = load_compiled(DATA)
     assert {"SY", "AF"} <= compiled.background_regions

@@ -58,6 +58,14 @@ def test_variants_of_one_entry_on_the_same_words_are_one_weak_term(mini):
     assert tags.categories == ("terrorist_activity",)  # a second, different word backs it
 
 
+def test_some_categories_weak_terms_never_back_each_other(mini):
+    """`weak_never_alone`: cash and a courier are a fraud story until terrorism is named."""
+    assert not tag("Курьер перевозил наличные", "", mini).relevant
+    tags = tag("Курьер перевозил наличные на финансирование терроризма", "", mini)
+    assert tags.categories == ("terrorist_financing",)
+    assert {m.term for m in tags.matches} == {"курьер", "наличные", "финансирование терроризма"}
+
+
 def test_weak_terms_of_other_groups_need_their_own_support_next_to_strong_terms(mini):
     tags = tag("Кибератака: вирус и бомба", "", mini)
     assert tags.categories == ("cyber_threats",)
