@@ -2,9 +2,11 @@
 
 Methods are no filter axis (each projection axis would double the summary),
 so they have a summary table of their own, `method_counts`: the writer adds
-each relevant story start's methods to the row of its combination in the full
-projection (every axis and source), and a query filters those combinations
-through `combo_members` exactly as the summary queries do. Reading the items
+each relevant story start's methods to the row of its combination in a few
+projections (`summary.METHOD_PROJECTIONS`: none, category, region, both, and
+the full one), and a query reads the smallest that holds its filters,
+selecting combinations through `combo_members` exactly as the summary
+queries do. Reading the items
 and their method tags instead costs ~270 ms for 180 days at a million items
 (bench/bench_dashboard.py); that path is kept for text searches, which no
 summary can serve. Stories are counted as the items
@@ -30,7 +32,7 @@ from indicators.store import queries, textsearch
 from indicators.store.conditions import first_id
 from indicators.store.queries import ItemView
 from indicators.store.schema import item_tags, items, method_counts
-from indicators.store.summary import ANY_METHOD, FULL_PROJECTION, combo_id
+from indicators.store.summary import ANY_METHOD, combo_id, method_projection, projection
 from indicators.taxonomy import METHOD_IDS
 
 _ORDER = {m: i for i, m in enumerate(METHOD_IDS)}
@@ -72,7 +74,8 @@ def _from_summary(conn: Connection, f: Filters) -> list[tuple[Any, str, int]]:
     """(day, method or "*", stories) from `method_counts`, filtered like `tag_counts`."""
     t = method_counts
     selection = queries.summary_selection(f)
-    conds = queries.summary_conditions(t, f, selection, FULL_PROJECTION)
+    proj = method_projection(projection([axis for axis, _ in selection]))
+    conds = queries.summary_conditions(t, f, selection, proj)
     if not selection:  # no axis selected: the rows of the projection with no axis
         conds.append(t.c.combo_id == combo_id(0, ""))
     query = select(t.c.day, t.c.method, func.sum(t.c.stories)).where(*conds)

@@ -157,6 +157,14 @@ def _text_version(conn: Connection) -> None:
         schema.create_text_index(conn)
 
 
+def _method_projections(conn: Connection) -> None:
+    """`method_counts` in the projections a filter on category or region reads (issue 10):
+    recounted from the stored method tags, as migration 8 first filled it."""
+    from indicators.store import summary
+
+    summary.fill_method_counts(conn)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
@@ -171,6 +179,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "dashboard users", _users),
     Migration(11, "sign-in shared by every dashboard process", _shared_sign_in),
     Migration(12, "text version counter for search match sets", _text_version),
+    Migration(13, "method counts for category and region filters", _method_projections),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -73,7 +73,7 @@ from indicators.store.schema import (
 PROJ_AXES: tuple[str, ...] = (*TAG_AXES, "source")
 AXIS_BIT: dict[str, int] = {axis: 1 << i for i, axis in enumerate(PROJ_AXES)}
 ALL_PROJECTIONS: tuple[int, ...] = tuple(range(1 << len(PROJ_AXES)))
-FULL_PROJECTION = ALL_PROJECTIONS[-1]  # every axis and source: method_counts' combinations
+FULL_PROJECTION = ALL_PROJECTIONS[-1]  # every axis and source
 ANY_METHOD = "*"
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
 
@@ -88,6 +88,20 @@ def projection(axes: Iterable[str]) -> int:
     for axis in axes:
         mask |= AXIS_BIT.get(axis, 0)
     return mask
+
+
+# The projections `method_counts` keeps (methods are not an axis, so they have a table
+# of their own): none (an unfiltered chart reads a few rows a day), the two filters
+# analysts use most, category and region, alone and together (a filter on them reads
+# only their combinations, not the full projection's thousands), and the full one
+# for every other filter. Smallest first: `method_projection` takes the first that fits.
+METHOD_PROJECTIONS: tuple[int, ...] = (
+    0,
+    projection(["category"]),
+    projection(["region"]),
+    projection(["category", "region"]),
+    FULL_PROJECTION,
+)
 
 
 def signature(proj: int, values: Mapping[str, Sequence[str]]) -> str:
@@ -337,6 +351,11 @@ def _methods_of(state: _ItemState) -> tuple[str, ...]:
     return (*found, ANY_METHOD) if found else ()
 
 
+def method_projection(mask: int) -> int:
+    """The smallest projection of `method_counts` holding every axis of `mask`."""
+    return next(p for p in METHOD_PROJECTIONS if p & mask == mask)
+
+
 def _method_deltas(
     states: Sequence[_ItemState], sign: int, into: dict[tuple[int, date, str, str], int]
 ) -> None:
@@ -344,9 +363,7 @@ def _method_deltas(
         methods = _methods_of(state)
         if methods:
             combos = _combos_of(state)
-            # two projections: none (an unfiltered chart reads a few rows per day) and
-            # the full one (any filter, through combo_members)
-            for combo in (combos[0], combos[FULL_PROJECTION]):
+            for combo in (combos[p] for p in METHOD_PROJECTIONS):
                 for method in methods:
                     key = (combo.id, state.day, state.lang, method)
                     into[key] = into.get(key, 0) + sign

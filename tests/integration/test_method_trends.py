@@ -149,3 +149,15 @@ def test_the_method_summary_is_exact_and_rebuilds_identically(store) -> None:
     summary.rebuild(engine)
     with engine.connect() as conn:
         assert summary.stored_methods(conn) == before
+
+
+def test_a_filter_reads_the_smallest_method_projection_that_holds_it() -> None:
+    from indicators.store.summary import FULL_PROJECTION, method_projection, projection
+
+    assert method_projection(0) == 0
+    assert method_projection(projection(["category"])) == projection(["category"])
+    assert method_projection(projection(["region"])) == projection(["region"])
+    both = projection(["category", "region"])
+    assert method_projection(both) == both
+    assert method_projection(projection(["platform"])) == FULL_PROJECTION
+    assert method_projection(projection(["category", "source"])) == FULL_PROJECTION

@@ -202,13 +202,11 @@ def test_method_tags_are_stored_with_their_evidence_but_never_counted_as_an_axis
     (item_id,) = store(engine, feed, replace(record, tags=tags))
     assert_summary_exact(engine)
     with engine.connect() as conn:
-        # in two projections: the one with no axis and the full one
-        assert sorted(m for (_c, _d, _l, m) in summary.stored_methods(conn)) == [
-            "*",
-            "*",
-            "explosives_ied",
-            "explosives_ied",
-        ]
+        # in each of the method projections: none, category, region, both, all axes
+        assert len(summary.METHOD_PROJECTIONS) == 5
+        assert sorted(m for (_c, _d, _l, m) in summary.stored_methods(conn)) == (
+            ["*"] * 5 + ["explosives_ied"] * 5
+        )
     (view,) = queries.items_page(engine, Filters()).rows
     assert [(e.value, e.terms) for e in view.tags["method"]] == [
         ("explosives_ied", [{"term": "сву", "start": 0, "end": 3}])
