@@ -156,7 +156,8 @@ def text_condition(q: str, plan: TextPlan | None = None) -> ColumnElement[bool]:
     query's trigrams) and the exact substring test runs on those only.
     """
     if plan and plan.use_index and plan.matches is not None:
-        ids = func.json_each(bindparam("text_matches", plan.matches)).table_valued("value")
+        matches: Any = bindparam("text_matches", plan.matches, unique=True)
+        ids = func.json_each(matches).table_valued("value")
         return items.c.id.in_(select(ids.c.value))
     exact = _contains(q.lower(), _like_pattern(q), items.c.title, items.c.summary)
     match = trigram_query(q) if plan and plan.use_index else None

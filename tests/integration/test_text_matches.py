@@ -213,3 +213,22 @@ def test_another_database_at_the_same_path_is_not_mistaken_for_this_one(tmp_path
         )
     assert _titles(other, "курс") == {f"Курс {n}" for n in range(len(TITLES))}
     other.dispose()
+
+
+def test_two_kept_sets_can_share_one_statement(store: tuple[Engine, int]) -> None:
+    """Two searches in one query (say, a period and the one before) bind two lists."""
+    from sqlalchemy import func
+
+    engine, _ = store
+    with queries._connect(engine) as conn:
+        first = textsearch.TextPlan(True, matches=textsearch.exact_matches(conn, "алматы"))
+        second = textsearch.TextPlan(True, matches=textsearch.exact_matches(conn, "теракт"))
+        both = (
+            select(func.count())
+            .select_from(items)
+            .where(
+                textsearch.text_condition("алматы", first),
+                textsearch.text_condition("теракт", second),
+            )
+        )
+        assert conn.execute(both).scalar_one() == 1  # "Теракт предотвращен в Алматы"
