@@ -538,30 +538,14 @@ def _read_rule_file(
             settings["weak_terms_alone"] = value
         else:
             problems.append(LexiconProblem(rel, None, "error", "`weak_terms_alone` must be >= 1"))
-    if "weak_never_alone" in data:
-        value = _str_list(data["weak_never_alone"])
-        if value is None or not set(value) <= set(CATEGORY_IDS):
-            problems.append(
-                LexiconProblem(rel, None, "error", "`weak_never_alone` must list category ids")
-            )
-        else:
-            settings["weak_never_alone"] = frozenset(value)
-    if "core_categories" in data:
-        value = _str_list(data["core_categories"])
-        if value is None or not set(value) <= set(CATEGORY_IDS):
-            problems.append(
-                LexiconProblem(rel, None, "error", "`core_categories` must list category ids")
-            )
-        else:
-            settings["core_categories"] = frozenset(value)
-    if "platform_needs" in data:
-        value = _str_list(data["platform_needs"])
-        if value is None or not set(value) <= set(CATEGORY_IDS):
-            problems.append(
-                LexiconProblem(rel, None, "error", "`platform_needs` must list category ids")
-            )
-        else:
-            settings["platform_needs"] = frozenset(value)
+    for key in ("weak_never_alone", "core_categories", "platform_needs"):
+        if key in data:
+            value = _str_list(data[key])
+            if value is None or not set(value) <= set(CATEGORY_IDS):
+                message = f"`{key}` must list category ids"
+                problems.append(LexiconProblem(rel, None, "error", message))
+            else:
+                settings[key] = frozenset(value)
     if "actor_kind_categories" in data:
         value = data["actor_kind_categories"]
         if (

@@ -167,18 +167,23 @@ def test_duplicate_yaml_keys_are_errors(tmp_path):
     ]
 
 
+def _one_setting_problem(tmp_path, key: str, value: str):
+    """The one problem `check_lexicon` finds in a rules file setting `key` to `value`."""
+    folder = _folder(tmp_path, "mini")
+    (folder / "lexicon" / "setting.yaml").write_text(
+        f'version: "2026.12.1"\n{key}: {value}\nfalse_friends: {{}}\n', encoding="utf-8"
+    )
+    [problem] = [p for p in check_lexicon(folder) if p.file == "lexicon/setting.yaml"]
+    assert problem.severity == "error"
+    return problem
+
+
 @pytest.mark.parametrize(
     "mapping",
     ["{no_such_kind: extremist_ideology}", "{banned_religious: no_such_category}", "[a, b]"],
 )
 def test_actor_kind_categories_must_map_known_kinds_to_categories(tmp_path, mapping):
-    folder = _folder(tmp_path, "mini")
-    (folder / "lexicon" / "kinds.yaml").write_text(
-        f'version: "2026.12.1"\nactor_kind_categories: {mapping}\nfalse_friends: {{}}\n',
-        encoding="utf-8",
-    )
-    [problem] = [p for p in check_lexicon(folder) if p.file == "lexicon/kinds.yaml"]
-    assert problem.severity == "error"
+    problem = _one_setting_problem(tmp_path, "actor_kind_categories", mapping)
     assert "`actor_kind_categories` must map organization kinds to category ids" in problem.message
 
 
@@ -192,25 +197,15 @@ def test_actor_kind_categories_must_map_known_kinds_to_categories(tmp_path, mapp
     ],
 )
 def test_background_and_home_regions_must_list_foreign_countries(tmp_path, key, value):
-    folder = _folder(tmp_path, "mini")
-    (folder / "lexicon" / "regions.yaml").write_text(
-        f'version: "2026.12.1"\n{key}: {value}\nfalse_friends: {{}}\n', encoding="utf-8"
-    )
-    [problem] = [p for p in check_lexicon(folder) if p.file == "lexicon/regions.yaml"]
-    assert problem.severity == "error"
+    problem = _one_setting_problem(tmp_path, key, value)
     assert f"`{key}` must list foreign country codes" in problem.message
 
 
+@pytest.mark.parametrize("key", ["weak_never_alone", "core_categories", "platform_needs"])
 @pytest.mark.parametrize("value", ["[no_such_category]", "terrorist_financing", "{a: 1}"])
-def test_weak_never_alone_must_list_category_ids(tmp_path, value):
-    folder = _folder(tmp_path, "mini")
-    (folder / "lexicon" / "alone.yaml").write_text(
-        f'version: "2026.12.1"\nweak_never_alone: {value}\nfalse_friends: {{}}\n',
-        encoding="utf-8",
-    )
-    [problem] = [p for p in check_lexicon(folder) if p.file == "lexicon/alone.yaml"]
-    assert problem.severity == "error"
-    assert "`weak_never_alone` must list category ids" in problem.message
+def test_category_lists_in_the_rules_must_list_category_ids(tmp_path, key, value):
+    problem = _one_setting_problem(tmp_path, key, value)
+    assert f"`{key}` must list category ids" in problem.message
 
 
 def test_the_shipped_rules_name_the_war_zones_and_the_neighbours():
