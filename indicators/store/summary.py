@@ -477,21 +477,18 @@ def apply_change(
             continue
         paired.add(state.id)
         same_flags = old.relevant == state.relevant
-        was = (1, int(old.relevant), int(old.starts_story))
-        now = (1, int(state.relevant), int(state.starts_story))
+        minus = (-1, -int(old.relevant), -int(old.starts_story))
+        plus = (1, int(state.relevant), int(state.starts_story))
         for gone, new in zip(combos[id(old)], combos[id(state)], strict=True):
             if gone is new and same_flags:
                 continue
             counted_before.add(gone.id)
             added[new.id] = new
-            d = deltas[(gone.id, old.day, old.lang)]
-            d[0] -= was[0]
-            d[1] -= was[1]
-            d[2] -= was[2]
-            d = deltas[(new.id, state.day, state.lang)]
-            d[0] += now[0]
-            d[1] += now[1]
-            d[2] += now[2]
+            for cid, add in ((gone.id, minus), (new.id, plus)):
+                d = deltas[(cid, state.day, state.lang)]  # same day and language as `old`
+                d[0] += add[0]
+                d[1] += add[1]
+                d[2] += add[2]
     for states, sign in ((before, -1), (after, 1)):
         for state in states:
             if state.id in paired:

@@ -240,20 +240,24 @@ def replace_tags_many(
     rows = [row for item_id in changed for row in new_rows[item_id]]
     if rows:
         conn.execute(insert(item_tags), rows)
-    flipped = [i for i, tags in verdicts if i in was and was[i].relevant != tags.relevant]
+    flipped = [
+        {"row_id": i, "now_relevant": tags.relevant}
+        for i, tags in verdicts
+        if i in was and was[i].relevant != tags.relevant
+    ]
     for chunk in _id_chunks(ids):
         conn.execute(
             update(items).where(items.c.id.in_(chunk)).values(lexicon_version=lexicon_version)
         )
     if flipped:
-        relevance = {item_id: tags.relevant for item_id, tags in verdicts}
         conn.execute(
             update(items)
             .where(items.c.id == bindparam("row_id"))
             .values(relevant=bindparam("now_relevant")),
-            [{"row_id": i, "now_relevant": relevance[i]} for i in flipped],
+            flipped,
         )
-        item_terms.sync_terms(conn, flipped)  # only relevant items keep their terms
+        # only relevant items keep their terms
+        item_terms.sync_terms(conn, [row["row_id"] for row in flipped])
     after = [
         summary.retagged(
             was[item_id], tags.relevant, {axis: tags.values(axis) for axis in STORED_AXES}
