@@ -107,6 +107,44 @@ def test_duplicates_are_folded_by_guid_url_and_content(engine, feed_id):
     assert count(engine) == 1
 
 
+def test_each_new_row_gets_the_tags_of_the_item_that_was_stored(engine, feed_id):
+    """A batch is inserted in one statement, so new rows are matched back to their items.
+
+    The first "Alpha" repeats a stored URL and is skipped; the second, with the
+    same text elsewhere, is stored and must carry its own tags, not the first's.
+    The third repeats the second's text and is skipped; "Gamma" is new.
+    """
+    write.store_feed_batch(
+        engine,
+        feed_id,
+        [make_item("Stored", guid="s", url="https://x/1")],
+        run_record(),
+        state(),
+        lexicon_version="v1",
+    )
+    batch = [
+        make_item("Alpha", guid="a1", url="https://x/1", categories=("cyber_threats",)),
+        make_item("Alpha", guid="a2", url="https://x/2", categories=("terrorist_activity",)),
+        make_item("Alpha", guid="a3", url="https://x/3", categories=("terrorist_financing",)),
+        make_item("Gamma", guid="g", url="https://x/4", regions=("KZ-75",)),
+    ]
+    new_ids = write.store_feed_batch(
+        engine, feed_id, batch, run_record(), state(), lexicon_version="v1"
+    )
+    with engine.connect() as conn:
+        stored = {
+            r.id: (r.guid, r.url, r.story_id)
+            for r in conn.execute(select(items).where(items.c.id.in_(new_ids)))
+        }
+        tags = conn.execute(
+            select(item_tags.c.item_id, item_tags.c.value).where(item_tags.c.item_id.in_(new_ids))
+        ).all()
+    assert sorted(new_ids) == new_ids and len(new_ids) == 2
+    alpha, gamma = new_ids
+    assert stored == {alpha: ("a2", "https://x/2", alpha), gamma: ("g", "https://x/4", gamma)}
+    assert sorted(tags) == sorted([(alpha, "terrorist_activity"), (gamma, "KZ-75")])
+
+
 def test_tags_are_stored_with_their_evidence(engine, feed_id):
     item = make_item("Кибератака на сервер", categories=("cyber_threats",), regions=("KZ-75",))
     (item_id,) = write.store_feed_batch(
