@@ -12,7 +12,7 @@ under `actor=ID` for the same filters.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine
@@ -36,6 +36,17 @@ class ActorActivity:
     together: dict[str, tuple[tuple[str, int], ...]]
     newest: tuple[ItemView, ...]  # newest relevant items naming it
 
+    def stories_per(self, granularity: str) -> list[tuple[date, int]]:
+        """Stories per day, week or month (bucket start, count), oldest first.
+
+        The days summed: a story counts on the day of its first item, so the
+        sums are exact and the trend chart needs no query of its own.
+        """
+        acc: dict[date, int] = defaultdict(int)
+        for day, n in self.per_day:
+            acc[queries.bucket(day, granularity)] += n
+        return sorted(acc.items())
+
 
 def most_active(
     engine: Engine, f: Filters, *, limit: int = 10, newest: int = 3
@@ -47,33 +58,33 @@ def most_active(
     """
     if limit < 0 or newest < 0:
         raise ValueError("limit and newest must not be negative")
-    items = dict(queries.counts_by(engine, f, "actor"))
-    stories = {str(a): int(n) for a, n in queries.story_counts(engine, f, ["actor"])}
+    items: dict[str, int] = defaultdict(int)
+    stories: dict[str, int] = defaultdict(int)
+    per_day: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    # one grouped read gives all three: their sums over the days
+    for actor, day, n_items, n_stories in queries.daily_counts(engine, f, "actor"):
+        items[actor] += n_items
+        stories[actor] += n_stories
+        if n_stories:
+            per_day[actor].append((day, n_stories))
     # an item naming the chosen group and another is counted for both: keep to the chosen
     candidates = [a for a in items if not f.actors or a in f.actors]
-    ranked = sorted(candidates, key=lambda a: (-stories.get(a, 0), -items[a], a))[:limit]
+    ranked = sorted(candidates, key=lambda a: (-stories[a], -items[a], a))[:limit]
     if not ranked:
         return []
-    per_day: dict[str, list[tuple[date, int]]] = defaultdict(list)
-    for point in queries.series(engine, f, "actor", "day", "stories"):
-        per_day[point.id].append((point.date, point.count))
     together: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
     for axis in CO_AXES:
         for actor, value, n in queries.cross_counts(engine, f, "actor", axis):
             together[actor][axis].append((value, n))
-    out = []
-    for actor in ranked:
-        page = queries.items_page(
-            engine, replace(f, actors=(actor,)), limit=newest, relevant_only=True
+    pages = queries.newest_each(engine, f, "actor", ranked, limit=newest)
+    return [
+        ActorActivity(
+            id=actor,
+            stories=stories[actor],
+            items=items[actor],
+            per_day=tuple(per_day[actor]),
+            together={axis: tuple(together[actor][axis]) for axis in CO_AXES},
+            newest=tuple(pages[actor]),
         )
-        out.append(
-            ActorActivity(
-                id=actor,
-                stories=stories.get(actor, 0),
-                items=items[actor],
-                per_day=tuple(per_day.get(actor, ())),
-                together={axis: tuple(together[actor][axis]) for axis in CO_AXES},
-                newest=tuple(page.rows),
-            )
-        )
-    return out
+        for actor in ranked
+    ]

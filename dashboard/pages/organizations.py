@@ -13,10 +13,9 @@ from dashboard.context import DashboardContext
 from dashboard.i18n import ENGLISH, N_, Translator
 from dashboard.org_cards import org_list
 from dashboard.shell import NO_ITEMS_YET
-from dashboard.time_charts import group_series, option_bar, period
+from dashboard.time_charts import option_bar, period
 from dashboard.url_state import build_search, from_store, language_of, set_axis
 from indicators.actor_activity import most_active
-from indicators.store import queries
 
 PATH = "/organizations"
 NAV_LABEL = N_("Organizations")
@@ -70,8 +69,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         shown = [a.id for a in active]
         labels = {a: label("actor", a) for a in shown}
         granularity = view["granularity"]
-        grouped = group_series(queries.series(ctx.engine, f, "actor", granularity, "stories"))
-        ordered = {a: grouped[a] for a in shown if a in grouped}
+        ordered = {a.id: a.stories_per(granularity) for a in active if a.per_day}
         trend = (
             figures.trend_figure(
                 ordered,

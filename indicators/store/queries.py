@@ -21,7 +21,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from indicators.models import TAG_AXES
 from indicators.selection import Filters
 from indicators.store import summary, textsearch
 from indicators.store.conditions import (
+    TAG_FIELDS,
     first_id,
     rarest_tag,
     scope_conditions,
@@ -359,6 +360,20 @@ def series(
     return [SeriesPoint(axis, key[1], key[0], n) for key, n in sorted(acc.items())]
 
 
+def daily_counts(engine: Engine, f: Filters, axis: str) -> list[tuple[str, date, int, int]]:
+    """(value, UTC day, items, stories) per value of `axis` and day, in value then day order.
+
+    One grouped read that answers `counts_by`, `story_counts` and `series` for
+    the same axis at once (their sums over the days): a view that needs all
+    three asks once.
+    """
+    _check_axis(axis)
+    with _connect(engine) as conn:
+        rows = _run(conn, f, [axis, "day"], ["items", "stories"]).all()
+    out = [(str(v), as_date(day), int(n), int(s or 0)) for v, day, n, s in rows if n]
+    return sorted(out, key=lambda r: (r[0], r[1]))
+
+
 def volume_series(engine: Engine, f: Filters, granularity: str = "day") -> list[tuple[date, int]]:
     """All ingested items per bucket in the period, sources and languages of `f`.
 
@@ -444,31 +459,67 @@ def items_page(
     """
     if offset < 0 or limit < 0:
         raise ValueError("offset and limit must not be negative")
+    _sort_column(sort)  # validates before querying
+    with _connect(engine) as conn:
+        total, rows = _page_rows(conn, f, offset, limit, sort, descending, relevant_only)
+        return ItemsPage(total=total, rows=_views(conn, rows))
+
+
+def newest_each(
+    engine: Engine, f: Filters, axis: str, values: Sequence[str], *, limit: int
+) -> dict[str, list[ItemView]]:
+    """The `limit` newest relevant items under `f` for each of `values` on tag axis `axis`.
+
+    What `items_page(f with axis=value, limit=limit, relevant_only=True)` gives
+    for each value, on one connection and with one read of the items' tags:
+    the Organizations view asks this for its ten organizations at once.
+    """
+    if axis not in TAG_FIELDS:
+        raise ValueError(f"newest_each needs a tag axis, not {axis!r}")
+    if limit < 0:
+        raise ValueError("limit must not be negative")
+    with _connect(engine) as conn:
+        pages = {}
+        for value in values:
+            one = replace(f, **{TAG_FIELDS[axis]: (value,)})  # type: ignore[arg-type]
+            pages[value] = _page_rows(conn, one, 0, limit, "published_at", True, True)[1]
+        views = {v.id: v for v in _views(conn, [r for rows in pages.values() for r in rows])}
+    return {value: [views[int(r[0])] for r in rows] for value, rows in pages.items()}
+
+
+def _page_rows(
+    conn: Connection,
+    f: Filters,
+    offset: int,
+    limit: int,
+    sort: str,
+    descending: bool,
+    relevant_only: bool,
+) -> tuple[int, Sequence[Any]]:
+    """(total, the page's `_ITEM_COLUMNS` rows) of `f`: the body of `items_page`."""
     key = _sort_column(sort)
     order = [key.desc(), items.c.id.desc()] if descending else [key.asc(), items.c.id.asc()]
     measure = "relevant" if relevant_only else "items"
-    with _connect(engine) as conn:
-        plan = text_plan(conn, f)
-        total = _count(conn, f, measure, plan)
-        if total == 0 or limit == 0 or offset >= total:
-            return ItemsPage(total=total, rows=[])
-        conds = item_conditions(f, tags=False, text_plan=plan)
-        if relevant_only:
-            conds.append(items.c.relevant.is_(True))
-        selection = tag_selection(f)
-        if selection:
-            kind, driver = _choose_plan(conn, f, total, offset + limit, measure, sort)
-            conds += tag_conditions(selection, driver if kind == "in" else "", first_id(conn, f))
-        query = (
-            select(*_ITEM_COLUMNS)
-            .select_from(items.outerjoin(feeds, feeds.c.id == items.c.feed_id))
-            .where(*conds)
-            .order_by(*order)
-            .offset(offset)
-            .limit(limit)
-        )
-        views = _views(conn, conn.execute(query).all())
-    return ItemsPage(total=total, rows=views)
+    plan = text_plan(conn, f)
+    total = _count(conn, f, measure, plan)
+    if total == 0 or limit == 0 or offset >= total:
+        return total, []
+    conds = item_conditions(f, tags=False, text_plan=plan)
+    if relevant_only:
+        conds.append(items.c.relevant.is_(True))
+    selection = tag_selection(f)
+    if selection:
+        kind, driver = _choose_plan(conn, f, total, offset + limit, measure, sort)
+        conds += tag_conditions(selection, driver if kind == "in" else "", first_id(conn, f))
+    query = (
+        select(*_ITEM_COLUMNS)
+        .select_from(items.outerjoin(feeds, feeds.c.id == items.c.feed_id))
+        .where(*conds)
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, conn.execute(query).all()
 
 
 def items_by_id(engine: Engine, ids: Sequence[int]) -> list[ItemView]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -479,6 +479,38 @@ def test_newest_relevant_items(case: Any) -> None:
     assert page.total == len(chosen)
     assert [r.id for r in page.rows] == [k.id for k in chosen[:5]]
     assert all(r.relevant for r in page.rows)
+
+
+@pytest.mark.parametrize("axis", ["region", "category"])
+def test_newest_each_gives_every_value_its_own_newest_relevant_items(case: Any, axis: str) -> None:
+    engine, known, f = case
+    values = [*sorted({v for k in known for v in k.values(axis)}), "KZ-62"]  # one with none
+    field = {"region": "regions", "category": "categories"}[axis]
+    got = queries.newest_each(engine, f, axis, values, limit=2)
+    assert list(got) == values
+    for value in values:
+        one = replace(f, **{field: (value,)})
+        chosen = sorted(
+            (k for k in selected(known, one) if k.relevant),
+            key=lambda k: (k.published_at, k.id),
+            reverse=True,
+        )
+        assert [r.id for r in got[value]] == [k.id for k in chosen[:2]], value
+        assert got[value] == queries.items_page(engine, one, limit=2, relevant_only=True).rows
+
+
+@pytest.mark.parametrize("axis", ["region", "category", "platform"])
+def test_daily_counts_give_items_and_stories_per_value_and_day(case: Any, axis: str) -> None:
+    engine, known, f = case
+    expected: dict[tuple[str, date], list[int]] = {}
+    for k in selected(known, f):
+        for v in k.values(axis):
+            counts = expected.setdefault((v, k.day), [0, 0])
+            counts[0] += 1
+            counts[1] += k.starts_story
+    got = queries.daily_counts(engine, f, axis)
+    assert {(v, d): [n, s] for v, d, n, s in got} == expected
+    assert [(v, d) for v, d, _, _ in got] == sorted(expected)
 
 
 @pytest.mark.parametrize(
