@@ -195,15 +195,17 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         bounded = f.bounded(first, last)
         start, end = bounded.date_from or first, bounded.date_to or last
         compare = bool(f.date_from or f.date_to)
-        current = dict(queries.counts_by(ctx.engine, f, "category"))
         previous = (
             dict(queries.counts_by(ctx.engine, bounded.previous_period(), "category"))
             if compare
             else None
         )
+        # The sparklines' days summed are the counts (an item has one day): one read.
         points: dict[str, list[tuple[Any, int]]] = {}
+        current: Counter[str] = Counter()
         for p in queries.series(ctx.engine, f, "category", "day"):
             points.setdefault(p.id, []).append((p.date, p.count))
+            current[p.id] += p.count
         rows = []
         alerting = open_alerts_by_category(ctx)
         for cid in taxonomy.CATEGORY_IDS:
