@@ -25,7 +25,7 @@ from indicators.store.schema import item_terms, items
 _CHUNK = 500  # ids per IN (...) list
 _READ_CHUNK = 20_000  # rows counted at a time (bounded memory)
 _HASH = np.dtype("<i8")
-_SLOTS_MASK = (1 << 22) - 1  # slots of the candidate lookup table (32 MiB of int64)
+_SLOTS_MASK = (1 << 22) - 1  # slots of the candidate lookup table (16 MiB of int32)
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _slot_table(hashes: np.ndarray) -> np.ndarray:
     Looking a hash up is then one array read and one comparison, instead of a
     binary search over the candidates: the earlier periods hold millions.
     """
-    table = np.full(_SLOTS_MASK + 1, -1, dtype=np.int64)
+    table = np.full(_SLOTS_MASK + 1, -1, dtype=np.int32)
     slot = hashes & _SLOTS_MASK
     used, first, count = np.unique(slot, return_index=True, return_counts=True)
     table[used] = np.where(count == 1, first, -2)
