@@ -74,6 +74,14 @@ def test_a_viewer_signs_in_through_the_form_sees_the_overview_and_signs_out(
             "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
             " && [...document.querySelectorAll('.js-plotly-plot')].every(p => p._fullLayout)"
         )
+        # and once the work plotly schedules after a draw has run (on a loaded
+        # machine it still ran when the page was already gone)
+        page.wait_for_load_state("networkidle")
+        page.evaluate(
+            "() => new Promise(done => requestAnimationFrame("
+            "() => requestAnimationFrame(() => setTimeout(done, 0))))"
+        )
+        recorder.assert_clean()
         page.click("#account button")
         expect(page).to_have_url(f"{signin_server}/login?out=1")
         expect(page.locator("p.message")).to_have_text("You are signed out.")
