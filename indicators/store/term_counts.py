@@ -23,7 +23,7 @@ from indicators.store import queries, textsearch
 from indicators.store.schema import item_terms, items
 
 _CHUNK = 500  # ids per IN (...) list
-_READ_CHUNK = 20_000  # rows counted at a time (bounded memory)
+_READ_CHUNK = 5_000  # rows counted at a time (bounded memory)
 _HASH = np.dtype("<i8")
 _SLOTS_MASK = (1 << 22) - 1  # slots of the candidate lookup table (16 MiB of int32)
 
