@@ -46,6 +46,7 @@ from dashboard.i18n import (
     pick_language,
     valid_language,
 )
+from dashboard.memory import limit_malloc_arenas
 from dashboard.pages import (
     alerts,
     cyber,
@@ -300,6 +301,7 @@ def make_http_server(
 
     `quiet` drops the one-line-per-request access log (tests, the demo).
     """
+    limit_malloc_arenas()  # before the first request thread (dashboard.memory says why)
     handler = _QuietHandler if quiet else WSGIRequestHandler
     return make_server(host, port, app.server, threaded=True, request_handler=handler)
 

@@ -23,6 +23,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from dashboard.memory import limit_malloc_arenas
+
 THREADS_PER_WORKER = 4
 
 
@@ -61,6 +63,7 @@ class DashboardServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         """Called in each worker after the fork: its own app, the shared CSRF secret."""
+        limit_malloc_arenas()  # before the worker's threads (dashboard.memory says why)
         return self._build(self._secret).server
 
 
