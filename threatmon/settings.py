@@ -85,11 +85,11 @@ SPECS: tuple[SettingSpec, ...] = (
         "Database URL (SQLAlchemy form). SQLite path is relative to the current directory.",
         str,
     ),
-    # Team deployments on PostgreSQL (README "Scaling out"); SQLite ignores the pool settings.
+    # Team deployments on PostgreSQL (README "Scaling out"); SQLite uses db_pool_size only.
     SettingSpec(
         "db_pool_size",
         5,
-        "Connections each process keeps open to a PostgreSQL server.",
+        "Connections each process keeps open (SQLite: idle ones kept for reuse).",
         int,
     ),
     SettingSpec(

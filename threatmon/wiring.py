@@ -131,7 +131,7 @@ def worker_id(settings: Settings) -> str:
 
 
 def server_options(settings: Settings) -> ServerOptions:
-    """Connection pool and statement timeout for a PostgreSQL store."""
+    """The connection pool (any store) and the statement timeout (PostgreSQL)."""
     return ServerOptions(
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,

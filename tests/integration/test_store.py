@@ -1,6 +1,7 @@
 """The store on a real SQLite file: migrations, idempotent inserts, atomic batches."""
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -61,6 +62,40 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/sub/dir/wal.db")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+
+
+def test_connections_to_a_file_are_kept_for_the_next_query(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/pool.db")
+    with engine.connect() as conn:
+        first = conn.connection.driver_connection
+    with engine.connect() as conn:
+        assert conn.connection.driver_connection is first
+    engine.dispose()
+
+
+def test_a_fork_closes_the_pooled_connections_first(tmp_path):
+    """A child never gets the parent's SQLite connections; both go on querying."""
+    engine = make_engine(f"sqlite:///{tmp_path}/fork.db")
+    upgrade(engine)
+    with engine.connect() as conn:
+        before = conn.connection.driver_connection
+    assert engine.pool.checkedin() == 1
+    pid = os.fork()
+    if pid == 0:  # the child: a fresh connection, a real query, and out without pytest
+        ok = False
+        try:
+            with engine.connect() as conn:
+                fresh = conn.connection.driver_connection is not before
+                ok = fresh and conn.execute(select(func.count()).select_from(items)).scalar() == 0
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert engine.pool.checkedin() == 0  # closed in the parent just before the fork
+    with engine.connect() as conn:
+        assert conn.connection.driver_connection is not before
+        assert conn.execute(select(func.count()).select_from(items)).scalar() == 0
     engine.dispose()
 
 
