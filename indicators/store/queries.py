@@ -459,7 +459,6 @@ def items_page(
     """
     if offset < 0 or limit < 0:
         raise ValueError("offset and limit must not be negative")
-    _sort_column(sort)  # validates before querying
     with _connect(engine) as conn:
         total, rows = _page_rows(conn, f, offset, limit, sort, descending, relevant_only)
         return ItemsPage(total=total, rows=_views(conn, rows))
