@@ -38,6 +38,14 @@ count has a quiet tail probability above 1/700 cannot be flagged by *any*
 rule without exceeding the budget on that series. Such rises are counted
 apart as "unattainable" (mid-rate series at x2-x3 are: 3x of 4 stories a day
 is 12, which quiet overdispersed days reach about 1 in 200).
+
+That bound looks at one fixed window per day. Detection runs every cycle
+over a sliding window, so a quiet day offers the oracle as many chances to
+reach c as it has cycles (windows straddling yesterday and today): the
+bound at the detection cadence is the probability that *any* of the day's
+windows reaches c, estimated by simulating quiet day pairs of the series'
+true model (`scan_quiet_p`). It is never below the fixed-day one, and it is
+what an oracle running as often as production would face. Both are reported.
 """
 
 from __future__ import annotations
@@ -138,6 +146,52 @@ def generate(n_series: int, days: int, seed: int) -> History:
     hourly = np.concatenate([rng.multinomial(counts[:, d], DIURNAL) for d in range(days)], axis=1)
     hourly_volume = np.round(volume[:, None] * DIURNAL[None, :]).astype(int).reshape(-1)
     return History(rates, alphas, volume, counts, rises, hourly, hourly_volume)
+
+
+def scan_quiet_p(
+    rng: np.random.Generator,
+    normals: tuple[float, float],
+    alpha: float,
+    count: int,
+    cycle_hours: int,
+    samples: int = 100_000,
+) -> float:
+    """P(some window ending on a quiet day at a cycle hour holds >= `count` stories).
+
+    Simulates `samples` quiet (yesterday, today) pairs of the generator's own
+    model (gamma day multiplier with squared CV `alpha` times the normal mean,
+    Poisson count, spread over the hours by DIURNAL) and slides the 24-hour
+    window to every cycle's end within today.
+    """
+    gamma = rng.gamma(1 / alpha, alpha, (samples, 2))
+    counts = rng.poisson(gamma * np.array(normals)[None, :])
+    hours = np.concatenate(
+        [rng.multinomial(counts[:, 0], DIURNAL), rng.multinomial(counts[:, 1], DIURNAL)], axis=1
+    )
+    cum = np.concatenate([np.zeros((samples, 1), int), np.cumsum(hours, axis=1)], axis=1)
+    ends = np.arange(24 + cycle_hours, 49, cycle_hours) if cycle_hours <= 24 else np.array([48])
+    windows = cum[:, ends] - cum[:, ends - 24]
+    return float((windows.max(axis=1) >= count).mean())
+
+
+def attainable_at_cadence(history: History, cycle_hours: int, seed: int = 1) -> set[int]:
+    """Series of the 3x-or-more rises an oracle could flag at the detection cadence (see above).
+
+    Only rises attainable on the fixed-day bound are simulated: the sliding
+    bound is never lower.
+    """
+    rng = np.random.default_rng(seed)
+    scale = history.volume / VOLUME
+    out = set()
+    for rise in history.rises:
+        if rise.multiplier < 3 or rise.quiet_p >= BUDGET_PER_DAY:
+            continue
+        rate = float(history.rates[rise.series])
+        normals = (rate * float(scale[rise.day - 1]), rate * float(scale[rise.day]))
+        alpha = float(history.alphas[rise.series])
+        if scan_quiet_p(rng, normals, alpha, rise.counts[0], cycle_hours) < BUDGET_PER_DAY:
+            out.add(rise.series)
+    return out
 
 
 def series_id(s: int) -> SeriesId:
@@ -302,6 +356,7 @@ def report(history: History, outcome: Outcome, cycle_hours: int = 1) -> dict:
     }
     big = [r for r in history.rises if r.multiplier >= 3]
     big_attainable = [r for r in big if r.quiet_p < BUDGET_PER_DAY]
+    at_cadence = attainable_at_cadence(history, cycle_hours)
     unattainable: dict[str, int] = {band: 0 for band, _lo, _hi in BANDS}
     for rise in big:
         if rise.quiet_p >= BUDGET_PER_DAY:
@@ -318,6 +373,8 @@ def report(history: History, outcome: Outcome, cycle_hours: int = 1) -> dict:
         "found_attainable_3x_first_cycle": sum(
             r.series in outcome.first_cycle for r in big_attainable
         ),
+        "attainable_3x_at_cadence": len(at_cadence),
+        "found_attainable_3x_at_cadence": len(at_cadence & outcome.first_cycle),
         "detection_rate_all": rate(len(outcome.hours_to_detect), len(history.rises)),
         "quiet_series_weeks": sum(outcome.quiet_days) / 7,
         "false_alerts": len(outcome.false_alerts),
@@ -355,6 +412,7 @@ def format_report(r: dict, cfg: DetectionConfig) -> str:
         )
     ok_false = r["false_per_100_series_weeks"] <= 1.0
     ok_big = r["found_attainable_3x_first_cycle"] == r["attainable_3x"]
+    ok_cadence = r["found_attainable_3x_at_cadence"] == r["attainable_3x_at_cadence"]
     lines += [
         "",
         f"overall: {r['false_alerts']} false alerts in {r['quiet_series_weeks']:.0f} series-weeks "
@@ -364,6 +422,9 @@ def format_report(r: dict, cfg: DetectionConfig) -> str:
         f"{r['rises_3x_or_more']} found within one cycle; of the "
         f"{r['attainable_3x']} attainable ones {r['found_attainable_3x_first_cycle']} "
         f"(target: all: {'met' if ok_big else 'NOT met'})",
+        f"  at the detection cadence (an oracle sliding the window every {r['cycle_hours']} h): "
+        f"{r['attainable_3x_at_cadence']} attainable, {r['found_attainable_3x_at_cadence']} found "
+        f"within one cycle (target: all: {'met' if ok_cadence else 'NOT met'})",
         f"unattainable: {r['rises_3x_or_more'] - r['attainable_3x']} rises of 3x or more have a "
         "count that quiet days of their own series reach more often than 1 in 700 days, so no "
         "detector can flag them within the false-alert budget; by band: "

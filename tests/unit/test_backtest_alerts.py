@@ -79,3 +79,29 @@ def test_the_generator_spreads_rates_and_injects_known_rises(backtest: ModuleTyp
     by_day = history.hourly.reshape(history.hourly.shape[0], -1, 24).sum(axis=2)
     assert (by_day == history.counts).all()
     assert history.hourly[:, 2::24].sum() > 3 * history.hourly[:, 18::24].sum()  # day vs night
+
+
+def test_an_oracle_sliding_the_window_every_hour_meets_quiet_counts_more_often(
+    backtest: ModuleType,
+) -> None:
+    """The cadence bound: a daily window matches the fixed-day tail, hourly ones exceed it."""
+    import math
+
+    import numpy as np
+
+    from indicators.detection import negbin_log_sf
+
+    normal, alpha, count = 0.4, 0.1, 4
+    fixed = math.exp(negbin_log_sf(count, normal, alpha))
+    rng = np.random.default_rng(5)
+    daily = backtest.scan_quiet_p(rng, (normal, normal), alpha, count, 24, samples=400_000)
+    hourly = backtest.scan_quiet_p(rng, (normal, normal), alpha, count, 1, samples=400_000)
+    standard_error = math.sqrt(fixed / 400_000)
+    assert abs(daily - fixed) < 4 * standard_error
+    assert hourly > 2 * fixed  # 4 stories within some 24 hours is far likelier than in one day
+
+
+def test_the_cadence_bound_is_stricter_than_the_fixed_day_one(result: tuple[object, dict]) -> None:
+    _history, report = result
+    assert 0 < report["attainable_3x_at_cadence"] <= report["attainable_3x"]
+    assert report["found_attainable_3x_at_cadence"] <= report["attainable_3x_at_cadence"]
