@@ -97,6 +97,8 @@ class CompiledLexicon:
     # indices of the phrases anchored on it with those neighbours): one
     # neighbour check serves every phrase of a group ("attack on ...")
     anchor_groups: Mapping[int, tuple[tuple[int, int, tuple[int, ...]], ...]]
+    # slot id -> whether any phrase anchored on it needs the word before / after it
+    anchor_sides: Mapping[int, tuple[bool, bool]]
     slot_patterns: tuple[tuple[tuple[str, str], ...], ...]  # slot id -> (key, tail class)s
     rules: tuple[ContextRule, ...]
     weak_terms_alone: int
@@ -121,8 +123,39 @@ class CompiledLexicon:
     # organizations of the `actor` axis (actors.yaml), in file order; their labels
     # are also on `taxonomy.actors`
     actors: Mapping[str, Actor] = field(default_factory=dict)
-    # Memo of (slot, word) -> matches; the only mutable part, a pure cache.
+    # Memo of (slot, word) -> matches; with `near_cache` the only mutable parts, pure caches.
     word_cache: dict[tuple[int, str], bool] = field(default_factory=dict, compare=False)
+    # Memo of (anchor slot, word before, word after) -> the indices of the phrases
+    # whose neighbour words those are (see `anchored_phrases`).
+    near_cache: dict[tuple[int, str | None, str | None], tuple[int, ...]] = field(
+        default_factory=dict, compare=False
+    )
+
+    def anchored_phrases(self, slot: int, before: str | None, after: str | None) -> tuple[int, ...]:
+        """Indices of the phrases anchored on `slot` whose neighbour slots these words realize.
+
+        `before`/`after` are the whole words next to the anchor (None: none
+        there). A common anchor ("террористической", "attack") heads dozens of
+        phrase groups, each naming the word it needs beside it; news repeats
+        the same pairs of words, so the answer is memoized per pair instead
+        of checking every group at every occurrence.
+        """
+        key = (slot, before, after)
+        cache = self.near_cache
+        found = cache.get(key)
+        if found is None:
+            matches = self.word_matches
+            found = tuple(
+                index
+                for need_before, need_after, indices in self.anchor_groups[slot]
+                if (need_before < 0 or (before is not None and matches(need_before, before)))
+                and (need_after < 0 or (after is not None and matches(need_after, after)))
+                for index in indices
+            )
+            if len(cache) > 200_000:
+                cache.clear()
+            cache[key] = found
+        return found
 
     def word_matches(self, slot: int, word: str) -> bool:
         """Whether a whole normalized text word realizes a lexicon word slot."""
@@ -286,12 +319,17 @@ def _compile(loaded: LoadedData) -> CompiledLexicon:
     taxonomy = replace(
         loaded.taxonomy, actors=MappingProxyType({k: a.labels for k, a in actors.items()})
     )
+    groups = {k: _neighbour_groups(v, phrases) for k, v in by_anchor.items()}
     return CompiledLexicon(
         version=f"{base}+{loaded.digest[:8]}",
         automaton=automaton,
         phrases=tuple(phrases),
         by_anchor={k: tuple(v) for k, v in by_anchor.items()},
-        anchor_groups={k: _neighbour_groups(v, phrases) for k, v in by_anchor.items()},
+        anchor_groups=groups,
+        anchor_sides={
+            k: (any(b >= 0 for b, _a, _i in g), any(a >= 0 for _b, a, _i in g))
+            for k, g in groups.items()
+        },
         slot_patterns=tuple(builder.patterns),
         rules=rules,
         weak_terms_alone=int(loaded.settings["weak_terms_alone"]),

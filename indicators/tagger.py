@@ -40,7 +40,7 @@ from functools import lru_cache
 
 from indicators.lexicon import CompiledLexicon, Phrase
 from indicators.lexicon_files import KIND_FALSE_FRIEND, KIND_TERM, KIND_TRIGGER, KIND_UNLESS
-from indicators.models import METHOD_AXIS, STORED_AXES, Match, Tags, tagged_text
+from indicators.models import EMPTY_TAGS, METHOD_AXIS, STORED_AXES, Match, Tags, tagged_text
 from indicators.morph import tail_allowed
 from indicators.region_lists import list_items, overlaps, participant_runs, shared_head
 from indicators.taxonomy import CATEGORY_IDS, COUNTRY_CODE, METHOD_IDS, PLATFORM_IDS
@@ -204,33 +204,32 @@ def find_candidates(
     folded = norm.text
     phrases = compiled.phrases
     found: list[Candidate] = []
-    groups = compiled.anchor_groups
+    sides = compiled.anchor_sides
     for start, (word_end, slots) in _word_hits(folded, compiled).items():
         near: _Neighbours | None = None
         for slot in slots:
-            for before, after, indices in groups[slot]:
-                if before >= 0 or after >= 0:
-                    if near is None:
-                        near = _Neighbours(folded, start, word_end)
-                    if before >= 0:
-                        word = near.before()
-                        if word is None or not compiled.word_matches(before, word):
-                            continue
-                    if after >= 0:
-                        word = near.after()
-                        if word is None or not compiled.word_matches(after, word):
-                            continue
-                for index in indices:
-                    phrase = phrases[index]
-                    if phrase.only_lang and lang and lang != phrase.only_lang:
-                        continue
-                    span: tuple[int, int] | None = (start, word_end)
-                    if len(phrase.slots) > 2:
-                        span = _extend(folded, phrase, start, word_end, compiled)
-                    elif len(phrase.slots) == 2:  # the one other word is the neighbour checked
-                        span = _neighbour_span(near, phrase.anchor)  # type: ignore[arg-type]
-                    if span is not None and _case_ok(phrase, text, norm, span[0]):
-                        found.append(Candidate(*norm.original_span(*span), phrase))
+            need_before, need_after = sides[slot]
+            if need_before or need_after:
+                if near is None:
+                    near = _Neighbours(folded, start, word_end)
+                indices = compiled.anchored_phrases(
+                    slot,
+                    near.before() if need_before else None,
+                    near.after() if need_after else None,
+                )
+            else:
+                indices = compiled.by_anchor[slot]
+            for index in indices:
+                phrase = phrases[index]
+                if phrase.only_lang and lang and lang != phrase.only_lang:
+                    continue
+                span: tuple[int, int] | None = (start, word_end)
+                if len(phrase.slots) > 2:
+                    span = _extend(folded, phrase, start, word_end, compiled)
+                elif len(phrase.slots) == 2:  # the one other word is the neighbour checked
+                    span = _neighbour_span(near, phrase.anchor)  # type: ignore[arg-type]
+                if span is not None and _case_ok(phrase, text, norm, span[0]):
+                    found.append(Candidate(*norm.original_span(*span), phrase))
     return found
 
 
@@ -336,6 +335,8 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
     """
     text = tagged_text(title, summary)
     candidates = find_candidates(text, compiled, lang)
+    if not candidates:  # most news: no lexicon word at all, and nothing to resolve
+        return EMPTY_TAGS
     triggers: dict[str, Candidate] = {}
     for cand in candidates:
         if cand.phrase.kind == KIND_TRIGGER:

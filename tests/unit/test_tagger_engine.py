@@ -193,3 +193,44 @@ def test_matches_are_in_text_order_and_tags_in_taxonomy_order(mini):
         "online_platforms",
         "cyber_threats",
     )
+
+
+def test_the_neighbour_memo_gives_what_checking_every_group_gives():
+    """`anchored_phrases` memoizes per pair of neighbour words; the answer must not change.
+
+    Checked on the real lexicon's busiest anchors (dozens of groups each) with
+    neighbour words that realize some of their groups, a word that realizes
+    none, and no word at all, asked twice (the second answer comes from the memo).
+    """
+    compiled = load_compiled(ROOT / "data")
+    busiest = sorted(compiled.anchor_groups, key=lambda s: -len(compiled.anchor_groups[s]))[:20]
+
+    def brute(slot, before, after):
+        return tuple(
+            index
+            for need_before, need_after, indices in compiled.anchor_groups[slot]
+            if (
+                need_before < 0
+                or (before is not None and compiled.word_matches(need_before, before))
+            )
+            and (need_after < 0 or (after is not None and compiled.word_matches(need_after, after)))
+            for index in indices
+        )
+
+    asked = found = 0
+    for slot in busiest:
+        words = {None, "погода"}
+        for need_before, need_after, _indices in compiled.anchor_groups[slot][:8]:
+            for need in (need_before, need_after):
+                if need >= 0:
+                    key, _tail = compiled.slot_patterns[need][0]
+                    words.add(key)
+        for before in words:
+            for after in words:
+                for _twice in range(2):
+                    answer = compiled.anchored_phrases(slot, before, after)
+                    assert answer == brute(slot, before, after)
+                    asked += 1
+                    found += bool(answer) and len(answer) < len(compiled.by_anchor[slot])
+    assert asked > 200
+    assert found > 20  # real filtering happened: some phrases pass, not all
