@@ -45,7 +45,9 @@ _RU_NOUN = _words(
 _RU_ADJ = _words(
     "ый ий ой ая яя ое ее ые ие ого его ому ему ым им ом ем ую юю ых их ыми ими ей ою ею"
 )
-RU_TAILS = frozenset(["", *_RU_NOUN, *_RU_ADJ])
+# "й" alone: the nominative of хоккей, сбой, Китай and the genitive plural of
+# людей, лагерей, сетей, whose keys lose it (every stripped ending must come back)
+RU_TAILS = frozenset(["", "й", *_RU_NOUN, *_RU_ADJ])
 _RU_ADJ_BY_LENGTH = sorted(set(_RU_ADJ), key=len, reverse=True)
 # Endings a lexicon *base form* (nominative, singular or plural) can end in.
 # Only these are stripped to form the key; stripping oblique endings would cut
@@ -58,8 +60,8 @@ _RU_STRIP = sorted(
 # not decline in standard Russian.
 _RU_NAME_STRIP = sorted(_words("а я ь й ия ый ий ой ая яя ое ее ые ие"), key=len, reverse=True)
 _RU_VERB_ENDINGS = _words(
-    "ть ться ти л ла ло ли лся лась лось лись ет ют ут ит ят ат ем им ешь ишь ете ите ется "
-    "ются ится ятся ено ена ены ен н на но ны"
+    "ть ться ти тись чь л ла ло ли лся лась лось лись ет ют ут ит ят ат ем им ешь ишь ете ите "
+    "ется ются ится ятся ено ена ены ен н на но ны"
 )
 _RU_PARTICIPLE = _words("вш нн ющ ящ ущ ащ ем им")
 RU_VERB_TAILS = frozenset(
