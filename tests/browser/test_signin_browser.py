@@ -45,6 +45,25 @@ def signin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base_url
 
 
+def settle(page: Page) -> None:
+    """Wait until every chart on the page is drawn and plotly's follow-up work has run.
+
+    A page left (or a view switched) while plotly still draws logs plotly's own
+    errors ("reading '_scrollZoom'" of a graph already removed), which say
+    nothing about signing in or out; on a loaded machine the Regions map was
+    still being drawn when the test clicked on to the Overview.
+    """
+    page.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
+        " && [...document.querySelectorAll('.js-plotly-plot')].every(p => p._fullLayout)"
+    )
+    page.wait_for_load_state("networkidle")
+    page.evaluate(
+        "() => new Promise(done => requestAnimationFrame("
+        "() => requestAnimationFrame(() => setTimeout(done, 0))))"
+    )
+
+
 def test_a_viewer_signs_in_through_the_form_sees_the_overview_and_signs_out(
     signin_server: str, recorded_page: tuple[Page, Recorder], browser_context: Any
 ) -> None:
@@ -61,6 +80,7 @@ def test_a_viewer_signs_in_through_the_form_sees_the_overview_and_signs_out(
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         expect(page).to_have_url(f"{signin_server}/regions")
+        settle(page)
         page.click("#nav-overview")
         expect(page.locator("#kpi-items")).to_have_text(str(len(KNOWN)))
         expect(page.locator("#account")).to_contain_text("vera · viewer")
@@ -68,19 +88,7 @@ def test_a_viewer_signs_in_through_the_form_sees_the_overview_and_signs_out(
         assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
         assert page.evaluate("() => document.cookie").find(SESSION_COOKIE) == -1
 
-        # leave once the Overview's charts are drawn: a page unloaded while plotly still
-        # draws logs plotly's own errors, which say nothing about signing out
-        page.wait_for_function(
-            "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
-            " && [...document.querySelectorAll('.js-plotly-plot')].every(p => p._fullLayout)"
-        )
-        # and once the work plotly schedules after a draw has run (on a loaded
-        # machine it still ran when the page was already gone)
-        page.wait_for_load_state("networkidle")
-        page.evaluate(
-            "() => new Promise(done => requestAnimationFrame("
-            "() => requestAnimationFrame(() => setTimeout(done, 0))))"
-        )
+        settle(page)  # leave once the Overview's charts are drawn
         recorder.assert_clean()
         page.click("#account button")
         expect(page).to_have_url(f"{signin_server}/login?out=1")
