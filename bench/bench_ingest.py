@@ -124,7 +124,7 @@ def store_and_tag_rate(feed: Path, work: Path, env: dict[str, str]) -> tuple[flo
     from ingest.parse import parse_feed
     from ingest.refresh import Collected, IngestConfig, StoryGrouper, store_collected
     from threatmon.settings import load_settings
-    from threatmon.wiring import tagging_for
+    from threatmon.tagging import tagging_for
 
     feeds = work / "feeds.toml"  # written by threatmon_ingest
     db = f"sqlite:///{work / 'store.db'}"

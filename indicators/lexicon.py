@@ -19,7 +19,7 @@ from typing import Any
 
 import ahocorasick
 
-from indicators import morph
+from indicators import lexicon_cache, morph
 from indicators.actors import Actor
 from indicators.lexicon_files import (
     KIND_TERM,
@@ -361,13 +361,17 @@ def _fingerprint(data_dir: Path, overlay: Path | None) -> tuple[tuple[str, int, 
     return tuple(marks)
 
 
-def load_compiled(data_dir: Path, overlay: Path | None = None) -> CompiledLexicon:
+def load_compiled(
+    data_dir: Path, overlay: Path | None = None, cache_dir: Path | None = None
+) -> CompiledLexicon:
     """Load, validate and compile the data folder; cached per path and file mtimes.
 
     `overlay` is an analyst's local term file compiled on top (part of the
     version, so `retag` applies it). Raises ``LexiconError`` when
     ``check_lexicon`` would report errors; warnings are kept on
-    ``CompiledLexicon.problems``.
+    ``CompiledLexicon.problems``. With `cache_dir`, a lexicon compiled by an
+    earlier process from the same bytes and code is read from there instead
+    (`indicators.lexicon_cache`); only lexicons without errors are stored.
     """
     root = Path(data_dir).resolve()
     key = (f"{root}|{overlay or ''}", _fingerprint(root, overlay))
@@ -375,17 +379,30 @@ def load_compiled(data_dir: Path, overlay: Path | None = None) -> CompiledLexico
         cached = _cache.get(key)
         if cached is not None:
             return cached
-        loaded = read_data_folder(root, overlay)
-        problems = loaded.problems + cross_check(loaded)
-        errors = [p for p in problems if p.severity == "error"]
-        if errors or loaded.taxonomy is None:
-            raise LexiconError(errors)
-        compiled = _compile(loaded)
-        compiled = replace(compiled, problems=tuple(p for p in problems if p not in errors))
+        if cache_dir is None:
+            compiled = _compile_checked(root, overlay)
+        else:
+            disk_key = lexicon_cache.cache_key(root, overlay)
+            stored = lexicon_cache.load(cache_dir, disk_key)
+            if isinstance(stored, CompiledLexicon):
+                compiled = stored
+            else:
+                compiled = _compile_checked(root, overlay)
+                lexicon_cache.store(cache_dir, disk_key, compiled)
         for stale in [k for k in _cache if k[0] == key[0]]:
             del _cache[stale]
         _cache[key] = compiled
         return compiled
+
+
+def _compile_checked(root: Path, overlay: Path | None) -> CompiledLexicon:
+    loaded = read_data_folder(root, overlay)
+    problems = loaded.problems + cross_check(loaded)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or loaded.taxonomy is None:
+        raise LexiconError(errors)
+    compiled = _compile(loaded)
+    return replace(compiled, problems=tuple(p for p in problems if p not in errors))
 
 
 def load_actors(data_dir: Path) -> Mapping[str, Actor]:

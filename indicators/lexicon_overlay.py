@@ -86,21 +86,23 @@ def locate(problems: Iterable[LexiconProblem], overlay: Path) -> list[LexiconPro
     return located
 
 
-def load_with_overlay(data_dir: Path, overlay: Path) -> OverlayLoad:
+def load_with_overlay(data_dir: Path, overlay: Path, cache_dir: Path | None = None) -> OverlayLoad:
     """The data folder's lexicon with the overlay on top; without it when it is malformed.
 
-    Errors in the data folder itself still raise ``LexiconError``.
+    Errors in the data folder itself still raise ``LexiconError``. `cache_dir`:
+    see `load_compiled`.
     """
     key = (str(Path(data_dir).resolve()), str(overlay))
     try:
-        compiled = load_compiled(data_dir, overlay)
+        compiled = load_compiled(data_dir, overlay, cache_dir)
     except LexiconError as exc:
         if not exc.problems or not all(_in_overlay(p, overlay) for p in exc.problems):
             raise
         with _lock:
             previous = _last_good.get(key)
         return OverlayLoad(
-            previous or load_compiled(data_dir), tuple(locate(exc.problems, overlay))
+            previous or load_compiled(data_dir, cache_dir=cache_dir),
+            tuple(locate(exc.problems, overlay)),
         )
     with _lock:
         _last_good[key] = compiled

@@ -32,3 +32,7 @@ def _no_local_lexicon_overlay(
     """An analyst's var/lexicon.local.yaml in the checkout must not change what tests see."""
     missing = tmp_path_factory.getbasetemp() / "no-lexicon-overlay.yaml"
     monkeypatch.setenv("THREATMON_LEXICON_OVERLAY", str(missing))
+    # and compiled lexicons go to the session's own folder, not the user's cache
+    monkeypatch.setenv(
+        "THREATMON_LEXICON_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "lexicon-cache")
+    )

@@ -27,14 +27,8 @@ from threatmon.alerts_cli import detection_after_cycle
 from threatmon.cli_filters import filters_from_options
 from threatmon.notify_cli import side_jobs
 from threatmon.settings import Settings
-from threatmon.wiring import (
-    detection_config,
-    emerging_config,
-    ingest_config,
-    server_options,
-    tagging_for,
-    tagging_source,
-)
+from threatmon.tagging import tagging_for, tagging_source
+from threatmon.wiring import detection_config, emerging_config, ingest_config, server_options
 
 if TYPE_CHECKING:  # flask behind it: imported when the dashboard is served, not by every command
     from dashboard.signin import SignInConfig

@@ -35,7 +35,8 @@ from ingest.schedule import StopFlag, make_scheduler
 from threatmon.dashboard_cli import is_loopback
 from threatmon.demo_history import populate
 from threatmon.settings import Settings
-from threatmon.wiring import detection_config, emerging_config, ingest_config, tagging_for
+from threatmon.tagging import tagging_for
+from threatmon.wiring import detection_config, emerging_config, ingest_config
 
 DEMO_DB = "sqlite:///var/demo.db"
 FEED_ROUTE = "/demo-feeds/"
@@ -157,7 +158,9 @@ def _demo_detection(engine: Engine, settings: Settings) -> Callable[[datetime | 
     return detect
 
 
-def register(cli: click.Group, settings_of: Any) -> None:
+def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any) -> None:
+    """Attach `demo` (it opens its own database: `db_option` and `engine_of` are not used)."""
+
     @cli.command()
     @click.option(
         "--db",

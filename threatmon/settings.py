@@ -131,6 +131,14 @@ SPECS: tuple[SettingSpec, ...] = (
         "`threatmon terms propose` appends to it.",
         str,
     ),
+    SettingSpec(
+        "lexicon_cache_dir",
+        "",
+        "Folder where compiled lexicons are kept between processes, keyed by the bytes of the "
+        "lexicon files and the code (empty: $XDG_CACHE_HOME/threatmon or ~/.cache/threatmon; "
+        "`off`: compile in every process).",
+        str,
+    ),
     # Emerging terms (indicators/emerging.py explains the statistic).
     SettingSpec(
         "terms_recent_days",
@@ -360,6 +368,7 @@ class Settings:
     data_dir: str = SPEC_BY_NAME["data_dir"].default
     feeds_file: str = SPEC_BY_NAME["feeds_file"].default
     lexicon_overlay: str = SPEC_BY_NAME["lexicon_overlay"].default
+    lexicon_cache_dir: str = SPEC_BY_NAME["lexicon_cache_dir"].default
     terms_recent_days: int = SPEC_BY_NAME["terms_recent_days"].default
     terms_window_days: int = SPEC_BY_NAME["terms_window_days"].default
     terms_min_count: int = SPEC_BY_NAME["terms_min_count"].default
@@ -420,6 +429,13 @@ class Settings:
         return Path(self.lexicon_overlay)
 
     @property
+    def lexicon_cache_path(self) -> Path | None:
+        """None when the cache is turned off (`off`); `load_settings` fills in the default."""
+        if self.lexicon_cache_dir.strip().lower() in ("", "off"):
+            return None
+        return Path(self.lexicon_cache_dir)
+
+    @property
     def feeds_path(self) -> Path:
         return Path(self.feeds_file) if self.feeds_file else self.data_path / "feeds.toml"
 
@@ -437,6 +453,12 @@ def _read_file(path: Path) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
     return dict(section)
+
+
+def user_cache_dir(environ: Mapping[str, str]) -> Path:
+    """The user's cache folder for threatmon (XDG base directory convention)."""
+    base = environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "threatmon"
 
 
 def load_settings(
@@ -465,6 +487,8 @@ def load_settings(
             raise KeyError(f"unknown setting: {key}")
         if value is not None:
             values[key] = value
+    if not str(values.get("lexicon_cache_dir", "")).strip():
+        values["lexicon_cache_dir"] = str(user_cache_dir(env))
     typed: dict[str, Any] = {}
     for key, value in values.items():
         spec = SPEC_BY_NAME[key]

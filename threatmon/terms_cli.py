@@ -13,7 +13,7 @@ from indicators.selection import FilterError
 from indicators.stopwords import load_stop_words
 from indicators.store import queries
 from threatmon.cli_filters import filters_from_options
-from threatmon.wiring import tagging_for
+from threatmon.tagging import tagging_for
 
 if TYPE_CHECKING:  # numpy behind it: loaded by `terms emerging` only, not by every command
     from indicators.emerging_report import EmergingReport

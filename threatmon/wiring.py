@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from indicators.alerts import NotifyTargets
 from indicators.detection import DetectionConfig
-from indicators.lexicon import CompiledLexicon, LexiconError, LexiconProblem, load_compiled
-from indicators.lexicon_overlay import load_with_overlay
-from indicators.models import Tags
 from indicators.store.engine import ServerOptions, make_engine
 from indicators.store.migrations import require_current, upgrade
-from indicators.tagger import tag
 from ingest.fetch import FetchLimits
 from ingest.refresh import IngestConfig, default_worker_id
 from notify.email import SmtpConfig
@@ -26,71 +19,6 @@ from notify.webhook import WebhookConfig
 if TYPE_CHECKING:  # the report pulls in numpy: loaded only by the commands that count terms
     from indicators.emerging_report import EmergingConfig
 from threatmon.settings import Settings
-
-log = logging.getLogger("threatmon")
-
-
-@dataclass(frozen=True)
-class LexiconTagging:
-    """The tagger bound to one compiled lexicon (what the pipeline calls per item)."""
-
-    compiled: CompiledLexicon
-    # why the lexicon overlay was left out (file, line, reason); empty when it is in use
-    rejected: tuple[LexiconProblem, ...] = ()
-
-    @property
-    def version(self) -> str:
-        return self.compiled.version
-
-    def tag(self, title: str, summary: str, lang: str | None) -> Tags:
-        return tag(title, summary, self.compiled, lang)
-
-
-def tagging_for(settings: Settings, *, strict: bool = False) -> LexiconTagging:
-    """The data folder's lexicon with the analyst's overlay on top.
-
-    A malformed overlay is logged and left out (the process keeps the last
-    good lexicon); `strict` raises `LexiconError` instead (retag must not
-    silently re-tag the history without the overlay).
-    """
-    if strict:
-        return LexiconTagging(load_compiled(settings.data_path, settings.overlay_path))
-    loaded = load_with_overlay(settings.data_path, settings.overlay_path)
-    for problem in loaded.rejected:
-        log.warning("lexicon overlay left out: %s", problem)
-    return LexiconTagging(loaded.compiled, loaded.rejected)
-
-
-def tagging_source(settings: Settings) -> Callable[[], LexiconTagging]:
-    """The lexicon for each ingest cycle, re-read when a lexicon file or the overlay changed.
-
-    An analyst's proposal reaches new items at the next cycle. A malformed
-    overlay is logged once (file, line, reason) and left out, keeping the
-    last good lexicon; so is a data folder that stopped compiling: the
-    previous lexicon keeps tagging until the files are fixed.
-    """
-    state: dict[str, Any] = {"tagging": None, "reported": ()}
-
-    def current() -> LexiconTagging:
-        try:
-            loaded = load_with_overlay(settings.data_path, settings.overlay_path)
-        except LexiconError as exc:
-            if state["tagging"] is None:
-                raise
-            if state["reported"] != tuple(exc.problems):
-                log.error("lexicon not reloaded, the previous one keeps running: %s", exc)
-                state["reported"] = tuple(exc.problems)
-            return cast(LexiconTagging, state["tagging"])
-        if loaded.rejected != state["reported"]:
-            for problem in loaded.rejected:
-                log.warning("lexicon overlay left out: %s", problem)
-            state["reported"] = loaded.rejected
-        tagging = state["tagging"]
-        if tagging is None or tagging.compiled is not loaded.compiled:
-            tagging = state["tagging"] = LexiconTagging(loaded.compiled, loaded.rejected)
-        return cast(LexiconTagging, tagging)
-
-    return current
 
 
 def emerging_config(settings: Settings) -> EmergingConfig:

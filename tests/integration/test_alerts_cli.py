@@ -147,7 +147,7 @@ def test_a_malformed_moment_is_a_usage_error(env: dict[str, str]) -> None:
 
 def test_every_alerts_command_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    group = cli.commands["alerts"]
+    group = cli.get_command(click.Context(cli), "alerts")
     assert isinstance(group, click.Group)
     names = []
     for name, command in group.commands.items():

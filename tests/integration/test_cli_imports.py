@@ -50,7 +50,29 @@ def test_ingest_once_loads_no_web_or_numeric_module(tmp_path: Path) -> None:
     assert loaded & WEB_AND_NUMERIC == set()
 
 
-def test_tag_loads_no_web_or_numeric_module() -> None:
+def test_tag_loads_no_web_numeric_database_or_fetching_module() -> None:
+    """A `threatmon tag` pipe starts in a fraction of a second: it only needs the tagger."""
     loaded = loaded_by(["tag"], stdin='{"id": 1, "title": "В Шымкенте предотвращен теракт"}\n')
     assert "ahocorasick" in loaded
-    assert loaded & WEB_AND_NUMERIC == set()
+    not_needed = WEB_AND_NUMERIC | {"sqlalchemy", "httpx", "feedparser", "apscheduler"}
+    assert loaded & not_needed == set()
+
+
+def test_every_command_module_registers_exactly_the_commands_the_group_expects() -> None:
+    """`threatmon.cli.LAZY_COMMANDS` must name every command of every module, and only those."""
+    import importlib
+
+    import click
+
+    from threatmon.cli import LAZY_COMMANDS, _engine, _settings, cli, db_option
+
+    by_module: dict[str, set[str]] = {}
+    for name, module in LAZY_COMMANDS.items():
+        by_module.setdefault(module, set()).add(name)
+    for module, names in by_module.items():
+        group = click.Group()
+        importlib.import_module(module).register(group, db_option, _settings, _engine)
+        assert set(group.commands) == names, module
+    ctx = click.Context(cli)
+    assert cli.list_commands(ctx) == sorted(LAZY_COMMANDS)
+    assert all(isinstance(cli.get_command(ctx, n), click.Command) for n in LAZY_COMMANDS)

@@ -35,7 +35,7 @@ from ingest.parse import ParsedFeed, parse_feed_bounded
 from ingest.refresh import IngestConfig, Tagging, run_feeds
 from tests.storable import item_problems
 from threatmon.settings import load_settings
-from threatmon.wiring import tagging_for
+from threatmon.tagging import tagging_for
 
 FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 SECRET_MARK = b"@@SECRET_URI@@"

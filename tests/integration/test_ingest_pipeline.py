@@ -27,7 +27,7 @@ from ingest.refresh import IngestConfig, run_due_feeds, run_feeds
 from ingest.schedule import StopFlag, next_due
 from tests.feedgen import numbered_feed, rss, rss_item
 from threatmon.settings import load_settings
-from threatmon.wiring import tagging_for
+from threatmon.tagging import tagging_for
 
 CFG = IngestConfig(
     limits=FetchLimits(

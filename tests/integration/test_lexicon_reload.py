@@ -15,7 +15,7 @@ import pytest
 from indicators.lexicon import LexiconError, load_compiled
 from indicators.lexicon_overlay import propose_term
 from threatmon.settings import DEFAULT_DATA_DIR, Settings
-from threatmon.wiring import tagging_source
+from threatmon.tagging import tagging_source
 
 TEXT = "Над складом заметили квадрокоптер"
 

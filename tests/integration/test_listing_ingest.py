@@ -14,7 +14,7 @@ from ingest.listing import check_selectors
 from ingest.refresh import IngestConfig, run_due_feeds
 from tests.feedgen import numbered_feed
 from threatmon.settings import load_settings
-from threatmon.wiring import tagging_for
+from threatmon.tagging import tagging_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "listing"
 HTML = "text/html; charset=utf-8"

@@ -207,7 +207,7 @@ def test_the_sending_job_runs_beside_the_cycle_and_a_slow_one_does_not_hold_it()
 
 def test_every_notify_command_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    group = cli.commands["notify"]
+    group = cli.get_command(click.Context(cli), "notify")
     assert isinstance(group, click.Group)
     rows = [line for line in readme.splitlines() if line.startswith("| `threatmon notify ")]
     missing = [n for n in group.commands if not any(f"notify {n}" in row for row in rows)]

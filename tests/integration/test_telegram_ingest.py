@@ -20,7 +20,7 @@ from ingest.fetch import FetchLimits
 from ingest.refresh import IngestConfig, run_due_feeds
 from tests.feedgen import numbered_feed
 from threatmon.settings import load_settings
-from threatmon.wiring import tagging_for
+from threatmon.tagging import tagging_for
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "telegram"
 HTML = "text/html; charset=utf-8"

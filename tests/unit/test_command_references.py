@@ -30,7 +30,7 @@ def command_path(group: click.Group, words: list[str]) -> str | None:
             break
         if not isinstance(command, click.Group):
             break
-        sub = command.commands.get(word)
+        sub = command.get_command(click.Context(command), word)  # loads lazy commands
         if sub is None:
             return word
         command = sub
