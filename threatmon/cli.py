@@ -87,8 +87,8 @@ class LazyGroup(click.Group):
         """Import one command module and let it attach its commands (once)."""
         if module_name in self._registered:
             return
-        self._registered.add(module_name)
         importlib.import_module(module_name).register(self, db_option, _settings, _engine)
+        self._registered.add(module_name)  # only once it worked: a failed import raises again
 
 
 @click.group(
