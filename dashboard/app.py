@@ -59,6 +59,7 @@ from dashboard.pages import (
     terms,
     trends,
 )
+from dashboard.query_runner import QueryRunner
 from indicators.detection import DetectionConfig
 from indicators.emerging_report import EmergingConfig
 from indicators.lexicon import load_actors, load_compiled, load_labels
@@ -110,6 +111,7 @@ def create_app(
     sign_in: signin.SignInConfig | None = None,
     read_db_url: str | None = None,
     server: ServerOptions | None = None,
+    query_threads: int = 2,
 ) -> Dash:
     """Build the dashboard for the store at `db_url`.
 
@@ -130,7 +132,8 @@ def create_app(
     open to whoever reaches it (loopback). `read_db_url` is where the views
     read when it differs from the writer's store (a read-only PostgreSQL role,
     the `dashboard_db` setting); `server` sizes the PostgreSQL connection pools
-    and sets their statement timeout.
+    and sets their statement timeout. `query_threads` is how many of a view's
+    independent queries run at once (`dashboard.query_runner`).
     """
     engine = make_engine(read_db_url or db_url, read_only=True, server=server)
     require_current(engine)
@@ -176,6 +179,7 @@ def create_app(
         stop_words=load_stop_words(Path(data_dir)),
         emerging=emerging or EmergingConfig(),
         translators=load_translators(),
+        runner=QueryRunner(query_threads),
         **options,
     )
 

@@ -19,6 +19,7 @@ from dashboard import access
 from dashboard.csrf import CsrfGuard
 from dashboard.i18n import ENGLISH, SOURCE_LANGUAGE, Translator
 from dashboard.labels import label_in
+from dashboard.query_runner import QueryRunner
 from indicators.actors import Actor
 from indicators.detection import DetectionConfig
 from indicators.emerging_report import EmergingConfig
@@ -97,6 +98,8 @@ class DashboardContext:
     emerging: EmergingConfig = field(default_factory=EmergingConfig)
     # the interface languages' translators (dashboard.i18n.load_translators); English always
     translators: Mapping[str, Translator] = field(default_factory=dict)
+    # runs a view's independent queries side by side (`runner.all(f, g)`)
+    runner: QueryRunner = field(default_factory=QueryRunner)
 
     def translator(self, lang: str | None) -> Translator:
         """The translator of an interface language; English (the source) when unknown."""

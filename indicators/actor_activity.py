@@ -12,8 +12,10 @@ under `actor=ID` for the same filters.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -48,13 +50,25 @@ class ActorActivity:
         return sorted(acc.items())
 
 
+def _in_order(*calls: Callable[[], Any]) -> list[Any]:
+    return [call() for call in calls]
+
+
 def most_active(
-    engine: Engine, f: Filters, *, limit: int = 10, newest: int = 3
+    engine: Engine,
+    f: Filters,
+    *,
+    limit: int = 10,
+    newest: int = 3,
+    run_all: Callable[..., list[Any]] = _in_order,
 ) -> list[ActorActivity]:
     """The `limit` organizations with the most stories under `f` (then items, then id).
 
     An organization filter in `f` keeps to the chosen ones; the other filters
     apply as everywhere (an item naming two organizations counts for both).
+    Once the ranking is known, the co-occurrences and the newest items are
+    independent reads: `run_all(*calls)` runs them (in order by default; the
+    dashboard passes its `QueryRunner.all`, which runs them side by side).
     """
     if limit < 0 or newest < 0:
         raise ValueError("limit and newest must not be negative")
@@ -72,11 +86,14 @@ def most_active(
     ranked = sorted(candidates, key=lambda a: (-stories[a], -items[a], a))[:limit]
     if not ranked:
         return []
+    *crossed, pages = run_all(
+        *(lambda axis=axis: queries.cross_counts(engine, f, "actor", axis) for axis in CO_AXES),
+        lambda: queries.newest_each(engine, f, "actor", ranked, limit=newest),
+    )
     together: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
-    for axis in CO_AXES:
-        for actor, value, n in queries.cross_counts(engine, f, "actor", axis):
+    for axis, cells in zip(CO_AXES, crossed, strict=True):
+        for actor, value, n in cells:
             together[actor][axis].append((value, n))
-    pages = queries.newest_each(engine, f, "actor", ranked, limit=newest)
     return [
         ActorActivity(
             id=actor,

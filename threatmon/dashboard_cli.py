@@ -128,6 +128,7 @@ def serve_dashboard(settings: Settings, *, demo: bool = False, quiet: bool = Fal
             sign_in=sign_in_config(settings, secret) if sign_in else None,
             read_db_url=settings.dashboard_db or None,
             server=server_options(settings),
+            query_threads=settings.dashboard_query_threads,
         )
 
     mode = "read-only" if settings.dashboard_read_only else "alert actions on"

@@ -109,6 +109,7 @@ def run_demo(settings: Settings, *, history: int, days: int, serve: bool = True)
         lexicon_version=tagging.version,
         lexicon_overlay=settings.overlay_path,
         emerging=emerging_config(settings),
+        query_threads=settings.dashboard_query_threads,
     )
     samples_dir = settings.data_path / "samples"
     add_sample_route(app.server, samples_dir)

@@ -53,6 +53,13 @@ def _notify_language(value: str) -> str:
     return lang
 
 
+def _at_least_one(value: str | int) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"must be 1 or more, not {number}")
+    return number
+
+
 def _bool(value: str | bool) -> bool:
     if isinstance(value, bool):
         return value
@@ -218,6 +225,12 @@ SPECS: tuple[SettingSpec, ...] = (
         "Dashboard processes: 1 is the built-in threaded server; more run it under gunicorn "
         "(`serve --workers`).",
         int,
+    ),
+    SettingSpec(
+        "dashboard_query_threads",
+        2,
+        "How many of a view's independent queries run at once (1: one after another).",
+        _at_least_one,
     ),
     SettingSpec(
         "dashboard_read_only",
@@ -389,6 +402,7 @@ class Settings:
     host: str = SPEC_BY_NAME["host"].default
     port: int = SPEC_BY_NAME["port"].default
     workers: int = SPEC_BY_NAME["workers"].default
+    dashboard_query_threads: int = SPEC_BY_NAME["dashboard_query_threads"].default
     dashboard_read_only: bool = SPEC_BY_NAME["dashboard_read_only"].default
     require_sign_in: bool = SPEC_BY_NAME["require_sign_in"].default
     session_hours: int = SPEC_BY_NAME["session_hours"].default

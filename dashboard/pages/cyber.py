@@ -93,7 +93,15 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                 "This view always shows the cyber-threats category; the category "
                 "filter is set aside here."
             )
-        grouped = group_series(queries.series(ctx.engine, cyber, "category", view["granularity"]))
+        # independent reads, side by side
+        points, regions, by_source, names, newest = ctx.runner.all(
+            lambda: queries.series(ctx.engine, cyber, "category", view["granularity"]),
+            lambda: queries.counts_by(ctx.engine, cyber, "region"),
+            lambda: queries.counts_by(ctx.engine, cyber, "source"),
+            lambda: dict(queries.sources(ctx.engine)),
+            lambda: queries.items_page(ctx.engine, cyber, limit=NEWEST),
+        )
+        grouped = group_series(points)
         series = {CYBER: grouped[CYBER]} if CYBER in grouped else {}
         trend = (
             figures.trend_figure(
@@ -110,10 +118,6 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             if series
             else figures.empty_figure(t(NO_CYBER))
         )
-        regions = queries.counts_by(ctx.engine, cyber, "region")
-        by_source = queries.counts_by(ctx.engine, cyber, "source")
-        names = dict(queries.sources(ctx.engine))
-        newest = queries.items_page(ctx.engine, cyber, limit=NEWEST)
         by_region = figures.bar_figure(
             regions,
             {r: label("region", r) for r, _ in regions},

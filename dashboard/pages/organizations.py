@@ -65,7 +65,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                 figures.empty_figure(t(NO_ITEMS_YET)),
                 html.P(t(NO_ITEMS_YET), className="hint"),
             )
-        active = most_active(ctx.engine, f, limit=SHOWN)
+        active = most_active(ctx.engine, f, limit=SHOWN, run_all=ctx.runner.all)
         shown = [a.id for a in active]
         labels = {a: label("actor", a) for a in shown}
         granularity = view["granularity"]

@@ -172,7 +172,23 @@ def register(app: Dash, ctx: DashboardContext) -> None:
         if first is None or last is None:
             empty = figures.empty_figure(t(NO_ITEMS_YET))
             return (notice(t(NO_ITEMS_YET)), None, None, empty, empty)
-        totals = queries.totals(ctx.engine, f)
+        bounded = f.bounded(first, last)
+        start, end = bounded.date_from or first, bounded.date_to or last
+        compare = bool(f.date_from or f.date_to)
+        # Independent reads, side by side (slowest first); relevant = carries a category.
+        series, newest, regions, platforms, previous_counts, totals, alerting = ctx.runner.all(
+            lambda: queries.series(ctx.engine, f, "category", "day"),
+            lambda: queries.items_page(ctx.engine, f, limit=NEWEST, relevant_only=True),
+            lambda: queries.counts_by(ctx.engine, f, "region"),
+            lambda: queries.counts_by(ctx.engine, f, "platform"),
+            lambda: (
+                queries.counts_by(ctx.engine, bounded.previous_period(), "category")
+                if compare
+                else None
+            ),
+            lambda: queries.totals(ctx.engine, f),
+            lambda: open_alerts_by_category(ctx),
+        )
         period = _period_text(f, t)
         kpis = [
             _kpi(t("Items"), totals.items, period, "kpi-items", t),
@@ -192,22 +208,14 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             ),
             open_alerts_kpi(ctx, t, build_search(Filters(), _ui_only(view))),
         ]
-        bounded = f.bounded(first, last)
-        start, end = bounded.date_from or first, bounded.date_to or last
-        compare = bool(f.date_from or f.date_to)
-        previous = (
-            dict(queries.counts_by(ctx.engine, bounded.previous_period(), "category"))
-            if compare
-            else None
-        )
+        previous = dict(previous_counts) if previous_counts is not None else None
         # The sparklines' days summed are the counts (an item has one day): one read.
         points: dict[str, list[tuple[Any, int]]] = {}
         current: Counter[str] = Counter()
-        for p in queries.series(ctx.engine, f, "category", "day"):
+        for p in series:
             points.setdefault(p.id, []).append((p.date, p.count))
             current[p.id] += p.count
         rows = []
-        alerting = open_alerts_by_category(ctx)
         for cid in taxonomy.CATEGORY_IDS:
             n = current.get(cid, 0)
             text, css = change_text(n, previous.get(cid, 0) if previous is not None else None, t)
@@ -288,11 +296,7 @@ def register(app: Dash, ctx: DashboardContext) -> None:
                 html.P(hint, className="hint"),
             ]
         )
-        # Relevant = carries a category; without a category filter, ask for any of them.
-        newest = queries.items_page(ctx.engine, f, limit=NEWEST, relevant_only=True)
         newest_list = item_list(newest.rows, label, empty=t(NO_MATCH), t=t)
-        regions = queries.counts_by(ctx.engine, f, "region")
-        platforms = queries.counts_by(ctx.engine, f, "platform")
         region_labels = {r: label("region", r) for r, _ in regions}
         platform_labels = {p: label("platform", p) for p, _ in platforms}
         return (

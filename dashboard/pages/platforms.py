@@ -80,7 +80,13 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             empty = figures.empty_figure(t(NO_ITEMS_YET))
             return bar, empty, empty, empty
         granularity = view["granularity"]
-        grouped = group_series(queries.series(ctx.engine, f, "platform", granularity))
+        # independent reads, side by side
+        points, cells, counts = ctx.runner.all(
+            lambda: queries.series(ctx.engine, f, "platform", granularity),
+            lambda: queries.cross_counts(ctx.engine, f, "platform", "category"),
+            lambda: queries.counts_by(ctx.engine, f, "platform"),
+        )
+        grouped = group_series(points)
         shown = f.platforms or platform_ids
         ordered = {p: grouped[p] for p in shown if p in grouped}
         trend = (
@@ -98,11 +104,9 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             if ordered
             else figures.empty_figure(t(NO_PLATFORM))
         )
-        counts = queries.counts_by(ctx.engine, f, "platform")
         share = figures.share_figure(
             counts, labels, colors, empty=t(NO_PLATFORM), value_title=t("items")
         )
-        cells = queries.cross_counts(ctx.engine, f, "platform", "category")
         rows = [p for p, _ in counts]
         heat = figures.heatmap_figure(
             cells,

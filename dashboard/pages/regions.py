@@ -75,10 +75,14 @@ def register(app: Dash, ctx: DashboardContext) -> None:
             return empty, empty, "", heatmap_style(0)
         # The map ignores the region filter so the selection can be compared with
         # the rest; the selected units are outlined instead.
-        counts = dict(queries.counts_by(ctx.engine, f.without("region"), "region"))
+        # independent reads, side by side
+        cells, region_counts = ctx.runner.all(
+            lambda: queries.cross_counts(ctx.engine, f, "region", "category"),
+            lambda: queries.counts_by(ctx.engine, f.without("region"), "region"),
+        )
+        counts = dict(region_counts)
         labels = {code: label("region", code) for code in ctx.shapes.ids}
         fig_map = figures.map_figure(counts, ctx.shapes, selected=f.regions, labels=labels, t=t)
-        cells = queries.cross_counts(ctx.engine, f, "region", "category")
         totals: dict[str, int] = {}
         for region, _cat, n in cells:
             totals[region] = totals.get(region, 0) + n

@@ -114,11 +114,17 @@ def prepare(conn: Connection) -> None:
     """
     if conn.dialect.name == "sqlite":
         raw: Any = conn.connection.driver_connection
+        # `info` lives as long as the pooled DBAPI connection: the functions stay
+        # registered on it, and the two table checks hold until the schema changes.
+        schema = raw.execute("PRAGMA schema_version").fetchone()[0]
+        if conn.info.get("prepared_schema") == schema:
+            return
         raw.create_function("tm_lower", 1, _fold, deterministic=True)
         raw.create_function("tm_has", 3, _has, deterministic=True)
         inspector = inspect(conn)
         conn.info["text_index"] = inspector.has_table(TEXT_INDEX)
         conn.info["text_version"] = inspector.has_table(TEXT_VERSION)
+        conn.info["prepared_schema"] = schema
 
 
 def has_text_index(conn: Connection) -> bool:

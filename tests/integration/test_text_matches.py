@@ -20,7 +20,7 @@ from sqlalchemy import Engine, delete, select, text, update
 
 from indicators.selection import Filters
 from indicators.store import queries, textsearch, write
-from indicators.store.engine import make_engine
+from indicators.store.engine import ServerOptions, make_engine
 from indicators.store.migrations import LATEST_VERSION, current_version, upgrade
 from indicators.store.schema import TEXT_VERSION, items, schema_migrations
 from tests.factories import make_item
@@ -232,3 +232,32 @@ def test_two_kept_sets_can_share_one_statement(store: tuple[Engine, int]) -> Non
             )
         )
         assert conn.execute(both).scalar_one() == 1  # "Теракт предотвращен в Алматы"
+
+
+def test_a_pooled_connection_is_prepared_once_and_again_after_a_schema_change(
+    tmp_path: Path,
+) -> None:
+    """Preparing is remembered on the pooled connection, keyed by SQLite's schema version:
+    the same connection reused skips the work, and notices a text index that went away."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'pooled.db'}", server=ServerOptions(pool_size=1))
+    upgrade(engine)
+    with engine.connect() as conn:
+        textsearch.prepare(conn)
+        raw = conn.connection.driver_connection
+        assert textsearch.has_text_index(conn)
+        prepared = conn.info["prepared_schema"]
+    with engine.connect() as conn:  # the same pooled connection, its functions still there
+        assert conn.connection.driver_connection is raw
+        textsearch.prepare(conn)
+        assert conn.info["prepared_schema"] == prepared
+        assert conn.exec_driver_sql("SELECT tm_lower('ТЕРАКТ')").scalar_one() == "теракт"
+    with engine.begin() as conn:
+        for trigger in ("items_fts_ai", "items_fts_ad", "items_fts_au"):
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+        conn.exec_driver_sql("DROP TABLE items_fts")
+    with engine.connect() as conn:
+        assert conn.connection.driver_connection is raw
+        textsearch.prepare(conn)
+        assert conn.info["prepared_schema"] != prepared
+        assert not textsearch.has_text_index(conn)
+    engine.dispose()

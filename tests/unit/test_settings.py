@@ -48,3 +48,11 @@ def test_every_setting_is_declared_and_documented_in_the_readme():
     readme = README.read_text(encoding="utf-8")
     missing = [s.env for s in SPECS if s.env not in readme]
     assert not missing, f"README does not document: {missing}"
+
+
+def test_query_threads_are_at_least_one():
+    assert load_settings(environ={}).dashboard_query_threads == 2
+    env = {"THREATMON_DASHBOARD_QUERY_THREADS": "4"}
+    assert load_settings(environ=env).dashboard_query_threads == 4
+    with pytest.raises(ValueError, match="DASHBOARD_QUERY_THREADS.*1 or more, not 0"):
+        load_settings(environ={"THREATMON_DASHBOARD_QUERY_THREADS": "0"})
