@@ -722,3 +722,26 @@ def test_a_kazakh_hoax_report_is_terrorist_activity_without_tactics(lexicon):
 def test_armed_jihad_propaganda_is_not_a_weapon(lexicon):
     verdict = tag("Тұрғын Telegram арқылы «қарулы жиһад» материалдарын таратты", "", lexicon)
     assert "tactics_methods" not in verdict.categories
+
+
+def test_the_city_of_aktau_is_not_the_verb_to_justify(lexicon):
+    # "ақтау" is also "to justify": the speech rule (a justified attack is no means of
+    # attack) must not fire on the city, or arms sold in Aktau lose tactics_methods
+    sold = tag("ҰҚК Ақтау мен Таразда атыс қаруын сатқан топты ұстады", "", lexicon, "kk")
+    assert "tactics_methods" in sold.categories
+    assert set(sold.regions) == {"KZ-47", "KZ-31"}
+    # the verb, with what is justified, still is speech about attacks
+    speech = tag(
+        "Ақтауда терроризмді ақтаған тұрғын сотталды",
+        "Ол жарылғыш құрылғы жасаған шабуылшыларды мақтады.",
+        lexicon,
+        "kk",
+    )
+    assert "extremist_ideology" in speech.categories
+    assert "tactics_methods" not in speech.categories
+
+
+def test_guns_printed_on_a_3d_printer_are_a_means_of_attack(lexicon):
+    tags = tag("В Японии осудили человека за пистолет, распечатанный на 3D-принтере", "", lexicon)
+    assert tags.relevant and "tactics_methods" in tags.categories
+    assert not tag("На 3D-принтере напечатали протез руки для ребёнка", "", lexicon).relevant
