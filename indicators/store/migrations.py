@@ -157,6 +157,14 @@ def _text_version(conn: Connection) -> None:
         schema.create_text_index(conn)
 
 
+def _counted_changes(conn: Connection) -> None:
+    """SQLite: a second number beside the text version that follows what an item is
+    counted as (a retag, a relevance flip, a removed feed), so searches can count
+    from facts kept in memory (`match_facts`, issue 10)."""
+    if conn.dialect.name == "sqlite" and inspect(conn).has_table(schema.TEXT_VERSION):
+        schema.add_counted_version(conn)
+
+
 def _method_projections(conn: Connection) -> None:
     """`method_counts` in the projections a filter on category or region reads (issue 10):
     recounted from the stored method tags, as migration 8 first filled it."""
@@ -180,6 +188,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "sign-in shared by every dashboard process", _shared_sign_in),
     Migration(12, "text version counter for search match sets", _text_version),
     Migration(13, "method counts for category and region filters", _method_projections),
+    Migration(14, "counted version for search facts", _counted_changes),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -283,30 +283,60 @@ def _summary_aggregate(f: Filters, group: list[str], measures: list[str]) -> Sel
     return query.group_by(*keys)
 
 
-def _aggregate(
-    f: Filters, group: list[str], measures: list[str], *, text_plan: TextPlan | None = None
-) -> Select[Any]:
+def _check_group(group: list[str], measures: list[str]) -> None:
     for axis in group:
         if axis != "day":
             _check_axis(axis)
     for m in measures:
         if m not in _MEASURES:
             raise ValueError(f"unknown measure {m!r}; expected items or stories")
+
+
+def _aggregate(
+    f: Filters, group: list[str], measures: list[str], *, text_plan: TextPlan | None = None
+) -> Select[Any]:
+    _check_group(group, measures)
     # Free text is only in the items; everything else is answered by the summary.
     if f.q:
         return _items_aggregate(f, group, measures, text_plan=text_plan)
     return _summary_aggregate(f, group, measures)
 
 
-def _run(conn: Connection, f: Filters, group: list[str], measures: list[str]) -> Any:
-    return conn.execute(_aggregate(f, group, measures, text_plan=text_plan(conn, f)))
+def _rows(
+    conn: Connection,
+    f: Filters,
+    group: list[str],
+    measures: list[str],
+    plan: TextPlan | None = None,
+) -> list[tuple[Any, ...]]:
+    """`group`'s values then the `measures` summed, one row per group (no order).
+
+    A search the text index drives, on a store that keeps match sets
+    (`plan.matches`), is counted in memory from the facts of those items
+    (`match_facts`: the same answers, without reading every matching row
+    again for each chart); everything else in SQL.
+    """
+    _check_group(group, measures)
+    if f.q and plan is not None and plan.matches is not None:
+        from indicators.store import match_facts  # numpy: only where a search needs it
+
+        facts = match_facts.facts_for(conn, plan.matches)
+        if facts is not None:
+            return match_facts.aggregate(facts, f, group, measures)
+    return [tuple(row) for row in conn.execute(_aggregate(f, group, measures, text_plan=plan))]
+
+
+def _run(
+    conn: Connection, f: Filters, group: list[str], measures: list[str]
+) -> list[tuple[Any, ...]]:
+    return _rows(conn, f, group, measures, text_plan(conn, f))
 
 
 def _count(
     conn: Connection, f: Filters, measure: str = "items", plan: TextPlan | None = None
 ) -> int:
     """How many items (or relevant items, or stories) match `f`: one summed row."""
-    return int(conn.execute(_aggregate(f, [], [measure], text_plan=plan)).scalar_one() or 0)
+    return int(_rows(conn, f, [], [measure], plan)[0][0] or 0)
 
 
 def text_plan(conn: Connection, f: Filters) -> TextPlan:
@@ -323,7 +353,7 @@ def text_plan(conn: Connection, f: Filters) -> TextPlan:
 def totals(engine: Engine, f: Filters) -> Totals:
     """Items, relevant items and stories (items that start a story) matching `f`."""
     with _connect(engine) as conn:
-        row = _run(conn, f, [], ["items", "relevant", "stories"]).one()
+        (row,) = _run(conn, f, [], ["items", "relevant", "stories"])
     return Totals(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
 
 
@@ -334,7 +364,7 @@ def counts_by(engine: Engine, f: Filters, axis: str) -> list[tuple[str, int]]:
     itself still applies (use `Filters.without(axis)` for a facet list).
     """
     with _connect(engine) as conn:
-        rows = _run(conn, f, [axis], ["items"]).all()
+        rows = _run(conn, f, [axis], ["items"])
     out = [(str(value), int(n)) for value, n in rows if n]
     return sorted(out, key=lambda r: (-r[1], r[0]))
 
@@ -352,7 +382,7 @@ def series(
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}; expected items or stories")
     with _connect(engine) as conn:
-        rows = _run(conn, f, [axis, "day"], [measure]).all()
+        rows = _run(conn, f, [axis, "day"], [measure])
     acc: dict[tuple[date, str], int] = defaultdict(int)
     for value, day, n in rows:
         if n:
@@ -369,7 +399,7 @@ def daily_counts(engine: Engine, f: Filters, axis: str) -> list[tuple[str, date,
     """
     _check_axis(axis)
     with _connect(engine) as conn:
-        rows = _run(conn, f, [axis, "day"], ["items", "stories"]).all()
+        rows = _run(conn, f, [axis, "day"], ["items", "stories"])
     out = [(str(v), as_date(day), int(n), int(s or 0)) for v, day, n, s in rows if n]
     return sorted(out, key=lambda r: (r[0], r[1]))
 
@@ -400,7 +430,7 @@ def story_counts(engine: Engine, f: Filters, group: list[str]) -> list[tuple[Any
     one grouped query per projection, however many series it watches.
     """
     with _connect(engine) as conn:
-        rows = _run(conn, f, group, ["stories"]).all()
+        rows = _run(conn, f, group, ["stories"])
     out: list[tuple[Any, ...]] = []
     for row in rows:
         *values, n = row
@@ -420,7 +450,7 @@ def cross_counts(
     if axis_a == axis_b:
         raise ValueError("cross_counts needs two different axes")
     with _connect(engine) as conn:
-        rows = _run(conn, f, [axis_a, axis_b], ["items"]).all()
+        rows = _run(conn, f, [axis_a, axis_b], ["items"])
     out = [(str(a), str(b), int(n)) for a, b, n in rows if n]
     return sorted(out, key=lambda r: (-r[2], r[0], r[1]))
 
@@ -503,6 +533,10 @@ def _page_rows(
     total = _count(conn, f, measure, plan)
     if total == 0 or limit == 0 or offset >= total:
         return total, []
+    if sort == "published_at" and f.q and plan.matches is not None:
+        page = _page_from_facts(conn, f, plan.matches, offset, limit, descending, relevant_only)
+        if page is not None:
+            return total, page
     conds = item_conditions(f, tags=False, text_plan=plan)
     if relevant_only:
         conds.append(items.c.relevant.is_(True))
@@ -519,6 +553,33 @@ def _page_rows(
         .limit(limit)
     )
     return total, conn.execute(query).all()
+
+
+def _page_from_facts(
+    conn: Connection,
+    f: Filters,
+    matches: str,
+    offset: int,
+    limit: int,
+    descending: bool,
+    relevant_only: bool,
+) -> list[Any] | None:
+    """A search page by date picked from the kept facts, then read by id (None: no facts)."""
+    from indicators.store import match_facts  # numpy: only where a search needs it
+
+    facts = match_facts.facts_for(conn, matches)
+    if facts is None:
+        return None
+    ids = match_facts.page_ids(
+        facts, f, offset, limit, descending=descending, relevant_only=relevant_only
+    )
+    rows = conn.execute(
+        select(*_ITEM_COLUMNS)
+        .select_from(items.outerjoin(feeds, feeds.c.id == items.c.feed_id))
+        .where(items.c.id.in_(ids))
+    ).all()
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def items_by_id(engine: Engine, ids: Sequence[int]) -> list[ItemView]:

@@ -422,8 +422,18 @@ _TEXT_INDEX_DDL = (
 
 # SQLite: a number that grows with every commit adding, removing or rewriting an item's
 # text, in the same transaction as the change. It is how the search's cached match sets
-# (textsearch.exact_matches) know, exactly, that they are still the truth.
+# (textsearch.exact_matches) know, exactly, that they are still the truth. Its column
+# `counted` grows likewise with every change of what an item is counted as (its tags'
+# lexicon version, relevance, story, source, language or day): with `n` it keys the
+# counted facts of a match set (match_facts).
 TEXT_VERSION = "items_text_version"
+# Tags are only ever rewritten together with the item's lexicon version (write.py), so
+# this trigger also sees every retag.
+COUNTED_CHANGE_TRIGGER = (
+    f"CREATE TRIGGER IF NOT EXISTS {TEXT_VERSION}_ac AFTER UPDATE OF "
+    "lexicon_version, relevant, story_id, feed_id, lang, published_at, published_day "
+    f"ON items BEGIN UPDATE {TEXT_VERSION} SET counted = counted + 1; END"
+)
 _TEXT_VERSION_DDL = (
     # `store`: drawn once, so a different database put at the same path is never
     # mistaken for this one at the same count.
@@ -460,9 +470,20 @@ def create_text_index(connection: Any, *, fill: bool = False) -> bool:
         return False
     for statement in (*_TEXT_INDEX_DDL, *_TEXT_VERSION_DDL):
         connection.exec_driver_sql(statement)
+    add_counted_version(connection)
     if fill:
         connection.exec_driver_sql(f"INSERT INTO {TEXT_INDEX}({TEXT_INDEX}) VALUES ('rebuild')")
     return True
+
+
+def add_counted_version(connection: Any) -> None:
+    """SQLite: the text version's `counted` column and its trigger (idempotent)."""
+    columns = {row[1] for row in connection.exec_driver_sql(f"PRAGMA table_info({TEXT_VERSION})")}
+    if "counted" not in columns:
+        connection.exec_driver_sql(
+            f"ALTER TABLE {TEXT_VERSION} ADD COLUMN counted INTEGER NOT NULL DEFAULT 0"
+        )
+    connection.exec_driver_sql(COUNTED_CHANGE_TRIGGER)
 
 
 # lower(...) as the queries write it (textsearch.text_condition), so the planner matches it.

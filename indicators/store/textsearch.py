@@ -246,6 +246,7 @@ def _with_matches(conn: Connection, q: str, plan: TextPlan) -> TextPlan:
 # used out first.
 MATCH_BUDGET = 2_000_000
 _matches: OrderedDict[tuple[str, int, str, int], tuple[str, int]] = OrderedDict()
+_building: dict[tuple[str, int, str, int], threading.Lock] = {}
 _matches_lock = threading.Lock()
 
 
@@ -255,6 +256,14 @@ def text_version(conn: Connection) -> tuple[str, int] | None:
         return None
     store, n = conn.exec_driver_sql(f"SELECT store, n FROM {TEXT_VERSION}").one()
     return str(store), int(n)
+
+
+def counted_version(conn: Connection) -> tuple[str, int, int] | None:
+    """The store's id, text version and counted version (see `schema.TEXT_VERSION`)."""
+    if not conn.info.get("text_version"):
+        return None
+    store, n, counted = conn.exec_driver_sql(f"SELECT store, n, counted FROM {TEXT_VERSION}").one()
+    return str(store), int(n), int(counted)
 
 
 def exact_matches(conn: Connection, q: str, min_id: int | None = None) -> str | None:
@@ -279,6 +288,29 @@ def exact_matches(conn: Connection, q: str, min_id: int | None = None) -> str | 
         found = _matches.get(key)
         if found is not None:
             _matches.move_to_end(key)
+            return found[0]
+        # a view's queries run side by side and all want this set: one computes it
+        building = _building.setdefault(key, threading.Lock())
+    with building:
+        try:
+            return _compute_matches(conn, q, min_id, match, url, first, key)
+        finally:
+            with _matches_lock:
+                _building.pop(key, None)
+
+
+def _compute_matches(
+    conn: Connection,
+    q: str,
+    min_id: int | None,
+    match: str,
+    url: str,
+    first: int,
+    key: tuple[str, int, str, int],
+) -> str:
+    with _matches_lock:
+        found = _matches.get(key)  # computed while this thread waited
+        if found is not None:
             return found[0]
     candidates = _index_candidates(match, TextPlan(True, min_id))
     exact = _contains(q.lower(), _like_pattern(q), items.c.title, items.c.summary)

@@ -54,5 +54,5 @@ def test_query_threads_are_at_least_one():
     assert load_settings(environ={}).dashboard_query_threads == 2
     env = {"THREATMON_DASHBOARD_QUERY_THREADS": "4"}
     assert load_settings(environ=env).dashboard_query_threads == 4
-    with pytest.raises(ValueError, match="DASHBOARD_QUERY_THREADS.*1 or more, not 0"):
+    with pytest.raises(ValueError, match=r"DASHBOARD_QUERY_THREADS.*1 or more, not 0"):
         load_settings(environ={"THREATMON_DASHBOARD_QUERY_THREADS": "0"})
