@@ -36,6 +36,7 @@ from sqlalchemy import Connection
 
 from indicators.models import TAG_AXES
 from indicators.selection import Filters
+from indicators.store import grouping
 from indicators.store.conditions import tag_selection
 from indicators.store.textsearch import counted_version
 
@@ -249,17 +250,12 @@ def aggregate(
     one row per group (without `group`: one row, sums of nothing None)."""
     rows = selected(facts, f)  # item index of each output row, before grouping
     keys: list[np.ndarray] = []
-    decode: list[Any] = []
+    decode: list[grouping.Decode] = []
     for axis in group:
         if axis in TAG_AXES:
             pairs = facts.axes[axis]
-            counts = pairs.start[rows + 1] - pairs.start[rows]
-            first = np.repeat(pairs.start[rows], counts)
-            # position of each repeated row within its item's values
-            offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            keys = [k[np.repeat(np.arange(len(rows)), counts)] for k in keys]
-            rows = np.repeat(rows, counts)
-            keys.append(pairs.codes[first + offset].astype(np.int64))
+            rows, keys, codes = grouping.spread(rows, keys, pairs.start, pairs.codes)
+            keys.append(codes)
             decode.append(pairs.values)
         elif axis == "day":
             keys.append(facts.day[rows].astype(np.int64))
@@ -283,33 +279,7 @@ def aggregate(
         if not len(rows):
             return [tuple(0 if m == "items" else None for m in measures)]
         return [tuple(_total(weights[m], len(rows)) for m in measures)]
-    if not len(rows):
-        return []
-    # one integer per row for the whole key (mixed radix over each column's range)
-    lows = [int(k.min()) for k in keys]
-    sizes = [int(k.max()) - low + 1 for k, low in zip(keys, lows, strict=True)]
-    combined = np.zeros(len(rows), dtype=np.int64)
-    for k, low, size in zip(keys, lows, sizes, strict=True):
-        combined = combined * size + (k - low)
-    unique, inverse = np.unique(combined, return_inverse=True)
-    sums = [
-        np.bincount(inverse, minlength=len(unique))
-        if weights[m] is None
-        else np.bincount(inverse, weights=weights[m], minlength=len(unique))
-        for m in measures
-    ]
-    out: list[tuple[Any, ...]] = []
-    for i, code in enumerate(unique.tolist()):
-        key = []
-        for size in reversed(sizes):
-            code, part = divmod(code, size)
-            key.append(part)
-        parts = [low + part for low, part in zip(lows, reversed(key), strict=True)]
-        values = [d(k) if callable(d) else d[k] for d, k in zip(decode, parts, strict=True)]
-        out.append((*values, *(int(s[i]) for s in sums)))
-    # in the order of the group's values, as SQLite's GROUP BY happens to return them
-    out.sort(key=lambda row: tuple((v is None, v) for v in row[: len(group)]))
-    return out
+    return grouping.group_sums(keys, decode, [weights[m] for m in measures])
 
 
 def _total(weight: np.ndarray | None, n: int) -> int:
