@@ -135,7 +135,10 @@ def create_app(
     and sets their statement timeout. `query_threads` is how many of a view's
     independent queries run at once (`dashboard.query_runner`).
     """
-    engine = make_engine(read_db_url or db_url, read_only=True, server=server)
+    # the views ask many questions of one search: counted from kept facts (queries)
+    engine = queries.with_search_facts(
+        make_engine(read_db_url or db_url, read_only=True, server=server)
+    )
     require_current(engine)
     writer = None if read_only else make_engine(db_url, server=server)
     actors = load_actors(Path(data_dir))

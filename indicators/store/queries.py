@@ -312,18 +312,43 @@ def _rows(
     """`group`'s values then the `measures` summed, one row per group (no order).
 
     A search the text index drives, on a store that keeps match sets
-    (`plan.matches`), is counted in memory from the facts of those items
+    (`plan.matches`), through an engine that asks for it (`with_search_facts`:
+    the dashboard's), is counted in memory from the facts of those items
     (`match_facts`: the same answers, without reading every matching row
     again for each chart); everything else in SQL.
     """
     _check_group(group, measures)
-    if f.q and plan is not None and plan.matches is not None:
+    if _facts_wanted(conn, f, plan):
         from indicators.store import match_facts  # numpy: only where a search needs it
 
         facts = match_facts.facts_for(conn, plan.matches)
         if facts is not None:
             return match_facts.aggregate(facts, f, group, measures)
     return [tuple(row) for row in conn.execute(_aggregate(f, group, measures, text_plan=plan))]
+
+
+SEARCH_FACTS = "threatmon_search_facts"  # the engine execution option that asks for them
+
+
+def with_search_facts(engine: Engine) -> Engine:
+    """`engine` (same pool) whose searches are counted from kept facts in memory.
+
+    For a process that asks many questions of the same search (the dashboard:
+    a view's charts, the next filter change, the next view). Others (ingest
+    and its detection, the CLI) ask once per word and store version, where
+    reading the facts would cost more than the one query, and they do not
+    load numpy for it.
+    """
+    return engine.execution_options(**{SEARCH_FACTS: True})
+
+
+def _facts_wanted(conn: Connection, f: Filters, plan: TextPlan | None) -> bool:
+    return bool(
+        f.q
+        and plan is not None
+        and plan.matches is not None
+        and conn.get_execution_options().get(SEARCH_FACTS)
+    )
 
 
 def _run(
@@ -533,7 +558,7 @@ def _page_rows(
     total = _count(conn, f, measure, plan)
     if total == 0 or limit == 0 or offset >= total:
         return total, []
-    if sort == "published_at" and f.q and plan.matches is not None:
+    if sort == "published_at" and _facts_wanted(conn, f, plan):
         page = _page_from_facts(conn, f, plan.matches, offset, limit, descending, relevant_only)
         if page is not None:
             return total, page

@@ -41,7 +41,7 @@ def _some(rng: random.Random, pool: tuple[str, ...]) -> tuple[str, ...]:
 
 def _build(url: str) -> tuple[Engine, list[int]]:
     rng = random.Random(5)
-    engine = make_engine(url)
+    engine = queries.with_search_facts(make_engine(url))  # as the dashboard reads
     upgrade(engine)
     feeds = write.upsert_feeds(
         engine, [write.FeedFields(url=f"https://f{i}.example/rss", name=f"F{i}") for i in range(3)]
@@ -316,3 +316,22 @@ def test_an_older_store_gains_the_counted_version(tmp_path: Path) -> None:
     assert before is not None and after is not None
     assert after[1] == before[1] and after[2] > before[2]  # text unchanged, counts moved
     engine.dispose()
+
+
+def test_only_an_engine_that_asks_counts_searches_from_facts(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest's detection and the CLI ask once per word and version: plain SQL for them
+    (reading the facts would cost more, and they do not load numpy for it)."""
+    engine, _ = store
+    f = Filters(q=WORD, categories=("cyber_threats",))
+    expected = queries.counts_by(engine, f, "region")
+
+    def refuse(*args: Any) -> Any:
+        raise AssertionError("facts read through a plain engine")
+
+    monkeypatch.setattr(match_facts, "facts_for", refuse)
+    plain = make_engine(str(engine.url))
+    assert queries.counts_by(plain, f, "region") == expected
+    assert queries.items_page(plain, f, limit=3).total == queries.totals(plain, f).items
+    plain.dispose()
