@@ -745,3 +745,11 @@ def test_guns_printed_on_a_3d_printer_are_a_means_of_attack(lexicon):
     tags = tag("В Японии осудили человека за пистолет, распечатанный на 3D-принтере", "", lexicon)
     assert tags.relevant and "tactics_methods" in tags.categories
     assert not tag("На 3D-принтере напечатали протез руки для ребёнка", "", lexicon).relevant
+
+
+def test_a_person_held_hostage_is_hostage_taking_whatever_the_motive(lexicon):
+    held = tag("В Актобе мужчина с ножом держал в заложниках администратора клиники", "", lexicon)
+    assert held.relevant and "tactics_methods" in held.categories
+    ransom = tag("Полиция раскрыла похищение с целью выкупа в Алматы", "", lexicon)
+    assert "tactics_methods" in ransom.categories
+    assert not tag("Он оказался заложником обстоятельств", "", lexicon).relevant
