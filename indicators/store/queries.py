@@ -318,10 +318,11 @@ def _rows(
     again for each chart); everything else in SQL.
     """
     _check_group(group, measures)
-    if _facts_wanted(conn, f, plan):
+    matches = _kept_matches(conn, f, plan)
+    if matches is not None:
         from indicators.store import match_facts  # numpy: only where a search needs it
 
-        facts = match_facts.facts_for(conn, plan.matches)
+        facts = match_facts.facts_for(conn, matches)
         if facts is not None:
             return match_facts.aggregate(facts, f, group, measures)
     return [tuple(row) for row in conn.execute(_aggregate(f, group, measures, text_plan=plan))]
@@ -342,13 +343,11 @@ def with_search_facts(engine: Engine) -> Engine:
     return engine.execution_options(**{SEARCH_FACTS: True})
 
 
-def _facts_wanted(conn: Connection, f: Filters, plan: TextPlan | None) -> bool:
-    return bool(
-        f.q
-        and plan is not None
-        and plan.matches is not None
-        and conn.get_execution_options().get(SEARCH_FACTS)
-    )
+def _kept_matches(conn: Connection, f: Filters, plan: TextPlan | None) -> str | None:
+    """The kept match set to count `f`'s search from in memory, if this engine asks."""
+    if not f.q or plan is None or not conn.get_execution_options().get(SEARCH_FACTS):
+        return None
+    return plan.matches
 
 
 def _run(
@@ -558,8 +557,9 @@ def _page_rows(
     total = _count(conn, f, measure, plan)
     if total == 0 or limit == 0 or offset >= total:
         return total, []
-    if sort == "published_at" and _facts_wanted(conn, f, plan):
-        page = _page_from_facts(conn, f, plan.matches, offset, limit, descending, relevant_only)
+    matches = _kept_matches(conn, f, plan)
+    if sort == "published_at" and matches is not None:
+        page = _page_from_facts(conn, f, matches, offset, limit, descending, relevant_only)
         if page is not None:
             return total, page
     conds = item_conditions(f, tags=False, text_plan=plan)
