@@ -108,6 +108,7 @@ bench: $(VENV)/.dev system-deps
 	-$(BIN)/python bench/bench_growth.py
 	$(BIN)/python bench/bench_alerts.py
 	$(BIN)/python bench/bench_terms.py
+	$(BIN)/python bench/bench_search.py
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_retag.py
 	$(BIN)/python bench/bench_workers.py
