@@ -24,8 +24,6 @@ Bounded by `FACTS_BUDGET` items in all, least recently used out first.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -38,6 +36,7 @@ from indicators.models import TAG_AXES
 from indicators.selection import Filters
 from indicators.store import grouping
 from indicators.store.conditions import tag_selection
+from indicators.store.kept import Kept
 from indicators.store.textsearch import counted_version
 
 FACTS_BUDGET = 600_000  # items held in all (~60 bytes each with their tags: ~36 MB)
@@ -69,15 +68,12 @@ class MatchFacts:
         return len(self.ids)
 
 
-_facts: OrderedDict[tuple[str, tuple[str, int, int], str], MatchFacts] = OrderedDict()
-_building: dict[tuple[str, tuple[str, int, int], str], threading.Lock] = {}
-_lock = threading.Lock()
+_facts: Kept[tuple[str, tuple[str, int, int], str], MatchFacts] = Kept(size=lambda f: f.size)
 
 
 def forget() -> None:
     """Drop every kept fact set (tests; a process that wants its memory back)."""
-    with _lock:
-        _facts.clear()
+    _facts.clear()
 
 
 def facts_for(conn: Connection, matches: str) -> MatchFacts | None:
@@ -87,32 +83,12 @@ def facts_for(conn: Connection, matches: str) -> MatchFacts | None:
     if state is None:
         return None
     key = (str(conn.engine.url), state, matches)
-    with _lock:
-        found = _facts.get(key)
-        if found is not None:
-            _facts.move_to_end(key)
-            return found
-        # the view's queries run side by side and all want the same facts: one reads
-        building = _building.setdefault(key, threading.Lock())
-    with building:
-        with _lock:
-            found = _facts.get(key)
-        if found is not None:
-            return found
-        try:
-            facts = _read(conn, matches, state)
-        finally:
-            with _lock:
-                _building.pop(key, None)
-        if facts is None:
-            return None
-        with _lock:
-            _facts[key] = facts
-            held = sum(f.size for f in _facts.values())
-            while held > FACTS_BUDGET and len(_facts) > 1:
-                _, dropped = _facts.popitem(last=False)
-                held -= dropped.size
-    return facts
+
+    def read() -> tuple[tuple[str, tuple[str, int, int], str], MatchFacts] | None:
+        facts = _read(conn, matches, state)
+        return None if facts is None else (key, facts)
+
+    return _facts.get_or_compute(key, read, FACTS_BUDGET)
 
 
 # The facts as a handful of long strings (SQLite's group_concat, one row for the

@@ -317,11 +317,11 @@ def _rows(
     (`match_facts`: the same answers, without reading every matching row
     again for each chart); everything else in SQL.
     """
-    _check_group(group, measures)
     matches = _kept_matches(conn, f, plan)
     if matches is not None:
         from indicators.store import match_facts  # numpy: only where a search needs it
 
+        _check_group(group, measures)  # (`_aggregate` checks on the SQL path)
         facts = match_facts.facts_for(conn, matches)
         if facts is not None:
             return match_facts.aggregate(facts, f, group, measures)

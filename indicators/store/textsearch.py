@@ -18,9 +18,7 @@ lower(summary) where `threatmon init` could create them
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,6 +43,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from indicators.selection import Filters
 from indicators.store.conditions import Count, first_id, rarest_tag, scope_of
+from indicators.store.kept import Kept
 from indicators.store.schema import TEXT_INDEX, TEXT_VERSION, items
 
 
@@ -245,9 +244,7 @@ def _with_matches(conn: Connection, q: str, plan: TextPlan) -> TextPlan:
 # array of ids. Bounded by the ids held (8 bytes or so each as JSON), least recently
 # used out first.
 MATCH_BUDGET = 2_000_000
-_matches: OrderedDict[tuple[str, int, str, int], tuple[str, int]] = OrderedDict()
-_building: dict[tuple[str, int, str, int], threading.Lock] = {}
-_matches_lock = threading.Lock()
+_matches: Kept[tuple[str, int, str, int], tuple[str, int]] = Kept(size=lambda found: found[1])
 
 
 def text_version(conn: Connection) -> tuple[str, int] | None:
@@ -284,50 +281,25 @@ def exact_matches(conn: Connection, q: str, min_id: int | None = None) -> str | 
     url = f"{conn.engine.url}#{state[0]}"
     first = min_id or 0
     key = (url, state[1], q.lower(), first)
-    with _matches_lock:
-        found = _matches.get(key)
-        if found is not None:
-            _matches.move_to_end(key)
-            return found[0]
-        # a view's queries run side by side and all want this set: one computes it
-        building = _building.setdefault(key, threading.Lock())
-    with building:
-        try:
-            return _compute_matches(conn, q, min_id, match, url, first, key)
-        finally:
-            with _matches_lock:
-                _building.pop(key, None)
+    found = _matches.get_or_compute(
+        key, lambda: _compute_matches(conn, q, min_id, match, key), MATCH_BUDGET
+    )
+    return None if found is None else found[0]
 
 
 def _compute_matches(
-    conn: Connection,
-    q: str,
-    min_id: int | None,
-    match: str,
-    url: str,
-    first: int,
-    key: tuple[str, int, str, int],
-) -> str:
-    with _matches_lock:
-        found = _matches.get(key)  # computed while this thread waited
-        if found is not None:
-            return found[0]
+    conn: Connection, q: str, min_id: int | None, match: str, key: tuple[str, int, str, int]
+) -> tuple[tuple[str, int, str, int], tuple[str, int]]:
+    """(the key at the version actually read, (the ids as JSON, how many))."""
     candidates = _index_candidates(match, TextPlan(True, min_id))
     exact = _contains(q.lower(), _like_pattern(q), items.c.title, items.c.summary)
     inner = select(items.c.id).where(items.c.id.in_(candidates), exact).subquery()
     current = select(literal_column("n")).select_from(table(TEXT_VERSION)).scalar_subquery()
     row = conn.execute(select(current, func.json_group_array(inner.c.id), func.count())).one()
     at_version, ids_json, size = int(row[0]), str(row[1]), int(row[2])
-    with _matches_lock:
-        _matches[(url, at_version, q.lower(), first)] = (ids_json, size)
-        held = sum(n for _, n in _matches.values())
-        while held > MATCH_BUDGET and len(_matches) > 1:
-            _, (_, dropped) = _matches.popitem(last=False)
-            held -= dropped
-    return ids_json
+    return (key[0], at_version, key[2], key[3]), (ids_json, size)
 
 
 def forget_matches() -> None:
     """Drop every kept match set (tests; a process that wants its memory back)."""
-    with _matches_lock:
-        _matches.clear()
+    _matches.clear()
