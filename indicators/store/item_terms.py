@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, delete, insert, select
 
+from indicators.store import bulk
 from indicators.store.schema import item_terms, items
 from indicators.text_terms import item_terms as extract_terms
 from indicators.text_terms import pack_hashes
@@ -30,8 +31,7 @@ _CHUNK = 500  # ids per IN (...) list
 def store_terms(conn: Connection, rows: Iterable[tuple[int, str, str]]) -> int:
     """Store the terms of (item id, title, summary) rows; returns how many were written."""
     batch = [{"item_id": i, "terms": pack_hashes(extract_terms(t, s))} for i, t, s in rows]
-    if batch:
-        conn.execute(insert(item_terms), batch)
+    bulk.execute_rows(conn, insert(item_terms), batch)
     return len(batch)
 
 

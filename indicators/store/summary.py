@@ -330,6 +330,40 @@ def apply_items(conn: Connection, item_ids: Sequence[int], sign: int) -> None:
         apply_change(conn, states, ())
 
 
+def add_new(conn: Connection, states: Sequence[_ItemState]) -> None:
+    """Count just-inserted items whose states the writer already knows (`new_state`).
+
+    The same as `apply_items(conn, ids, +1)` without reading back what was
+    just written: the read was a tenth of a feed's store cost.
+    """
+    if states:
+        apply_change(conn, (), states)
+
+
+def new_state(
+    item_id: int,
+    *,
+    day: date,
+    lang: str | None,
+    feed_id: int | None,
+    relevant: bool,
+    story_id: int | None,
+    values: Mapping[str, Sequence[str]],
+) -> _ItemState:
+    """What `read_states` would read of an item inserted with these values and tag values."""
+    kept = {axis: tuple(v) for axis, v in values.items() if v}
+    if feed_id is not None:
+        kept["source"] = (str(feed_id),)
+    return _ItemState(
+        id=item_id,
+        day=day,
+        lang=lang or "",
+        relevant=relevant,
+        starts_story=story_id is None or story_id == item_id,
+        values=kept,
+    )
+
+
 def _counted(state: _ItemState) -> tuple[Any, ...]:
     """Everything of an item the summary counts, comparable across two reads."""
     return (
@@ -489,20 +523,28 @@ def apply_change(
                 d[0] += add[0]
                 d[1] += add[1]
                 d[2] += add[2]
+    # The other items move all their rows. Items alike (same combinations, day,
+    # language and flags: a feed's untagged items mostly are) are added up
+    # first, so each row's delta is one addition, not one per item.
+    alike: dict[tuple[Any, ...], int] = defaultdict(int)
     for states, sign in ((before, -1), (after, 1)):
-        for state in states:
-            if state.id in paired:
-                continue
-            add = (sign, sign * state.relevant, sign * state.starts_story)
-            for combo in combos[id(state)]:
-                if sign > 0:
-                    added[combo.id] = combo
-                else:
-                    counted_before.add(combo.id)
-                d = deltas[(combo.id, state.day, state.lang)]
-                d[0] += add[0]
-                d[1] += add[1]
-                d[2] += add[2]
+        for state, counted in zip(
+            states, (c for _, c in (seen_b if sign < 0 else seen_a)), strict=True
+        ):
+            if state.id not in paired:
+                key = (sign, counted[5], state.day, state.lang, state.relevant, state.starts_story)
+                alike[key] += 1
+    for (sign, key, day, lang, relevant, starts), n in alike.items():
+        add = (sign * n, sign * n * relevant, sign * n * starts)
+        for combo in _combos_for(key):
+            if sign > 0:
+                added[combo.id] = combo
+            else:
+                counted_before.add(combo.id)
+            d = deltas[(combo.id, day, lang)]
+            d[0] += add[0]
+            d[1] += add[1]
+            d[2] += add[2]
     if after:
         _widen_days(conn, list(after))
         _ensure_combos(conn, {i: c for i, c in added.items() if i not in counted_before})

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, or_, selec
 from sqlalchemy.dialects import postgresql
 
 from indicators.models import STORED_AXES, FeedFields, ItemRecord, Tags
-from indicators.store import item_terms, summary
+from indicators.store import bulk, item_terms, summary
 from indicators.store.schema import feeds, fetch_runs, item_tags, items
 
 
@@ -159,26 +159,38 @@ def insert_items(
     stories: list[dict[str, int]] = []
     tag_batch: list[dict[str, Any]] = []
     relevant: list[tuple[int, str, str]] = []
+    counted: list[Any] = []
     for item_id, item in inserted:
         story_id = assign_story(item_id, item) if assign_story else item_id
         stories.append({"row_id": item_id, "story": story_id})
         tag_batch.extend(tag_rows(item_id, item.tags))
         if item.tags.relevant:
             relevant.append((item_id, item.title, item.summary))
-    if stories:
-        conn.execute(
-            update(items)
-            .where(items.c.id == bindparam("row_id"))
-            .values(story_id=bindparam("story")),
-            stories,
-        )
-    if tag_batch:
-        conn.execute(insert(item_tags), tag_batch)
+        if summarize:
+            counted.append(_state_of(item_id, feed_id, item, story_id))
+    bulk.execute_rows(
+        conn,
+        update(items).where(items.c.id == bindparam("row_id")).values(story_id=bindparam("story")),
+        stories,
+    )
+    bulk.execute_rows(conn, insert(item_tags), tag_batch)
     item_terms.store_terms(conn, relevant)
-    new_ids = [item_id for item_id, _ in inserted]
     if summarize:
-        summary.apply_items(conn, new_ids, +1)
-    return new_ids
+        summary.add_new(conn, counted)
+    return [item_id for item_id, _ in inserted]
+
+
+def _state_of(item_id: int, feed_id: int | None, item: ItemRecord, story_id: int) -> Any:
+    """The summary's view of an item as `_item_row` and `tag_rows` store it."""
+    return summary.new_state(
+        item_id,
+        day=item.published_at.astimezone(UTC).date(),
+        lang=item.lang,
+        feed_id=feed_id,
+        relevant=item.tags.relevant,
+        story_id=story_id,
+        values={axis: item.tags.values(axis) for axis in STORED_AXES},
+    )
 
 
 def _feed_state_values(state: FeedState) -> dict[str, Any]:

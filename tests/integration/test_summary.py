@@ -99,6 +99,18 @@ def test_duplicates_are_not_counted(engine: Engine) -> None:
     assert_summary_exact(engine)
 
 
+def test_many_alike_items_in_one_batch_count_as_many(engine: Engine) -> None:
+    """A feed's items with the same tags, day and language are added up before counting."""
+    (feed,) = feeds(engine, 1)
+    alike = [make_item(f"Новость {i}", categories=("counter_measures",)) for i in range(40)]
+    other = [make_item(f"Другая {i}", lang="kk") for i in range(7)]
+    store(engine, feed, *alike, *other)
+    assert_summary_exact(engine)
+    counter = Filters(categories=("counter_measures",))
+    assert queries.totals(engine, counter).items == 40
+    assert queries.totals(engine, Filters()).items == 47
+
+
 def test_retag_moves_the_counts(engine: Engine) -> None:
     a, b = feeds(engine)
     ids = store(

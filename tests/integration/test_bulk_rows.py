@@ -1,0 +1,83 @@
+"""`bulk.execute_rows` writes what `Connection.execute` writes, on both backends.
+
+The writer sends a feed's tag rows, story ids and term hashes straight to the
+driver; these tests hold it to the same stored result as SQLAlchemy's own
+path, and to refusing a value the driver would store in another form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, bindparam, insert, select, update
+
+from indicators.store import bulk, write
+from indicators.store.engine import make_engine
+from indicators.store.migrations import upgrade
+from indicators.store.schema import item_tags, item_terms, items
+from tests.factories import make_item
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def two_items(engine: Engine) -> list[int]:
+    (feed,) = write.upsert_feeds(engine, [write.FeedFields(url="https://f.example/rss", name="F")])
+    with engine.begin() as conn:
+        return write.insert_items(
+            conn, feed, [make_item("Первая"), make_item("Вторая")], lexicon_version="v1"
+        )
+
+
+def test_rows_read_back_as_sqlalchemy_would_have_written_them(engine: Engine) -> None:
+    first, second = two_items(engine)
+    tags = [
+        {"item_id": first, "axis": "category", "value": "cyber_threats", "terms": '[{"t": "ё"}]'},
+        {"item_id": second, "axis": "region", "value": "KZ-75", "terms": "[]"},
+    ]
+    hashes = [{"item_id": first, "terms": b"\x00\x01\xff" * 8}]
+    with engine.begin() as conn:
+        conn.execute(item_terms.delete())
+        conn.execute(item_tags.delete())
+        bulk.execute_rows(conn, insert(item_tags), tags)
+        bulk.execute_rows(conn, insert(item_terms), hashes)
+        bulk.execute_rows(
+            conn,
+            update(items).where(items.c.id == bindparam("row_id")).values(story_id=bindparam("s")),
+            [{"row_id": second, "s": first}],
+        )
+    with engine.connect() as conn:
+        stored_tags = conn.execute(select(item_tags).order_by(item_tags.c.item_id)).mappings()
+        assert [dict(r) for r in stored_tags] == tags
+        assert [dict(r) for r in conn.execute(select(item_terms)).mappings()] == hashes
+        stories = conn.execute(select(items.c.id, items.c.story_id).order_by(items.c.id)).all()
+    assert [tuple(r) for r in stories] == [(first, first), (second, first)]
+
+
+@pytest.mark.parametrize("odd", [date(2026, 1, 1), True], ids=["date", "bool"])
+def test_a_value_needing_conversion_is_refused_before_anything_is_written(
+    engine: Engine, odd: object
+) -> None:
+    first, _ = two_items(engine)
+    rows = [
+        {"item_id": first, "axis": "region", "value": "KZ-11", "terms": "[]"},
+        {"item_id": first, "axis": "region", "value": odd, "terms": "[]"},
+    ]
+    with engine.begin() as conn:
+        before = conn.execute(select(item_tags)).all()
+        with pytest.raises(TypeError, match=r"plain values only.*value"):
+            bulk.execute_rows(conn, insert(item_tags), rows)
+        assert conn.execute(select(item_tags)).all() == before
+
+
+def test_no_rows_is_no_statement(engine: Engine) -> None:
+    with engine.begin() as conn:
+        bulk.execute_rows(conn, insert(item_tags), [])
+        assert conn.execute(select(item_tags)).all() == []
