@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 DB     ?= sqlite:///var/threatmon.db
 export THREATMON_DB ?= $(DB)
 
-.PHONY: run demo test test-fast smoke lint format eval bench system-deps clean help
+.PHONY: run demo test test-fast smoke lint format eval model bench system-deps clean help
 
 help:
 	@echo "make run    - install, initialize the database, start scheduler + dashboard on http://127.0.0.1:8050"
@@ -14,6 +14,7 @@ help:
 	@echo "make test   - install dev dependencies (and chromium, postgresql if missing), lint, run the whole suite"
 	@echo "make lint   - ruff + mypy"
 	@echo "make eval   - precision/recall/F1 of the tagger on the dev and held-out sets; alert backtest"
+	@echo "make model  - retrain the region model on the real-news tuning half (data/models/regions.json)"
 	@echo "make bench  - tagging, dashboard latency/memory (one analyst and twenty), detection, terms, ingest, workers, PostgreSQL search"
 
 $(BIN)/python:
@@ -97,6 +98,9 @@ eval: $(VENV)/.runtime
 	$(BIN)/python bench/eval.py --devset tests/eval/realnews --split heldout --errors 0
 	@echo "=== early-warning backtest (generated history, injected rises) ==="
 	$(BIN)/python bench/backtest_alerts.py
+
+model: $(VENV)/.runtime
+	$(BIN)/python tools/train_region_model.py
 
 bench: $(VENV)/.dev system-deps
 	$(BIN)/python bench/bench_tagger.py

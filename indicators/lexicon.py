@@ -33,6 +33,7 @@ from indicators.lexicon_files import (
     read_data_folder,
     version_key,
 )
+from indicators.region_model import MODEL_FILE, RegionModel, RegionModelError, load_region_model
 from indicators.taxonomy import Taxonomy, load_taxonomy
 from indicators.textnorm import fold
 
@@ -123,6 +124,8 @@ class CompiledLexicon:
     # organizations of the `actor` axis (actors.yaml), in file order; their labels
     # are also on `taxonomy.actors`
     actors: Mapping[str, Actor] = field(default_factory=dict)
+    # the learned second look at a relevant item's regions (data/models/regions.json)
+    region_model: RegionModel | None = None
     # Memo of (slot, word) -> matches; with `near_cache` the only mutable parts, pure caches.
     word_cache: dict[tuple[int, str], bool] = field(default_factory=dict, compare=False)
     # Memo of (anchor slot, word before, word after) -> the indices of the phrases
@@ -215,7 +218,12 @@ def check_lexicon(data_dir: Path, overlay: Path | None = None) -> list[LexiconPr
     refer to terms or categories that do not exist.
     """
     loaded = read_data_folder(Path(data_dir), overlay)
-    return loaded.problems + cross_check(loaded)
+    problems = loaded.problems + cross_check(loaded)
+    try:
+        load_region_model(Path(data_dir))
+    except RegionModelError as exc:
+        problems.append(LexiconProblem(MODEL_FILE, None, "error", str(exc)))
+    return problems
 
 
 def _kazakh_latin(entry: Entry, words: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -401,8 +409,16 @@ def _compile_checked(root: Path, overlay: Path | None) -> CompiledLexicon:
     errors = [p for p in problems if p.severity == "error"]
     if errors or loaded.taxonomy is None:
         raise LexiconError(errors)
+    try:
+        region_model = load_region_model(root)
+    except RegionModelError as exc:
+        raise LexiconError([LexiconProblem(MODEL_FILE, None, "error", str(exc))]) from exc
     compiled = _compile(loaded)
-    return replace(compiled, problems=tuple(p for p in problems if p not in errors))
+    return replace(
+        compiled,
+        problems=tuple(p for p in problems if p not in errors),
+        region_model=region_model,
+    )
 
 
 def load_actors(data_dir: Path) -> Mapping[str, Actor]:

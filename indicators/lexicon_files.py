@@ -87,6 +87,7 @@ _TERM_PUNCT = set(" -‐‑‒–—()«»\"'’.,/:")
 
 KIND_TERM = "term"
 KIND_FALSE_FRIEND = "false_friend"
+MODELS_DIR = "models"  # learned second stages (JSON), part of the lexicon's version
 KIND_TRIGGER = "trigger"
 KIND_UNLESS = "unless"
 
@@ -775,6 +776,8 @@ def lexicon_files(data_dir: Path, overlay: Path | None = None) -> list[Path]:
             files += sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
     if (data_dir / ACTORS_FILE).is_file():
         files.append(data_dir / ACTORS_FILE)
+    if (data_dir / MODELS_DIR).is_dir():  # learned stages: a new model re-tags like a new word
+        files += sorted(p for p in (data_dir / MODELS_DIR).iterdir() if p.suffix == ".json")
     if overlay is not None and overlay.is_file():
         files.append(overlay)
     return files
@@ -848,7 +851,7 @@ def read_data_folder(data_dir: Path, overlay: Path | None = None) -> LoadedData:
             digest.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
         except OSError:
             continue
-        if path.suffix == ".toml":
+        if path.suffix in (".toml", ".json"):  # taxonomy and models: read by their own loaders
             continue
         data = _read_yaml(path, rel, problems)
         if data is None:

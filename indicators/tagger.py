@@ -43,6 +43,7 @@ from indicators.lexicon_files import KIND_FALSE_FRIEND, KIND_TERM, KIND_TRIGGER,
 from indicators.models import EMPTY_TAGS, METHOD_AXIS, STORED_AXES, Match, Tags, tagged_text
 from indicators.morph import tail_allowed
 from indicators.region_lists import list_items, overlaps, participant_runs, shared_head
+from indicators.region_model import Mention, RegionModel, choose_regions
 from indicators.taxonomy import CATEGORY_IDS, COUNTRY_CODE, METHOD_IDS, PLATFORM_IDS
 from indicators.textnorm import Normalized, fold, normalize
 
@@ -343,12 +344,7 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
             for rule_id in cand.phrase.ids:
                 triggers.setdefault(rule_id, cand)
     cancelled = {i for c in candidates if c.phrase.kind == KIND_UNLESS for i in c.phrase.ids}
-    terms = resolve_overlaps(
-        c
-        for c in candidates
-        if c.phrase.kind == KIND_FALSE_FRIEND
-        or (c.phrase.kind == KIND_TERM and c.phrase.axis not in _OWN_OVERLAPS)
-    )
+    terms = _resolved_terms(candidates)
     # methods overlap category terms on purpose ("СВУ" is evidence of both), so a
     # longer category phrase must not swallow them: resolved among themselves
     method_terms = resolve_overlaps(
@@ -362,6 +358,7 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
         [c for c in candidates if c.phrase.kind == KIND_FALSE_FRIEND]
         + _backed([c for c in candidates if c.phrase.kind == KIND_TERM and c.phrase.axis == ACTOR])
     )
+    named = terms  # every place name, before context rules: what the region model looks at
     if triggers:
         terms = _apply_context_rules(terms, triggers, cancelled, compiled)
     supporters = {i for c in terms if c.phrase.axis == SUPPORT for i in c.phrase.ids}
@@ -397,7 +394,6 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
         region_matches = [m for m in region_matches if m.id != COUNTRY_CODE]
     if any(m.id.startswith("KZ-") or m.id in compiled.home_regions for m in region_matches):
         region_matches = [m for m in region_matches if m.id not in compiled.background_regions]
-    matches += region_matches
     banned = _banned_movements(actor_terms, compiled)
     if categories or banned:  # naming a group in a trade or sports story is no signal
         actor_matches = _actor_matches(actor_terms)
@@ -413,7 +409,11 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
                 if evidence not in matches:  # the name may be a category term already
                     matches.append(evidence)
         matches += [m for c in method_terms if c.phrase.axis == METHOD_AXIS for m in _matches(c)]
-    matches = _one_per_span(matches)
+    if compiled.region_model is not None and categories:
+        region_matches = _model_regions(
+            compiled.region_model, title, text, lang, named, region_matches
+        )
+    matches = _one_per_span(matches + region_matches)
     regions = sorted({m.id for m in region_matches}, key=_region_order)
     platforms = sorted(
         {m.id for m in matches if m.axis == "platform"}, key=_PLATFORM_ORDER.__getitem__
@@ -610,6 +610,57 @@ def _threat_use(category_terms: list[Candidate], compiled: CompiledLexicon) -> b
         not needs.isdisjoint(c.phrase.ids) and not (c.phrase.weak and own in c.phrase.ids)
         for c in category_terms
     )
+
+
+def _resolved_terms(candidates: list[Candidate]) -> list[Candidate]:
+    """The category, region and platform terms left when overlaps are resolved."""
+    return resolve_overlaps(
+        c
+        for c in candidates
+        if c.phrase.kind == KIND_FALSE_FRIEND
+        or (c.phrase.kind == KIND_TERM and c.phrase.axis not in _OWN_OVERLAPS)
+    )
+
+
+def _mentions(named: list[Candidate]) -> list[Mention]:
+    return [
+        Mention(id_, c.phrase.term, c.start, c.end, c.phrase.weak)
+        for c in named
+        if c.phrase.axis == "region"
+        for id_ in c.phrase.ids
+    ]
+
+
+def place_mentions(
+    title: str, summary: str, compiled: CompiledLexicon, lang: str | None = None
+) -> list[Mention]:
+    """The place names `tag` shows the region model (for training it on labelled items)."""
+    return _mentions(_resolved_terms(find_candidates(tagged_text(title, summary), compiled, lang)))
+
+
+def _model_regions(
+    model: RegionModel,
+    title: str,
+    text: str,
+    lang: str | None,
+    named: list[Candidate],
+    region_matches: list[Match],
+) -> list[Match]:
+    """The rules' region evidence after the region model's look (`indicators.region_model`).
+
+    Kept regions keep the rules' evidence; a region the model adds is
+    explained by its matched place names.
+    """
+    mentions = _mentions(named)
+    given = sorted({m.id for m in region_matches}, key=_region_order)
+    chosen = choose_regions(model, title, text, lang or "", mentions, given)
+    kept = [m for m in region_matches if m.id in chosen]
+    added = [
+        Match("region", m.region, m.term, m.start, m.end)
+        for m in mentions
+        if m.region in chosen and m.region not in given
+    ]
+    return kept + added
 
 
 def _one_per_span(matches: list[Match]) -> list[Match]:

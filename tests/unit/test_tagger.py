@@ -21,6 +21,13 @@ def lexicon():
     return load_compiled(DATA)
 
 
+@pytest.fixture(scope="module")
+def rules(lexicon):
+    """The lexicon's rules alone: the region tests here are of the rules' regions, before
+    the learned region model takes its look (tests/unit/test_region_model.py)."""
+    return dataclasses.replace(lexicon, region_model=None)
+
+
 def evidence(tags, title: str, summary: str = "") -> dict[str, set[str]]:
     """id -> the text of every match supporting it."""
     text = tagged_text(title, summary)
@@ -232,8 +239,8 @@ def test_news_boilerplate_about_the_outlets_channel_is_not_a_platform(lexicon):
         ("В Павлодаре задержан экстремист", "KZ-55"),
     ],
 )
-def test_cities_map_to_their_units_in_every_language(lexicon, text, region):
-    assert tag(text, "", lexicon).regions == (region,)
+def test_cities_map_to_their_units_in_every_language(rules, text, region):
+    assert tag(text, "", rules).regions == (region,)
 
 
 @pytest.mark.parametrize(
@@ -248,8 +255,8 @@ def test_cities_map_to_their_units_in_every_language(lexicon, text, region):
         ("Extremist detained in Almaty region", "KZ-19"),
     ],
 )
-def test_almaty_city_and_almaty_region_are_told_apart_by_the_form_used(lexicon, text, region):
-    assert tag(text, "", lexicon).regions == (region,)
+def test_almaty_city_and_almaty_region_are_told_apart_by_the_form_used(rules, text, region):
+    assert tag(text, "", rules).regions == (region,)
 
 
 @pytest.mark.parametrize(
@@ -269,8 +276,8 @@ def test_almaty_city_and_almaty_region_are_told_apart_by_the_form_used(lexicon, 
         ("Восточный Туркестан и экстремизм", ("CN",)),
     ],
 )
-def test_countries_and_kz_as_a_whole(lexicon, text, regions):
-    assert tag(text, "", lexicon).regions == regions
+def test_countries_and_kz_as_a_whole(rules, text, regions):
+    assert tag(text, "", rules).regions == regions
 
 
 @pytest.mark.parametrize(
@@ -286,12 +293,12 @@ def test_countries_and_kz_as_a_whole(lexicon, text, regions):
         ("Uzbek police detain a cell of recruiters", ("UZ",)),
     ],
 )
-def test_a_nationality_adjective_places_an_item_only_beside_its_country(lexicon, text, regions):
-    assert tag(text, "", lexicon).regions == regions
+def test_a_nationality_adjective_places_an_item_only_beside_its_country(rules, text, regions):
+    assert tag(text, "", rules).regions == regions
 
 
-def test_semey_needs_a_capital_letter(lexicon):
-    assert tag("Помощь для семей погибших при теракте", "", lexicon).regions == ()
+def test_semey_needs_a_capital_letter(rules):
+    assert tag("Помощь для семей погибших при теракте", "", rules).regions == ()
 
 
 # --- means of attack only where an attack, plot, cache or trade is reported ----------
@@ -482,8 +489,8 @@ def test_laundering_money_for_a_terrorist_group_stays_financing(lexicon):
         ("В аэропорту Оша задержан вербовщик «Катибат аль-Имам Бухари»", ("KG",)),
     ],
 )
-def test_national_clues_and_a_person_named_like_a_city(lexicon, title, regions):
-    assert tag(title, "", lexicon).regions == regions
+def test_national_clues_and_a_person_named_like_a_city(rules, title, regions):
+    assert tag(title, "", rules).regions == regions
 
 
 def test_smuggling_channels_are_no_online_platform(lexicon):
@@ -525,16 +532,16 @@ def test_the_kind_mapping_of_the_rules_file_is_what_adds_the_ideology(lexicon):
     assert "extremist_ideology" not in tags.categories
 
 
-def test_a_war_zone_named_beside_a_place_at_home_is_background(lexicon):
+def test_a_war_zone_named_beside_a_place_at_home_is_background(rules):
     title = "В Оше осуждён вербовщик, который отправлял земляков воевать в Сирии"
     summary = "Он состоял в международной террористической организации."
-    assert tag(title, summary, lexicon, lang="ru").regions == ("KG",)
-    without = dataclasses.replace(lexicon, background_regions=frozenset())
+    assert tag(title, summary, rules, lang="ru").regions == ("KG",)
+    without = dataclasses.replace(rules, background_regions=frozenset())
     assert tag(title, summary, without, lang="ru").regions == ("KG", "SY")
 
 
-def test_a_war_zone_alone_is_where_the_event_is(lexicon):
-    tags = tag("Теракт у гостиницы в Кабуле: погибли 14 человек", "", lexicon)
+def test_a_war_zone_alone_is_where_the_event_is(rules):
+    tags = tag("Теракт у гостиницы в Кабуле: погибли 14 человек", "", rules)
     assert tags.relevant and tags.regions == ("AF",)
 
 
@@ -546,8 +553,8 @@ def test_a_war_zone_alone_is_where_the_event_is(lexicon):
         ("State Technical Service logs 223 million cyberattack attempts", "en"),
     ],
 )
-def test_a_national_body_of_kazakhstan_places_the_story_in_kz(lexicon, title, lang):
-    tags = tag(title, "", lexicon, lang=lang)
+def test_a_national_body_of_kazakhstan_places_the_story_in_kz(rules, title, lang):
+    tags = tag(title, "", rules, lang=lang)
     assert tags.relevant and tags.regions == ("KZ",)
 
 
@@ -639,8 +646,8 @@ def test_the_prime_minister_is_no_film_premiere(lexicon):
         ("Государственный комитет национальной безопасности задержал вербовщиков в Оше", ("KG",)),
     ],
 )
-def test_look_alike_names_of_kazakh_places_and_bodies(lexicon, title, regions):
-    tags = tag(title, "", lexicon, lang="ru")
+def test_look_alike_names_of_kazakh_places_and_bodies(rules, title, regions):
+    tags = tag(title, "", rules, lang="ru")
     assert tags.relevant and tags.regions == regions
 
 
@@ -724,17 +731,17 @@ def test_armed_jihad_propaganda_is_not_a_weapon(lexicon):
     assert "tactics_methods" not in verdict.categories
 
 
-def test_the_city_of_aktau_is_not_the_verb_to_justify(lexicon):
+def test_the_city_of_aktau_is_not_the_verb_to_justify(rules):
     # "ақтау" is also "to justify": the speech rule (a justified attack is no means of
     # attack) must not fire on the city, or arms sold in Aktau lose tactics_methods
-    sold = tag("ҰҚК Ақтау мен Таразда атыс қаруын сатқан топты ұстады", "", lexicon, "kk")
+    sold = tag("ҰҚК Ақтау мен Таразда атыс қаруын сатқан топты ұстады", "", rules, "kk")
     assert "tactics_methods" in sold.categories
     assert set(sold.regions) == {"KZ-47", "KZ-31"}
     # the verb, with what is justified, still is speech about attacks
     speech = tag(
         "Ақтауда терроризмді ақтаған тұрғын сотталды",
         "Ол жарылғыш құрылғы жасаған шабуылшыларды мақтады.",
-        lexicon,
+        rules,
         "kk",
     )
     assert "extremist_ideology" in speech.categories
