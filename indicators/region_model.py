@@ -27,7 +27,7 @@ import json
 import math
 import re
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -98,10 +98,21 @@ def _bucket(n: int) -> str:
     return str(n) if n < 3 else ("3-4" if n < 5 else "5+")
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 17)
+def _token_hash(token: str) -> int:
+    """A stable hash of a feature's text (zlib's CRC-32: the same in every process)."""
+    return zlib.crc32(token.encode())
+
+
+@lru_cache(maxsize=256)
+def _group_salt(group: str) -> int:
+    return zlib.crc32(f"{group}\x01".encode()) * 0x9E3779B1
+
+
 def _hash(group: str, feature: str, mask: int) -> int:
-    """A stable bucket (the same in every process: zlib's CRC-32, not Python's hash)."""
-    return zlib.crc32(f"{group}\x01{feature}".encode()) & mask
+    """The bucket of a feature of a group. The text is hashed once whatever the group
+    (a word is a feature of several groups and of many items), the group adds a salt."""
+    return (_token_hash(feature) + _group_salt(group)) & mask
 
 
 def item_words(title: str, summary: str) -> tuple[str, ...]:
@@ -164,14 +175,9 @@ def feature_groups(
             context.add(f"L1:{before[-1]}")
         if after:
             context.add(f"R1:{after[0]}")
-    groups = {
-        "gen": general,
-        "genk": {f"{kind}|{f}" for f in general},
-        "ctx": context,
-        "ctxk": {f"{kind}|{f}" for f in context},
-    }
+    groups = {"gen": general, f"genk:{kind}": general, "ctx": context, f"ctxk:{kind}": context}
     if words:
-        groups["wordk"] = {f"{kind}|w{w}" for w in words}
+        groups[f"wordk:{kind}"] = set(words)
     return groups
 
 
@@ -182,7 +188,7 @@ def features(groups: Mapping[str, set[str]], bits: int) -> dict[int, float]:
     for group, found in groups.items():
         if not found:
             continue
-        value = 1.0 / math.sqrt(len(found)) if group in _SCALED else 1.0
+        value = 1.0 / math.sqrt(len(found)) if _base(group) in _SCALED else 1.0
         for feature in found:
             bucket = _hash(group, feature, mask)
             vector[bucket] = vector.get(bucket, 0.0) + value
@@ -207,6 +213,7 @@ def choose_regions(
     A Kazakh unit makes ``KZ`` redundant, as in the rules.
     """
     words = item_words(title, text[len(title) + 1 :]) if model.item_words else ()
+    by_kind: dict[str, float] = {}  # the item words' share of the score, per region kind
     chosen: set[str] = set()
     for region in candidates(mentions, rule_regions):
         if not model.decides(region):
@@ -221,14 +228,41 @@ def choose_regions(
             mentions,
             rule_regions,
             context_words=model.context_words,
-            words=words,
         )
-        p = model.probability(features(groups, model.bits))
+        z = model.bias + _partial(model, groups)
+        if words:
+            kind = region_kind(region)
+            if kind not in by_kind:  # the same for every region of a kind: summed once
+                by_kind[kind] = _partial(model, {f"wordk:{kind}": words})
+            z += by_kind[kind]
+        p = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
         if (p >= model.keep) if region in rule_regions else (p > model.add):
             chosen.add(region)
     if any(r.startswith("KZ-") for r in chosen):
         chosen.discard("KZ")
     return chosen
+
+
+def _partial(model: RegionModel, groups: Mapping[str, Collection[str]]) -> float:
+    """These groups' share of the score: the sum `probability(features(...))` adds up,
+    without building the vector (the tagger calls this for every relevant item)."""
+    mask = (1 << model.bits) - 1
+    weights = model.weights
+    z = 0.0
+    for group, found in groups.items():
+        if not found:
+            continue
+        value = 1.0 / math.sqrt(len(found)) if _base(group) in _SCALED else 1.0
+        salt = _group_salt(group)
+        for feature in found:
+            w = weights.get((_token_hash(feature) + salt) & mask)
+            if w is not None:
+                z += w * value
+    return z
+
+
+def _base(group: str) -> str:
+    return group.partition(":")[0]
 
 
 def load_region_model(data_dir: Path) -> RegionModel | None:
@@ -256,7 +290,7 @@ def model_from_json(raw: Any) -> RegionModel:
         model = RegionModel(
             bits=bits,
             bias=float(raw["bias"]),
-            weights=MappingProxyType(weights),
+            weights=weights,  # a plain dict: read-only by convention, faster to look up
             keep=float(raw["keep"]),
             add=float(raw["add"]),
             context_words=int(raw["context_words"]),

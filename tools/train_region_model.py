@@ -146,7 +146,7 @@ def model_of(
     return RegionModel(
         bits=BITS,
         bias=bias,
-        weights=MappingProxyType({k: v for k, v in weights.items() if abs(v) >= 1e-4}),
+        weights={k: v for k, v in weights.items() if abs(v) >= 1e-4},
         keep=keep,
         add=add,
         context_words=cfg[0],

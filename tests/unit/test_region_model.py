@@ -30,7 +30,7 @@ MASK = (1 << BITS) - 1
 
 def model(bias: float = 3.0, *, keep: float = 0.5, add: float = 1.01, scope: str = "all",
           weights: dict[int, float] | None = None) -> RegionModel:  # fmt: skip
-    return RegionModel(BITS, bias, MappingProxyType(weights or {}), keep, add, 3, False,
+    return RegionModel(BITS, bias, weights or {}, keep, add, 3, False,
                        MappingProxyType({}), scope)  # fmt: skip
 
 
