@@ -50,8 +50,10 @@ _KK_CYR_ALL = "әғқңөұүһі"
 _NOT_KK_CYR = "їєґўҗҳҷӣӯҡҫӊ"  # Cyrillic letters of neighbours' alphabets, never Kazakh
 _KK_LAT = "áǵńóúýäğñöūüış"
 _WORD = re.compile(r"[^\W\d_]+")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+# Runs, not single letters: counting the letters of each run is the same count
+# with a match per word instead of one per letter (a fifth of an entry's cost).
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]+")
+_LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]+")
 _Q_NOT_QU = re.compile(r"q(?!u)")
 
 
@@ -109,14 +111,14 @@ def _normalize_code(value: str) -> str | None:
 
 
 def _count(text: str, letters: str) -> int:
-    return sum(text.count(letter) for letter in letters)
+    return sum(map(text.count, letters))
 
 
 def _guess(text: str) -> tuple[str | None, int]:
     """The language the text itself suggests, and how sure that is."""
     folded = text.casefold()
-    cyr = len(_CYRILLIC.findall(folded))
-    lat = len(_LATIN.findall(folded))
+    cyr = sum(map(len, _CYRILLIC.findall(folded)))
+    lat = sum(map(len, _LATIN.findall(folded)))
     words = _WORD.findall(folded)
     if cyr >= lat:
         return _guess_cyrillic(folded, words, cyr)
@@ -128,11 +130,11 @@ def _guess_cyrillic(folded: str, words: list[str], cyr: int) -> tuple[str | None
         return None, NONE  # Ukrainian, Tatar, Tajik...: neither Russian nor Kazakh
     kk_all = _count(folded, _KK_CYR_ALL)
     kk_strong = _count(folded, _KK_CYR_STRONG)
-    kk_words = sum(word in _KK_CYR_WORDS for word in words)
+    kk_words = sum(map(_KK_CYR_WORDS.__contains__, words))
     # Kyrgyz shares ң ө ү and some words but never uses ә ғ қ ұ і.
     if kk_strong and (kk_words or (kk_all >= 3 and kk_all >= 0.03 * cyr)):
         return "kk", STRONG
-    ru_words = sum(word in _RU_WORDS for word in words)
+    ru_words = sum(map(_RU_WORDS.__contains__, words))
     # A Kazakh name or two ("Тоқаев") in a long Russian text is not a contradiction.
     kk_sparse = kk_all <= 0.02 * cyr
     if kk_sparse and cyr >= 30 and ru_words >= 3:
@@ -146,8 +148,8 @@ def _guess_cyrillic(folded: str, words: list[str], cyr: int) -> tuple[str | None
 
 def _guess_latin(folded: str, words: list[str], lat: int, cyr: int) -> tuple[str | None, int]:
     kk_letters = _count(folded, _KK_LAT)
-    kk_words = sum(word in _KK_LAT_WORDS for word in words)
-    en_words = sum(word in _EN_WORDS for word in words)
+    kk_words = sum(map(_KK_LAT_WORDS.__contains__, words))
+    en_words = sum(map(_EN_WORDS.__contains__, words))
     if kk_words >= 2 or (kk_words and kk_letters):
         return "kk", STRONG
     # Kazakh Latin writes қ as "q", rarely followed by "u" as in Romance languages.

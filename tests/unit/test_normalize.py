@@ -423,3 +423,21 @@ def test_normalized_records_hold_only_clean_text(title: str, summary: str) -> No
         assert clean_text(text) == text
         assert not MARKUP.search(text) and not INVISIBLE.search(text)
     assert item.title
+
+
+@settings(max_examples=800)
+@given(link=st.one_of(URLISH.map(lambda s: "http://" + s), URLISH, st.text(max_size=60)))
+@example(link="http://x/y?")
+@example(link="HTTP://X/a/./b/../c;p?q#f")
+@example(link="http:relative/path")
+@example(link="https:///no-host")
+def test_an_absolute_link_skips_the_join_and_gets_the_same_url(link: str) -> None:
+    """The fast path (no urljoin for absolute http(s) links) changes no result."""
+    from unittest import mock
+
+    import ingest.normalize as normalize
+
+    fast = canonical_url(link, BASE)
+    with mock.patch.object(normalize, "_ABSOLUTE_HTTP", re.compile(r"(?!)")):
+        always_joined = canonical_url(link, BASE)
+    assert fast == always_joined
