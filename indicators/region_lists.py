@@ -30,6 +30,7 @@ PLURAL_HEADS = {
     "облыстар": "облысы",
     "regions": "region",
     "oblasts": "oblast",
+    "provinces": "region",  # the gazetteer names most units "X region", few "X province"
 }
 _NEXT_WORD = re.compile(r"\s+([^\W\d_]+)")
 # What may stand between two items: a comma, a conjunction, or both.

@@ -312,7 +312,7 @@ def model_from_json(raw: Any) -> RegionModel:
 
 
 def model_to_json(model: RegionModel) -> str:
-    """The shipped form: sorted keys and rounded weights, so retraining diffs cleanly."""
+    """The shipped form: sorted keys, one rounded weight per line (a retrain diffs line by line)."""
     body = {
         "format": FORMAT,
         "bits": model.bits,
