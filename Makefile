@@ -14,7 +14,7 @@ help:
 	@echo "make test   - install dev dependencies (and chromium, postgresql if missing), lint, run the whole suite"
 	@echo "make lint   - ruff + mypy"
 	@echo "make eval   - precision/recall/F1 of the tagger on the dev and held-out sets; alert backtest"
-	@echo "make model  - retrain the region model on the real-news tuning half (data/models/regions.json)"
+	@echo "make model  - retrain the learned models on the tuning halves (data/models/*.json)"
 	@echo "make bench  - tagging, dashboard latency/memory (one analyst and twenty), detection, terms, ingest, workers, PostgreSQL search"
 
 $(BIN)/python:
@@ -100,6 +100,7 @@ eval: $(VENV)/.runtime
 	$(BIN)/python bench/backtest_alerts.py
 
 model: $(VENV)/.runtime
+	$(BIN)/python tools/train_relevance_model.py
 	$(BIN)/python tools/train_region_model.py
 
 bench: $(VENV)/.dev system-deps

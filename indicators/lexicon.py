@@ -34,6 +34,12 @@ from indicators.lexicon_files import (
     version_key,
 )
 from indicators.region_model import MODEL_FILE, RegionModel, RegionModelError, load_region_model
+from indicators.relevance_model import MODEL_FILE as RELEVANCE_FILE
+from indicators.relevance_model import (
+    RelevanceModel,
+    RelevanceModelError,
+    load_relevance_model,
+)
 from indicators.taxonomy import Taxonomy, load_taxonomy
 from indicators.textnorm import fold
 
@@ -126,6 +132,8 @@ class CompiledLexicon:
     actors: Mapping[str, Actor] = field(default_factory=dict)
     # the learned second look at a relevant item's regions (data/models/regions.json)
     region_model: RegionModel | None = None
+    # the learned second look at relevance and categories (data/models/relevance.json)
+    relevance_model: RelevanceModel | None = None
     # Memo of (slot, word) -> matches; with `near_cache` the only mutable parts, pure caches.
     word_cache: dict[tuple[int, str], bool] = field(default_factory=dict, compare=False)
     # Memo of (anchor slot, word before, word after) -> the indices of the phrases
@@ -218,12 +226,7 @@ def check_lexicon(data_dir: Path, overlay: Path | None = None) -> list[LexiconPr
     refer to terms or categories that do not exist.
     """
     loaded = read_data_folder(Path(data_dir), overlay)
-    problems = loaded.problems + cross_check(loaded)
-    try:
-        load_region_model(Path(data_dir))
-    except RegionModelError as exc:
-        problems.append(LexiconProblem(MODEL_FILE, None, "error", str(exc)))
-    return problems
+    return loaded.problems + cross_check(loaded) + _model_problems(Path(data_dir))
 
 
 def _kazakh_latin(entry: Entry, words: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -409,16 +412,27 @@ def _compile_checked(root: Path, overlay: Path | None) -> CompiledLexicon:
     errors = [p for p in problems if p.severity == "error"]
     if errors or loaded.taxonomy is None:
         raise LexiconError(errors)
-    try:
-        region_model = load_region_model(root)
-    except RegionModelError as exc:
-        raise LexiconError([LexiconProblem(MODEL_FILE, None, "error", str(exc))]) from exc
+    model_errors = _model_problems(root)
+    if model_errors:
+        raise LexiconError(model_errors)
     compiled = _compile(loaded)
     return replace(
         compiled,
         problems=tuple(p for p in problems if p not in errors),
-        region_model=region_model,
+        region_model=load_region_model(root),
+        relevance_model=load_relevance_model(root),
     )
+
+
+def _model_problems(data_dir: Path) -> list[LexiconProblem]:
+    """The learned models' files that do not load, as lexicon errors."""
+    problems = []
+    for name, load in ((MODEL_FILE, load_region_model), (RELEVANCE_FILE, load_relevance_model)):
+        try:
+            load(data_dir)
+        except (RegionModelError, RelevanceModelError) as exc:
+            problems.append(LexiconProblem(name, None, "error", str(exc)))
+    return problems
 
 
 def load_actors(data_dir: Path) -> Mapping[str, Actor]:

@@ -26,13 +26,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import zlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from indicators import hashed_features as hashed
 
 FORMAT = 1
 SCOPES = ("all", "foreign")  # which regions the model decides (see RegionModel.scope)
@@ -98,21 +98,8 @@ def _bucket(n: int) -> str:
     return str(n) if n < 3 else ("3-4" if n < 5 else "5+")
 
 
-@lru_cache(maxsize=1 << 17)
-def _token_hash(token: str) -> int:
-    """A stable hash of a feature's text (zlib's CRC-32: the same in every process)."""
-    return zlib.crc32(token.encode())
-
-
-@lru_cache(maxsize=256)
-def _group_salt(group: str) -> int:
-    return zlib.crc32(f"{group}\x01".encode()) * 0x9E3779B1
-
-
 def _hash(group: str, feature: str, mask: int) -> int:
-    """The bucket of a feature of a group. The text is hashed once whatever the group
-    (a word is a feature of several groups and of many items), the group adds a salt."""
-    return (_token_hash(feature) + _group_salt(group)) & mask
+    return hashed.bucket(group, feature, mask)
 
 
 def item_words(title: str, summary: str) -> tuple[str, ...]:
@@ -183,16 +170,7 @@ def feature_groups(
 
 def features(groups: Mapping[str, set[str]], bits: int) -> dict[int, float]:
     """Hashed feature vector: bucket -> value (text groups scaled to unit length)."""
-    mask = (1 << bits) - 1
-    vector: dict[int, float] = {}
-    for group, found in groups.items():
-        if not found:
-            continue
-        value = 1.0 / math.sqrt(len(found)) if _base(group) in _SCALED else 1.0
-        for feature in found:
-            bucket = _hash(group, feature, mask)
-            vector[bucket] = vector.get(bucket, 0.0) + value
-    return vector
+    return hashed.vector(groups, bits, _SCALED)
 
 
 def candidates(mentions: Iterable[Mention], rule_regions: Iterable[str]) -> list[str]:
@@ -235,7 +213,7 @@ def choose_regions(
             if kind not in by_kind:  # the same for every region of a kind: summed once
                 by_kind[kind] = _partial(model, {f"wordk:{kind}": words})
             z += by_kind[kind]
-        p = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+        p = hashed.sigmoid(z)
         if (p >= model.keep) if region in rule_regions else (p > model.add):
             chosen.add(region)
     if any(r.startswith("KZ-") for r in chosen):
@@ -244,25 +222,8 @@ def choose_regions(
 
 
 def _partial(model: RegionModel, groups: Mapping[str, Collection[str]]) -> float:
-    """These groups' share of the score: the sum `probability(features(...))` adds up,
-    without building the vector (the tagger calls this for every relevant item)."""
-    mask = (1 << model.bits) - 1
-    weights = model.weights
-    z = 0.0
-    for group, found in groups.items():
-        if not found:
-            continue
-        value = 1.0 / math.sqrt(len(found)) if _base(group) in _SCALED else 1.0
-        salt = _group_salt(group)
-        for feature in found:
-            w = weights.get((_token_hash(feature) + salt) & mask)
-            if w is not None:
-                z += w * value
-    return z
-
-
-def _base(group: str) -> str:
-    return group.partition(":")[0]
+    """These groups' share of the score (`probability(features(...))` without the vector)."""
+    return hashed.partial_score(model.weights, groups, model.bits, _SCALED)
 
 
 def load_region_model(data_dir: Path) -> RegionModel | None:

@@ -44,6 +44,8 @@ from indicators.models import EMPTY_TAGS, METHOD_AXIS, STORED_AXES, Match, Tags,
 from indicators.morph import tail_allowed
 from indicators.region_lists import list_items, overlaps, participant_runs, shared_head
 from indicators.region_model import Mention, RegionModel, choose_regions
+from indicators.relevance_model import CategoryTerm, Evidence
+from indicators.relevance_model import decide as decide_relevance
 from indicators.taxonomy import CATEGORY_IDS, COUNTRY_CODE, METHOD_IDS, PLATFORM_IDS
 from indicators.textnorm import Normalized, fold, normalize
 
@@ -409,6 +411,21 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
                 if evidence not in matches:  # the name may be a category term already
                     matches.append(evidence)
         matches += [m for c in method_terms if c.phrase.axis == METHOD_AXIS for m in _matches(c)]
+    if compiled.relevance_model is not None and (categories or _has_strong_term(named)):
+        seen = lexicon_evidence(candidates, named, len(title))
+        verdict = decide_relevance(compiled.relevance_model, lang or "", categories, seen)
+        if not verdict.relevant:  # a dropped verdict claims nothing, as the rules' "not relevant"
+            categories, matches = set(), []
+        elif not categories:  # made relevant: the strong terms are the evidence
+            categories = set(verdict.categories)
+            matches = [
+                Match("category", t.category, t.term, t.start, t.end)
+                for t in seen.terms
+                if t.strong and t.category in categories
+            ]
+        elif verdict.categories != categories:
+            categories = set(verdict.categories)
+            matches = [m for m in matches if m.axis != "category" or m.id in categories]
     if compiled.region_model is not None and categories:
         region_matches = _model_regions(
             compiled.region_model, title, text, lang, named, region_matches
@@ -629,6 +646,59 @@ def _mentions(named: list[Candidate]) -> list[Mention]:
         if c.phrase.axis == "region"
         for id_ in c.phrase.ids
     ]
+
+
+def _has_strong_term(named: list[Candidate]) -> bool:
+    """Whether a strong category term matched: else the relevance gate cannot add the item
+    (`relevance_model.gate_eligible`), and its evidence need not be gathered."""
+    return any(
+        c.phrase.axis == "category" and not c.phrase.weak and not c.phrase.context for c in named
+    )
+
+
+def lexicon_evidence(
+    candidates: list[Candidate], named: list[Candidate], title_len: int
+) -> Evidence:
+    """What the relevance model sees of an item: the resolved category and platform terms,
+    the context-rule triggers, false friends, organizations and methods met."""
+    terms = tuple(
+        CategoryTerm(
+            id_, c.phrase.term, c.phrase.weak, c.phrase.context, c.start, c.end, c.start < title_len
+        )
+        for c in named
+        if c.phrase.axis == "category"
+        for id_ in c.phrase.ids
+    )
+    return Evidence(
+        terms=terms,
+        triggers=tuple(
+            i for c in candidates if c.phrase.kind == KIND_TRIGGER for i in c.phrase.ids
+        ),
+        false_friends=tuple(
+            c.phrase.term for c in candidates if c.phrase.kind == KIND_FALSE_FRIEND
+        ),
+        platforms=tuple(i for c in named if c.phrase.axis == "platform" for i in c.phrase.ids),
+        actors=tuple(
+            i
+            for c in candidates
+            if c.phrase.kind == KIND_TERM and c.phrase.axis == ACTOR
+            for i in c.phrase.ids
+        ),
+        methods=tuple(
+            i
+            for c in candidates
+            if c.phrase.kind == KIND_TERM and c.phrase.axis == METHOD_AXIS
+            for i in c.phrase.ids
+        ),
+    )
+
+
+def item_evidence(
+    title: str, summary: str, compiled: CompiledLexicon, lang: str | None = None
+) -> Evidence:
+    """`lexicon_evidence` of an item (for training the relevance model on labelled items)."""
+    candidates = find_candidates(tagged_text(title, summary), compiled, lang)
+    return lexicon_evidence(candidates, _resolved_terms(candidates), len(title))
 
 
 def place_mentions(

@@ -6,7 +6,7 @@
 What it does, reproducibly (no randomness: fixed folds by URL hash, full-batch
 optimisation from zero weights):
 1. tags every item of the corpus's *tuning* half with the rules alone (the
-   data folder's lexicon without its region model) and collects, for every
+   data folder's lexicon without its learned models) and collects, for every
    item the rules or the label call relevant, each region it names or the
    rules give, with its label (is the region among the item's labelled ones?);
 2. unless `--no-cv`: chooses the hyperparameters (regularization, the
@@ -83,7 +83,7 @@ class Example:
 
 
 def examples(items: Sequence[DevItem], compiled: CompiledLexicon) -> list[Example]:
-    rules_only = replace(compiled, region_model=None)
+    rules_only = replace(compiled, region_model=None, relevance_model=None)
     out = []
     for item in items:
         got = tag(item.title, item.summary, rules_only, lang=item.lang)

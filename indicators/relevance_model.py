@@ -1,0 +1,296 @@
+"""A learned second look at an item's relevance and categories (issue 8).
+
+Why: on real news the rules call about one ordinary item in a hundred and
+twenty relevant and miss relevant items whose only terms are strong but not
+enough for them; word-list rounds had stopped moving either. Which matched
+words make a story a threat depends on their company (a special-forces
+unit named in a parade report, "mines" in a demining story), which a small
+linear model over *what the lexicon matched* learns from labelled news.
+
+What it may do, so every tag stays explainable by matched words:
+- the **gate** may drop a relevant verdict, and may make an item relevant
+  only when a strong (not weak, not context) category term matched; such an
+  item gets the categories of its strong terms, with those terms as evidence;
+- the **category stage** may drop a category the rules gave (never
+  ``online_platforms``, which the rules decide, and never an item's last
+  threat category); it adds none.
+
+Features are the lexicon's evidence only (no raw text): the matched terms,
+their categories, strength and place (title or not), the context-rule
+triggers and false friends met, platforms, organizations and methods named,
+the rules' verdict, the language. Logistic regression over hashed features
+(`indicators.hashed_features`), trained by ``tools/train_relevance_model.py``
+on the real-news tuning half and the development set's tuning half, shipped
+as ``data/models/relevance.json`` (part of the lexicon's version).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from indicators import hashed_features as hashed
+
+FORMAT = 1
+MODEL_FILE = "models/relevance.json"  # under the data folder
+PLATFORM_CATEGORY = "online_platforms"  # left to the rules
+_UNSCALED: frozenset[str] = frozenset()  # every group is a set of facts, valued 1
+
+
+class RelevanceModelError(ValueError):
+    """The model file is unreadable or not a relevance model of this format."""
+
+
+@dataclass(frozen=True)
+class CategoryTerm:
+    """A matched category term (after overlaps are resolved, before context rules)."""
+
+    category: str
+    term: str
+    weak: bool
+    context: bool
+    start: int
+    end: int
+    in_title: bool
+
+    @property
+    def strong(self) -> bool:
+        return not self.weak and not self.context
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the lexicon matched in an item, as the model sees it."""
+
+    terms: tuple[CategoryTerm, ...] = ()
+    triggers: tuple[str, ...] = ()  # context rules whose trigger words occur
+    false_friends: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+
+    def strong_categories(self) -> frozenset[str]:
+        return frozenset(t.category for t in self.terms if t.strong)
+
+
+@dataclass(frozen=True)
+class RelevanceModel:
+    """The gate's and the category stage's weights and thresholds."""
+
+    bits: int
+    gate_bias: float
+    gate_weights: Mapping[int, float]
+    drop_below: float  # a relevant verdict is dropped when p < drop_below (0: never)
+    add_above: float  # an item with a strong term is made relevant when p > add_above (> 1: never)
+    category_bias: float
+    category_weights: Mapping[int, float]
+    keep_at_least: float  # a rule category stays when p >= keep_at_least (0: always)
+    trained_on: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Decision:
+    relevant: bool
+    categories: frozenset[str]
+
+
+def _bucket(n: int) -> str:
+    return str(n) if n < 3 else ("3-4" if n < 5 else "5+")
+
+
+def item_features(
+    lang: str, relevant: bool, rule_categories: Collection[str], ev: Evidence
+) -> set[str]:
+    """The item's lexicon features (the gate's only group; crossed with each category)."""
+    found = {f"lang:{lang}", f"rr:{int(relevant)}", f"nrc:{_bucket(len(rule_categories))}"}
+    strong: set[str] = set()
+    weak: set[str] = set()
+    for t in ev.terms:
+        found.add(f"et:{t.term}")
+        found.add(f"ec:{t.category}")
+        (weak if t.weak else strong).add(t.category)
+        if t.in_title:
+            found.add(f"ect:{t.category}")
+    found.update(f"ecs:{c}" for c in strong)
+    found.update(f"ecw:{c}" for c in weak - strong)
+    found.add(f"nstrong:{_bucket(len(strong))}")
+    found.add(f"nterms:{_bucket(len({t.term for t in ev.terms}))}")
+    found.update(f"rc:{c}" for c in rule_categories)
+    found.update(f"tr:{t}" for t in ev.triggers)
+    found.update(f"ff:{t}" for t in ev.false_friends)
+    found.update(f"pl:{p}" for p in ev.platforms)
+    found.update(f"ac:{a}" for a in ev.actors)
+    found.update(f"me:{m}" for m in ev.methods)
+    return found
+
+
+def category_groups(
+    category: str,
+    features: set[str],
+    relevant: bool,
+    rule_categories: Collection[str],
+    ev: Evidence,
+) -> dict[str, set[str]]:
+    """The features of one (item, category) pair, by group."""
+    terms = [t for t in ev.terms if t.category == category]
+    general = {
+        "bias",
+        f"rg:{int(category in rule_categories)}",
+        f"str:{int(any(not t.weak for t in terms))}",
+        f"ttl:{int(any(t.in_title for t in terms))}",
+        f"nt:{_bucket(len({t.term for t in terms}))}",
+        f"rr:{int(relevant)}",
+        f"nrc:{_bucket(len(rule_categories))}",
+    }
+    general.update(f"oc:{c}" for c in rule_categories if c != category)
+    general.update(f"t:{t.term}" for t in terms)
+    return {"gen": general, f"genx:{category}": general, f"lexx:{category}": features}
+
+
+def gate_eligible(relevant: bool, ev: Evidence) -> bool:
+    """The gate looks at relevant verdicts and at items with a strong category term."""
+    return relevant or bool(ev.strong_categories())
+
+
+def category_candidates(rule_categories: Collection[str], ev: Evidence) -> list[str]:
+    """The (item, category) pairs the category stage is trained on; it decides on the
+    rule categories among them."""
+    return sorted((set(rule_categories) | ev.strong_categories()) - {PLATFORM_CATEGORY})
+
+
+def gate_probability(model: RelevanceModel, features: set[str]) -> float:
+    z = model.gate_bias + hashed.partial_score(
+        model.gate_weights, {"lex": features}, model.bits, _UNSCALED
+    )
+    return hashed.sigmoid(z)
+
+
+def category_probability(model: RelevanceModel, groups: Mapping[str, set[str]]) -> float:
+    z = model.category_bias + hashed.partial_score(
+        model.category_weights, groups, model.bits, _UNSCALED
+    )
+    return hashed.sigmoid(z)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    drop_below: float  # 0: never drop
+    add_above: float  # above 1: never add
+    keep_at_least: float  # 0: the category stage keeps every rule category
+
+
+def verdict(
+    rules: frozenset[str],
+    ev: Evidence,
+    gate_p: Callable[[], float],
+    category_p: Callable[[str], float],
+    t: Thresholds,
+) -> Decision:
+    """The decision given the two stages' probabilities (the one decision logic, used
+    by the tagger and by training's cross-validation alike)."""
+    relevant = bool(rules)
+    if not gate_eligible(relevant, ev):
+        return Decision(relevant, rules)
+    if not relevant:
+        if t.add_above <= 1.0 and gate_p() > t.add_above:
+            return Decision(True, ev.strong_categories())
+        return Decision(False, frozenset())
+    if t.drop_below > 0.0 and gate_p() < t.drop_below:
+        return Decision(False, frozenset())
+    threats = sorted(rules - {PLATFORM_CATEGORY})
+    if not threats or t.keep_at_least <= 0.0:
+        return Decision(True, rules)
+    scored = {c: category_p(c) for c in threats}
+    kept = {c for c, q in scored.items() if q >= t.keep_at_least}
+    if not kept:  # never an item without its likeliest threat category
+        kept = {max(threats, key=lambda c: (scored[c], c))}
+    return Decision(True, frozenset(kept | (rules & {PLATFORM_CATEGORY})))
+
+
+def decide(
+    model: RelevanceModel, lang: str, rule_categories: Collection[str], ev: Evidence
+) -> Decision:
+    """Relevance and categories after the model's look (see the module docstring)."""
+    rules = frozenset(rule_categories)
+    features: set[str] = set()
+
+    def item() -> set[str]:
+        if not features:
+            features.update(item_features(lang, bool(rules), rules, ev))
+        return features
+
+    return verdict(
+        rules,
+        ev,
+        lambda: gate_probability(model, item()),
+        lambda c: category_probability(model, category_groups(c, item(), bool(rules), rules, ev)),
+        Thresholds(model.drop_below, model.add_above, model.keep_at_least),
+    )
+
+
+def load_relevance_model(data_dir: Path) -> RelevanceModel | None:
+    """The data folder's relevance model, or None when it has none (the rules alone then)."""
+    path = Path(data_dir) / MODEL_FILE
+    return read_relevance_model(path) if path.is_file() else None
+
+
+def read_relevance_model(path: Path) -> RelevanceModel:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RelevanceModelError(f"{MODEL_FILE}: unreadable: {exc}") from exc
+    return model_from_json(raw)
+
+
+def model_from_json(raw: Any) -> RelevanceModel:
+    """Check and build a model from its JSON form (written by `model_to_json`)."""
+    try:
+        if raw["format"] != FORMAT:
+            raise RelevanceModelError(f"{MODEL_FILE}: format {raw['format']!r}, expected {FORMAT}")
+        bits = int(raw["bits"])
+        gate = {int(k): float(v) for k, v in raw["gate_weights"].items()}
+        category = {int(k): float(v) for k, v in raw["category_weights"].items()}
+        model = RelevanceModel(
+            bits=bits,
+            gate_bias=float(raw["gate_bias"]),
+            gate_weights=gate,
+            drop_below=float(raw["drop_below"]),
+            add_above=float(raw["add_above"]),
+            category_bias=float(raw["category_bias"]),
+            category_weights=category,
+            keep_at_least=float(raw["keep_at_least"]),
+            trained_on=MappingProxyType(dict(raw.get("trained_on", {}))),
+        )
+    except RelevanceModelError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RelevanceModelError(f"{MODEL_FILE}: not a relevance model: {exc!r}") from exc
+    if not 8 <= bits <= 24 or any(not 0 <= k < 1 << bits for k in (*gate, *category)):
+        raise RelevanceModelError(f"{MODEL_FILE}: feature buckets outside {bits} bits")
+    limits = (model.drop_below, model.keep_at_least, model.add_above)
+    if not (0.0 <= limits[0] <= 1.0 and 0.0 <= limits[1] <= 1.0 and 0.0 <= limits[2] <= 1.01):
+        raise RelevanceModelError(f"{MODEL_FILE}: thresholds must be probabilities")
+    return model
+
+
+def model_to_json(model: RelevanceModel) -> str:
+    """The shipped form: sorted keys, one rounded weight per line."""
+    body = {
+        "format": FORMAT,
+        "bits": model.bits,
+        "gate_bias": round(model.gate_bias, 6),
+        "drop_below": model.drop_below,
+        "add_above": model.add_above,
+        "category_bias": round(model.category_bias, 6),
+        "keep_at_least": model.keep_at_least,
+        "trained_on": dict(model.trained_on),
+        "gate_weights": {str(k): round(v, 5) for k, v in sorted(model.gate_weights.items())},
+        "category_weights": {
+            str(k): round(v, 5) for k, v in sorted(model.category_weights.items())
+        },
+    }
+    return json.dumps(body, ensure_ascii=False, indent=0, sort_keys=True) + "\n"

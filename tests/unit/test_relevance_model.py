@@ -1,0 +1,159 @@
+"""The relevance model: what its gate and category stage may change, its file, its refit.
+
+It takes a second look at an item's relevance and categories
+(indicators/relevance_model.py): it may drop a relevant verdict or a rule
+category, make relevant only an item with a strong category term, and never
+touches online_platforms or leaves an item without a threat category. Its
+file is part of the lexicon's version, and the shipped model is what
+`make model` fits on the tuning halves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+from indicators import hashed_features as hashed
+from indicators import relevance_model as rel
+from indicators.lexicon import LexiconError, check_lexicon, load_compiled
+from indicators.models import tagged_text
+from indicators.relevance_model import CategoryTerm, Evidence, RelevanceModel, Thresholds, verdict
+from indicators.tagger import tag
+from tools import train_relevance_model
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+BITS = 18
+MASK = (1 << BITS) - 1
+
+
+def model(gate_bias: float = 0.0, cat_bias: float = 5.0, *, drop: float = 0.5, add: float = 0.5,
+          keep: float = 0.5, gate: dict[int, float] | None = None,
+          cats: dict[int, float] | None = None) -> RelevanceModel:  # fmt: skip
+    return RelevanceModel(BITS, gate_bias, gate or {}, drop, add, cat_bias, cats or {}, keep,
+                          MappingProxyType({}))  # fmt: skip
+
+
+def term(category: str, *, weak: bool = False, context: bool = False) -> CategoryTerm:
+    return CategoryTerm(category, f"{category}-term", weak, context, 0, 5, True)
+
+
+def always(p: float):
+    return lambda *_: p
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return load_compiled(DATA)
+
+
+def test_the_gate_drops_a_relevant_verdict_below_its_threshold() -> None:
+    ev = Evidence(terms=(term("terrorist_activity"),))
+    rules = frozenset({"terrorist_activity"})
+    t = Thresholds(0.5, 1.01, 0.0)
+    assert verdict(rules, ev, always(0.4), always(1.0), t).relevant is False
+    assert verdict(rules, ev, always(0.6), always(1.0), t).categories == rules
+
+
+def test_only_a_strong_term_lets_the_gate_make_an_item_relevant() -> None:
+    t = Thresholds(0.0, 0.5, 0.0)
+    weak = Evidence(terms=(term("tactics_methods", weak=True), term("cyber_threats", context=True)))
+    assert verdict(frozenset(), weak, always(0.99), always(1.0), t).relevant is False
+    strong = Evidence(terms=(term("tactics_methods"), term("cyber_threats", weak=True)))
+    got = verdict(frozenset(), strong, always(0.99), always(1.0), t)
+    assert got.relevant and got.categories == {"tactics_methods"}  # its strong terms' categories
+    assert verdict(frozenset(), strong, always(0.4), always(1.0), t).relevant is False
+
+
+def test_the_category_stage_keeps_platforms_and_at_least_one_threat() -> None:
+    rules = frozenset({"terrorist_activity", "extremist_ideology", "online_platforms"})
+    ev = Evidence(terms=(term("terrorist_activity"), term("extremist_ideology")))
+    low = {"terrorist_activity": 0.2, "extremist_ideology": 0.3}
+    got = verdict(rules, ev, always(0.9), low.__getitem__, Thresholds(0.5, 1.01, 0.5))
+    assert got.categories == {"extremist_ideology", "online_platforms"}
+    mixed = {"terrorist_activity": 0.8, "extremist_ideology": 0.3}
+    got = verdict(rules, ev, always(0.9), mixed.__getitem__, Thresholds(0.5, 1.01, 0.5))
+    assert got.categories == {"terrorist_activity", "online_platforms"}
+
+
+def test_in_the_tagger_a_dropped_verdict_claims_nothing_and_a_kept_one_keeps_its_evidence(
+    lexicon,
+) -> None:
+    title = "В Алматы задержан вербовщик террористической организации"
+    rules = dataclasses.replace(lexicon, relevance_model=None)
+    before = tag(title, "", rules, lang="ru")
+    assert before.relevant
+    sinking = dataclasses.replace(lexicon, relevance_model=model(gate_bias=-9))
+    dropped = tag(title, "", sinking, lang="ru")
+    assert not dropped.relevant and dropped.categories == ()
+    assert not [m for m in dropped.matches if m.axis != "region"]
+    keeping = dataclasses.replace(lexicon, relevance_model=model(gate_bias=9))
+    kept = tag(title, "", keeping, lang="ru")
+    assert kept.categories == before.categories
+    text = tagged_text(title, "")
+    for c in kept.categories:
+        assert [
+            m for m in kept.matches if m.axis == "category" and m.id == c and text[m.start : m.end]
+        ]
+
+
+def test_a_category_the_stage_drops_loses_its_evidence_in_the_tagger(lexicon) -> None:
+    title = "Вербовщик ИГИЛ в Telegram призывал к теракту и джихаду"
+    rules = tag(title, "", dataclasses.replace(lexicon, relevance_model=None), lang="ru")
+    assert {"terrorist_activity", "extremist_ideology"} <= set(rules.categories)
+    sink = {hashed.bucket("genx:extremist_ideology", "bias", MASK): -20.0}
+    picky = model(gate_bias=9, cat_bias=3, keep=0.5, cats=sink)
+    tags = tag(title, "", dataclasses.replace(lexicon, relevance_model=picky), lang="ru")
+    assert "extremist_ideology" not in tags.categories
+    assert "terrorist_activity" in tags.categories
+    assert not [m for m in tags.matches if m.axis == "category" and m.id == "extremist_ideology"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"format": 2}, "format 2"),
+        ({"gate_weights": {str(1 << 20): 1.0}}, "outside 18 bits"),
+        ({"drop_below": 1.5}, "probabilities"),
+        ({"gate_bias": "high"}, "not a relevance model"),
+    ],
+)
+def test_a_broken_model_file_is_refused_with_the_reason(change, message) -> None:
+    raw = json.loads(rel.model_to_json(model()))
+    raw.update(change)
+    with pytest.raises(rel.RelevanceModelError, match=message):
+        rel.model_from_json(raw)
+
+
+def test_the_model_file_is_part_of_the_lexicon_and_checked_with_it(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    shutil.copytree(DATA, folder)
+    path = folder / rel.MODEL_FILE
+    before = load_compiled(folder).version
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw["drop_below"] = 0.45 if raw["drop_below"] != 0.45 else 0.4
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    assert load_compiled(folder).version != before
+    path.write_text("[]", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"models/relevance\.json"):
+        load_compiled(folder)
+    assert [p.file for p in check_lexicon(folder) if p.severity == "error"] == [rel.MODEL_FILE]
+    path.unlink()
+    assert load_compiled(folder).relevance_model is None
+
+
+def test_the_shipped_model_is_what_make_model_fits_on_the_tuning_halves(tmp_path: Path) -> None:
+    shipped = rel.read_relevance_model(DATA / rel.MODEL_FILE)
+    out = tmp_path / "relevance.json"
+    shutil.copy(DATA / rel.MODEL_FILE, out)
+    assert train_relevance_model.main(["--no-cv", "--out", str(out)]) == 0
+    refit = rel.read_relevance_model(out)
+    assert dict(refit.trained_on) == dict(shipped.trained_on), "run `make model`: stale model"
+    for mine, theirs in ((refit.gate_weights, shipped.gate_weights),
+                         (refit.category_weights, shipped.category_weights)):  # fmt: skip
+        drift = max(abs(mine.get(k, 0.0) - theirs.get(k, 0.0)) for k in set(mine) | set(theirs))
+        assert drift < 1e-3, "run `make model`: the shipped weights are not what the data give"
