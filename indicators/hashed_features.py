@@ -10,10 +10,13 @@ the command-line tagger loads no numpy (training does, in tools/).
 
 from __future__ import annotations
 
+import json
 import math
 import zlib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 
 @lru_cache(maxsize=1 << 17)
@@ -75,3 +78,17 @@ def partial_score(
 
 def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
+def read_model_json(path: Path, name: str, error: type[ValueError]) -> Any:
+    """A model file's JSON, or `error` naming the file (`name`) and what is wrong."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{name}: unreadable: {exc}") from exc
+
+
+def check_buckets(bits: int, buckets: Iterable[int], name: str, error: type[ValueError]) -> None:
+    """Refuse a model whose weights do not fit its feature space."""
+    if not 8 <= bits <= 24 or any(not 0 <= k < 1 << bits for k in buckets):
+        raise error(f"{name}: feature buckets outside {bits} bits")

@@ -234,11 +234,7 @@ def load_region_model(data_dir: Path) -> RegionModel | None:
 
 def read_region_model(path: Path) -> RegionModel:
     """The model stored at `path`; `RegionModelError` says what is wrong with it."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RegionModelError(f"{MODEL_FILE}: unreadable: {exc}") from exc
-    return model_from_json(raw)
+    return model_from_json(hashed.read_model_json(path, MODEL_FILE, RegionModelError))
 
 
 def model_from_json(raw: Any) -> RegionModel:
@@ -263,8 +259,7 @@ def model_from_json(raw: Any) -> RegionModel:
         if isinstance(exc, RegionModelError):
             raise
         raise RegionModelError(f"{MODEL_FILE}: not a region model: {exc!r}") from exc
-    if not 8 <= bits <= 24 or any(not 0 <= k < 1 << bits for k in weights):
-        raise RegionModelError(f"{MODEL_FILE}: feature buckets outside {bits} bits")
+    hashed.check_buckets(bits, weights, MODEL_FILE, RegionModelError)
     if model.scope not in SCOPES:
         raise RegionModelError(f"{MODEL_FILE}: scope must be one of {', '.join(SCOPES)}")
     if not (0.0 <= model.keep <= 1.0 and 0.0 <= model.add <= 1.01):

@@ -239,11 +239,8 @@ def load_relevance_model(data_dir: Path) -> RelevanceModel | None:
 
 
 def read_relevance_model(path: Path) -> RelevanceModel:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RelevanceModelError(f"{MODEL_FILE}: unreadable: {exc}") from exc
-    return model_from_json(raw)
+    """The model stored at `path`; `RelevanceModelError` says what is wrong with it."""
+    return model_from_json(hashed.read_model_json(path, MODEL_FILE, RelevanceModelError))
 
 
 def model_from_json(raw: Any) -> RelevanceModel:
@@ -269,8 +266,7 @@ def model_from_json(raw: Any) -> RelevanceModel:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RelevanceModelError(f"{MODEL_FILE}: not a relevance model: {exc!r}") from exc
-    if not 8 <= bits <= 24 or any(not 0 <= k < 1 << bits for k in (*gate, *category)):
-        raise RelevanceModelError(f"{MODEL_FILE}: feature buckets outside {bits} bits")
+    hashed.check_buckets(bits, (*gate, *category), MODEL_FILE, RelevanceModelError)
     limits = (model.drop_below, model.keep_at_least, model.add_above)
     if not (0.0 <= limits[0] <= 1.0 and 0.0 <= limits[1] <= 1.0 and 0.0 <= limits[2] <= 1.01):
         raise RelevanceModelError(f"{MODEL_FILE}: thresholds must be probabilities")
