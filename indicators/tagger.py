@@ -414,8 +414,9 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
     if compiled.relevance_model is not None and (categories or _has_strong_term(named)):
         seen = lexicon_evidence(candidates, named, len(title))
         verdict = decide_relevance(compiled.relevance_model, lang or "", categories, seen)
-        if not verdict.relevant:  # a dropped verdict claims nothing, as the rules' "not relevant"
-            categories, matches = set(), []
+        if not verdict.relevant:
+            if categories:  # a dropped verdict claims nothing, as the rules' "not relevant"
+                categories, matches = set(), []
         elif not categories:  # made relevant: the strong terms are the evidence
             categories = set(verdict.categories)
             matches = [

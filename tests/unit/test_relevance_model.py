@@ -157,3 +157,17 @@ def test_the_shipped_model_is_what_make_model_fits_on_the_tuning_halves(tmp_path
                          (refit.category_weights, shipped.category_weights)):  # fmt: skip
         drift = max(abs(mine.get(k, 0.0) - theirs.get(k, 0.0)) for k in set(mine) | set(theirs))
         assert drift < 1e-3, "run `make model`: the shipped weights are not what the data give"
+
+
+def test_an_item_the_gate_leaves_not_relevant_is_exactly_the_rules_verdict(lexicon) -> None:
+    title = "На учениях условные террористы захватили школу в Алматы"  # a drill: the rules say no
+    rules = dataclasses.replace(lexicon, relevance_model=None, region_model=None)
+    before = tag(title, "", rules, lang="ru")
+    assert not before.relevant and before.regions == ("KZ-75",)
+    never = dataclasses.replace(rules, relevance_model=model(gate_bias=-9))
+    assert tag(title, "", never, lang="ru") == before
+    eager = dataclasses.replace(rules, relevance_model=model(gate_bias=9, add=0.5))
+    added = tag(title, "", eager, lang="ru")
+    assert added.categories == ("terrorist_activity",)  # its strong term's category
+    (why,) = [m for m in added.matches if m.axis == "category"]
+    assert title[why.start : why.end] == "террористы"
