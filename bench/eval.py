@@ -103,6 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     version = getattr(compiled, "version", "?")
     print(f"Lexicon {version} from {args.data_dir}; development set {args.devset} ({args.split})")
+    learned = [
+        name
+        for name, model in (
+            ("relevance model", getattr(compiled, "relevance_model", None)),
+            ("region model", getattr(compiled, "region_model", None)),
+        )
+        if model is not None
+    ]
+    print(f"Learned stages: {', '.join(learned) if learned else 'none (the rules alone)'}")
     print(f"Tagged {report.n_items} items in {elapsed:.2f} s\n")
     print(format_report(report))
     if args.errors and report.errors:
