@@ -76,6 +76,20 @@ def partial_score(
     return z
 
 
+def score_hashed(
+    weights: Mapping[int, float], token_hashes: Collection[int], group: str, mask: int
+) -> float:
+    """`partial_score` of one unscaled group whose tokens' hashes are already known: an
+    item's features crossed with several labels are hashed once, not once per label."""
+    salt = group_salt(group)
+    z = 0.0
+    for h in token_hashes:
+        w = weights.get((h + salt) & mask)
+        if w is not None:
+            z += w
+    return z
+
+
 def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 

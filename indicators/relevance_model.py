@@ -162,17 +162,35 @@ def category_candidates(rule_categories: Collection[str], ev: Evidence) -> list[
     return sorted((set(rule_categories) | ev.strong_categories()) - {PLATFORM_CATEGORY})
 
 
-def gate_probability(model: RelevanceModel, features: set[str]) -> float:
-    z = model.gate_bias + hashed.partial_score(
-        model.gate_weights, {"lex": features}, model.bits, _UNSCALED
+def gate_probability(
+    model: RelevanceModel, features: set[str], hashes: list[int] | None = None
+) -> float:
+    """The gate's p for an item's features (`hashes`: their token hashes, when known)."""
+    if hashes is None:
+        hashes = [hashed.token_hash(f) for f in features]
+    mask = (1 << model.bits) - 1
+    return hashed.sigmoid(
+        model.gate_bias + hashed.score_hashed(model.gate_weights, hashes, "lex", mask)
     )
-    return hashed.sigmoid(z)
 
 
-def category_probability(model: RelevanceModel, groups: Mapping[str, set[str]]) -> float:
-    z = model.category_bias + hashed.partial_score(
-        model.category_weights, groups, model.bits, _UNSCALED
-    )
+def category_probability(
+    model: RelevanceModel,
+    category: str,
+    features: set[str],
+    rules: frozenset[str],
+    ev: Evidence,
+    hashes: list[int] | None = None,
+) -> float:
+    """The category stage's p for one rule category: `category_groups` scored, with the
+    item's features (crossed with the category) summed from their token hashes."""
+    if hashes is None:
+        hashes = [hashed.token_hash(f) for f in features]
+    groups = category_groups(category, set(), bool(rules), rules, ev)
+    del groups[f"lexx:{category}"]
+    weights = model.category_weights
+    z = model.category_bias + hashed.partial_score(weights, groups, model.bits, _UNSCALED)
+    z += hashed.score_hashed(weights, hashes, f"lexx:{category}", (1 << model.bits) - 1)
     return hashed.sigmoid(z)
 
 
@@ -214,20 +232,26 @@ def verdict(
 def decide(
     model: RelevanceModel, lang: str, rule_categories: Collection[str], ev: Evidence
 ) -> Decision:
-    """Relevance and categories after the model's look (see the module docstring)."""
-    rules = frozenset(rule_categories)
-    features: set[str] = set()
+    """Relevance and categories after the model's look (see the module docstring).
 
-    def item() -> set[str]:
-        if not features:
-            features.update(item_features(lang, bool(rules), rules, ev))
-        return features
+    The item's features are built and hashed once: the gate scores them as they
+    are and the category stage crosses them with each category (`category_groups`'
+    "lexx" group), which is the same sum with the category's salt.
+    """
+    rules = frozenset(rule_categories)
+    cache: list[tuple[set[str], list[int]]] = []
+
+    def item() -> tuple[set[str], list[int]]:
+        if not cache:
+            features = item_features(lang, bool(rules), rules, ev)
+            cache.append((features, [hashed.token_hash(f) for f in features]))
+        return cache[0]
 
     return verdict(
         rules,
         ev,
-        lambda: gate_probability(model, item()),
-        lambda c: category_probability(model, category_groups(c, item(), bool(rules), rules, ev)),
+        lambda: gate_probability(model, *item()),
+        lambda c: category_probability(model, c, item()[0], rules, ev, item()[1]),
         Thresholds(model.drop_below, model.add_above, model.keep_at_least),
     )
 

@@ -23,7 +23,7 @@ from indicators import relevance_model as rel
 from indicators.lexicon import LexiconError, check_lexicon, load_compiled
 from indicators.models import tagged_text
 from indicators.relevance_model import CategoryTerm, Evidence, RelevanceModel, Thresholds, verdict
-from indicators.tagger import tag
+from indicators.tagger import item_evidence, tag
 from tools import train_relevance_model
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -171,3 +171,30 @@ def test_an_item_the_gate_leaves_not_relevant_is_exactly_the_rules_verdict(lexic
     assert added.categories == ("terrorist_activity",)  # its strong term's category
     (why,) = [m for m in added.matches if m.axis == "category"]
     assert title[why.start : why.end] == "террористы"
+
+
+def test_the_tagger_scores_exactly_what_training_fits(lexicon) -> None:
+    """Inference sums the weights of each token's bucket from hashes computed once per item;
+    training builds the feature vector (`hashed.vector`). Both give the same p."""
+    from tools.evaluate import load_devset
+
+    shipped = lexicon.relevance_model
+    rules_only = dataclasses.replace(lexicon, relevance_model=None, region_model=None)
+    checked = 0
+    for item in load_devset(DATA.parent / "tests/eval/devset.jsonl")[:120]:
+        got = tag(item.title, item.summary, rules_only, lang=item.lang)
+        ev = item_evidence(item.title, item.summary, rules_only, item.lang)
+        rules = frozenset(got.categories) if got.relevant else frozenset()
+        feats = rel.item_features(item.lang, bool(rules), rules, ev)
+        vec = hashed.vector({"lex": feats}, BITS, frozenset())
+        z = shipped.gate_bias + sum(shipped.gate_weights.get(k, 0.0) * v for k, v in vec.items())
+        assert rel.gate_probability(shipped, feats) == pytest.approx(hashed.sigmoid(z), abs=1e-12)
+        for c in sorted(rules):
+            groups = rel.category_groups(c, feats, bool(rules), rules, ev)
+            vec = hashed.vector(groups, BITS, frozenset())
+            weights = shipped.category_weights
+            z = shipped.category_bias + sum(weights.get(k, 0.0) * v for k, v in vec.items())
+            p = rel.category_probability(shipped, c, feats, rules, ev)
+            assert p == pytest.approx(hashed.sigmoid(z), abs=1e-12)
+            checked += 1
+    assert checked > 50
