@@ -220,7 +220,7 @@ def verdict(
     if t.drop_below > 0.0 and gate_p() < t.drop_below:
         return Decision(False, frozenset())
     threats = sorted(rules - {PLATFORM_CATEGORY})
-    if not threats or t.keep_at_least <= 0.0:
+    if len(threats) < 2 or t.keep_at_least <= 0.0:  # a lone threat category always stays
         return Decision(True, rules)
     scored = {c: category_p(c) for c in threats}
     kept = {c for c, q in scored.items() if q >= t.keep_at_least}
