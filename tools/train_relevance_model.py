@@ -279,53 +279,70 @@ def cross_validate(exs: list[Example], folds: int) -> dict[str, Any]:
             and c.hard <= base_dev.hard
         )
 
-    chosen: dict[str, Any] = {"gate_lambda": None, "drop_below": 0.0, "add_above": 1.01,
-                              "f1_relevance": f1(*counts(real, {}, {}, rules).rel)}  # fmt: skip
-    candidates: list[dict[str, Any]] = [dict(chosen)]
+    rules_only = {"gate_lambda": None, "drop_below": 0.0, "add_above": 1.01,
+                  "f1_relevance": f1(*counts(real, {}, {}, rules).rel)}  # fmt: skip
     gates: dict[tuple[float, float], Probabilities] = {}
-    for lam in LAMBDAS:
-        for dev_weight in DEV_WEIGHTS:
-            p = out_of_fold(exs, "gate", lam, dev_weight, folds)
-            gates[(lam, dev_weight)] = p
-            found = best_point(real, dev, _gate_grid(p), DROP, ADD, "rel", admissible)
-            if found is None:
-                print(f"gate lambda {lam:g} dev weight {dev_weight:g}: nothing admissible")
-                continue
-            score_, drop, add = found
-            print(f"gate lambda {lam:g} dev weight {dev_weight:g}: relevance F1 {score_:.4f} "
-                  f"(drop below {drop}, add above {add})", flush=True)  # fmt: skip
-            candidates.append({"gate_lambda": lam, "gate_dev_weight": dev_weight,
-                               "drop_below": drop, "add_above": add,
-                               "f1_relevance": score_})  # fmt: skip
-    top = max(c["f1_relevance"] for c in candidates)
-    gate = next(c for c in candidates if c["f1_relevance"] >= top - SIMPLER_WITHIN)
-    print(f"gate chosen: {gate}")
+
+    def gate_point(p: Probabilities) -> tuple[Grid, Sequence[float], Sequence[float]]:
+        return _gate_grid(p), DROP, ADD
+
+    gate = _sweep(exs, real, dev, folds, "gate", rules_only, gate_point, admissible, gates)
     p_gate = gates.get((gate["gate_lambda"], gate.get("gate_dev_weight", 0.0)), {})
     t_gate = (gate["drop_below"], gate["add_above"])
 
     def with_gate(xs: list[Example], p_cat: Probabilities, keep: float) -> Counts:
         return counts(xs, p_gate, p_cat, Thresholds(*t_gate, keep))
 
-    base = f1(*with_gate(real, {}, 0.0).cat)
-    stages: list[dict[str, Any]] = [
-        {"category_lambda": None, "keep_at_least": 0.0, "f1_categories": base}
-    ]
+    def keep_point(p: Probabilities) -> tuple[Grid, Sequence[float], Sequence[float]]:
+        return _keep_grid(with_gate, p), DROP, (0.0,)
+
+    no_stage = {"category_lambda": None, "keep_at_least": 0.0,
+                "f1_categories": f1(*with_gate(real, {}, 0.0).cat)}  # fmt: skip
+    stage = _sweep(exs, real, dev, folds, "category", no_stage, keep_point, admissible, {})
+    return {**gate, **stage}
+
+
+# What each stage's sweep names its hyperparameters, thresholds and score.
+_NAMES = {
+    "gate": ("gate_lambda", "gate_dev_weight", ("drop_below", "add_above"), "f1_relevance", "rel"),
+    "category": ("category_lambda", "category_dev_weight", ("keep_at_least", None),
+                 "f1_categories", "cat"),
+}  # fmt: skip
+
+
+def _sweep(
+    exs: list[Example],
+    real: list[Example],
+    dev: list[Example],
+    folds: int,
+    kind: str,
+    baseline: dict[str, Any],
+    grid_of: Callable[[Probabilities], tuple[Grid, Sequence[float], Sequence[float]]],
+    admissible: Callable[[Counts], bool],
+    kept: dict[tuple[float, float], Probabilities],
+) -> dict[str, Any]:
+    """Every (lambda, development weight) of one stage: its out-of-fold probabilities
+    (kept by key), its best admissible thresholds; then the simplest candidate within
+    `SIMPLER_WITHIN` of the best, the stage off (`baseline`) first."""
+    lam_key, weight_key, (first, second), score_key, axis = _NAMES[kind]
+    candidates = [baseline]
     for lam in LAMBDAS:
         for dev_weight in DEV_WEIGHTS:
-            p = out_of_fold(exs, "category", lam, dev_weight, folds)
-            found = best_point(real, dev, _keep_grid(with_gate, p), DROP, (0.0,), "cat", admissible)
+            p = out_of_fold(exs, kind, lam, dev_weight, folds)
+            kept[(lam, dev_weight)] = p
+            found = best_point(real, dev, *grid_of(p), axis, admissible)
+            where = f"{kind} lambda {lam:g} dev weight {dev_weight:g}"
             if found is None:
-                print(f"categories lambda {lam:g} dev weight {dev_weight:g}: nothing admissible")
+                print(f"{where}: nothing admissible")
                 continue
-            score_, keep, _ = found
-            print(f"categories lambda {lam:g} dev weight {dev_weight:g}: category F1 "
-                  f"{score_:.4f} (keep at least {keep})", flush=True)  # fmt: skip
-            stages.append({"category_lambda": lam, "category_dev_weight": dev_weight,
-                           "keep_at_least": keep, "f1_categories": score_})  # fmt: skip
-    top = max(c["f1_categories"] for c in stages)
-    stage = next(c for c in stages if c["f1_categories"] >= top - SIMPLER_WITHIN)
-    print(f"category stage chosen: {stage}")
-    return {**gate, **stage}
+            score, a, b = found
+            found_at = {first: a} | ({second: b} if second else {})
+            print(f"{where}: {axis} F1 {score:.4f} at {found_at}", flush=True)
+            candidates.append({lam_key: lam, weight_key: dev_weight, **found_at, score_key: score})
+    top = max(c[score_key] for c in candidates)
+    chosen = next(c for c in candidates if c[score_key] >= top - SIMPLER_WITHIN)
+    print(f"{kind} chosen: {chosen}")
+    return chosen
 
 
 def train(exs: list[Example], chosen: Mapping[str, Any]) -> RelevanceModel:
