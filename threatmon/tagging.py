@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from indicators.lexicon import CompiledLexicon, LexiconError, LexiconProblem, load_compiled
@@ -35,6 +35,12 @@ class LexiconTagging:
 
     def tag(self, title: str, summary: str, lang: str | None) -> Tags:
         return tag(title, summary, self.compiled, lang)
+
+    def rules_only(self) -> LexiconTagging:
+        """The same lexicon without its learned models: what the rules alone say."""
+        return LexiconTagging(
+            replace(self.compiled, region_model=None, relevance_model=None), self.rejected
+        )
 
 
 def tagging_for(settings: Settings, *, strict: bool = False) -> LexiconTagging:

@@ -50,11 +50,26 @@ def verdict_line(item_id: Any, tags: Tags) -> str:
     return json.dumps(tags_to_json(item_id, tags), ensure_ascii=False) + "\n"
 
 
-def tag_stream(source: TextIO, out: TextIO, err: TextIO, tagging: LexiconTagging) -> int:
+def rules_record(tags: Tags, rules: Tags) -> dict[str, Any] | None:
+    """What the rules alone said, when the learned models changed the verdict (else None)."""
+    said = (rules.relevant, rules.categories, rules.regions)
+    if said == (tags.relevant, tags.categories, tags.regions):
+        return None
+    return {"relevant": said[0], "categories": list(said[1]), "regions": list(said[2])}
+
+
+def tag_stream(
+    source: TextIO,
+    out: TextIO,
+    err: TextIO,
+    tagging: LexiconTagging,
+    explain: LexiconTagging | None = None,
+) -> int:
     """Tag JSON lines from `source`; returns the number of malformed lines.
 
     A malformed line is reported on `err` with its line number and skipped;
-    the rest keep flowing.
+    the rest keep flowing. With `explain` (the rules alone), a verdict the
+    learned models changed also carries what the rules said (`"rules"`).
     """
     bad = 0
     for number, line in enumerate(source, start=1):
@@ -77,7 +92,13 @@ def tag_stream(source: TextIO, out: TextIO, err: TextIO, tagging: LexiconTagging
             bad += 1
             print(f"line {number}: {exc}", file=err)
             continue
-        out.write(verdict_line(record.get("id"), tagging.tag(title, summary, lang)))
+        tags = tagging.tag(title, summary, lang)
+        before = rules_record(tags, explain.tag(title, summary, lang)) if explain else None
+        if before is None:
+            out.write(verdict_line(record.get("id"), tags))
+        else:
+            body = tags_to_json(record.get("id"), tags) | {"rules": before}
+            out.write(json.dumps(body, ensure_ascii=False) + "\n")
     out.flush()
     return bad
 
@@ -108,14 +129,21 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         help="Write each verdict as soon as it is made, also into a pipe or file "
         "(default there: in blocks, much faster).",
     )
+    @click.option(
+        "--explain",
+        is_flag=True,
+        help="Add to a verdict the learned models changed what the rules alone said "
+        '("rules": relevant, categories, regions).',
+    )
     @click.pass_context
-    def tag_command(ctx: click.Context, line_buffered: bool) -> None:
+    def tag_command(ctx: click.Context, line_buffered: bool, explain: bool) -> None:
         """Tag JSON lines from stdin: {"id", "title", "summary", "lang"} -> one verdict per line."""
         tagging = tagging_for(settings_of(ctx))
         for problem in tagging.rejected:
             click.echo(f"lexicon overlay left out: {problem}", err=True)
         buffer_output(sys.stdout, line_buffered=line_buffered)
-        bad = tag_stream(sys.stdin, sys.stdout, sys.stderr, tagging)
+        rules = tagging.rules_only() if explain else None
+        bad = tag_stream(sys.stdin, sys.stdout, sys.stderr, tagging, rules)
         if bad:
             click.echo(f"{bad} malformed line(s) skipped", err=True)
 
