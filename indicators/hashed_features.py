@@ -34,6 +34,11 @@ def bucket(group: str, token: str, mask: int) -> int:
     return (token_hash(token) + group_salt(group)) & mask
 
 
+def count_bucket(n: int) -> str:
+    """A count as a feature: 0, 1, 2, 3-4, 5+ (the models care about few against many)."""
+    return str(n) if n < 3 else ("3-4" if n < 5 else "5+")
+
+
 def group_value(group: str, size: int, scaled: frozenset[str]) -> float:
     """Each feature's value: 1, or 1/sqrt(size) for a scaled group (long texts do not
     dominate). A kind-crossed group "<group>:<kind>" scales like its base group."""

@@ -24,7 +24,6 @@ not load numpy.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -78,28 +77,11 @@ class RegionModel:
         """Whether the model looks at this region at all (else the rules' word stands)."""
         return self.scope == "all" or region_kind(region) == "foreign"
 
-    def probability(self, features: Mapping[int, float]) -> float:
-        z = self.bias
-        weights = self.weights
-        for bucket, value in features.items():
-            w = weights.get(bucket)
-            if w is not None:
-                z += w * value
-        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
-
 
 def region_kind(region: str) -> str:
     if region == "KZ":
         return "kz"
     return "unit" if region.startswith("KZ-") else "foreign"
-
-
-def _bucket(n: int) -> str:
-    return str(n) if n < 3 else ("3-4" if n < 5 else "5+")
-
-
-def _hash(group: str, feature: str, mask: int) -> int:
-    return hashed.bucket(group, feature, mask)
 
 
 def item_words(title: str, summary: str) -> tuple[str, ...]:
@@ -142,13 +124,13 @@ def feature_groups(
         f"kind:{kind}",
         f"rid:{region}",
         f"lang:{lang}",
-        f"nm:{_bucket(len(own))}",
+        f"nm:{hashed.count_bucket(len(own))}",
         f"ttl:{int(any(m.start < title_len for m in own))}",
         f"weak:{int(bool(own) and all(m.weak for m in own))}",
-        f"nu:{_bucket(sum(1 for r in named if r.startswith('KZ-')))}",
-        f"nf:{_bucket(sum(1 for r in named if region_kind(r) == 'foreign'))}",
+        f"nu:{hashed.count_bucket(sum(1 for r in named if r.startswith('KZ-')))}",
+        f"nf:{hashed.count_bucket(sum(1 for r in named if region_kind(r) == 'foreign'))}",
         f"pos:{position}",
-        f"rank:{_bucket(starts.index(first) if first >= 0 else 9)}",
+        f"rank:{hashed.count_bucket(starts.index(first) if first >= 0 else 9)}",
     }
     general.update(f"term:{m.term}" for m in own)
     context: set[str] = set()
@@ -222,7 +204,7 @@ def choose_regions(
 
 
 def _partial(model: RegionModel, groups: Mapping[str, Collection[str]]) -> float:
-    """These groups' share of the score (`probability(features(...))` without the vector)."""
+    """These groups' share of the score (what `features` would give, without the vector)."""
     return hashed.partial_score(model.weights, groups, model.bits, _SCALED)
 
 

@@ -98,15 +98,12 @@ class Decision:
     categories: frozenset[str]
 
 
-def _bucket(n: int) -> str:
-    return str(n) if n < 3 else ("3-4" if n < 5 else "5+")
-
-
 def item_features(
     lang: str, relevant: bool, rule_categories: Collection[str], ev: Evidence
 ) -> set[str]:
     """The item's lexicon features (the gate's only group; crossed with each category)."""
-    found = {f"lang:{lang}", f"rr:{int(relevant)}", f"nrc:{_bucket(len(rule_categories))}"}
+    count = hashed.count_bucket
+    found = {f"lang:{lang}", f"rr:{int(relevant)}", f"nrc:{count(len(rule_categories))}"}
     strong: set[str] = set()
     weak: set[str] = set()
     for t in ev.terms:
@@ -117,8 +114,8 @@ def item_features(
             found.add(f"ect:{t.category}")
     found.update(f"ecs:{c}" for c in strong)
     found.update(f"ecw:{c}" for c in weak - strong)
-    found.add(f"nstrong:{_bucket(len(strong))}")
-    found.add(f"nterms:{_bucket(len({t.term for t in ev.terms}))}")
+    found.add(f"nstrong:{hashed.count_bucket(len(strong))}")
+    found.add(f"nterms:{hashed.count_bucket(len({t.term for t in ev.terms}))}")
     found.update(f"rc:{c}" for c in rule_categories)
     found.update(f"tr:{t}" for t in ev.triggers)
     found.update(f"ff:{t}" for t in ev.false_friends)
@@ -136,19 +133,27 @@ def category_groups(
     ev: Evidence,
 ) -> dict[str, set[str]]:
     """The features of one (item, category) pair, by group."""
+    general = category_general(category, relevant, rule_categories, ev)
+    return {"gen": general, f"genx:{category}": general, f"lexx:{category}": features}
+
+
+def category_general(
+    category: str, relevant: bool, rule_categories: Collection[str], ev: Evidence
+) -> set[str]:
+    """The pair's own features (the "gen" group, also crossed with the category)."""
     terms = [t for t in ev.terms if t.category == category]
     general = {
         "bias",
         f"rg:{int(category in rule_categories)}",
         f"str:{int(any(not t.weak for t in terms))}",
         f"ttl:{int(any(t.in_title for t in terms))}",
-        f"nt:{_bucket(len({t.term for t in terms}))}",
+        f"nt:{hashed.count_bucket(len({t.term for t in terms}))}",
         f"rr:{int(relevant)}",
-        f"nrc:{_bucket(len(rule_categories))}",
+        f"nrc:{hashed.count_bucket(len(rule_categories))}",
     }
     general.update(f"oc:{c}" for c in rule_categories if c != category)
     general.update(f"t:{t.term}" for t in terms)
-    return {"gen": general, f"genx:{category}": general, f"lexx:{category}": features}
+    return general
 
 
 def gate_eligible(relevant: bool, ev: Evidence) -> bool:
@@ -186,8 +191,8 @@ def category_probability(
     item's features (crossed with the category) summed from their token hashes."""
     if hashes is None:
         hashes = [hashed.token_hash(f) for f in features]
-    groups = category_groups(category, set(), bool(rules), rules, ev)
-    del groups[f"lexx:{category}"]
+    general = category_general(category, bool(rules), rules, ev)
+    groups = {"gen": general, f"genx:{category}": general}
     weights = model.category_weights
     z = model.category_bias + hashed.partial_score(weights, groups, model.bits, _UNSCALED)
     z += hashed.score_hashed(weights, hashes, f"lexx:{category}", (1 << model.bits) - 1)

@@ -527,10 +527,8 @@ def apply_change(
     # language and flags: a feed's untagged items mostly are) are added up
     # first, so each row's delta is one addition, not one per item.
     alike: dict[tuple[Any, ...], int] = defaultdict(int)
-    for states, sign in ((before, -1), (after, 1)):
-        for state, counted in zip(
-            states, (c for _, c in (seen_b if sign < 0 else seen_a)), strict=True
-        ):
+    for seen, sign in ((seen_b, -1), (seen_a, 1)):
+        for state, counted in seen:
             if state.id not in paired:
                 key = (sign, counted[5], state.day, state.lang, state.relevant, state.starts_story)
                 alike[key] += 1

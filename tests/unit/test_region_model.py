@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 import pytest
 
+from indicators import hashed_features as hashed
 from indicators import region_model as rm
 from indicators.lexicon import LexiconError, check_lexicon, load_compiled
 from indicators.models import tagged_text
@@ -35,7 +36,7 @@ def model(bias: float = 3.0, *, keep: float = 0.5, add: float = 1.01, scope: str
 
 
 def bucket(group: str, feature: str) -> int:
-    return rm._hash(group, feature, MASK)
+    return hashed.bucket(group, feature, MASK)
 
 
 def origin_word_drops(word: str) -> dict[int, float]:
