@@ -34,8 +34,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO_ROOT))
@@ -56,10 +54,9 @@ from indicators.region_model import (  # noqa: E402
 )
 from indicators.tagger import place_mentions, tag  # noqa: E402
 from tools.evaluate import DevItem, load_devset, split_items  # noqa: E402
+from tools.logistic import ITERATIONS, fit, predict  # noqa: E402
 
 BITS = 18
-ITERATIONS = 300
-STEP = 0.1
 LAMBDAS = (1e-4, 1e-3, 1e-2)
 # (context words, item words), simplest first
 FEATURE_SETS = {"context": (3, False), "context+words": (3, True)}
@@ -115,31 +112,6 @@ def vectors(ex: Example, context_words: int, words: bool) -> list[dict[int, floa
     ]
 
 
-def fit(
-    rows: list[dict[int, float]], labels: list[int], lam: float
-) -> tuple[dict[int, float], float]:
-    """L2-regularized logistic regression by full-batch Adam from zero (deterministic)."""
-    sizes = [len(r) for r in rows]
-    cols = np.fromiter((k for r in rows for k in r), np.int64, sum(sizes))
-    vals = np.fromiter((v for r in rows for v in r.values()), np.float64, sum(sizes))
-    owner = np.repeat(np.arange(len(rows)), sizes)
-    used, col = np.unique(cols, return_inverse=True)
-    y = np.asarray(labels, np.float64)
-    n, d = len(rows), len(used)
-    w, b = np.zeros(d), 0.0
-    m1, m2 = np.zeros(d + 1), np.zeros(d + 1)
-    for t in range(1, ITERATIONS + 1):
-        z = np.bincount(owner, weights=vals * w[col], minlength=n) + b
-        g = (1.0 / (1.0 + np.exp(-z)) - y) / n
-        grad = np.append(np.bincount(col, weights=vals * g[owner], minlength=d) + lam * w, g.sum())
-        m1 = 0.9 * m1 + 0.1 * grad
-        m2 = 0.999 * m2 + 0.001 * grad * grad
-        step = STEP * (m1 / (1 - 0.9**t)) / (np.sqrt(m2 / (1 - 0.999**t)) + 1e-8)
-        w -= step[:-1]
-        b -= float(step[-1])
-    return dict(zip(used.tolist(), w.tolist(), strict=True)), b
-
-
 def model_of(
     weights: dict[int, float], bias: float, keep: float, add: float, cfg: tuple[int, bool]
 ) -> RegionModel:
@@ -182,14 +154,6 @@ def region_counts(
 
 def f1(tp: int, fp: int, fn: int) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
-def predict(weights: dict[int, float], bias: float, rows: list[dict[int, float]]) -> list[float]:
-    out = []
-    for row in rows:
-        z = bias + sum(weights.get(k, 0.0) * v for k, v in row.items())
-        out.append(float(1.0 / (1.0 + np.exp(-z))))
-    return out
 
 
 def training_set(exs: Sequence[Example], cfg: tuple[int, bool]) -> tuple[list[Any], list[int]]:

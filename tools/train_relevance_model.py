@@ -34,6 +34,7 @@ import hashlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -61,7 +62,7 @@ from indicators.relevance_model import (  # noqa: E402
 )
 from indicators.tagger import item_evidence, tag  # noqa: E402
 from tools.evaluate import DevItem, load_devset, split_items  # noqa: E402
-from tools.train_region_model import fit  # noqa: E402
+from tools.logistic import fit, predict  # noqa: E402
 
 BITS = 18
 LAMBDAS = (1e-2, 1e-3, 1e-4)  # strongest (simplest) first
@@ -80,14 +81,25 @@ class Example:
     rules: frozenset[str]  # the rules' categories (empty: not relevant)
     evidence: Evidence
 
+    @cached_property
     def features(self) -> set[str]:
         return item_features(self.item.lang, bool(self.rules), self.rules, self.evidence)
 
-    def category_vector(self, category: str) -> dict[int, float]:
-        groups = category_groups(
-            category, self.features(), bool(self.rules), self.rules, self.evidence
-        )
-        return hashed.vector(groups, BITS, NO_SCALING)
+    @cached_property
+    def gate_vector(self) -> dict[int, float]:
+        """Built once: every fold and every lambda of the sweep scores it."""
+        return hashed.vector({"lex": self.features}, BITS, NO_SCALING)
+
+    @cached_property
+    def category_vectors(self) -> dict[str, dict[int, float]]:
+        return {
+            c: hashed.vector(
+                category_groups(c, self.features, bool(self.rules), self.rules, self.evidence),
+                BITS,
+                NO_SCALING,
+            )
+            for c in category_candidates(self.rules, self.evidence)
+        }
 
 
 def examples(items: Sequence[DevItem], source: str, data_dir: Path) -> list[Example]:
@@ -116,7 +128,7 @@ def gate_rows(exs: Sequence[Example], dev_weight: float) -> Rows:
     rows, labels, weights = [], [], []
     for ex in exs:
         if gate_eligible(bool(ex.rules), ex.evidence) and (ex.source == "realnews" or dev_weight):
-            rows.append(hashed.vector({"lex": ex.features()}, BITS, NO_SCALING))
+            rows.append(ex.gate_vector)
             labels.append(int(ex.item.relevant))
             weights.append(dev_weight if ex.source == "devset" else 1.0)
     return rows, labels, weights
@@ -127,7 +139,7 @@ def category_rows(exs: Sequence[Example], dev_weight: float) -> Rows:
     for ex in exs:
         if ex.rules and (ex.source == "realnews" or dev_weight):
             for c in category_candidates(ex.rules, ex.evidence):
-                rows.append(ex.category_vector(c))
+                rows.append(ex.category_vectors[c])
                 labels.append(int(c in ex.item.categories))
                 weights.append(dev_weight if ex.source == "devset" else 1.0)
     return rows, labels, weights
@@ -142,10 +154,6 @@ def weighted_fit(rows: list[Any], labels: list[int], weights: list[float], lam: 
     return fit(rep_rows, rep_labels, lam)
 
 
-def score(weights: Mapping[int, float], bias: float, row: Mapping[int, float]) -> float:
-    return hashed.sigmoid(bias + sum(weights.get(k, 0.0) * v for k, v in row.items()))
-
-
 def out_of_fold(
     exs: list[Example], kind: str, lam: float, dev_weight: float, folds: int
 ) -> Probabilities:
@@ -158,11 +166,10 @@ def out_of_fold(
             if fold_of(ex, folds) != k:
                 continue
             if kind == "gate" and gate_eligible(bool(ex.rules), ex.evidence):
-                row = hashed.vector({"lex": ex.features()}, BITS, NO_SCALING)
-                out[(ex.item.id, "")] = score(weights, bias, row)
+                out[(ex.item.id, "")] = predict(weights, bias, [ex.gate_vector])[0]
             elif kind == "category" and ex.rules:
                 for c in category_candidates(ex.rules, ex.evidence):
-                    out[(ex.item.id, c)] = score(weights, bias, ex.category_vector(c))
+                    out[(ex.item.id, c)] = predict(weights, bias, [ex.category_vectors[c]])[0]
     return out
 
 
