@@ -10,7 +10,10 @@ linear model over *what the lexicon matched* learns from labelled news.
 What it may do, so every tag stays explainable by matched words:
 - the **gate** may drop a relevant verdict, and may make an item relevant
   only when a strong (not weak, not context) category term matched; such an
-  item gets the categories of its strong terms, with those terms as evidence;
+  item gets the categories the rules' own terms name once the context rules
+  have judged them (weak and context terms too: "учения" where the exercise
+  rule struck "акт терроризма" from the scenario), or, when the context rules
+  left none, the categories of its strong terms; those terms are the evidence;
 - the **category stage** may drop a category the rules gave (never
   ``online_platforms``, which the rules decide, and never an item's last
   threat category); it adds none.
@@ -72,9 +75,17 @@ class Evidence:
     platforms: tuple[str, ...] = ()
     actors: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
+    # the category terms left after the context rules (any strength): what a relevant
+    # item would carry; not features (the rules' verdict and the triggers are)
+    after_rules: tuple[CategoryTerm, ...] = ()
 
     def strong_categories(self) -> frozenset[str]:
         return frozenset(t.category for t in self.terms if t.strong)
+
+    def evidence_if_relevant(self) -> tuple[CategoryTerm, ...]:
+        """The terms an item the gate makes relevant carries: those the context rules
+        left, else (they struck every one) the strong terms they were found with."""
+        return self.after_rules or tuple(t for t in self.terms if t.strong)
 
 
 @dataclass(frozen=True)
@@ -220,7 +231,7 @@ def verdict(
         return Decision(relevant, rules)
     if not relevant:
         if t.add_above <= 1.0 and gate_p() > t.add_above:
-            return Decision(True, ev.strong_categories())
+            return Decision(True, frozenset(t.category for t in ev.evidence_if_relevant()))
         return Decision(False, frozenset())
     if t.drop_below > 0.0 and gate_p() < t.drop_below:
         return Decision(False, frozenset())

@@ -340,12 +340,6 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
     candidates = find_candidates(text, compiled, lang)
     if not candidates:  # most news: no lexicon word at all, and nothing to resolve
         return EMPTY_TAGS
-    triggers: dict[str, Candidate] = {}
-    for cand in candidates:
-        if cand.phrase.kind == KIND_TRIGGER:
-            for rule_id in cand.phrase.ids:
-                triggers.setdefault(rule_id, cand)
-    cancelled = {i for c in candidates if c.phrase.kind == KIND_UNLESS for i in c.phrase.ids}
     terms = _resolved_terms(candidates)
     # methods overlap category terms on purpose ("СВУ" is evidence of both), so a
     # longer category phrase must not swallow them: resolved among themselves
@@ -361,8 +355,7 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
         + _backed([c for c in candidates if c.phrase.kind == KIND_TERM and c.phrase.axis == ACTOR])
     )
     named = terms  # every place name, before context rules: what the region model looks at
-    if triggers:
-        terms = _apply_context_rules(terms, triggers, cancelled, compiled)
+    terms = _after_context_rules(candidates, terms, compiled)
     supporters = {i for c in terms if c.phrase.axis == SUPPORT for i in c.phrase.ids}
     category_terms = _supported(
         [c for c in terms if c.phrase.axis == "category"], compiled, supporters
@@ -412,17 +405,16 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
                     matches.append(evidence)
         matches += [m for c in method_terms if c.phrase.axis == METHOD_AXIS for m in _matches(c)]
     if compiled.relevance_model is not None and (categories or _has_strong_term(named)):
-        seen = lexicon_evidence(candidates, named, len(title))
+        seen = lexicon_evidence(candidates, named, len(title), terms)
         verdict = decide_relevance(compiled.relevance_model, lang or "", categories, seen)
         if not verdict.relevant:
             if categories:  # a dropped verdict claims nothing, as the rules' "not relevant"
                 categories, matches = set(), []
-        elif not categories:  # made relevant: the strong terms are the evidence
+        elif not categories:  # made relevant: the terms it was made relevant by are evidence
             categories = set(verdict.categories)
             matches = [
                 Match("category", t.category, t.term, t.start, t.end)
-                for t in seen.terms
-                if t.strong and t.category in categories
+                for t in seen.evidence_if_relevant()
             ]
         elif verdict.categories != categories:
             categories = set(verdict.categories)
@@ -613,6 +605,21 @@ def _supported(
     return kept
 
 
+def _after_context_rules(
+    candidates: list[Candidate], terms: list[Candidate], compiled: CompiledLexicon
+) -> list[Candidate]:
+    """The resolved terms once the context rules whose triggers occur have judged them."""
+    triggers: dict[str, Candidate] = {}
+    for cand in candidates:
+        if cand.phrase.kind == KIND_TRIGGER:
+            for rule_id in cand.phrase.ids:
+                triggers.setdefault(rule_id, cand)
+    if not triggers:
+        return terms
+    cancelled = {i for c in candidates if c.phrase.kind == KIND_UNLESS for i in c.phrase.ids}
+    return _apply_context_rules(terms, triggers, cancelled, compiled)
+
+
 def _threat_use(category_terms: list[Candidate], compiled: CompiledLexicon) -> bool:
     """Whether the item has a category that makes a platform mention a use for a threat.
 
@@ -657,21 +664,29 @@ def _has_strong_term(named: list[Candidate]) -> bool:
     )
 
 
-def lexicon_evidence(
-    candidates: list[Candidate], named: list[Candidate], title_len: int
-) -> Evidence:
-    """What the relevance model sees of an item: the resolved category and platform terms,
-    the context-rule triggers, false friends, organizations and methods met."""
-    terms = tuple(
+def _category_terms(terms: list[Candidate], title_len: int) -> tuple[CategoryTerm, ...]:
+    return tuple(
         CategoryTerm(
             id_, c.phrase.term, c.phrase.weak, c.phrase.context, c.start, c.end, c.start < title_len
         )
-        for c in named
+        for c in terms
         if c.phrase.axis == "category"
         for id_ in c.phrase.ids
     )
+
+
+def lexicon_evidence(
+    candidates: list[Candidate],
+    named: list[Candidate],
+    title_len: int,
+    after_rules: list[Candidate],
+) -> Evidence:
+    """What the relevance model sees of an item: the resolved category and platform terms,
+    the context-rule triggers, false friends, organizations and methods met; and the
+    category terms the context rules left (`after_rules`), for an item it makes relevant."""
     return Evidence(
-        terms=terms,
+        terms=_category_terms(named, title_len),
+        after_rules=_category_terms(after_rules, title_len),
         triggers=tuple(
             i for c in candidates if c.phrase.kind == KIND_TRIGGER for i in c.phrase.ids
         ),
@@ -699,7 +714,10 @@ def item_evidence(
 ) -> Evidence:
     """`lexicon_evidence` of an item (for training the relevance model on labelled items)."""
     candidates = find_candidates(tagged_text(title, summary), compiled, lang)
-    return lexicon_evidence(candidates, _resolved_terms(candidates), len(title))
+    named = _resolved_terms(candidates)
+    return lexicon_evidence(
+        candidates, named, len(title), _after_context_rules(candidates, named, compiled)
+    )
 
 
 def place_mentions(

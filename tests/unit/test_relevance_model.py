@@ -69,6 +69,20 @@ def test_only_a_strong_term_lets_the_gate_make_an_item_relevant() -> None:
     assert verdict(frozenset(), strong, always(0.4), always(1.0), t).relevant is False
 
 
+def test_an_item_the_gate_makes_relevant_carries_what_the_context_rules_left() -> None:
+    # the exercise rule struck the scripted attack ("условный акт терроризма"); the
+    # exercise word it left decides the category, not the struck strong term
+    t = Thresholds(0.0, 0.5, 0.0)
+    ev = Evidence(
+        terms=(term("terrorist_activity"), term("counter_measures", context=True)),
+        after_rules=(term("counter_measures", context=True),),
+    )
+    assert verdict(frozenset(), ev, always(0.99), always(1.0), t).categories == {"counter_measures"}
+    struck_all = dataclasses.replace(ev, after_rules=())
+    got = verdict(frozenset(), struck_all, always(0.99), always(1.0), t)
+    assert got.categories == {"terrorist_activity"}  # nothing left: its strong terms
+
+
 def test_the_category_stage_keeps_platforms_and_at_least_one_threat() -> None:
     rules = frozenset({"terrorist_activity", "extremist_ideology", "online_platforms"})
     ev = Evidence(terms=(term("terrorist_activity"), term("extremist_ideology")))
@@ -168,9 +182,12 @@ def test_an_item_the_gate_leaves_not_relevant_is_exactly_the_rules_verdict(lexic
     assert tag(title, "", never, lang="ru") == before
     eager = dataclasses.replace(rules, relevance_model=model(gate_bias=9, add=0.5))
     added = tag(title, "", eager, lang="ru")
-    assert added.categories == ("terrorist_activity",)  # its strong term's category
-    (why,) = [m for m in added.matches if m.axis == "category"]
-    assert title[why.start : why.end] == "террористы"
+    # made relevant by its strong term, it carries what the exercise rule left of the
+    # item: the drill, not the scripted attack ("террористы", struck by the rule)
+    assert "terrorist_activity" in item_evidence(title, "", rules, "ru").strong_categories()
+    assert added.categories == ("counter_measures",)
+    said = {title[m.start : m.end] for m in added.matches if m.axis == "category"}
+    assert said == {"учениях"}
 
 
 def test_the_tagger_scores_exactly_what_training_fits(lexicon) -> None:
