@@ -760,3 +760,72 @@ def test_a_person_held_hostage_is_hostage_taking_whatever_the_motive(lexicon):
     ransom = tag("Полиция раскрыла похищение с целью выкупа в Алматы", "", lexicon)
     assert "tactics_methods" in ransom.categories
     assert not tag("Он оказался заложником обстоятельств", "", lexicon).relevant
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Казахстан выдал России боевика запрещённой террористической организации",
+        "Из лагерей Сирии вернули на родину ещё 20 детей боевиков ИГИЛ",
+        "Kyrgyzstan will repatriate 40 children of Islamic State fighters from Iraq",
+        "Суд Бишкека, признавшего движение экстремистским, запретил его деятельность",
+        "Supreme Court outlaws Jund al-Khilafah as a terrorist organisation",
+    ],
+)
+def test_extraditions_repatriations_and_court_bans_are_counter_measures(rules, title):
+    tags = tag(title, "", rules)
+    assert "counter_measures" in tags.categories
+
+
+def test_an_outlawed_group_named_in_a_case_is_no_ban(rules):
+    tags = tag("Court jails two members of an outlawed Salafi group for extremism", "", rules)
+    assert tags.relevant and "counter_measures" not in tags.categories
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Мужчина схватил кассира и держал её в заложницах два часа",
+        "Tajik police say two men planned to blow up police stations for the Islamic State",
+        "Four men held over an assault on a Russian military base for the Islamic State",
+        "Неизвестный бросил бутылку с горючей смесью в окно здания администрации",
+    ],
+)
+def test_hostages_bombing_plots_and_fire_bottles_are_means_of_attack(rules, title):
+    assert "tactics_methods" in tag(title, "", rules).categories
+
+
+def test_a_fighters_road_to_the_combat_zone_is_no_front_line_report(rules):
+    # "зона боевых действий" is the front-line rule's trigger; a named terrorist group
+    # keeps the item's weak terms, so the joint operation still counts
+    tags = tag(
+        "ГКНБ и ФСБ в ходе совместной операции задержали члена запрещённой "
+        "террористической организации, переправлявшего людей в зону боевых действий",
+        "",
+        rules,
+    )
+    assert "counter_measures" in tags.categories
+    front = tag("ВСУ сообщили о боевых действиях и взрыве у линии фронта", "", rules)
+    assert not front.relevant
+
+
+def test_many_unnamed_sites_are_no_platform_but_a_kazakh_sites_own_site_is(rules):
+    # Kazakh "сайты" is "its site"; in Russian it is the plural, a count of blockings
+    blocked = tag(
+        "Прокуратура заблокировала сайты террористической организации ИГИЛ", "", rules, "ru"
+    )
+    assert blocked.relevant and "other_online" not in blocked.platforms
+    own = tag("ИГИЛ террористік ұйымының сайты бұғатталды", "", rules, "kk")
+    assert own.relevant and "other_online" in own.platforms
+
+
+def test_an_agency_reporting_in_its_channel_is_no_channel_of_the_threat(rules):
+    source = tag("МВД сообщило в Telegram-канале о задержании члена ИГИЛ", "", rules, "ru")
+    assert source.relevant and source.platforms == ()
+    hoax = tag(
+        "Подросток сообщил в Telegram-канал о бомбе в торговом центре, дело о ложном сообщении",
+        "",
+        rules,
+        "ru",
+    )
+    assert "telegram" in hoax.platforms  # a person's message is the channel of the hoax
