@@ -829,3 +829,30 @@ def test_an_agency_reporting_in_its_channel_is_no_channel_of_the_threat(rules):
         "ru",
     )
     assert "telegram" in hoax.platforms  # a person's message is the channel of the hoax
+
+
+@pytest.mark.parametrize(
+    "text, regions",
+    [
+        ("Военный суд в Ростове-на-Дону осудил вербовщика ИГИЛ", ("RU",)),
+        ("В Тюменской области задержали сторонника ИГИЛ", ("RU",)),
+        ("Police in Yekaterinburg detained an Islamic State recruiter", ("RU",)),
+        ("В колонию Каменска-Уральского пытались пронести гранату для боевиков ИГИЛ", ("RU",)),
+        ("Суд Исфары осудил члена «Джамаат Ансаруллах»", ("TJ",)),
+        ("A court in Sughd jailed a recruiter of the Islamic State", ("TJ",)),
+        ("В Кашкадарьинской области задержан вербовщик ИГИЛ", ("UZ",)),
+        ("The Taliban said they captured an Islamic State cell in Badakhshan", ("AF",)),
+        ("В Уральске задержан вербовщик ИГИЛ", ("KZ-27",)),
+    ],
+)
+def test_places_of_russia_and_of_the_neighbours_name_their_country(rules, text, regions):
+    assert tag(text, "", rules).regions == regions
+
+
+def test_of_the_urals_is_no_uralsk_unless_uralsk_is_named(rules):
+    urals = tag(
+        "Telegram оштрафовали за каналы уральских сепаратистов и пропаганду терроризма", "", rules
+    )
+    assert "KZ-27" not in urals.regions
+    oral = tag("Уральские полицейские задержали в Уральске сторонника ИГИЛ", "", rules)
+    assert oral.regions == ("KZ-27",)
