@@ -856,3 +856,69 @@ def test_of_the_urals_is_no_uralsk_unless_uralsk_is_named(rules):
     assert "KZ-27" not in urals.regions
     oral = tag("Уральские полицейские задержали в Уральске сторонника ИГИЛ", "", rules)
     assert oral.regions == ("KZ-27",)
+
+
+def test_a_named_operation_places_its_country_even_inside_a_longer_term(rules):
+    # "Жусан операциясы" is a category term; the region term of the same span coexists
+    kk = tag("«Жусан» операциясы аясында Сириядан тағы 12 адам елге жеткізілді", "", rules, "kk")
+    assert kk.regions == ("KZ",)
+    assert tag("Operation Zhusan flew 30 more citizens home from Syria", "", rules).regions == (
+        "KZ",
+    )
+
+
+def test_hamas_is_no_place_in_syria(rules):
+    assert "SY" not in tag("Hamas fighters attacked a convoy", "", rules).regions
+
+
+@pytest.mark.parametrize(
+    "title, category",
+    [
+        ("Спецназ освободил заложников в отделении банка", "tactics_methods"),
+        (
+            "Полиция зарегистрировала факт перевозки взрывчатых предметов в машине",
+            "tactics_methods",
+        ),
+        ("No bomb was found at the airport after a hoax call", "terrorist_activity"),
+        ("Сот сепаратизмге шақыру үшін екі тұрғынды соттады", "extremist_ideology"),
+        ("Суд приговорил блогера за пропаганду сепаратизма", "extremist_ideology"),
+        ("A court jailed five followers of the banned Jamaat ut-Tabligh", "extremist_ideology"),
+    ],
+)
+def test_freed_hostages_explosive_objects_hoax_calls_and_separatism_calls(rules, title, category):
+    assert category in tag(title, "", rules).categories
+
+
+def test_the_three_evils_of_a_security_meeting_are_no_separatist_propaganda(rules):
+    tags = tag(
+        "Совет РАТС ШОС обсудил борьбу с терроризмом, сепаратизмом и экстремизмом", "", rules
+    )
+    assert tags.categories == ("counter_measures",)
+
+
+def test_the_anti_extremism_departments_name_is_no_counter_measure(rules):
+    tags = tag("Управление по противодействию экстремизму задержало вербовщика ИГИЛ", "", rules)
+    assert tags.relevant and "counter_measures" not in tags.categories
+    assert not tag(
+        "Управление по противодействию экстремизму изъяло обрез у 19-летнего", "", rules
+    ).relevant
+
+
+def test_a_special_forces_raid_on_a_drug_lab_is_no_threat(rules):
+    assert not tag("Police special forces raid a mephedrone lab in Almaty", "", rules).relevant
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Провайдер расширил услугу защиты от DDoS-атак для бизнеса",
+        "A cybersecurity forum in Baku discussed training of specialists",
+    ],
+)
+def test_cyber_security_services_and_forums_are_no_cyber_threat(rules, title):
+    assert "cyber_threats" not in tag(title, "", rules).categories
+
+
+def test_a_suitcase_that_held_no_explosive_is_no_means_of_attack(rules):
+    text = "Банкте қалдырылған чемоданның ішінде жарылғыш зат емес, киім болды"
+    assert not tag(text, "", rules, "kk").relevant
