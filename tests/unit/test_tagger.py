@@ -843,6 +843,9 @@ def test_an_agency_reporting_in_its_channel_is_no_channel_of_the_threat(rules):
         ("В Кашкадарьинской области задержан вербовщик ИГИЛ", ("UZ",)),
         ("The Taliban said they captured an Islamic State cell in Badakhshan", ("AF",)),
         ("В Уральске задержан вербовщик ИГИЛ", ("KZ-27",)),
+        ("A man in Sarkand was jailed for spreading Islamic State audio", ("KZ-33",)),
+        ("Police in Issyk-Ata seized a carbine from an Islamic State supporter", ("KG",)),
+        ("В районе Габита Мусрепова прошли антитеррористические учения", ("KZ-59",)),
     ],
 )
 def test_places_of_russia_and_of_the_neighbours_name_their_country(rules, text, regions):
@@ -922,3 +925,20 @@ def test_cyber_security_services_and_forums_are_no_cyber_threat(rules, title):
 def test_a_suitcase_that_held_no_explosive_is_no_means_of_attack(rules):
     text = "Банкте қалдырылған чемоданның ішінде жарылғыш зат емес, киім болды"
     assert not tag(text, "", rules, "kk").relevant
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Охранник ломбарда открыл огонь по налётчикам с молотком",
+        "Feuding residents open fire on a street in the capital, one dead",
+        "Спецподразделение Нацгвардии прошло на параде в Астане",
+    ],
+)
+def test_ordinary_shootings_and_units_on_parade_are_not_threats(rules, title):
+    assert not tag(title, "", rules).relevant
+
+
+def test_gunmen_who_open_fire_in_a_terrorist_attack_are_a_means_of_attack(rules):
+    tags = tag("Боевики ИГИЛ открыли огонь по посетителям концерта", "", rules)
+    assert "tactics_methods" in tags.categories
