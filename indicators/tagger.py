@@ -405,7 +405,8 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
                     matches.append(evidence)
         matches += [m for c in method_terms if c.phrase.axis == METHOD_AXIS for m in _matches(c)]
     if compiled.relevance_model is not None and (categories or _has_strong_term(named)):
-        seen = lexicon_evidence(candidates, named, len(title), terms)
+        # what the context rules left matters only to an item the gate may make relevant
+        seen = lexicon_evidence(candidates, named, len(title), [] if categories else terms)
         verdict = decide_relevance(compiled.relevance_model, lang or "", categories, seen)
         if not verdict.relevant:
             if categories:  # a dropped verdict claims nothing, as the rules' "not relevant"
