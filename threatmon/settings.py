@@ -60,6 +60,13 @@ def _at_least_one(value: str | int) -> int:
     return number
 
 
+def _not_negative(value: str | int) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"must be 0 or more, not {number}")
+    return number
+
+
 def _bool(value: str | bool) -> bool:
     if isinstance(value, bool):
         return value
@@ -145,6 +152,13 @@ SPECS: tuple[SettingSpec, ...] = (
         "lexicon files and the code (empty: $XDG_CACHE_HOME/threatmon or ~/.cache/threatmon; "
         "`off`: compile in every process).",
         str,
+    ),
+    SettingSpec(
+        "tag_workers",
+        1,
+        "Helper processes that tag items while `threatmon retag` writes (0: tag in the "
+        "command's own process; used from 10,000 stale items on).",
+        _not_negative,
     ),
     # Emerging terms (indicators/emerging.py explains the statistic).
     SettingSpec(
@@ -382,6 +396,7 @@ class Settings:
     feeds_file: str = SPEC_BY_NAME["feeds_file"].default
     lexicon_overlay: str = SPEC_BY_NAME["lexicon_overlay"].default
     lexicon_cache_dir: str = SPEC_BY_NAME["lexicon_cache_dir"].default
+    tag_workers: int = SPEC_BY_NAME["tag_workers"].default
     terms_recent_days: int = SPEC_BY_NAME["terms_recent_days"].default
     terms_window_days: int = SPEC_BY_NAME["terms_window_days"].default
     terms_min_count: int = SPEC_BY_NAME["terms_min_count"].default

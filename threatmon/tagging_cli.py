@@ -16,8 +16,6 @@ from indicators.places import check_places
 from indicators.playbooks import check_playbooks
 from threatmon.tagging import LexiconTagging, tagging_for
 
-RETAG_BATCH = 1000
-
 
 def tags_to_json(item_id: Any, tags: Tags) -> dict[str, Any]:
     """The output record of `threatmon tag` for one item."""
@@ -152,7 +150,8 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
     @click.pass_context
     def retag(ctx: click.Context, db: str | None) -> None:
         """Re-apply the current lexicon to every stored item (resumable)."""
-        from indicators.store import read, write  # the database stack: not for `tag`
+        from indicators.store import read  # the database stack: not for `tag`
+        from threatmon.retagging import RetagStopped, retag_stale
 
         settings = settings_of(ctx, db=db)
         engine = engine_of(settings)
@@ -167,26 +166,13 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         if not todo:
             click.echo(f"every item is already tagged with lexicon {tagging.version}")
             return
-        changed = 0
-        after_id = 0
         with click.progressbar(
             length=todo, label=f"retagging with {tagging.version}", file=sys.stderr
         ) as bar:
-            while True:
-                with engine.begin() as conn:
-                    batch = read.items_to_retag(
-                        conn, tagging.version, after_id=after_id, limit=RETAG_BATCH
-                    )
-                    verdicts = [
-                        (item.id, tagging.tag(item.title, item.summary, item.lang))
-                        for item in batch
-                    ]
-                    write.replace_tags_many(conn, verdicts, tagging.version)
-                    changed += len(verdicts)
-                if not batch:
-                    break
-                after_id = batch[-1].id
-                bar.update(len(batch))
+            try:
+                changed = retag_stale(engine, tagging, settings, stale=todo, progress=bar.update)
+            except RetagStopped as exc:
+                raise click.ClickException(str(exc)) from exc
         click.echo(f"retagged {changed} items with lexicon {tagging.version}")
 
     @cli.group()

@@ -59,6 +59,7 @@ from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, sel
 from sqlalchemy.dialects import postgresql, sqlite
 
 from indicators.models import METHOD_AXIS, TAG_AXES
+from indicators.store import bulk
 from indicators.store.schema import (
     combo_members,
     item_days,
@@ -238,7 +239,8 @@ def _ensure_combos(conn: Connection, combos: dict[int, _Combo]) -> None:
     missing = [combos[cid] for cid in ids if cid not in known]
     if not missing:
         return
-    conn.execute(
+    bulk.execute_rows(
+        conn,
         insert(tag_combos),
         [{"id": c.id, "proj": c.proj, "signature": c.signature} for c in missing],
     )
@@ -248,7 +250,7 @@ def _ensure_combos(conn: Connection, combos: dict[int, _Combo]) -> None:
         for axis, value in c.members
     ]
     if member_rows:
-        conn.execute(insert(combo_members), member_rows)
+        bulk.execute_rows(conn, insert(combo_members), member_rows)
 
 
 def _insert_for(conn: Connection, table: Any) -> Any:
@@ -283,7 +285,8 @@ def _widen_days(conn: Connection, states: list[_ItemState]) -> None:
             ),
         },
     )
-    conn.execute(stmt, [{"day": d, "first_id": lo, "last_id": hi} for d, (lo, hi) in spans.items()])
+    rows = [{"day": d, "first_id": lo, "last_id": hi} for d, (lo, hi) in spans.items()]
+    bulk.execute_rows(conn, stmt, rows)
 
 
 def _upsert_counts(conn: Connection, deltas: dict[tuple[int, date, str], list[int]]) -> None:
@@ -310,7 +313,7 @@ def _upsert_counts(conn: Connection, deltas: dict[tuple[int, date, str], list[in
             "stories": tag_counts.c.stories + stmt.excluded.stories,
         },
     )
-    conn.execute(stmt, rows)
+    bulk.execute_rows(conn, stmt, rows)
 
 
 def apply_items(conn: Connection, item_ids: Sequence[int], sign: int) -> None:
@@ -421,7 +424,7 @@ def _upsert_methods(conn: Connection, deltas: Mapping[tuple[int, date, str, str]
         ],
         set_={"stories": method_counts.c.stories + stmt.excluded.stories},
     )
-    conn.execute(stmt, rows)
+    bulk.execute_rows(conn, stmt, rows)
     shrunk = sorted({cid for (cid, _d, _l, _m), n in deltas.items() if n < 0})
     for chunk in _chunks(shrunk):
         conn.execute(

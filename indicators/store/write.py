@@ -258,9 +258,11 @@ def replace_tags_many(
     """
     if not verdicts:
         return
-    ids = [item_id for item_id, _ in verdicts]
-    before, stored = summary.read_states_and_tags(conn, ids)
+    before, stored = summary.read_states_and_tags(conn, [item_id for item_id, _ in verdicts])
     was = {state.id: state for state in before}
+    # An item removed since its text was read (its feed deleted) has nothing to retag.
+    verdicts = [(item_id, tags) for item_id, tags in verdicts if item_id in was]
+    ids = [item_id for item_id, _ in verdicts]
     new_rows = {item_id: tag_rows(item_id, tags) for item_id, tags in verdicts}
     changed = [
         item_id
@@ -271,19 +273,19 @@ def replace_tags_many(
     for chunk in _id_chunks(changed):
         conn.execute(delete(item_tags).where(item_tags.c.item_id.in_(chunk)))
     rows = [row for item_id in changed for row in new_rows[item_id]]
-    if rows:
-        conn.execute(insert(item_tags), rows)
+    bulk.execute_rows(conn, insert(item_tags), rows)
     flipped = [
         {"row_id": i, "now_relevant": tags.relevant}
         for i, tags in verdicts
-        if i in was and was[i].relevant != tags.relevant
+        if was[i].relevant != tags.relevant
     ]
     for chunk in _id_chunks(ids):
         conn.execute(
             update(items).where(items.c.id.in_(chunk)).values(lexicon_version=lexicon_version)
         )
     if flipped:
-        conn.execute(
+        bulk.execute_rows(
+            conn,
             update(items)
             .where(items.c.id == bindparam("row_id"))
             .values(relevant=bindparam("now_relevant")),
@@ -296,7 +298,6 @@ def replace_tags_many(
             was[item_id], tags.relevant, {axis: tags.values(axis) for axis in STORED_AXES}
         )
         for item_id, tags in verdicts
-        if item_id in was
     ]
     summary.apply_change(conn, before, after)
 

@@ -1,14 +1,16 @@
 """`bulk.execute_rows` writes what `Connection.execute` writes, on both backends.
 
-The writer sends a feed's tag rows, story ids and term hashes straight to the
-driver; these tests hold it to the same stored result as SQLAlchemy's own
-path, and to refusing a value the driver would store in another form.
+The writer sends a feed's tag rows, story ids, term hashes and summary rows
+straight to the driver; these tests hold it to the same stored result as
+SQLAlchemy's own path (dates, timestamps and booleans converted by the
+column's own bind processor), and to refusing a value the driver would store
+in another form.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, bindparam, insert, select, update
@@ -16,7 +18,7 @@ from sqlalchemy import Engine, bindparam, insert, select, update
 from indicators.store import bulk, write
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
-from indicators.store.schema import item_tags, item_terms, items
+from indicators.store.schema import item_days, item_tags, item_terms, items
 from tests.factories import make_item
 
 
@@ -59,6 +61,52 @@ def test_rows_read_back_as_sqlalchemy_would_have_written_them(engine: Engine) ->
         assert [dict(r) for r in conn.execute(select(item_terms)).mappings()] == hashes
         stories = conn.execute(select(items.c.id, items.c.story_id).order_by(items.c.id)).all()
     assert [tuple(r) for r in stories] == [(first, first), (second, first)]
+
+
+def test_dates_timestamps_and_booleans_are_converted_as_sqlalchemy_converts_them(
+    engine: Engine,
+) -> None:
+    first, second = two_items(engine)
+    later = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(item_days.delete())
+        bulk.execute_rows(
+            conn,
+            insert(item_days),
+            [{"day": date(2026, 3, 4), "first_id": first, "last_id": second}],
+        )
+        bulk.execute_rows(
+            conn,
+            update(items)
+            .where(items.c.id == bindparam("row_id"))
+            .values(relevant=bindparam("now"), fetched_at=bindparam("at")),
+            [
+                {"row_id": first, "now": True, "at": later},
+                {"row_id": second, "now": False, "at": later + timedelta(hours=1)},
+            ],
+        )
+        # the same through SQLAlchemy's own path, for comparison
+        conn.execute(
+            insert(item_days), [{"day": date(2026, 3, 5), "first_id": second, "last_id": second}]
+        )
+    with engine.connect() as conn:
+        days = conn.execute(select(item_days).order_by(item_days.c.day)).all()
+        flags = conn.execute(
+            select(items.c.id, items.c.relevant, items.c.fetched_at).order_by(items.c.id)
+        ).all()
+        # the stored forms match row for row: both dates compare and sort as dates
+        by_day = conn.execute(
+            select(item_days.c.day).where(item_days.c.day > date(2026, 3, 4))
+        ).all()
+    assert [tuple(r) for r in days] == [
+        (date(2026, 3, 4), first, second),
+        (date(2026, 3, 5), second, second),
+    ]
+    assert [tuple(r) for r in by_day] == [(date(2026, 3, 5),)]
+    assert [tuple(r) for r in flags] == [
+        (first, True, later),
+        (second, False, later + timedelta(hours=1)),
+    ]
 
 
 @pytest.mark.parametrize("odd", [date(2026, 1, 1), True], ids=["date", "bool"])
