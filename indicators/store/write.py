@@ -63,13 +63,25 @@ def _insert_ignore(conn: Connection, table: Any) -> Any:
     return insert(table).prefix_with("OR IGNORE")
 
 
+_json_text = json.JSONEncoder(ensure_ascii=False).encode  # a str: its JSON string, directly
+
+
 def _terms_json(tags: Tags, axis: str, value: str) -> str:
-    evidence = [
-        {"term": m.term, "start": m.start, "end": m.end}
-        for m in tags.matches
-        if m.axis == axis and m.id == value
-    ]
-    return json.dumps(evidence, ensure_ascii=False)
+    """The evidence of one tag as stored: `json.dumps` of [{"term", "start", "end"}, ...].
+
+    Written out directly (the same text, `ensure_ascii=False` and the default
+    separators): every item's rows are built on ingest and again on each
+    retag, where the encoder's per-call set-up was most of the cost.
+    """
+    return (
+        "["
+        + ", ".join(
+            f'{{"term": {_json_text(m.term)}, "start": {m.start:d}, "end": {m.end:d}}}'
+            for m in tags.matches
+            if m.axis == axis and m.id == value
+        )
+        + "]"
+    )
 
 
 def tag_rows(item_id: int, tags: Tags) -> list[dict[str, Any]]:
@@ -293,13 +305,17 @@ def replace_tags_many(
         )
         # only relevant items keep their terms
         item_terms.sync_terms(conn, [row["row_id"] for row in flipped])
+    # Only an item whose tag values or relevance changed moves the summary: the
+    # others (most items of a lexicon edit) need no before/after comparison at all.
+    moved = set(changed).union(row["row_id"] for row in flipped)
     after = [
         summary.retagged(
             was[item_id], tags.relevant, {axis: tags.values(axis) for axis in STORED_AXES}
         )
         for item_id, tags in verdicts
+        if item_id in moved
     ]
-    summary.apply_change(conn, before, after)
+    summary.apply_change(conn, [was[item_id] for item_id in ids if item_id in moved], after)
 
 
 _ID_CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
