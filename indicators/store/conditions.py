@@ -4,8 +4,9 @@ Semantics as in `indicators.selection`: OR within an axis, AND across axes.
 A tag selection can be written two ways with the same answer: EXISTS, which
 checks each item the rest of the query reaches (cheap for a common tag), or
 IN over the tag index, which starts from the tag's items (cheap for a rare
-one). The item page and the text search choose between them by estimated
-cost; `rarest_tag` and `first_id` are the cheap counts they estimate with.
+one). The item page, the text search and the emerging-terms count choose
+between them by estimated cost; `rarest_tag`, `first_id` and `last_id` are
+the cheap counts and bounds they estimate with.
 """
 
 from __future__ import annotations
@@ -72,23 +73,31 @@ def tag_condition(axis: str, values: tuple[str, ...]) -> ColumnElement[bool]:
     )
 
 
-def tag_in(axis: str, values: tuple[str, ...], min_id: int | None = None) -> ColumnElement[bool]:
+def tag_in(
+    axis: str, values: tuple[str, ...], min_id: int | None = None, max_id: int | None = None
+) -> ColumnElement[bool]:
     """The same as `tag_condition`, written so the tag index can drive the query.
 
-    `min_id` (no item of the period has a smaller id) limits the index range read.
+    `min_id` and `max_id` (no item of the period has a smaller or a larger id)
+    limit the index range read.
     """
     ids = select(item_tags.c.item_id).where(item_tags.c.axis == axis, item_tags.c.value.in_(values))
     if min_id is not None:
         ids = ids.where(item_tags.c.item_id >= min_id)
+    if max_id is not None:
+        ids = ids.where(item_tags.c.item_id <= max_id)
     return items.c.id.in_(ids)
 
 
 def tag_conditions(
-    selection: list[tuple[str, tuple[str, ...]]], driver: str, min_id: int | None
+    selection: list[tuple[str, tuple[str, ...]]],
+    driver: str,
+    min_id: int | None,
+    max_id: int | None = None,
 ) -> list[ColumnElement[bool]]:
     """One condition per selected axis: IN for the `driver` axis ("" for none), EXISTS otherwise."""
     return [
-        tag_in(axis, values, min_id) if axis == driver else tag_condition(axis, values)
+        tag_in(axis, values, min_id, max_id) if axis == driver else tag_condition(axis, values)
         for axis, values in selection
     ]
 
@@ -102,6 +111,16 @@ def first_id(conn: Connection, f: Filters) -> int | None:
         return None
     value = conn.execute(
         select(func.min(item_days.c.first_id)).where(item_days.c.day >= f.date_from)
+    ).scalar_one()
+    return None if value is None else int(value)
+
+
+def last_id(conn: Connection, f: Filters) -> int | None:
+    """No item published on or before `f.date_to` has a larger id (None: no bound)."""
+    if f.date_to is None:
+        return None
+    value = conn.execute(
+        select(func.max(item_days.c.last_id)).where(item_days.c.day <= f.date_to)
     ).scalar_one()
     return None if value is None else int(value)
 

@@ -20,6 +20,13 @@ from sqlalchemy import Connection, Engine, Select, select
 
 from indicators.selection import Filters
 from indicators.store import queries, textsearch
+from indicators.store.conditions import (
+    first_id,
+    last_id,
+    scope_conditions,
+    tag_conditions,
+    tag_selection,
+)
 from indicators.store.schema import item_terms, items
 
 _CHUNK = 500  # ids per IN (...) list
@@ -65,14 +72,21 @@ class TermCounts:
 
 
 def _period_chunks(
-    conn: Connection, f: Filters, *, newest_first: bool = False
+    conn: Connection, f: Filters, *, driver: str = "", newest_first: bool = False
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The relevant items matching `f` that have terms, in groups of at most `_READ_CHUNK`.
 
     Each group is (item ids, offsets of each item's hashes plus the end, the hashes).
+    `driver` (`queries.tag_driver`) names the tag axis whose index starts the read,
+    bounded to the period's ids; "" reads the period's items and checks their tags.
     """
-    plan = queries.text_plan(conn, f) if f.q else None
-    conds = queries.item_conditions(f, text_plan=plan)
+    if driver:
+        conds = scope_conditions(f) + tag_conditions(
+            tag_selection(f), driver, first_id(conn, f), last_id(conn, f)
+        )
+    else:
+        plan = queries.text_plan(conn, f) if f.q else None
+        conds = queries.item_conditions(f, text_plan=plan)
     # Only relevant items have a row, so `items.relevant` need not be read: for a
     # period alone the published_at index covers the query and the wide item rows
     # are never touched.
@@ -153,8 +167,11 @@ def count_terms(
         raise ValueError("count_terms needs at least one period")
     with engine.connect() as conn:
         textsearch.prepare(conn)
+        # One plan for every period: the tag's share of items hardly changes week to week.
+        whole = replace(f, date_from=periods[0][0], date_to=periods[-1][1])
+        driver = queries.tag_driver(conn, whole)
         recent = replace(f, date_from=periods[-1][0], date_to=periods[-1][1])
-        parts = list(_period_chunks(conn, recent, newest_first=True))
+        parts = list(_period_chunks(conn, recent, driver=driver, newest_first=True))
         r_ids = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
         r_hashes = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, _HASH)
         r_offsets = np.zeros(len(r_ids) + 1, dtype=np.int64)
@@ -173,7 +190,7 @@ def count_terms(
         totals[-1] = len(r_ids)
         for index, (first, last) in enumerate(periods[:-1]):
             earlier = replace(f, date_from=first, date_to=last)
-            for ids, _, chunk in _period_chunks(conn, earlier):
+            for ids, _, chunk in _period_chunks(conn, earlier, driver=driver):
                 totals[index] += len(ids)
                 if not len(hashes) or not len(chunk):
                     continue
