@@ -87,6 +87,15 @@ def _period_chunks(
     else:
         plan = queries.text_plan(conn, f) if f.q else None
         conds = queries.item_conditions(f, text_plan=plan)
+        if (f.langs or f.sources) and not f.q and not newest_first:
+            # A language or source is checked on the wide item row: reading the term
+            # rows of the period's ids (relevant items only) and their items by id
+            # touches fewer rows than every item of the period (0.6 -> 0.35 s for one
+            # language over 180 days at 1M items). Not for the newest-first read of the
+            # recent period, whose order the published_at index gives for free.
+            lowest, highest = first_id(conn, f), last_id(conn, f)
+            if lowest is not None and highest is not None:
+                conds += [item_terms.c.item_id >= lowest, item_terms.c.item_id <= highest]
     # Only relevant items have a row, so `items.relevant` need not be read: for a
     # period alone the published_at index covers the query and the wide item rows
     # are never touched.

@@ -72,31 +72,49 @@ def test_both_plans_count_the_same_items_and_terms(
         engine.dispose()
 
 
+RECOUNTED = [
+    Filters(categories=("terrorist_activity",)),  # read from the tag index
+    Filters(langs=("kk",)),  # from the term rows of each week's ids
+    Filters(sources=(2, 3)),
+    Filters(),  # from the period's items
+]
+
+
+@pytest.mark.parametrize("f", RECOUNTED, ids=["category", "language", "sources", "all"])
 def test_the_counts_equal_a_recount_from_the_texts(
-    stores: Engine, monkeypatch: pytest.MonkeyPatch
+    stores: Engine, f: Filters, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    f = Filters(categories=("terrorist_activity",))
-    totals, hashes, counts, _ = counted(stores, f, monkeypatch, share=1.01)
+    totals, hashes, counts, recent = counted(stores, f, monkeypatch, share=1.01)
     periods = split_periods(FIRST, END, 7)
     with stores.connect() as conn:
         tagged = set(
             conn.execute(
                 select(item_tags.c.item_id).where(
-                    item_tags.c.axis == "category", item_tags.c.value == "terrorist_activity"
+                    item_tags.c.axis == "category", item_tags.c.value.in_(f.categories)
                 )
             ).scalars()
         )
         rows = conn.execute(
-            select(items.c.id, items.c.published_day, items.c.title, items.c.summary).where(
-                items.c.relevant.is_(True)
-            )
+            select(
+                items.c.id,
+                items.c.published_day,
+                items.c.lang,
+                items.c.feed_id,
+                items.c.title,
+                items.c.summary,
+            ).where(items.c.relevant.is_(True))
         ).all()
     expected_totals = [0] * len(periods)
     per_period: list[Counter[int]] = [Counter() for _ in periods]
-    for item_id, day, title, summary in rows:
+    for item_id, day, lang, feed_id, title, summary in rows:
         day = day if isinstance(day, date) else date.fromisoformat(day)
         k = next((k for k, (a, b) in enumerate(periods) if a <= day <= b), None)
-        if k is None or item_id not in tagged:
+        if (
+            k is None
+            or (f.categories and item_id not in tagged)
+            or (f.langs and lang not in f.langs)
+            or (f.sources and feed_id not in f.sources)
+        ):
             continue
         expected_totals[k] += 1
         per_period[k].update(term_hash(t) for t in item_terms(title, summary))
@@ -104,6 +122,7 @@ def test_the_counts_equal_a_recount_from_the_texts(
     wanted = sorted(h for h, n in per_period[-1].items() if n >= 2)
     assert hashes == wanted
     assert np.array(counts).tolist() == [[p[h] for p in per_period] for h in wanted]
+    assert len(recent) == expected_totals[-1] > 0
 
 
 def test_the_tag_drives_the_read_only_while_its_share_of_the_period_is_small(
