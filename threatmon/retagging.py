@@ -141,7 +141,6 @@ def retag_stale(
     written = 0
     for verdicts in tagged:
         with engine.begin() as conn:
-            write.replace_tags_many(conn, verdicts, version)
-        written += len(verdicts)
+            written += write.replace_tags_many(conn, verdicts, version)
         progress(len(verdicts))
     return written

@@ -258,7 +258,7 @@ def replace_tags(conn: Connection, item_id: int, tags: Tags, lexicon_version: st
 
 def replace_tags_many(
     conn: Connection, verdicts: Sequence[tuple[int, Tags]], lexicon_version: str
-) -> None:
+) -> int:
     """`replace_tags` for a batch of items at once, in the caller's transaction.
 
     The same end state as calling `replace_tags` per item, with a handful of
@@ -267,9 +267,10 @@ def replace_tags_many(
     tag rows (values or evidence) really change are rewritten; the others
     just get the new lexicon version, and the summary moves only the rows
     that change (the after-state is derived from the verdict, not re-read).
+    Returns how many items were retagged (an item no longer stored is skipped).
     """
     if not verdicts:
-        return
+        return 0
     before, stored = summary.read_states_and_tags(conn, [item_id for item_id, _ in verdicts])
     was = {state.id: state for state in before}
     # An item removed since its text was read (its feed deleted) has nothing to retag.
@@ -316,6 +317,7 @@ def replace_tags_many(
         if item_id in moved
     ]
     summary.apply_change(conn, [was[item_id] for item_id in ids if item_id in moved], after)
+    return len(ids)
 
 
 _ID_CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit

@@ -20,6 +20,7 @@ from indicators.store import summary, write
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
 from indicators.store.schema import item_tags, item_terms, items
+from tests.store_state import stored_state
 from threatmon.demo_history import populate
 from threatmon.retagging import RetagStopped, retag_stale
 from threatmon.settings import Settings, load_settings
@@ -35,17 +36,6 @@ def synthetic_store(path: Path) -> Engine:
     upgrade(engine)
     populate(engine, ITEMS, days=30, seed=5, end=date(2026, 11, 1))
     return engine
-
-
-def stored_state(engine: Engine) -> tuple[list, list, list]:
-    with engine.connect() as conn:
-        return (
-            conn.execute(
-                select(items.c.id, items.c.relevant, items.c.lexicon_version).order_by(items.c.id)
-            ).all(),
-            conn.execute(select(item_tags).order_by(*item_tags.primary_key.columns)).all(),
-            conn.execute(select(item_terms).order_by(item_terms.c.item_id)).all(),
-        )
 
 
 def settings_for(tmp_path: Path, **changes: object) -> Settings:
@@ -143,7 +133,9 @@ def test_an_item_removed_while_its_batch_was_tagged_is_skipped(tmp_path: Path) -
     verdict = Tags(True, ("terrorist_activity",), ("KZ-75",))
 
     with engine.begin() as conn:
-        write.replace_tags_many(conn, [(first, verdict), (second, verdict)], "v9")
+        written = write.replace_tags_many(conn, [(first, verdict), (second, verdict)], "v9")
+
+    assert written == 1
 
     with engine.connect() as conn:
         tagged = conn.execute(select(item_tags.c.item_id).distinct()).scalars().all()

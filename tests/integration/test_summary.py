@@ -25,6 +25,7 @@ from indicators.store.engine import make_engine
 from indicators.store.migrations import LATEST_VERSION, MIGRATIONS, upgrade
 from indicators.store.schema import item_tags, items, metadata, schema_migrations, tag_counts
 from tests.factories import T0, make_item
+from tests.store_state import stored_state
 from threatmon.demo_history import DEMO_FEEDS, generate_items, populate, synthetic_items
 
 
@@ -134,20 +135,6 @@ def test_retag_moves_the_counts(engine: Engine) -> None:
     assert dict(queries.counts_by(engine, Filters(regions=("KZ-79",)), "platform")) == {
         "telegram": 1
     }
-
-
-def stored_state(engine: Engine) -> tuple[list, list, list]:
-    """Every item's relevance and version, every tag row and every term row, in id order."""
-    from indicators.store.schema import item_terms
-
-    with engine.connect() as conn:
-        return (
-            conn.execute(
-                select(items.c.id, items.c.relevant, items.c.lexicon_version).order_by(items.c.id)
-            ).all(),
-            conn.execute(select(item_tags).order_by(*item_tags.primary_key.columns)).all(),
-            conn.execute(select(item_terms).order_by(item_terms.c.item_id)).all(),
-        )
 
 
 def test_a_batch_retag_leaves_the_same_store_as_retagging_one_item_at_a_time(
