@@ -51,7 +51,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 def counted(engine: Engine, f: Filters, monkeypatch: pytest.MonkeyPatch, share: float) -> tuple:
     monkeypatch.setattr(queries, "TAG_DRIVES_BELOW", share)
-    whole = Filters(**{**f.__dict__, "date_from": FIRST, "date_to": END})
+    whole = replace(f, date_from=FIRST, date_to=END)
     c = term_counts.count_terms(engine, whole, split_periods(FIRST, END, 7), min_count=2)
     return c.totals, c.hashes.tolist(), c.counts.tolist(), c.recent_items.tolist()
 
