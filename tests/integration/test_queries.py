@@ -481,6 +481,47 @@ def test_newest_relevant_items(case: Any) -> None:
     assert all(r.relevant for r in page.rows)
 
 
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("relevant_only", [False, True])
+def test_pages_by_date_walk_every_selected_item_in_order(
+    case: Any, descending: bool, relevant_only: bool
+) -> None:
+    """Each page is read from the days holding it (`_newest_days`); page after page,
+    every selected item comes once, in date order, from the newest or the oldest."""
+    engine, known, f = case
+    chosen = sorted(
+        (k for k in selected(known, f) if k.relevant or not relevant_only),
+        key=lambda k: (k.published_at, k.id),
+        reverse=descending,
+    )
+    got: list[int] = []
+    for offset in range(0, len(chosen) + 2, 2):
+        page = queries.items_page(
+            engine, f, offset=offset, limit=2, descending=descending, relevant_only=relevant_only
+        )
+        assert page.total == len(chosen)
+        got += [r.id for r in page.rows]
+    assert got == [k.id for k in chosen]
+
+
+def test_a_page_by_date_reads_only_the_days_that_hold_it() -> None:
+    """The running count per day, newest first (oldest first ascending), decides the bound."""
+    d = [date(2024, 3, day) for day in (1, 2, 4, 9)]
+    per_day = [(d[0], 1), (d[1], 2), (d[2], 1), (d[3], 4)]  # 8 items, in any order
+    f = Filters(date_from=date(2024, 1, 1), regions=("KZ-75",))
+    assert queries._newest_days(f, per_day, 8, 4, True) == (replace(f, date_from=d[3]), 4)
+    assert queries._newest_days(f, per_day, 8, 5, True) == (replace(f, date_from=d[2]), 5)
+    assert queries._newest_days(f, per_day, 8, 6, True) == (replace(f, date_from=d[1]), 7)
+    # more wanted than there are: from the oldest day with any
+    assert queries._newest_days(f, per_day, 8, 50, True) == (replace(f, date_from=d[0]), 8)
+    assert queries._newest_days(f, per_day, 8, 3, False) == (replace(f, date_to=d[1]), 3)
+    assert queries._newest_days(f, list(reversed(per_day)), 8, 1, False) == (
+        replace(f, date_to=d[0]),
+        1,
+    )
+    assert queries._newest_days(f, [], 0, 3, True) == (f, 0)
+
+
 @pytest.mark.parametrize("axis", ["region", "category"])
 def test_newest_each_gives_every_value_its_own_newest_relevant_items(case: Any, axis: str) -> None:
     engine, known, f = case
