@@ -65,6 +65,29 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
     engine.dispose()
 
 
+def test_the_wal_file_shrinks_back_after_a_large_write(tmp_path, monkeypatch):
+    """A big transaction grows the WAL; once checkpointed, the next write cuts it back
+    to the limit although the connection stays open (as the dashboard's and ingest's do)."""
+    import indicators.store.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "WAL_SIZE_LIMIT", 256 * 1024)
+    engine = make_engine(f"sqlite:///{tmp_path}/wal.db")
+    wal = tmp_path / "wal.db-wal"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
+        for _ in range(3000):
+            conn.exec_driver_sql("INSERT INTO blobs VALUES (randomblob(1000))")
+    grown = wal.stat().st_size
+    assert grown > 2 * 1024 * 1024
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO blobs VALUES (x'00')")
+        assert conn.exec_driver_sql("SELECT count(*) FROM blobs").scalar() == 3001
+    assert wal.stat().st_size <= 256 * 1024
+    engine.dispose()
+
+
 def test_connections_to_a_file_are_kept_for_the_next_query(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/pool.db")
     with engine.connect() as conn:
