@@ -461,6 +461,9 @@ def test_the_page_plan_follows_selectivity(store: Any) -> None:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(queries, "_choose_plan", spy)
+        # the whole period, as before `_newest_days` narrows it (tested on its own):
+        # on this small store the narrowed period holds hardly more than the page
+        mp.setattr(queries, "_newest_days", lambda f, _days, total, *_: (f, total))
         # newest 1 of 4 matches among 11: walking the time index reads ~3 rows,
         # the tag index 5 (KZ-75 from the period's start on, a12 included)
         queries.items_page(engine, common, limit=1)
@@ -505,20 +508,25 @@ def test_pages_by_date_walk_every_selected_item_in_order(
 
 
 def test_a_page_by_date_reads_only_the_days_that_hold_it() -> None:
-    """The running count per day, newest first (oldest first ascending), decides the bound."""
+    """The running count per day, newest first (oldest first ascending), decides one
+    bound; the newest (oldest) day with any item the other."""
     d = [date(2024, 3, day) for day in (1, 2, 4, 9)]
     per_day = [(d[0], 1), (d[1], 2), (d[2], 1), (d[3], 4)]  # 8 items, in any order
     f = Filters(date_from=date(2024, 1, 1), regions=("KZ-75",))
-    assert queries._newest_days(f, per_day, 8, 4, True) == (replace(f, date_from=d[3]), 4)
-    assert queries._newest_days(f, per_day, 8, 5, True) == (replace(f, date_from=d[2]), 5)
-    assert queries._newest_days(f, per_day, 8, 6, True) == (replace(f, date_from=d[1]), 7)
-    # more wanted than there are: from the oldest day with any
-    assert queries._newest_days(f, per_day, 8, 50, True) == (replace(f, date_from=d[0]), 8)
-    assert queries._newest_days(f, per_day, 8, 3, False) == (replace(f, date_to=d[1]), 3)
-    assert queries._newest_days(f, list(reversed(per_day)), 8, 1, False) == (
-        replace(f, date_to=d[0]),
-        1,
-    )
+
+    def days(first: date, last: date) -> Filters:
+        return replace(f, date_from=first, date_to=last)
+
+    assert queries._newest_days(f, per_day, 8, 4, True) == (days(d[3], d[3]), 4)
+    assert queries._newest_days(f, per_day, 8, 5, True) == (days(d[2], d[3]), 5)
+    assert queries._newest_days(f, per_day, 8, 6, True) == (days(d[1], d[3]), 7)
+    # more wanted than there are: every day with any
+    assert queries._newest_days(f, per_day, 8, 50, True) == (days(d[0], d[3]), 8)
+    assert queries._newest_days(f, per_day, 8, 3, False) == (days(d[0], d[1]), 3)
+    assert queries._newest_days(f, list(reversed(per_day)), 8, 1, False) == (days(d[0], d[0]), 1)
+    # the newest day with any bounds the read although the period runs on
+    sparse = [(d[0], 1), (d[1], 1)]
+    assert queries._newest_days(f, sparse, 2, 10, True) == (days(d[0], d[1]), 2)
     assert queries._newest_days(f, [], 0, 3, True) == (f, 0)
 
 
