@@ -11,11 +11,11 @@ the cheap counts and bounds they estimate with.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, exists, func, select
+from sqlalchemy import ColumnElement, Connection, exists, func, or_, select
 
 from indicators.models import TAG_AXES
 from indicators.selection import AXIS_FIELDS, Filters
@@ -74,18 +74,25 @@ def tag_condition(axis: str, values: tuple[str, ...]) -> ColumnElement[bool]:
 
 
 def tag_in(
-    axis: str, values: tuple[str, ...], min_id: int | None = None, max_id: int | None = None
+    axis: str,
+    values: tuple[str, ...],
+    min_id: int | None = None,
+    max_id: int | None = None,
+    ranges: Sequence[tuple[int, int]] = (),
 ) -> ColumnElement[bool]:
     """The same as `tag_condition`, written so the tag index can drive the query.
 
     `min_id` and `max_id` (no item of the period has a smaller or a larger id)
-    limit the index range read.
+    limit the index range read; `ranges` (id ranges outside which no wanted item
+    lies, `day_ranges`) limit it further to a few short reads.
     """
     ids = select(item_tags.c.item_id).where(item_tags.c.axis == axis, item_tags.c.value.in_(values))
     if min_id is not None:
         ids = ids.where(item_tags.c.item_id >= min_id)
     if max_id is not None:
         ids = ids.where(item_tags.c.item_id <= max_id)
+    if ranges:
+        ids = ids.where(or_(*(item_tags.c.item_id.between(low, high) for low, high in ranges)))
     return items.c.id.in_(ids)
 
 
@@ -94,12 +101,33 @@ def tag_conditions(
     driver: str,
     min_id: int | None,
     max_id: int | None = None,
+    ranges: Sequence[tuple[int, int]] = (),
 ) -> list[ColumnElement[bool]]:
     """One condition per selected axis: IN for the `driver` axis ("" for none), EXISTS otherwise."""
     return [
-        tag_in(axis, values, min_id, max_id) if axis == driver else tag_condition(axis, values)
+        tag_in(axis, values, min_id, max_id, ranges)
+        if axis == driver
+        else tag_condition(axis, values)
         for axis, values in selection
     ]
+
+
+def day_ranges(conn: Connection, days: Sequence[date]) -> list[tuple[int, int]]:
+    """The id ranges of the items published on `days` (from `item_days`), overlaps merged.
+
+    Every item of a day has an id between the day's first and last ids, so an
+    item of one of `days` lies in one of the ranges.
+    """
+    rows = conn.execute(
+        select(item_days.c.first_id, item_days.c.last_id).where(item_days.c.day.in_(days))
+    ).all()
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted((int(a), int(b)) for a, b in rows):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
 
 
 def first_id(conn: Connection, f: Filters) -> int | None:

@@ -32,6 +32,7 @@ from indicators.selection import Filters
 from indicators.store import summary, textsearch
 from indicators.store.conditions import (
     TAG_FIELDS,
+    day_ranges,
     first_id,
     last_id,
     rarest_tag,
@@ -599,8 +600,11 @@ def _page_rows(
         conds.append(items.c.relevant.is_(True))
     if selection:
         kind, driver = _choose_plan(conn, f, held, offset + limit, measure, sort)
-        bounds = (first_id(conn, f), last_id(conn, f)) if kind == "in" else (None, None)
-        conds += tag_conditions(selection, driver if kind == "in" else "", *bounds)
+        if kind == "in":
+            ranges = _match_day_ranges(conn, f, per_day)
+            conds += tag_conditions(selection, driver, first_id(conn, f), last_id(conn, f), ranges)
+        else:
+            conds += tag_conditions(selection, "", None)
     query = (
         select(*_ITEM_COLUMNS)
         .select_from(items.outerjoin(feeds, feeds.c.id == items.c.feed_id))
@@ -637,6 +641,30 @@ def _newest_days(
             break
     first, last = (bound, days[0][0]) if descending else (days[0][0], bound)
     return replace(f, date_from=first, date_to=last), held
+
+
+# A page read from the tag index reads it only on the days that hold matches when
+# they are at most this many: each is one short index range (a sparse selection's
+# two matches 130 days apart: 20 ms over the span, 0.1 ms over the two days).
+MATCH_DAYS_AT_MOST = 30
+
+
+def _match_day_ranges(
+    conn: Connection, f: Filters, per_day: list[tuple[date, int]] | None
+) -> list[tuple[int, int]]:
+    """The id ranges of the days of `f`'s period that hold a match (none: no such bound)."""
+    if per_day is None:
+        return []
+    days = [
+        day
+        for day, n in per_day
+        if n
+        and (f.date_from is None or day >= f.date_from)
+        and (f.date_to is None or day <= f.date_to)
+    ]
+    if not days or len(days) > MATCH_DAYS_AT_MOST:
+        return []
+    return day_ranges(conn, days)
 
 
 def _page_from_facts(

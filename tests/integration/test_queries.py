@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from indicators.models import ItemRecord, Match, Tags, tagged_text
 from indicators.selection import Filters
-from indicators.store import queries, textsearch
+from indicators.store import conditions, queries, textsearch
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
 from indicators.store.write import FeedFields, insert_items, upsert_feeds
@@ -484,14 +484,21 @@ def test_newest_relevant_items(case: Any) -> None:
     assert all(r.relevant for r in page.rows)
 
 
+@pytest.mark.parametrize("plan", ["chosen", "tag index"])
 @pytest.mark.parametrize("descending", [True, False])
 @pytest.mark.parametrize("relevant_only", [False, True])
 def test_pages_by_date_walk_every_selected_item_in_order(
-    case: Any, descending: bool, relevant_only: bool
+    case: Any, descending: bool, relevant_only: bool, plan: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each page is read from the days holding it (`_newest_days`); page after page,
-    every selected item comes once, in date order, from the newest or the oldest."""
+    """Each page is read from the days holding it (`_newest_days`; from the tag index,
+    only those days' id ranges); page after page, every selected item comes once, in
+    date order, from the newest or the oldest."""
     engine, known, f = case
+    if plan == "tag index":
+        selected_axes = [axis for axis in ("category", "region", "platform") if f.selection(axis)]
+        if not selected_axes:
+            pytest.skip("no tag index to read without a tag filter")
+        monkeypatch.setattr(queries, "_choose_plan", lambda *a, **k: ("in", selected_axes[-1]))
     chosen = sorted(
         (k for k in selected(known, f) if k.relevant or not relevant_only),
         key=lambda k: (k.published_at, k.id),
@@ -505,6 +512,21 @@ def test_pages_by_date_walk_every_selected_item_in_order(
         assert page.total == len(chosen)
         got += [r.id for r in page.rows]
     assert got == [k.id for k in chosen]
+
+
+def test_day_ranges_hold_every_item_of_their_days(store: Any) -> None:
+    """Merged, ordered id ranges; an item of one of the days lies in one of them."""
+    engine, known, _ids = store
+    all_days = sorted({k.day for k in known})
+    for days in (all_days, all_days[::2], all_days[-1:], []):
+        with engine.connect() as conn:
+            ranges = conditions.day_ranges(conn, days)
+        assert all(a <= b for a, b in ranges)
+        assert all(ranges[i][1] + 1 < ranges[i + 1][0] for i in range(len(ranges) - 1))
+        for k in known:
+            if k.day in days:
+                assert any(a <= k.id <= b for a, b in ranges), (k.key, ranges)
+        assert bool(ranges) == bool(days)
 
 
 def test_a_page_by_date_reads_only_the_days_that_hold_it() -> None:
