@@ -601,8 +601,11 @@ def _page_rows(
     if selection:
         kind, driver = _choose_plan(conn, f, held, offset + limit, measure, sort)
         if kind == "in":
+            # the matching days' ranges lie inside the period's ids: read those bounds
+            # only when there are no ranges
             ranges = _match_day_ranges(conn, f, per_day)
-            conds += tag_conditions(selection, driver, first_id(conn, f), last_id(conn, f), ranges)
+            low, high = (None, None) if ranges else (first_id(conn, f), last_id(conn, f))
+            conds += tag_conditions(selection, driver, low, high, ranges)
         else:
             conds += tag_conditions(selection, "", None)
     query = (
@@ -652,15 +655,16 @@ MATCH_DAYS_AT_MOST = 30
 def _match_day_ranges(
     conn: Connection, f: Filters, per_day: list[tuple[date, int]] | None
 ) -> list[tuple[int, int]]:
-    """The id ranges of the days of `f`'s period that hold a match (none: no such bound)."""
+    """The id ranges of the days of `f`'s period that hold a match (none: no such bound).
+
+    `per_day` lists only days with a match (as `_page_rows` reads it).
+    """
     if per_day is None:
         return []
     days = [
         day
-        for day, n in per_day
-        if n
-        and (f.date_from is None or day >= f.date_from)
-        and (f.date_to is None or day <= f.date_to)
+        for day, _n in per_day
+        if (f.date_from is None or day >= f.date_from) and (f.date_to is None or day <= f.date_to)
     ]
     if not days or len(days) > MATCH_DAYS_AT_MOST:
         return []
