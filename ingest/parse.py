@@ -9,7 +9,9 @@
    re-declared as UTF-8 so feedparser cannot pick a different one;
 3. defused: its DOCTYPE and entities removed (`ingest.defuse`).
 
-This module then maps feedparser's result to plain records.
+A plain RSS 2.0 document is then read by `ingest.plain_rss` (lxml, about
+twenty times faster, the same values); any other goes to feedparser. This
+module maps either result to plain records.
 
 feedparser 6.0.x treats a str/bytes argument as a possible URL or path, so
 it only ever gets a BytesIO. HTML is neither sanitized nor resolved here:
@@ -30,6 +32,7 @@ from typing import Any
 
 import feedparser
 
+from ingest import plain_rss
 from ingest.charset import CONTROL_CHARACTERS, decode_document, without_controls
 from ingest.defuse import defuse_xml
 from ingest.errors import ErrorKind, FeedError
@@ -68,14 +71,18 @@ class ParsedFeed:
     more_modified: tuple[datetime | None, ...] = ()
 
 
-def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+def parse_feed(
+    body: bytes, headers: Mapping[str, str], url: str, *, plain_rss_reader: bool = True
+) -> ParsedFeed:
     """Parse one feed document. Pure; raises only `FeedError`.
 
     `headers` are the response headers (any case); `url` names the document in
     messages. Links are returned as given, not resolved against `url`.
+    `plain_rss_reader=False` reads plain RSS with feedparser too (the tests
+    compare both readers on the same documents).
     """
     try:
-        return _parse(body, {k.lower(): v for k, v in headers.items()}, url)
+        return _parse(body, {k.lower(): v for k, v in headers.items()}, url, plain_rss_reader)
     except FeedError:
         raise
     except Exception as exc:  # feedparser or a bug of ours: still a recorded result
@@ -100,7 +107,7 @@ def parse_feed_bounded(
     return result
 
 
-def _parse(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
+def _parse(body: bytes, headers: dict[str, str], url: str, plain_rss_reader: bool) -> ParsedFeed:
     if not body.strip(b" \t\r\n\x00\x0b\x0c"):
         raise FeedError(ErrorKind.EMPTY, "the document is empty")
     media_type, charset = content_type(headers.get("content-type", ""))
@@ -109,8 +116,10 @@ def _parse(body: bytes, headers: dict[str, str], url: str) -> ParsedFeed:
     text = text.lstrip("\ufeff \t\r\n")
     if not text:
         raise FeedError(ErrorKind.EMPTY, "the document is empty")
-    text = defuse_xml(text)
-    result = _run_feedparser(text, media_type, headers.get("content-language"))
+    document = _utf8_document(defuse_xml(text))
+    language = headers.get("content-language")
+    fast = plain_rss.read(document, language) if plain_rss_reader else None
+    result = fast or _run_feedparser(document, media_type, language)
     return _to_parsed_feed(result, encoding, repaired, url)
 
 
@@ -120,18 +129,23 @@ _XML_DECLARATION = re.compile(r"<\?xml\s[^>]*\?>")
 _WARNING_LIMIT = 500
 
 
-def _run_feedparser(text: str, media_type: str, content_language: str | None) -> Any:
+def _utf8_document(text: str) -> bytes:
+    """The text as UTF-8 bytes that say so, whatever the document declared before."""
     declaration = '<?xml version="1.0" encoding="utf-8"?>'
     if _XML_DECLARATION.match(text):
         text = _XML_DECLARATION.sub(declaration, text, count=1)
     else:
         text = declaration + "\n" + text
+    return text.encode("utf-8")
+
+
+def _run_feedparser(document: bytes, media_type: str, content_language: str | None) -> Any:
     xml_type = media_type if media_type.endswith(("/xml", "+xml")) else "application/xml"
     headers = {"content-type": f"{xml_type}; charset=utf-8"}
     if content_language:
         headers["content-language"] = content_language
     return feedparser.parse(
-        io.BytesIO(text.encode("utf-8")),
+        io.BytesIO(document),
         response_headers=headers,
         sanitize_html=False,
         resolve_relative_uris=False,
@@ -181,7 +195,9 @@ def _to_entry(entry: Any, feed_language: str | None) -> RawEntry:
 
 def _published(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+        # dict.get, not feedparser's: its "updated_parsed" falls back to the
+        # published time with a DeprecationWarning (the same value, read quietly).
+        parsed = dict.get(entry, key)
         if parsed:
             try:
                 return datetime(*parsed[:6]).replace(tzinfo=UTC)
