@@ -39,6 +39,10 @@ LAZY_COMMANDS: dict[str, str] = {
     "demo": "threatmon.demo",
 }
 
+# Commands that parse feeds: the parser server is started before their modules
+# are imported (`ingest.bounded.warm_up`).
+FETCHING_COMMANDS = frozenset({"ingest", "run"})
+
 
 def _settings(ctx: click.Context, **overrides: Any) -> Settings:
     base: Settings = ctx.obj["settings"]
@@ -80,6 +84,10 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = self.lazy.get(cmd_name)
         if cmd_name not in self.commands and module is not None:
+            if cmd_name in FETCHING_COMMANDS and not ctx.resilient_parsing:
+                from ingest.bounded import warm_up
+
+                warm_up()  # the parser server's imports overlap the command's
             self.load(module)
         return super().get_command(ctx, cmd_name)
 

@@ -437,3 +437,29 @@ def test_bounded_parse_works_from_many_threads() -> None:
     for thread in threads:
         thread.join(30)
     assert sorted(results) == sorted(f"thread {n}" for n in range(8))
+
+
+def test_the_ingest_command_starts_the_parser_server_before_importing_its_modules() -> None:
+    """`threatmon ingest` warms the parser server up first, so its imports overlap the command's.
+
+    Checked in a fresh interpreter: right after the command is looked up (which
+    imports its module), a forkserver child already runs, started before the
+    ingest modules were imported.
+    """
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, os, click\n"
+        "from threatmon.cli import cli\n"
+        "ctx = click.Context(cli)\n"
+        "before = 'ingest.refresh' in sys.modules\n"
+        "cli.get_command(ctx, 'ingest')\n"
+        "kids = open(f'/proc/{os.getpid()}/task/{os.getpid()}/children').read().split()\n"
+        "cmd = [open(f'/proc/{k}/cmdline', 'rb').read() for k in kids]\n"
+        "print(before, any(b'forkserver' in c for c in cmd))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert shown.stdout.split() == ["False", "True"]
