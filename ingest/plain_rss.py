@@ -13,7 +13,8 @@ shape `read` builds, with lxml, the part of feedparser's result that
 returns None, and `ingest.parse` hands the document to feedparser, whenever
 the document leaves the plain shape. It declines a document that is not
 well-formed; whose root is not `<rss>` holding one `<channel>`; that carries
-xml:lang or xml:base (or bare lang/base) attributes anywhere; whose channel
+xml:lang or xml:base (or bare lang/base) attributes anywhere, or rdf:about,
+lastmod or href on the root, channel or an item; whose channel
 or items hold an element feedparser gives a meaning this module does not
 reproduce (Atom content, `media:description`, `source`, `dc:language`...),
 twice the same text element, a text element with attributes or child
@@ -86,6 +87,7 @@ _CHANNEL_INERT = frozenset(
     {"description", "copyright", "managingeditor", "webmaster", "pubdate", "lastbuilddate"}
     | {"category", "generator", "docs", "ttl", "cloud", "rating"}
 )
+_READ_ATTRIBUTES = frozenset({"about", "lastmod", "href", "lang", "base"})
 _IMAGE_PARTS = frozenset({"title", "url", "link", "width", "height", "description"})
 _SKIP_PARTS = {"skiphours": "hour", "skipdays": "day"}
 
@@ -156,6 +158,15 @@ def _attributes(element: Any) -> list[str]:
     return names
 
 
+def _quiet(element: Any) -> bool:
+    """No attribute feedparser reads on the root, channel or an item (`turbo="true"` is fine).
+
+    It reads rdf:about (an item's id), lastmod and href (a date and a link) and
+    lang and base; an attribute of an unknown namespace counts by its local name.
+    """
+    return not _READ_ATTRIBUTES.intersection(_attributes(element))
+
+
 def _skipped(element: Any, name: str) -> bool:
     """True for an element feedparser only files away under its own key (no handler of its own)."""
     if ":" not in name:
@@ -202,10 +213,10 @@ def _href_link(element: Any) -> bool:
 
 
 def _read_rss(root: Any, content_language: str | None) -> dict[str, Any]:
-    if _name(root) != "rss" or any(name != "version" for name in _attributes(root)):
+    if _name(root) != "rss" or not _quiet(root):
         raise _Decline
     channels = list(root)
-    if len(channels) != 1 or _name(channels[0]) != "channel" or _attributes(channels[0]):
+    if len(channels) != 1 or _name(channels[0]) != "channel" or not _quiet(channels[0]):
         raise _Decline
     language = content_language.replace("_", "-") if content_language else None
     feed: dict[str, Any] = {"language": language} if language else {}
@@ -246,7 +257,7 @@ def _inert_parts(element: Any, parts: frozenset[str]) -> None:
 
 
 def _read_item(item: Any, language: str | None) -> dict[str, Any]:
-    if _attributes(item):
+    if not _quiet(item):
         raise _Decline
     found: dict[str, str] = {}
     permalink = True

@@ -108,6 +108,13 @@ ODD_ITEM_PARTS = (
     "<language>kk</language>",
     "<Title:detail>{t}</Title:detail>",
 )
+PLAIN_ITEM_OPENINGS = ("<item>", "<item>", '<item turbo="true">')
+ODD_ITEM_OPENINGS = (
+    '<item href="{u}">',
+    '<item LastMod="{d}">',
+    '<item xmlns:r="http://www.w3.org/1999/02/22-rdf-syntax-ns#" r:about="{u}">',
+    '<item xmlns:x="http://example.com/x" x:href="{u}">',
+)
 PLAIN_CHANNEL_PARTS = (
     "<title>{t}</title>",
     "<link>{u}</link>",
@@ -139,7 +146,7 @@ def random_document(rng: random.Random) -> str:
 
     channel = [piece(PLAIN_CHANNEL_PARTS, ODD_CHANNEL_PARTS) for _ in range(rng.randint(0, 4))]
     items = [
-        "<item>"
+        piece(PLAIN_ITEM_OPENINGS, ODD_ITEM_OPENINGS)
         + "".join(piece(PLAIN_ITEM_PARTS, ODD_ITEM_PARTS) for _ in range(rng.randint(1, 7)))
         + "</item>"
         for _ in range(rng.randint(0, 3))
