@@ -91,7 +91,6 @@ _READ_ATTRIBUTES = frozenset({"about", "lastmod", "href", "lang", "base"})
 _IMAGE_PARTS = frozenset({"title", "url", "link", "width", "height", "description"})
 _SKIP_PARTS = {"skiphours": "hour", "skipdays": "day"}
 
-_DECLARATION = re.compile(rb"xmlns(?::([^\s=/>]+))?\s*=\s*([\"'])(.*?)\2", re.DOTALL)
 _EXTRA_SLASHES = re.compile(r"^([A-Za-z][A-Za-z0-9+,.-]*://)/+")
 _ENTITY_LIKE = re.compile(r"&([A-Za-z0-9_]+);")
 _WINDOWS_1252_RANGE = re.compile("[\x80-\x9f]")
@@ -112,24 +111,24 @@ def read(document: bytes, content_language: str | None) -> dict[str, Any] | None
     `content_language` the response's Content-Language header, if any.
     """
     try:
-        _check_declarations(document)
         root = etree.fromstring(document, etree.XMLParser(**_PARSER_OPTIONS))
+        _check_declarations(root)
         return _read_rss(root, content_language)
     except (_Decline, etree.XMLSyntaxError, ValueError):
         return None
 
 
-def _check_declarations(document: bytes) -> None:
+def _check_declarations(root: Any) -> None:
     """Prefixes must name what feedparser will take them for (see the module docstring)."""
-    bound: dict[bytes, bytes] = {}
-    for match in _DECLARATION.finditer(document):
-        prefix, uri = match.group(1) or b"", match.group(3)
+    bound: dict[str, str] = {}
+    for _event, (prefix, uri) in etree.iterwalk(root, events=("start-ns",)):
+        prefix = prefix or ""
         if bound.setdefault(prefix, uri) != uri:
             raise _Decline
-        low_uri = uri.decode("utf-8", "replace").lower()
+        low_uri = uri.lower()
         if "backend.userland.com/rss" in low_uri:
             raise _Decline  # feedparser folds every such namespace into RSS core
-        low_prefix = prefix.decode("utf-8", "replace").lower()
+        low_prefix = prefix.lower()
         if low_prefix in _RESERVED and _KNOWN.get(low_uri) != low_prefix:
             raise _Decline
 

@@ -28,11 +28,11 @@ NAMESPACES = (
     'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
     'xmlns:media="http://search.yahoo.com/mrss/" '
     'xmlns:yandex="http://news.yandex.ru" '
-    'xmlns:slash="http://purl.org/rss/1.0/modules/slash/"'
+    'xmlns:slash="http://purl.org/rss/1.0/modules/slash/" '
+    'xmlns:foo="http://purl.org/dc/elements/1.1/"'  # dc under another prefix: still dc
 )
 ODD_NAMESPACES = (
     "",
-    'xmlns:foo="http://purl.org/dc/elements/1.1/"',  # dc under another prefix: still dc
     'xmlns:itunes="http://example.com/not-itunes"',  # a reserved prefix on a stranger
     'xmlns:Title="http://example.com/t"',
     'xmlns:mine="http://backend.userland.com/rss2"',
@@ -107,6 +107,8 @@ ODD_ITEM_PARTS = (
     '<source url="{u}">{t}</source>',
     "<language>kk</language>",
     "<Title:detail>{t}</Title:detail>",
+    '<foo:date xmlns:foo="http://example.com/x">{d}</foo:date>',  # foo rebound in here
+    '<u:title xmlns:u="http://backend.userland.com/rss2">{t}</u:title>',  # RSS core to feedparser
 )
 PLAIN_ITEM_OPENINGS = ("<item>", "<item>", '<item turbo="true">')
 ODD_ITEM_OPENINGS = (
