@@ -89,7 +89,7 @@ _CHANNEL_INERT = frozenset(
 )
 _READ_ATTRIBUTES = frozenset({"about", "lastmod", "href", "lang", "base"})
 _IMAGE_PARTS = frozenset({"title", "url", "link", "width", "height", "description"})
-_SKIP_PARTS = {"skiphours": "hour", "skipdays": "day"}
+_SKIP_PARTS = {"skiphours": frozenset({"hour"}), "skipdays": frozenset({"day"})}
 
 _EXTRA_SLASHES = re.compile(r"^([A-Za-z][A-Za-z0-9+,.-]*://)/+")
 _ENTITY_LIKE = re.compile(r"&([A-Za-z0-9_]+);")
@@ -225,7 +225,9 @@ def _read_rss(root: Any, content_language: str | None) -> dict[str, Any]:
         name = _name(child)
         if name == "item":
             entries.append(_read_item(child, language))
-        elif name in _CHANNEL_TEXT and not (name == "link" and _href_link(child)):
+        elif name == "link" and _href_link(child):
+            continue  # only listed by feedparser
+        elif name in _CHANNEL_TEXT:
             if name in seen:
                 raise _Decline
             seen.add(name)
@@ -240,8 +242,8 @@ def _read_rss(root: Any, content_language: str | None) -> dict[str, Any]:
         elif name == "image":
             _inert_parts(child, _IMAGE_PARTS)
         elif name in _SKIP_PARTS:
-            _inert_parts(child, frozenset({_SKIP_PARTS[name]}))
-        elif not (name == "link" or _skipped(child, name)):
+            _inert_parts(child, _SKIP_PARTS[name])
+        elif not _skipped(child, name):
             raise _Decline
     return {"bozo": 0, "version": "rss20", "feed": feed, "entries": entries}
 
@@ -263,7 +265,9 @@ def _read_item(item: Any, language: str | None) -> dict[str, Any]:
     for child in item:
         name = _name(child)
         field = _ITEM_TEXT.get(name)
-        if field is not None and not (name == "link" and _href_link(child)):
+        if name == "link" and _href_link(child):
+            continue  # only listed by feedparser
+        if field is not None:
             if field in found:
                 raise _Decline
             if field == "id":
@@ -273,7 +277,7 @@ def _read_item(item: Any, language: str | None) -> dict[str, Any]:
                 found[field] = _text(child)
         elif name in _ITEM_INERT:
             _inert(child)
-        elif not (name == "link" or _skipped(child, name)):
+        elif not _skipped(child, name):
             raise _Decline
     return _entry(found, permalink, language)
 
