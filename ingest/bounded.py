@@ -9,6 +9,12 @@ lxml through the non-feed formats), so a child starts warm. The child caps
 its address space with RLIMIT_AS, runs the function and sends back the result
 or the error; the parent kills it when the wall-clock timeout passes.
 
+A child may also send its result in parts as it goes (`on_part`): the parent
+works on each part (normalized items get tagged) while the child produces the
+next, so the two halves of a feed's work run on two cores. The timeout then
+counts only the time the parent waits for the child, not the time it spends
+on a part (a child blocked on a full pipe is not working).
+
 Python 3.11's forkserver ignores a "__main__" preload (it looks for the main
 path under the wrong key), so every child re-runs the main *script* as
 `__mp_main__`. That script must keep its work under `if __name__ == "__main__"`
@@ -27,6 +33,7 @@ import resource
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
@@ -40,6 +47,7 @@ PRELOAD = (
     "feedparser",
     "charset_normalizer",
     "ingest.parse",
+    "ingest.normalize",
     "ingest.formats",
     "ingest.telegram",
     "ingest.sitemap",
@@ -92,17 +100,29 @@ def _main_script_imports() -> list[str]:
 
 
 def run_bounded(
-    func: Callable[..., Any], args: tuple[Any, ...], *, timeout: float, memory_mb: int
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    *,
+    timeout: float,
+    memory_mb: int,
+    on_part: Callable[[Any], None] | None = None,
 ) -> Any:
     """Return `func(*args)` computed in a child process, or raise `FeedError`.
 
     `func` and its arguments and result must be picklable; a `FeedError`
-    raised by `func` is passed through with its kind and message.
+    raised by `func` is passed through with its kind and message. With
+    `on_part`, `func` is called with one more argument, a function that sends
+    a picklable part to the parent, where `on_part` receives the parts in
+    order before the result is returned. An exception raised by `on_part`
+    stops the child and propagates.
     """
     context = _forkserver()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
-        target=_child, args=(sender, func, args, memory_mb), name="threatmon-parser", daemon=True
+        target=_child,
+        args=(sender, func, args, memory_mb, on_part is not None),
+        name="threatmon-parser",
+        daemon=True,
     )
     try:
         try:
@@ -112,14 +132,26 @@ def run_bounded(
             raise FeedError(ErrorKind.PARSE, f"could not start the parser process: {exc}") from exc
         finally:
             sender.close()  # the child holds its own copy; EOF here means it died
-        return _outcome(_receive(receiver, process, timeout))
+        left = timeout
+        while True:
+            waited = time.monotonic()
+            message = _receive(receiver, process, left, timeout)
+            left -= time.monotonic() - waited
+            if message[0] != "part":
+                return _outcome(message)
+            assert on_part is not None
+            try:
+                on_part(message[1])
+            except BaseException:
+                process.kill()  # it may be blocked sending the next part
+                raise
     finally:
         receiver.close()
         _reap(process)
 
 
-def _receive(receiver: Connection, process: Any, timeout: float) -> Any:
-    if not receiver.poll(timeout):
+def _receive(receiver: Connection, process: Any, left: float, timeout: float) -> Any:
+    if not receiver.poll(max(left, 0.0)):
         process.kill()
         raise FeedError(ErrorKind.PARSE, f"parser exceeded {timeout:g} s")
     try:
@@ -162,13 +194,22 @@ def _describe_exit(code: int | None) -> str:
 
 
 def _child(
-    sender: Connection, func: Callable[..., Any], args: tuple[Any, ...], memory_mb: int
+    sender: Connection,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    memory_mb: int,
+    in_parts: bool = False,
 ) -> None:
     """Child side: cap memory, run, report. Runs in the forked process only."""
+
+    def send_part(part: Any) -> None:
+        sender.send(("part", part))
+
     try:
         _limit_address_space(memory_mb)
         try:
-            message: tuple[str, Any] = ("ok", func(*args))
+            result = func(*args, send_part) if in_parts else func(*args)
+            message: tuple[str, Any] = ("ok", result)
         except FeedError as exc:  # FeedError does not pickle (keyword-only init): send fields
             message = ("error", (exc.kind.value, exc.message))
         except MemoryError:

@@ -1,7 +1,9 @@
 """The ingest pipeline for one feed, and for all due feeds.
 
 `collect_feed` reads top to bottom: fetch -> parse -> normalize -> tag, with no
-database access, so it can run in worker threads. `run_due_feeds` runs it for
+database access, so it can run in worker threads. Parsing and normalizing run
+in the bounded child process, which sends the items in parts; this process
+tags each part while the child normalizes the next. `run_due_feeds` runs it for
 every due feed with bounded concurrency and stores each result from the
 calling thread (the single writer): items, fetch run and feed state in one
 transaction per feed. Every failure becomes a recorded `FetchRun`; nothing
@@ -33,7 +35,7 @@ from indicators.store import leases, read, write
 from indicators.store.read import FeedRow
 from ingest.errors import ErrorKind, FeedError
 from ingest.fetch import FetchLimits, FetchResult, fetch_feed
-from ingest.formats import parse_source_bounded
+from ingest.formats import Normalizing, parse_source_bounded, read_source_bounded
 from ingest.normalize import normalize_entry
 from ingest.parse import ParsedFeed, RawEntry
 from ingest.schedule import StopFlag, next_due
@@ -116,37 +118,44 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
         http_status, size = fetched.status, fetched.bytes_read
         if fetched.not_modified:
             return Collected("not_modified", http_status=http_status)
-        parsed = parse_source_bounded(
+        records: list[ItemRecord] = []
+
+        def tag_part(part: list[ItemRecord]) -> None:
+            records.extend(replace(i, tags=tagging.tag(i.title, i.summary, i.lang)) for i in part)
+
+        # A channel's first read walks its older pages before normalizing: the parent does it.
+        follow_pages = feed.format == "telegram" and feed.last_success_at is None
+        read = read_source_bounded(
             feed.format,
             fetched.body,
             fetched.headers,
             fetched.url,
             feed.selectors,
+            None if follow_pages else Normalizing(feed.language or None, now),
+            tag_part,
             timeout=cfg.parse_timeout,
             memory_mb=cfg.parse_memory_mb,
         )
-        if parsed.more:
-            parsed, size = _follow_sitemaps(
-                parsed,
-                fetched.url,
-                cfg,
-                size,
-                since=feed.last_success_at,
-                follow=dict(feed.selectors).get(FOLLOW),
+        parsed, entries = read.parsed, read.entries
+        if entries is None:  # normalized here: more documents first, or older pages
+            if parsed.more:
+                parsed, size = _follow_sitemaps(
+                    parsed,
+                    fetched.url,
+                    cfg,
+                    size,
+                    since=feed.last_success_at,
+                    follow=dict(feed.selectors).get(FOLLOW),
+                )
+            if follow_pages:
+                parsed, size = _older_telegram_pages(parsed, fetched.body, fetched.url, cfg, size)
+            language = parsed.language or feed.language or None
+            normalized = (
+                normalize_entry(e, feed_language=language, base_url=fetched.url, fetched_at=now)
+                for e in parsed.entries
             )
-        if feed.format == "telegram" and feed.last_success_at is None:
-            parsed, size = _older_telegram_pages(parsed, fetched.body, fetched.url, cfg, size)
-        records: list[ItemRecord] = []
-        for entry in parsed.entries:
-            item = normalize_entry(
-                entry,
-                feed_language=parsed.language or feed.language or None,
-                base_url=fetched.url,
-                fetched_at=now,
-            )
-            if item is None:
-                continue
-            records.append(replace(item, tags=tagging.tag(item.title, item.summary, item.lang)))
+            tag_part([item for item in normalized if item is not None])
+            entries = len(parsed.entries)
         warning = parsed.warning
         if parsed.repaired_encoding:
             note = f"declared encoding was wrong; decoded as {parsed.encoding}"
@@ -154,7 +163,7 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
         return Collected(
             "ok",
             tuple(records),
-            entries=len(parsed.entries),
+            entries=entries,
             http_status=http_status,
             bytes=size,
             etag=fetched.etag,

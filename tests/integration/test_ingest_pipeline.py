@@ -337,3 +337,41 @@ def test_a_batch_the_database_refuses_backs_the_feed_off_and_keeps_its_last_succ
     backed_off = next_due(after.last_fetched_at, interval, 1, None, MidpointRandom())
     assert after.next_due_at == backed_off, "one error: half to all of the interval, not a full one"
     assert (after.etag, after.last_success_at) == (before.etag, before.last_success_at)
+
+
+class _FailsOnce:
+    """A real tagger that raises on its 600th item once: the failure lands in the second
+    part the parser process sends, after the first part was already tagged."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls, self.failed = inner, 0, False
+
+    @property
+    def version(self) -> str:
+        return self.inner.version
+
+    def tag(self, title, summary, lang):
+        self.calls += 1
+        if self.calls == 600 and not self.failed:
+            self.failed = True
+            raise RuntimeError("tagger broke")
+        return self.inner.tag(title, summary, lang)
+
+
+def test_a_failure_midway_through_a_feeds_parts_stores_none_of_it_and_the_next_run_all(
+    store, httpserver, tagging
+):
+    add_feeds(store, httpserver, "/feed")
+    httpserver.expect_request("/feed").respond_with_data(
+        numbered_feed(1200), content_type="application/rss+xml"
+    )
+    flaky = _FailsOnce(tagging)
+    cfg = replace(CFG, limits=replace(CFG.limits, max_bytes=2_000_000))
+    [failed] = run_due_feeds(store, cfg, flaky, all_enabled=True)
+    assert (failed.status, failed.error_kind) == ("error", "internal")
+    assert "tagger broke" in (failed.error_message or "")
+    assert count(store) == 0
+
+    [stored] = run_due_feeds(store, cfg, flaky, all_enabled=True)
+    assert (stored.status, stored.new_items, stored.entries) == ("ok", 1200, 1200)
+    assert count(store) == 1200
