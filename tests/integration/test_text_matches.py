@@ -261,3 +261,93 @@ def test_a_pooled_connection_is_prepared_once_and_again_after_a_schema_change(
         assert conn.info["prepared_schema"] != prepared
         assert not textsearch.has_text_index(conn)
     engine.dispose()
+
+
+# --- the exact test's shortcut: spellings of the query found with SQLite's instr ---------
+
+TRICKY = [
+    ("ΟΔΟΣ ΑΣ", "final sigma: lower-cases to ς"),
+    ("ΣΑΣ και Σας", "sigma before a letter: σ"),
+    ("STRASSE und Straße", "ß has no one-letter capital"),
+    ("İSTANBUL İstanbul", "capital dotted I lower-cases to two letters"),
+    ("İşki ister MİNİSTRLİGİ", "Kazakh Latin: a dotted I inside a word"),
+    ("200 \u212a and 5 K", "the Kelvin sign lower-cases to an ASCII k"),
+    ("Telegram TELEGRAM telegram tElEgRaM", "every case a news text uses, and one it does not"),
+    ("АЛМАТЫ Алматы алматы аЛМАТЫ", "the same in Cyrillic"),
+    ("Ёлка ёлка ЁЛКА елка", "ё is its own letter"),
+]
+
+
+@pytest.fixture
+def tricky_store(tmp_path: Path) -> Iterator[Engine]:
+    textsearch.forget_matches()
+    engine = make_engine(f"sqlite:///{tmp_path / 'tricky.db'}")
+    upgrade(engine)
+    (feed,) = write.upsert_feeds(engine, [write.FeedFields(url="https://a.example/rss", name="A")])
+    words = [w for text, _ in TRICKY for w in text.split()]
+    rows = [make_item(w, guid=f"t{n}") for n, w in enumerate(words)]
+    rows += [make_item("x", summary=w, guid=f"s{n}") for n, w in enumerate(words)]
+    with engine.begin() as conn:
+        write.insert_items(conn, feed, rows, lexicon_version="v1")
+    yield engine
+    engine.dispose()
+    textsearch.forget_matches()
+
+
+def _condition_ids(engine: Engine, q: str) -> list[int]:
+    """The ids the exact test (shortcut and all) selects, without the trigram index."""
+    with queries._connect(engine) as conn:
+        textsearch.prepare(conn)
+        found = conn.execute(select(items.c.id).where(textsearch.text_condition(q))).scalars()
+        return sorted(found)
+
+
+def test_case_forms_all_fold_to_the_query_and_sigma_has_none() -> None:
+    assert textsearch.case_forms("Telegram") == ("telegram", "Telegram")
+    assert textsearch.case_forms("тЕРАКТ") == ("теракт", "тЕРАКТ", "Теракт")
+    assert textsearch.case_forms("ßa") == ("ßa",)  # "SSa" folds to "ssa"
+    assert textsearch.case_forms("ΑΣ") == ()
+    assert textsearch.case_forms("") == ()
+
+
+def test_the_exact_test_is_the_folded_substring_test_for_every_spelling(
+    tricky_store: Engine,
+) -> None:
+    words = {w for text, _ in TRICKY for w in text.split()}
+    queries_ = words | {w.lower() for w in words} | {w.upper() for w in words}
+    queries_ |= {w[1:3] for w in words} | {"Σ", "σ", "ς", "ss", "SS", "k", "K", "i", "İ"}
+    for q in sorted(queries_):
+        assert _condition_ids(tricky_store, q) == _ids_with(tricky_store, q), q
+        assert _matches(tricky_store, q) == _ids_with(tricky_store, q) if len(q) >= 3 else True
+
+
+def test_every_letter_the_trigram_query_uses_is_folded_by_the_index_as_python_folds_it() -> None:
+    """For every code point whose lower case is one `indexable` letter, the FTS5 trigram
+    index of this SQLite folds the code point and its lower case alike; otherwise a
+    text the exact test matches could lack the query's trigram."""
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE f USING fts5(t, tokenize='trigram', detail='none')")
+    checked, differ = 0, []
+    for code in range(0x110000):
+        letter = chr(code)
+        lower = letter.lower()
+        if lower == letter or len(lower) != 1 or not textsearch.indexable(lower):
+            continue
+        if 0xD800 <= code < 0xE000:
+            continue
+        checked += 1
+        conn.execute("DELETE FROM f")
+        conn.execute("INSERT INTO f VALUES (?)", (f"a{letter}b",))
+        found = conn.execute("SELECT count(*) FROM f WHERE f MATCH ?", (f'"a{lower}b"',))
+        if found.fetchone()[0] != 1:
+            differ.append(hex(code))
+    assert checked > 300  # Latin, Greek and Cyrillic capitals (388 in Python 3.11)
+    assert differ == []
+
+
+def test_a_query_with_a_dotted_capital_i_is_found_through_the_index(tricky_store: Engine) -> None:
+    for q in ("İstanbul", "İSTANBUL", "i̇stanbul", "MİNİSTRLİGİ", "STRLİGİ", "strli̇gi̇"):
+        assert _matches(tricky_store, q) == _ids_with(tricky_store, q) != []
+    assert textsearch.trigram_query("İİM") is None  # no usable trigram: searched without it
