@@ -25,12 +25,13 @@ Bounded by `FACTS_BUDGET` items in all, least recently used out first.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from indicators.models import TAG_AXES
 from indicators.selection import Filters
@@ -124,15 +125,23 @@ def _numbers(joined: str | None, n: int) -> np.ndarray:
 
 
 def _read(conn: Connection, matches: str, version: tuple[str, int, int]) -> MatchFacts | None:
+    """Read and parse the facts; None when a commit came between the reads.
+
+    The tag rows are read on a second connection of the engine's pool while
+    this one reads and parses the item rows: SQLite releases the interpreter
+    lock while it reads, so the two halves (about even at 1M items) take two
+    cores instead of one after the other. Each statement is its own snapshot
+    either way; the counted version read after both, equal to the one read
+    before, is what vouches that they saw the same store.
+    """
     raw: Any = conn.connection.driver_connection
-    n, *columns = raw.execute(_ITEMS_SQL, (matches,)).fetchone()
-    tag_rows = raw.execute(_TAGS_SQL, (matches,)).fetchall()
+    with ThreadPoolExecutor(1, thread_name_prefix="facts-tags") as pool:
+        tags = pool.submit(_tag_rows, conn.engine, matches)
+        n, order, numbers, texts = _item_columns(raw, matches)
+        tag_rows = tags.result()
+    ids, feed, relevant, starts = numbers
     if counted_version(conn) != version:
         return None  # a commit came between the reads (each statement is its own snapshot)
-    n = int(n)
-    order = np.argsort(_numbers(columns[0], n), kind="stable")  # by id
-    ids, feed, relevant, starts = (_numbers(c, n)[order] for c in columns[:4])
-    texts = [_split(c, n) for c in columns[4:]]
     names = [texts[2][i] for i in order.tolist()]
     langs = tuple(dict.fromkeys(names))
     lang_code = {lang: i for i, lang in enumerate(langs)}
@@ -153,6 +162,25 @@ def _read(conn: Connection, matches: str, version: tuple[str, int, int]) -> Matc
         starts=starts.astype(bool),
         axes={axis: _pairs(ids, by_axis[axis]) for axis in TAG_AXES},
     )
+
+
+def _item_columns(
+    raw: Any, matches: str
+) -> tuple[int, np.ndarray, list[np.ndarray], list[list[str]]]:
+    """(count, order by id, [ids, feeds, relevance, story starts] in id order, the text columns
+    [published_at, published_day, lang] in read order) of the matched item rows."""
+    n, *columns = raw.execute(_ITEMS_SQL, (matches,)).fetchone()
+    n = int(n)
+    order = np.argsort(_numbers(columns[0], n), kind="stable")  # by id
+    numbers = [_numbers(c, n)[order] for c in columns[:4]]
+    return n, order, numbers, [_split(c, n) for c in columns[4:]]
+
+
+def _tag_rows(engine: Engine, matches: str) -> list[Any]:
+    """(axis, value, item ids joined by commas) of the matched items, on a connection of its own."""
+    with engine.connect() as other:
+        raw: Any = other.connection.driver_connection
+        return list(raw.execute(_TAGS_SQL, (matches,)).fetchall())
 
 
 def _pairs(ids: np.ndarray, groups: Sequence[tuple[str, str]]) -> AxisPairs:

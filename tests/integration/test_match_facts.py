@@ -335,3 +335,39 @@ def test_only_an_engine_that_asks_counts_searches_from_facts(
     assert queries.counts_by(plain, f, "region") == expected
     assert queries.items_page(plain, f, limit=3).total == queries.totals(plain, f).items
     plain.dispose()
+
+
+def test_a_commit_while_the_facts_are_read_leaves_none_kept(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tag rows are read on a second connection, beside the item rows: a retag that
+    commits after the version was read must make this read count for nothing."""
+    engine, _ = store
+    with queries._connect(engine) as conn:
+        kept = textsearch.exact_matches(conn, WORD)
+        assert kept is not None
+    real = match_facts._tag_rows
+    commits: list[int] = []
+
+    def retag_first(engine_: Engine, matches: str) -> Any:
+        if not commits:
+            commits.append(1)
+            with engine.begin() as conn:
+                write.replace_tags_many(
+                    conn, [(int(kept[1:].split(",")[0]), Tags(relevant=False))], "v9"
+                )
+        return real(engine_, matches)
+
+    monkeypatch.setattr(match_facts, "_tag_rows", retag_first)
+    with queries._connect(engine) as conn:
+        assert match_facts.facts_for(conn, kept) is None
+        fresh = match_facts.facts_for(conn, kept)  # nothing committed since: read and kept
+        assert fresh is not None and match_facts.facts_for(conn, kept) is fresh
+    assert commits == [1]
+    f = Filters(q=WORD)
+    with queries._connect(engine) as conn:
+        plan = queries.text_plan(conn, f)
+        row = conn.execute(
+            queries._aggregate(f, [], ["items", "relevant", "stories"], text_plan=plan)
+        ).one()
+    assert _count(engine, f) == (int(row[0]), int(row[1] or 0), int(row[2] or 0))
