@@ -19,6 +19,7 @@ lower(summary) where `threatmon init` could create them
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Connection,
+    Engine,
     Select,
     Text,
     and_,
@@ -345,17 +347,57 @@ def exact_matches(conn: Connection, q: str, min_id: int | None = None) -> str | 
     return None if found is None else found[0]
 
 
+SPLIT_FROM_IDS = 20_000  # id ranges at least this wide are searched in two halves at once
+
+
 def _compute_matches(
     conn: Connection, q: str, min_id: int | None, match: str, key: tuple[str, int, str, int]
 ) -> tuple[tuple[str, int, str, int], tuple[str, int]]:
-    """(the key at the version actually read, (the ids as JSON, how many))."""
-    candidates = _index_candidates(match, TextPlan(True, min_id))
-    exact = _exact_test(q)
-    inner = select(items.c.id).where(items.c.id.in_(candidates), exact).subquery()
+    """(the key at the version actually read, (the ids as JSON, how many)).
+
+    A wide id range is searched in two halves side by side, the upper one on a
+    second pooled connection: the exact test runs inside SQLite (its `instr`
+    shortcut) while the interpreter lock is released, so the halves take two
+    cores. Each statement reads the text version with its ids; equal versions
+    mean both saw the same texts, else the range is searched again in one go.
+    """
+    low = min_id or 0
+    high = int(conn.execute(select(func.max(items.c.id))).scalar_one() or 0)
+    if high - low >= SPLIT_FROM_IDS:
+        middle = (low + high) // 2
+        with ThreadPoolExecutor(1, thread_name_prefix="text-matches") as pool:
+            upper = pool.submit(_matches_on_own_connection, conn.engine, q, match, middle)
+            below = _matches_between(conn, q, match, low, middle)
+            above = upper.result()
+        if below[0] == above[0]:
+            ids = ",".join(part[1][1:-1] for part in (below, above) if part[2])
+            return (key[0], below[0], key[2], key[3]), (f"[{ids}]", below[2] + above[2])
+    at_version, ids_json, size = _matches_between(conn, q, match, low, None)
+    return (key[0], at_version, key[2], key[3]), (ids_json, size)
+
+
+def _matches_between(
+    conn: Connection, q: str, match: str, first: int, before: int | None
+) -> tuple[int, str, int]:
+    """(text version, JSON array of the ids, how many) of the matches with first <= id < before."""
+    fts = table(TEXT_INDEX, column("rowid"))
+    candidates = select(fts.c.rowid).where(
+        literal_column(TEXT_INDEX).op("MATCH")(match), fts.c.rowid >= first
+    )
+    if before is not None:
+        candidates = candidates.where(fts.c.rowid < before)
+    inner = select(items.c.id).where(items.c.id.in_(candidates), _exact_test(q)).subquery()
     current = select(literal_column("n")).select_from(table(TEXT_VERSION)).scalar_subquery()
     row = conn.execute(select(current, func.json_group_array(inner.c.id), func.count())).one()
-    at_version, ids_json, size = int(row[0]), str(row[1]), int(row[2])
-    return (key[0], at_version, key[2], key[3]), (ids_json, size)
+    return int(row[0]), str(row[1]), int(row[2])
+
+
+def _matches_on_own_connection(
+    engine: Engine, q: str, match: str, first: int
+) -> tuple[int, str, int]:
+    with engine.connect() as other:
+        prepare(other)
+        return _matches_between(other, q, match, first, None)
 
 
 def forget_matches() -> None:

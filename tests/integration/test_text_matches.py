@@ -11,9 +11,11 @@ kept sets away.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, select, text, update
@@ -351,3 +353,52 @@ def test_a_query_with_a_dotted_capital_i_is_found_through_the_index(tricky_store
     for q in ("İstanbul", "İSTANBUL", "i̇stanbul", "MİNİSTRLİGİ", "STRLİGİ", "strli̇gi̇"):
         assert _matches(tricky_store, q) == _ids_with(tricky_store, q) != []
     assert textsearch.trigram_query("İİM") is None  # no usable trigram: searched without it
+
+
+# --- a wide id range is searched in two halves side by side --------------------------------
+
+
+def test_two_halves_give_the_exact_answer(
+    store: tuple[Engine, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _ = store
+    monkeypatch.setattr(textsearch, "SPLIT_FROM_IDS", 1)  # split even this small store
+    for q in ("алматы", "АЛМАТЫ", "Алматыда", "теракт", "нет такого слова"):
+        assert _matches(engine, q) == _ids_with(engine, q)
+
+
+def test_a_commit_between_the_halves_searches_the_range_again(
+    store: tuple[Engine, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upper half is read, then an item is added, then the lower half is read: their
+    text versions differ, so the range is searched again in one statement."""
+    engine, feed = store
+    monkeypatch.setattr(textsearch, "SPLIT_FROM_IDS", 1)
+    real_upper, real_between = textsearch._matches_on_own_connection, textsearch._matches_between
+    committed = threading.Event()
+    halves: list[str] = []
+
+    def upper_then_commit(engine_: Engine, q: str, match: str, first: int) -> tuple[int, str, int]:
+        found = real_upper(engine_, q, match, first)
+        halves.append("upper")
+        with engine.begin() as conn:
+            write.insert_items(conn, feed, [make_item("Алматы: новость")], lexicon_version="v1")
+        committed.set()
+        return found
+
+    def lower_after_commit(
+        conn: Any, q: str, match: str, first: int, before: int | None
+    ) -> tuple[int, str, int]:
+        if before is not None:
+            assert committed.wait(10)
+            halves.append("lower")
+        return real_between(conn, q, match, first, before)
+
+    monkeypatch.setattr(textsearch, "_matches_on_own_connection", upper_then_commit)
+    monkeypatch.setattr(textsearch, "_matches_between", lower_after_commit)
+    with queries._connect(engine) as conn:
+        found = textsearch.exact_matches(conn, "алматы")
+    assert halves == ["upper", "lower"]
+    assert found is not None
+    assert sorted(json.loads(found)) == _ids_with(engine, "алматы")  # the new item included
+    assert {key[1] for key in textsearch._matches} == {_version(engine)}
