@@ -9,7 +9,7 @@ from collections import Counter
 
 import numpy as np
 
-from indicators.store.term_counts import _SLOTS_MASK, _count_known, _slot_table
+from indicators.store.term_counts import _count_known, _slot_table
 
 
 def test_counts_equal_a_plain_count_including_candidates_that_share_low_bits() -> None:
@@ -18,7 +18,8 @@ def test_counts_equal_a_plain_count_including_candidates_that_share_low_bits() -
     # three candidates share the low bits of base[0], two of base[1]
     shared = [base[0] + (k << 22) for k in (1, 2, 3)] + [base[1] - (5 << 22), base[1] + (9 << 22)]
     candidates = np.unique(np.concatenate([base, np.array(shared, dtype=np.int64)]))
-    assert len({int(h) & _SLOTS_MASK for h in candidates}) < len(candidates)
+    mask = len(_slot_table(candidates)) - 1
+    assert len({int(h) & mask for h in candidates}) < len(candidates)
     strangers = rng.integers(-(2**62), 2**62, size=300, dtype=np.int64)
     lookalike = np.array([base[0] + (77 << 22)], dtype=np.int64)  # same low bits, no candidate
     chunk = np.concatenate([rng.choice(candidates, size=5000), strangers, np.repeat(lookalike, 4)])
@@ -33,5 +34,11 @@ def test_counts_equal_a_plain_count_including_candidates_that_share_low_bits() -
 def test_the_slot_table_marks_free_single_and_shared_slots() -> None:
     hashes = np.array([5, 5 + (1 << 22), 9], dtype=np.int64)
     table = _slot_table(hashes)
-    assert table.dtype == np.int32  # 16 MiB, not 32: it is built for every count
+    assert table.dtype == np.int32  # half the memory of int64: it is built for every count
     assert (table[5], table[9], table[6]) == (-2, 2, -1)
+
+
+def test_the_slot_table_grows_with_the_candidates_up_to_4m_slots() -> None:
+    assert len(_slot_table(np.arange(3, dtype=np.int64))) == 1 << 16  # the smallest
+    assert len(_slot_table(np.arange(5_000, dtype=np.int64))) == 1 << 19  # 64-128 per candidate
+    assert len(_slot_table(np.arange(200_000, dtype=np.int64))) == 1 << 22  # the largest
