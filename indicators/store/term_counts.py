@@ -245,16 +245,22 @@ def count_terms(
         totals = [0] * len(periods)
         totals[-1] = len(r_ids)
         earlier = list(enumerate(periods[:-1]))
-        # The earlier periods, every other one on a second pooled connection: SQLite
-        # reads (most of the time) without the interpreter lock, so two cores share them.
-        with ThreadPoolExecutor(1, thread_name_prefix="term-counts") as pool:
-            theirs = pool.submit(
-                _count_on_own_connection, engine, f, earlier[1::2], driver, hashes, slots
-            )
-            ours = _count_periods(conn, f, earlier[0::2], driver, hashes, slots)
-            for index, total, counted in [*ours, *theirs.result()]:
-                totals[index] = total
-                counts[:, index] = counted
+        if conn.dialect.name == "sqlite":
+            # Every other earlier period on a second pooled connection: SQLite reads the
+            # joined bytes without the interpreter lock, so two cores share the periods.
+            # (Elsewhere rows stream through Python objects, which need the lock, and a
+            # second connection per request could wait on a bounded pool.)
+            with ThreadPoolExecutor(1, thread_name_prefix="term-counts") as pool:
+                theirs = pool.submit(
+                    _count_on_own_connection, engine, f, earlier[1::2], driver, hashes, slots
+                )
+                per_period = _count_periods(conn, f, earlier[0::2], driver, hashes, slots)
+                per_period += theirs.result()
+        else:
+            per_period = _count_periods(conn, f, earlier, driver, hashes, slots)
+        for index, total, counted in per_period:
+            totals[index] = total
+            counts[:, index] = counted
     return TermCounts(
         periods=tuple(periods),
         hashes=hashes,
