@@ -245,19 +245,17 @@ def count_terms(
         totals = [0] * len(periods)
         totals[-1] = len(r_ids)
         earlier = list(enumerate(periods[:-1]))
+        job = _EarlierCount(f, driver, hashes, slots)
         if conn.dialect.name == "sqlite":
             # Every other earlier period on a second pooled connection: SQLite reads the
             # joined bytes without the interpreter lock, so two cores share the periods.
             # (Elsewhere rows stream through Python objects, which need the lock, and a
             # second connection per request could wait on a bounded pool.)
             with ThreadPoolExecutor(1, thread_name_prefix="term-counts") as pool:
-                theirs = pool.submit(
-                    _count_on_own_connection, engine, f, earlier[1::2], driver, hashes, slots
-                )
-                per_period = _count_periods(conn, f, earlier[0::2], driver, hashes, slots)
-                per_period += theirs.result()
+                theirs = pool.submit(job.periods_on_own_connection, engine, earlier[1::2])
+                per_period = job.periods(conn, earlier[0::2]) + theirs.result()
         else:
-            per_period = _count_periods(conn, f, earlier, driver, hashes, slots)
+            per_period = job.periods(conn, earlier)
         for index, total, counted in per_period:
             totals[index] = total
             counts[:, index] = counted
@@ -272,41 +270,41 @@ def count_terms(
     )
 
 
-def _count_periods(
-    conn: Connection,
-    f: Filters,
-    periods: Sequence[tuple[int, tuple[date, date]]],
-    driver: str,
-    hashes: np.ndarray,
-    slots: np.ndarray,
-) -> list[tuple[int, int, np.ndarray]]:
-    """(period index, relevant items with terms, each candidate's item count) per period."""
-    found = []
-    for index, (first, last) in periods:
-        total, counted = 0, np.zeros(len(hashes), dtype=np.int64)
-        for size, chunk in _period_whole(conn, replace(f, date_from=first, date_to=last), driver):
-            total += size
-            if not len(hashes):
-                continue
-            for start in range(0, len(chunk), _COUNT_SLICE):  # numpy temporaries bounded
-                counted += _count_known(chunk[start : start + _COUNT_SLICE], hashes, slots)
-        found.append((index, total, counted))
-    return found
+@dataclass(frozen=True)
+class _EarlierCount:
+    """What counting earlier periods needs: the filters, the read plan, the candidates."""
 
+    f: Filters
+    driver: str
+    hashes: np.ndarray  # sorted candidate hashes
+    slots: np.ndarray  # their lookup table (`_slot_table`)
 
-def _count_on_own_connection(
-    engine: Engine,
-    f: Filters,
-    periods: Sequence[tuple[int, tuple[date, date]]],
-    driver: str,
-    hashes: np.ndarray,
-    slots: np.ndarray,
-) -> list[tuple[int, int, np.ndarray]]:
-    if not periods:
-        return []
-    with engine.connect() as other:
-        textsearch.prepare(other)
-        return _count_periods(other, f, periods, driver, hashes, slots)
+    def periods(
+        self, conn: Connection, periods: Sequence[tuple[int, tuple[date, date]]]
+    ) -> list[tuple[int, int, np.ndarray]]:
+        """(period index, relevant items with terms, each candidate's item count) per period."""
+        found = []
+        for index, (first, last) in periods:
+            total, counted = 0, np.zeros(len(self.hashes), dtype=np.int64)
+            period = replace(self.f, date_from=first, date_to=last)
+            for size, chunk in _period_whole(conn, period, self.driver):
+                total += size
+                if not len(self.hashes):
+                    continue
+                for start in range(0, len(chunk), _COUNT_SLICE):  # bounded temporaries
+                    part = chunk[start : start + _COUNT_SLICE]
+                    counted += _count_known(part, self.hashes, self.slots)
+            found.append((index, total, counted))
+        return found
+
+    def periods_on_own_connection(
+        self, engine: Engine, periods: Sequence[tuple[int, tuple[date, date]]]
+    ) -> list[tuple[int, int, np.ndarray]]:
+        if not periods:
+            return []
+        with engine.connect() as other:
+            textsearch.prepare(other)
+            return self.periods(other, periods)
 
 
 def item_texts(engine: Engine, ids: Sequence[int]) -> dict[int, tuple[str, str, str | None, str]]:
