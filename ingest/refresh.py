@@ -36,7 +36,6 @@ from indicators.store.read import FeedRow
 from ingest.errors import ErrorKind, FeedError
 from ingest.fetch import FetchLimits, FetchResult, fetch_feed
 from ingest.formats import Normalizing, parse_source_bounded, read_source_bounded
-from ingest.normalize import normalize_entry
 from ingest.parse import ParsedFeed, RawEntry
 from ingest.schedule import StopFlag, next_due
 from ingest.sources import FOLLOW
@@ -125,13 +124,14 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
 
         # A channel's first read walks its older pages before normalizing: the parent does it.
         follow_pages = feed.format == "telegram" and feed.last_success_at is None
+        normalizing = Normalizing(feed.language or None, now)
         read = read_source_bounded(
             feed.format,
             fetched.body,
             fetched.headers,
             fetched.url,
             feed.selectors,
-            None if follow_pages else Normalizing(feed.language or None, now),
+            None if follow_pages else normalizing,
             tag_part,
             timeout=cfg.parse_timeout,
             memory_mb=cfg.parse_memory_mb,
@@ -149,12 +149,7 @@ def collect_feed(feed: FeedRow, cfg: IngestConfig, tagging: Tagging, *, now: dat
                 )
             if follow_pages:
                 parsed, size = _older_telegram_pages(parsed, fetched.body, fetched.url, cfg, size)
-            language = parsed.language or feed.language or None
-            normalized = (
-                normalize_entry(e, feed_language=language, base_url=fetched.url, fetched_at=now)
-                for e in parsed.entries
-            )
-            tag_part([item for item in normalized if item is not None])
+            tag_part(list(normalizing.items(parsed, fetched.url)))
             entries = len(parsed.entries)
         warning = parsed.warning
         if parsed.repaired_encoding:

@@ -246,7 +246,7 @@ def count_terms(
         totals[-1] = len(r_ids)
         earlier = list(enumerate(periods[:-1]))
         job = _EarlierCount(f, driver, hashes, slots)
-        if conn.dialect.name == "sqlite":
+        if conn.dialect.name == "sqlite" and len(earlier) > 1:
             # Every other earlier period on a second pooled connection: SQLite reads the
             # joined bytes without the interpreter lock, so two cores share the periods.
             # (Elsewhere rows stream through Python objects, which need the lock, and a

@@ -380,12 +380,9 @@ def _matches_between(
     conn: Connection, q: str, match: str, first: int, before: int | None
 ) -> tuple[int, str, int]:
     """(text version, JSON array of the ids, how many) of the matches with first <= id < before."""
-    fts = table(TEXT_INDEX, column("rowid"))
-    candidates = select(fts.c.rowid).where(
-        literal_column(TEXT_INDEX).op("MATCH")(match), fts.c.rowid >= first
-    )
+    candidates = _index_candidates(match, TextPlan(True, first))
     if before is not None:
-        candidates = candidates.where(fts.c.rowid < before)
+        candidates = candidates.where(candidates.selected_columns[0] < before)
     inner = select(items.c.id).where(items.c.id.in_(candidates), _exact_test(q)).subquery()
     current = select(literal_column("n")).select_from(table(TEXT_VERSION)).scalar_subquery()
     row = conn.execute(select(current, func.json_group_array(inner.c.id), func.count())).one()
