@@ -70,10 +70,15 @@ class Kept(Generic[K, V]):
         if computed is None:
             return None
         true_under, value = computed
+        self.put(true_under, value, budget)
+        return value
+
+    def put(self, key: K, value: V, budget: int) -> None:
+        """Keep `value` under `key` (true under it), the oldest out beyond `budget`."""
         with self._lock:
-            self._entries[true_under] = value
+            self._entries[key] = value
+            self._entries.move_to_end(key)
             held = sum(self._size(v) for v in self._entries.values())
             while held > budget and len(self._entries) > 1:
                 _, dropped = self._entries.popitem(last=False)
                 held -= self._size(dropped)
-        return value

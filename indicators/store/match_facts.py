@@ -5,7 +5,11 @@ chart of a view one read of every matching item row and its tags (90-250 ms
 per query at 1M; a view asks four to seven). Once the exact ids are known
 and kept (`textsearch.exact_matches`), the few facts the counts need are read
 once into arrays: per item its id, UTC day, language, source, relevance and
-whether it starts a story; per tag axis the (item, value) pairs. Every count,
+whether it starts a story; per tag axis the (item, value) pairs, from the
+item row's own tag codes (`items.tag_codes`). A dashboard's first search
+reads them in the very statements that find the matches (`FACT_ROWS`),
+which touch those rows anyway; a kept match set whose facts were dropped
+reads them by id. Every count,
 series and cross count of any filters on top of the search is then a few
 numpy operations, with the semantics of `queries._items_aggregate` (the SQL
 path, which stays for PostgreSQL and whenever the facts cannot be used):
@@ -25,20 +29,21 @@ Bounded by `FACTS_BUDGET` items in all, least recently used out first.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine
+from sqlalchemy import ColumnElement, Connection, func, select, text
 
 from indicators.models import TAG_AXES
 from indicators.selection import Filters
 from indicators.store import grouping
 from indicators.store.conditions import tag_selection
 from indicators.store.kept import Kept
+from indicators.store.schema import items
 from indicators.store.textsearch import counted_version
+from indicators.store.write import CODE_DIGITS
 
 FACTS_BUDGET = 600_000  # items held in all (~60 bytes each with their tags: ~36 MB)
 
@@ -92,24 +97,59 @@ def facts_for(conn: Connection, matches: str) -> MatchFacts | None:
     return _facts.get_or_compute(key, read, FACTS_BUDGET)
 
 
-# The facts as a handful of long strings (SQLite's group_concat, one row for the
-# items and one per tag value), parsed by numpy: a Python object per item and per
-# tag row cost more time and memory than the reads. Every column of the items row
-# is concatenated in the same pass, so they stay aligned; the stored times are
-# naive UTC text ("2026-05-25 10:11:12.345678", days "2026-05-25"); NUL stands for
-# a missing language.
-_ITEMS_SQL = """
-SELECT count(*), group_concat(id), group_concat(coalesce(feed_id, -1)),
-       group_concat(relevant), group_concat(coalesce(story_id = id, 0)),
-       group_concat(published_at), group_concat(published_day),
-       group_concat(coalesce(lang, char(0)))
-FROM items WHERE id IN (SELECT value FROM json_each(?))
-"""
-_TAGS_SQL = """
-SELECT axis, value, group_concat(item_id) FROM item_tags
-WHERE item_id IN (SELECT value FROM json_each(?)) GROUP BY axis, value
-"""
+# The facts as a handful of long strings (SQLite's group_concat), parsed by numpy: a
+# Python object per item cost more time and memory than the read. Every column is
+# concatenated in the same pass, so they stay aligned; the stored times are naive UTC
+# text ("2026-05-25 10:11:12.345678", days "2026-05-25"); NUL stands for a missing
+# language. The tags are the rows' `tag_codes` joined by ";" (fixed-width codes: see
+# `_tag_codes`), with no expression per row: one that built a string per row made
+# two statements read side by side wait on each other.
+FACT_COLUMNS = ("feed_id", "relevant", "story_id", "published_at", "published_day", "lang")
+_ROW_SEP = ";"
+
+
+def _aggregates(rows: Any) -> list[ColumnElement[Any]]:
+    """The facts of `rows` (the items table, or a search's matched rows), after the ids."""
+    c = rows.c
+    return [
+        func.group_concat(func.coalesce(c.feed_id, -1)),
+        func.group_concat(c.relevant),
+        func.group_concat(func.coalesce(c.story_id == c.id, 0)),
+        func.group_concat(c.published_at),
+        func.group_concat(c.published_day),
+        func.group_concat(func.coalesce(c.lang, func.char(0))),
+        func.group_concat(c.tag_codes, _ROW_SEP),
+    ]
+
+
+_MATCHED = text("id IN (SELECT value FROM json_each(:matches))")
+_CODES_SQL = "SELECT code, axis, value FROM tag_values"
 _UNIX_DAY_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
+
+
+class _FactRows:
+    """The facts, read in the statements that find a search's matches
+    (`textsearch.MatchRows`) and kept under the version those statements read."""
+
+    needs: tuple[str, ...] = (*FACT_COLUMNS, "tag_codes")
+
+    def aggregates(self, rows: Any) -> list[ColumnElement[Any]]:
+        return _aggregates(rows)
+
+    def keep(
+        self, conn: Connection, state: tuple[str, int, int], ids: str, parts: list[Sequence[Any]]
+    ) -> None:
+        read = [part for part in parts if int(part[1])]  # a range with no match has NULLs
+        n = sum(int(part[1]) for part in read)
+        columns = [
+            (_ROW_SEP if i == len(parts[0]) - 1 else ",").join(str(part[i]) for part in read)
+            for i in range(len(parts[0]))
+        ]
+        facts = _parse(conn, n, columns[0], columns[2:])
+        _facts.put((str(conn.engine.url), state, ids), facts, FACTS_BUDGET)
+
+
+FACT_ROWS = _FactRows()
 
 
 def _split(joined: str | None, n: int) -> list[str]:
@@ -121,84 +161,129 @@ def _split(joined: str | None, n: int) -> list[str]:
 
 
 def _numbers(joined: str | None, n: int) -> np.ndarray:
-    return np.array(_split(joined, n), dtype=np.int64)
+    """A concatenated column of `n` integers, parsed by numpy itself (a Python string per
+    value took most of the read's parsing)."""
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    values = np.fromstring(str(joined), dtype=np.int64, sep=",")
+    if len(values) != n:
+        raise ValueError(f"expected {n} values, read {len(values)}")
+    return values
 
 
 def _read(conn: Connection, matches: str, version: tuple[str, int, int]) -> MatchFacts | None:
     """Read and parse the facts; None when a commit came between the reads.
 
-    The tag rows are read on a second connection of the engine's pool while
-    this one reads and parses the item rows: SQLite releases the interpreter
-    lock while it reads, so the two halves (about even at 1M items) take two
-    cores instead of one after the other. Each statement is its own snapshot
-    either way; the counted version read after both, equal to the one read
-    before, is what vouches that they saw the same store.
+    One statement reads the item rows with their tag codes; the counted
+    version read after it, equal to the one read before, vouches that no
+    retag came between.
     """
-    raw: Any = conn.connection.driver_connection
-    with ThreadPoolExecutor(1, thread_name_prefix="facts-tags") as pool:
-        tags = pool.submit(_tag_rows, conn.engine, matches)
-        n, order, numbers, texts = _item_columns(raw, matches)
-        tag_rows = tags.result()
-    ids, feed, relevant, starts = numbers
-    if counted_version(conn) != version:
-        return None  # a commit came between the reads (each statement is its own snapshot)
-    names = [texts[2][i] for i in order.tolist()]
-    langs = tuple(dict.fromkeys(names))
+    statement = select(func.count(), func.group_concat(items.c.id), *_aggregates(items))
+    n, ids, *columns = conn.execute(statement.where(_MATCHED), {"matches": matches}).one()
+    facts = _parse(conn, int(n), ids, columns)
+    return facts if counted_version(conn) == version else None
+
+
+def _parse(conn: Connection, n: int, ids_joined: str | None, columns: Sequence[Any]) -> MatchFacts:
+    """The facts of `n` items from their concatenated columns (`_aggregates`, in read order).
+
+    The code table, read after the rows, holds every code they name: a code
+    is written in the transaction that first uses it and never changes.
+    """
+    code_table = conn.exec_driver_sql(_CODES_SQL).all()
+    read_ids = _numbers(ids_joined, n)
+    order = np.argsort(read_ids, kind="stable")  # by id
+    feed, relevant, starts = (_numbers(c, n)[order] for c in columns[:3])
+    lang_names = _split(columns[5], n)
+    langs = tuple(dict.fromkeys(lang_names))
     lang_code = {lang: i for i, lang in enumerate(langs)}
-    by_axis: dict[str, list[tuple[str, str]]] = {axis: [] for axis in TAG_AXES}
-    for axis, value, joined in tag_rows:
-        if axis in by_axis:
-            by_axis[axis].append((str(value), str(joined)))
+    tag_counts, codes = _tag_codes(columns[6], n)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    owner = rank[np.repeat(np.arange(n), tag_counts)]  # each code's item, in id order
+    days = _times(columns[4], n, "datetime64[D]", len("2026-05-25"))
     return MatchFacts(
-        ids=ids,
-        published=np.array(texts[0], dtype="datetime64[us]").astype(np.int64)[order],
-        day=(
-            np.array(texts[1], dtype="datetime64[D]").astype(np.int64)[order] + _UNIX_DAY_ORDINAL
-        ).astype(np.int32),
-        lang=np.fromiter((lang_code[x] for x in names), dtype=np.int32, count=n),
+        ids=read_ids[order],
+        published=_times(columns[3], n, "datetime64[us]", _STORED_TIME)[order],
+        day=(days[order] + _UNIX_DAY_ORDINAL).astype(np.int32),
+        lang=np.fromiter(map(lang_code.__getitem__, lang_names), dtype=np.int32, count=n)[order],
         langs=tuple(None if lang == "\x00" else lang for lang in langs),
         feed=feed.astype(np.int32),
         relevant=relevant.astype(bool),
         starts=starts.astype(bool),
-        axes={axis: _pairs(ids, by_axis[axis]) for axis in TAG_AXES},
+        axes=_axes(n, owner, codes, code_table),
     )
 
 
-def _item_columns(
-    raw: Any, matches: str
-) -> tuple[int, np.ndarray, list[np.ndarray], list[list[str]]]:
-    """(count, order by id, [ids, feeds, relevance, story starts] in id order, the text columns
-    [published_at, published_day, lang] in read order) of the matched item rows."""
-    n, *columns = raw.execute(_ITEMS_SQL, (matches,)).fetchone()
-    n = int(n)
-    order = np.argsort(_numbers(columns[0], n), kind="stable")  # by id
-    numbers = [_numbers(c, n)[order] for c in columns[:4]]
-    return n, order, numbers, [_split(c, n) for c in columns[4:]]
+_STORED_TIME = len("2026-05-25 10:11:12.345678")  # how the store writes every time
 
 
-def _tag_rows(engine: Engine, matches: str) -> list[Any]:
-    """(axis, value, item ids joined by commas) of the matched items, on a connection of its own."""
-    with engine.connect() as other:
-        raw: Any = other.connection.driver_connection
-        return list(raw.execute(_TAGS_SQL, (matches,)).fetchall())
+def _times(joined: str | None, n: int, unit: str, width: int) -> np.ndarray:
+    """A concatenated column of `n` stored times (or days) as int64 in `unit`.
+
+    Where every value has the width the store writes, numpy reads them in
+    place (a fifth of the time of a Python string each); otherwise (a time
+    written by hand, say) one by one.
+    """
+    text_bytes = str(joined or "").encode("utf-8") if n else b""
+    if len(text_bytes) == n * (width + 1) - 1:
+        cells = np.frombuffer(text_bytes + b",", dtype=np.dtype([("v", f"S{width}"), ("s", "S1")]))
+        if np.all(cells["s"] == b","):
+            return cells["v"].astype(unit).astype(np.int64)
+    return np.array(_split(joined, n), dtype=unit).astype(np.int64)
 
 
-def _pairs(ids: np.ndarray, groups: Sequence[tuple[str, str]]) -> AxisPairs:
-    """(value, its item ids joined by commas) of one axis -> each item's value codes (CSR)."""
-    values = tuple(sorted(value for value, _ in groups))
-    code = {v: i for i, v in enumerate(values)}
-    held = [np.array(joined.split(","), dtype=np.int64) for _, joined in groups]
-    fills = [
-        np.full(len(h), code[value], dtype=np.int32)
-        for (value, _), h in zip(groups, held, strict=True)
-    ]
-    where = np.searchsorted(ids, np.concatenate(held)) if held else np.zeros(0, np.int64)
-    codes = np.concatenate(fills) if fills else np.zeros(0, np.int32)
-    order = np.argsort(where, kind="stable")
-    counts = np.bincount(where, minlength=len(ids))
-    start = np.zeros(len(ids) + 1, dtype=np.int32)
-    np.cumsum(counts, out=start[1:])
-    return AxisPairs(start=start, codes=codes[order], values=values)
+def _tag_codes(joined: str | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(each row's number of codes, all the codes in row order) from `n` rows' `tag_codes`
+    joined by ";". A code has `schema.CODE_DIGITS` digits and a comma after all but the
+    last, so a row's length tells its number of codes and the digits are read in place."""
+    width = CODE_DIGITS + 1
+    text_bytes = np.frombuffer(str(joined or "").encode("ascii"), dtype=np.uint8)
+    seps = np.flatnonzero(text_bytes == ord(_ROW_SEP))
+    if n and len(seps) != n - 1:
+        raise ValueError(f"expected {n} rows of tag codes, read {len(seps) + 1}")
+    ends = np.append(seps, len(text_bytes))
+    lengths = ends - np.concatenate(([0], seps + 1)) if n else np.zeros(0, dtype=np.int64)
+    if np.any((lengths > 0) & ((lengths + 1) % width != 0)):
+        raise ValueError("tag codes of another width")
+    digits = text_bytes[(text_bytes != ord(_ROW_SEP)) & (text_bytes != ord(","))]
+    places = 10 ** np.arange(CODE_DIGITS - 1, -1, -1)
+    codes = (digits.reshape(-1, CODE_DIGITS).astype(np.int64) - ord("0")) @ places
+    return (lengths + 1) // width, codes
+
+
+def _axes(
+    n: int, owner: np.ndarray, codes: np.ndarray, code_table: Sequence[Any]
+) -> dict[str, AxisPairs]:
+    """Each tag axis of the items as `AxisPairs`, from every code and the item it belongs to.
+
+    An axis's values are those its matched items carry, sorted; an item's
+    codes follow that order, as one read of the tag rows grouped by value gave.
+    """
+    size = max((int(row[0]) for row in code_table), default=0) + 1
+    present = set(np.flatnonzero(np.bincount(codes, minlength=size)).tolist())
+    axis_of = np.full(size, -1, dtype=np.int64)  # the code's place in TAG_AXES; -1: not one
+    local_of = np.zeros(size, dtype=np.int64)  # its index among the axis's values
+    values: dict[str, tuple[str, ...]] = {}
+    for a, axis in enumerate(TAG_AXES):
+        named = sorted((str(v), int(c)) for c, ax, v in code_table if ax == axis and c in present)
+        values[axis] = tuple(value for value, _ in named)
+        for i, (_, code) in enumerate(named):
+            axis_of[code], local_of[code] = a, i
+    on_axis = axis_of[codes]
+    kept = on_axis >= 0
+    on_axis, items_of, local = on_axis[kept], owner[kept], local_of[codes[kept]]
+    # by axis, then item, then value: one key (radix-sorted: a third of a lexsort's time)
+    order = np.argsort((on_axis * n + items_of) * size + local, kind="stable")
+    on_axis, items_of, local = on_axis[order], items_of[order], local[order]
+    bounds = np.searchsorted(on_axis, np.arange(len(TAG_AXES) + 1))
+    axes: dict[str, AxisPairs] = {}
+    for a, axis in enumerate(TAG_AXES):
+        mine = slice(bounds[a], bounds[a + 1])
+        start = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(items_of[mine], minlength=n), out=start[1:])
+        axes[axis] = AxisPairs(start=start, codes=local[mine].astype(np.int32), values=values[axis])
+    return axes
 
 
 # --- counting ----------------------------------------------------------------------

@@ -173,6 +173,24 @@ def _method_projections(conn: Connection) -> None:
     summary.fill_method_counts(conn)
 
 
+def _tag_codes(conn: Connection) -> None:
+    """Every item's tags as codes on its own row (`items.tag_codes`, `tag_values`), filled
+    from the stored tag rows, so a search's facts are one read (issue 10).
+
+    Self-contained (checks before adding) so the step can be renumbered when
+    branches merge. On SQLite the counted version moves: facts kept by a
+    running dashboard are read again.
+    """
+    schema.tag_values.create(conn, checkfirst=True)
+    if "tag_codes" not in {c["name"] for c in inspect(conn).get_columns("items")}:
+        conn.exec_driver_sql("ALTER TABLE items ADD COLUMN tag_codes TEXT NOT NULL DEFAULT ''")
+    from indicators.store import write
+
+    write.fill_tag_codes(conn)
+    if conn.dialect.name == "sqlite" and inspect(conn).has_table(schema.TEXT_VERSION):
+        conn.exec_driver_sql(f"UPDATE {schema.TEXT_VERSION} SET counted = counted + 1")
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
@@ -189,6 +207,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "text version counter for search match sets", _text_version),
     Migration(13, "method counts for category and region filters", _method_projections),
     Migration(14, "counted version for search facts", _counted_changes),
+    Migration(15, "tag codes on items for search facts", _tag_codes),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -389,9 +389,15 @@ def tag_driver(conn: Connection, f: Filters) -> str:
 def text_plan(conn: Connection, f: Filters) -> TextPlan:
     """Where the search for `f.q` starts (see `textsearch.plan_search`).
 
-    The filter side of the estimate is counted here, from the summary.
+    The filter side of the estimate is counted here, from the summary. An
+    engine that counts searches from facts has them read with the matches.
     """
-    return plan_search(conn, f, _count)
+    rows = None
+    if f.q and conn.get_execution_options().get(SEARCH_FACTS):
+        from indicators.store import match_facts  # numpy: only where a search needs it
+
+        rows = match_facts.FACT_ROWS
+    return plan_search(conn, f, _count, rows)
 
 
 # --- aggregations --------------------------------------------------------------

@@ -122,6 +122,11 @@ items = Table(
     Column("story_id", Integer, nullable=True),  # id of the story's first item
     Column("relevant", Boolean, nullable=False, default=False),
     Column("lexicon_version", String(40), nullable=True),  # None: never tagged
+    # The item's tags (its `item_tags` rows' axis and value) as `tag_values` codes of
+    # four digits, ascending and comma-separated ("0003,0017"; "" for none), written
+    # with them: a search's facts read them with the item row instead of every tag
+    # row (match_facts; write.codes_texts).
+    Column("tag_codes", Text, nullable=False, default="", server_default=""),
     UniqueConstraint("feed_id", "guid", name="uq_items_feed_guid"),
     UniqueConstraint("url", name="uq_items_url"),
     UniqueConstraint("content_hash", name="uq_items_content_hash"),
@@ -142,6 +147,21 @@ item_tags = Table(
     PrimaryKeyConstraint("item_id", "axis", "value", name="pk_item_tags"),
 )
 Index("ix_item_tags_axis_value", item_tags.c.axis, item_tags.c.value, item_tags.c.item_id)
+
+# Every (axis, value) a tag has ever had, numbered once: a code never changes or goes.
+# In `items.tag_codes` a code has CODE_DIGITS digits, so a row's number of codes is its
+# length plus one over CODE_DIGITS + 1, which a reader computes without parsing (a few
+# hundred values exist: the taxonomy's, the countries, the actors and methods).
+CODE_DIGITS = 4
+MAX_CODE = 10**CODE_DIGITS - 1
+tag_values = Table(
+    "tag_values",
+    metadata,
+    Column("code", Integer, primary_key=True),
+    Column("axis", String(10), nullable=False),
+    Column("value", String(40), nullable=False),
+    UniqueConstraint("axis", "value", name="uq_tag_values_axis_value"),
+)
 
 fetch_runs = Table(
     "fetch_runs",

@@ -19,9 +19,10 @@ lower(summary) where `threatmon init` could create them
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
+    Subquery,
     Text,
     and_,
     bindparam,
@@ -259,7 +261,9 @@ _PLAN_TTL = 300.0  # seconds
 _plans: dict[tuple[str, int, Filters], tuple[float, TextPlan]] = {}
 
 
-def plan_search(conn: Connection, f: Filters, count: Count) -> TextPlan:
+def plan_search(
+    conn: Connection, f: Filters, count: Count, rows: MatchRows | None = None
+) -> TextPlan:
     """Choose where the search for `f.q` starts, by comparing two cheap counts.
 
     The index side: items with all of `q`'s trigrams in the period's id
@@ -268,7 +272,7 @@ def plan_search(conn: Connection, f: Filters, count: Count) -> TextPlan:
     tags the items of the period, languages and sources. The smaller one
     drives. Plans are cached briefly, so the dozen queries of one view share
     the estimate; the key holds the newest item id, so a write (or another
-    database at the same URL) gets a fresh plan.
+    database at the same URL) gets a fresh plan. `rows`: see `exact_matches`.
     """
     match = trigram_query(f.q) if f.q else None
     if match is None or not has_text_index(conn):
@@ -277,7 +281,7 @@ def plan_search(conn: Connection, f: Filters, count: Count) -> TextPlan:
     key = (str(conn.engine.url), newest, f)
     cached = _plans.get(key)
     if cached and time.monotonic() - cached[0] < _PLAN_TTL:
-        return _with_matches(conn, f.q, cached[1])
+        return _with_matches(conn, f.q, cached[1], rows)
     min_id = first_id(conn, f)
     index_side = select(func.count()).select_from(
         _index_candidates(match, TextPlan(True, min_id)).subquery()
@@ -290,13 +294,15 @@ def plan_search(conn: Connection, f: Filters, count: Count) -> TextPlan:
     if len(_plans) > 256:
         _plans.clear()
     _plans[key] = (time.monotonic(), plan)
-    return _with_matches(conn, f.q, plan)
+    return _with_matches(conn, f.q, plan, rows)
 
 
-def _with_matches(conn: Connection, q: str, plan: TextPlan) -> TextPlan:
+def _with_matches(
+    conn: Connection, q: str, plan: TextPlan, rows: MatchRows | None = None
+) -> TextPlan:
     if not plan.use_index:
         return plan
-    matches = exact_matches(conn, q, plan.min_id)
+    matches = exact_matches(conn, q, plan.min_id, rows)
     return plan if matches is None else replace(plan, matches=matches)
 
 
@@ -323,7 +329,32 @@ def counted_version(conn: Connection) -> tuple[str, int, int] | None:
     return str(store), int(n), int(counted)
 
 
-def exact_matches(conn: Connection, q: str, min_id: int | None = None) -> str | None:
+class MatchRows(Protocol):
+    """What a caller reads of the matched rows in the same pass as their ids, and keeps.
+
+    The exact test reads every candidate row anyway: the facts a search is
+    counted from (`match_facts`) cost a fifth more there, and a second read
+    of every matched row by id took twice as long as finding them.
+    """
+
+    needs: tuple[str, ...]  # the `items` columns `aggregates` uses, besides the id
+
+    def aggregates(self, rows: Subquery) -> list[ColumnElement[Any]]:
+        """Aggregates over the matched rows (`rows`: their id and `needs`), one value each."""
+        ...
+
+    def keep(
+        self, conn: Connection, state: tuple[str, int, int], ids: str, parts: list[Sequence[Any]]
+    ) -> None:
+        """Keep what was read: the store's (id, text version, counted version) the rows were
+        read at, the ids as `exact_matches` returns them, and per id range searched (in
+        the ids' order) the ids joined by commas, how many, then the aggregates."""
+        ...
+
+
+def exact_matches(
+    conn: Connection, q: str, min_id: int | None = None, rows: MatchRows | None = None
+) -> str | None:
     """The ids (from `min_id` on) of the items whose title or summary contains `q`.
 
     A JSON array, computed from the trigram index plus the exact test and then
@@ -332,7 +363,9 @@ def exact_matches(conn: Connection, q: str, min_id: int | None = None) -> str | 
     is stored under the version read in the same statement as the ids, so a
     kept set is never older than its key. A query that starts after a later
     commit simply misses the key and computes afresh. None where the store
-    cannot say (no trigram index or no version counter).
+    cannot say (no trigram index or no version counter). When the set is
+    computed, `rows` reads its aggregates of the matched rows in the same
+    statements and keeps them (none are read for a set already kept).
     """
     match = trigram_query(q)
     state = text_version(conn)
@@ -342,7 +375,7 @@ def exact_matches(conn: Connection, q: str, min_id: int | None = None) -> str | 
     first = min_id or 0
     key = (url, state[1], q.lower(), first)
     found = _matches.get_or_compute(
-        key, lambda: _compute_matches(conn, q, min_id, match, key), MATCH_BUDGET
+        key, lambda: _compute_matches(conn, q, min_id, match, key, rows), MATCH_BUDGET
     )
     return None if found is None else found[0]
 
@@ -351,50 +384,90 @@ SPLIT_FROM_IDS = 20_000  # id ranges at least this wide are searched in two halv
 
 
 def _compute_matches(
-    conn: Connection, q: str, min_id: int | None, match: str, key: tuple[str, int, str, int]
+    conn: Connection,
+    q: str,
+    min_id: int | None,
+    match: str,
+    key: tuple[str, int, str, int],
+    rows: MatchRows | None = None,
 ) -> tuple[tuple[str, int, str, int], tuple[str, int]]:
     """(the key at the version actually read, (the ids as JSON, how many)).
 
     A wide id range is searched in two halves side by side, the upper one on a
     second pooled connection: the exact test runs inside SQLite (its `instr`
     shortcut) while the interpreter lock is released, so the halves take two
-    cores. Each statement reads the text version with its ids; equal versions
-    mean both saw the same texts, else the range is searched again in one go.
+    cores. Each statement reads the text version (and counted version) with
+    its ids; equal versions mean both saw the same store, else the range is
+    searched again in one go.
     """
     low = min_id or 0
     high = int(conn.execute(select(func.max(items.c.id))).scalar_one() or 0)
+    found: list[_Found] = []
     if high - low >= SPLIT_FROM_IDS:
         middle = (low + high) // 2
         with ThreadPoolExecutor(1, thread_name_prefix="text-matches") as pool:
-            upper = pool.submit(_matches_on_own_connection, conn.engine, q, match, middle)
-            below = _matches_between(conn, q, match, low, middle)
+            upper = pool.submit(_matches_on_own_connection, conn.engine, q, match, middle, rows)
+            below = _matches_between(conn, q, match, low, middle, rows)
             above = upper.result()
-        if below[0] == above[0]:
-            ids = ",".join(part[1][1:-1] for part in (below, above) if part[2])
-            return (key[0], below[0], key[2], key[3]), (f"[{ids}]", below[2] + above[2])
-    at_version, ids_json, size = _matches_between(conn, q, match, low, None)
-    return (key[0], at_version, key[2], key[3]), (ids_json, size)
+        if (below.version, below.state) == (above.version, above.state):
+            found = [below, above]
+    if not found:
+        found = [_matches_between(conn, q, match, low, None, rows)]
+    ids = f"[{','.join(part.ids for part in found if part.size)}]"
+    size = sum(part.size for part in found)
+    if rows is not None and found[0].state is not None:
+        rows.keep(conn, found[0].state, ids, [part.part for part in found])
+    return (key[0], found[0].version, key[2], key[3]), (ids, size)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """One id range's matches, read in one statement: the text version, their ids joined
+    by commas, how many; with `rows` also the store's (id, text version, counted
+    version) and the part `MatchRows.keep` takes."""
+
+    version: int
+    ids: str
+    size: int
+    state: tuple[str, int, int] | None = None
+    part: tuple[Any, ...] = ()
 
 
 def _matches_between(
-    conn: Connection, q: str, match: str, first: int, before: int | None
-) -> tuple[int, str, int]:
-    """(text version, JSON array of the ids, how many) of the matches with first <= id < before."""
+    conn: Connection,
+    q: str,
+    match: str,
+    first: int,
+    before: int | None,
+    rows: MatchRows | None = None,
+) -> _Found:
+    """The matches with first <= id < before (see `_Found`)."""
     candidates = _index_candidates(match, TextPlan(True, first))
     if before is not None:
         candidates = candidates.where(candidates.selected_columns[0] < before)
-    inner = select(items.c.id).where(items.c.id.in_(candidates), _exact_test(q)).subquery()
-    current = select(literal_column("n")).select_from(table(TEXT_VERSION)).scalar_subquery()
-    row = conn.execute(select(current, func.json_group_array(inner.c.id), func.count())).one()
-    return int(row[0]), str(row[1]), int(row[2])
+    needs = [items.c[name] for name in (rows.needs if rows else ())]
+    inner = select(items.c.id, *needs).where(items.c.id.in_(candidates), _exact_test(q)).subquery()
+    versions = table(TEXT_VERSION, column("n"), column("store"), column("counted"))
+    names = ("n", "store", "counted") if rows else ("n",)
+    state = [select(versions.c[name]).scalar_subquery() for name in names]
+    extra = rows.aggregates(inner) if rows else []
+    row = conn.execute(
+        select(*state, func.json_group_array(inner.c.id), func.count(), *extra)
+    ).one()
+    k = len(names)
+    ids, size = str(row[k])[1:-1], int(row[k + 1])
+    if rows is None:
+        return _Found(int(row[0]), ids, size)
+    read_at = (str(row[1]), int(row[0]), int(row[2]))
+    return _Found(int(row[0]), ids, size, read_at, (ids, size, *row[k + 2 :]))
 
 
 def _matches_on_own_connection(
-    engine: Engine, q: str, match: str, first: int
-) -> tuple[int, str, int]:
+    engine: Engine, q: str, match: str, first: int, rows: MatchRows | None = None
+) -> _Found:
     with engine.connect() as other:
         prepare(other)
-        return _matches_between(other, q, match, first, None)
+        return _matches_between(other, q, match, first, None, rows)
 
 
 def forget_matches() -> None:

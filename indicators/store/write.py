@@ -9,7 +9,7 @@ re-run insert nothing twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,15 @@ from sqlalchemy.dialects import postgresql
 
 from indicators.models import STORED_AXES, FeedFields, ItemRecord, Tags
 from indicators.store import bulk, item_terms, summary
-from indicators.store.schema import feeds, fetch_runs, item_tags, items
+from indicators.store.schema import (
+    CODE_DIGITS,
+    MAX_CODE,
+    feeds,
+    fetch_runs,
+    item_tags,
+    items,
+    tag_values,
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,91 @@ def tag_rows(item_id: int, tags: Tags) -> list[dict[str, Any]]:
     return rows
 
 
-def _item_row(feed_id: int | None, item: ItemRecord, lexicon_version: str | None) -> dict[str, Any]:
+TagCodes = dict[tuple[str, str], int]
+"""(axis, value) -> its `tag_values` code."""
+
+
+def tag_codes_for(conn: Connection, verdicts: Iterable[Tags]) -> TagCodes:
+    """The codes of every (axis, value) the verdicts carry, numbering new ones, in the
+    caller's transaction (a rolled-back batch takes its new numbers with it)."""
+    combos = set(map(_by_axis, verdicts))
+    wanted = {pair for combo in combos for pair in _pairs(combo)}
+    codes = _known_codes(conn)
+    missing = wanted - codes.keys()
+    if missing:
+        conn.execute(
+            _insert_ignore(conn, tag_values),
+            [{"axis": axis, "value": value} for axis, value in sorted(missing)],
+        )
+        codes = _known_codes(conn)
+        if max(codes.values()) > MAX_CODE:
+            raise ValueError(f"more than {MAX_CODE} tag values: items.tag_codes cannot hold them")
+    return codes
+
+
+def _known_codes(conn: Connection) -> TagCodes:
+    rows = conn.execute(select(tag_values.c.axis, tag_values.c.value, tag_values.c.code))
+    return {(axis, value): code for axis, value, code in rows}
+
+
+def _by_axis(tags: Tags) -> tuple[tuple[str, ...], ...]:
+    """A verdict's values in `STORED_AXES` order: what its tag rows, and codes, name."""
+    return (tags.categories, tags.regions, tags.platforms, tags.actors, tags.methods)
+
+
+assert STORED_AXES == ("category", "region", "platform", "actor", "method"), "see _by_axis"
+
+
+def _pairs(combo: tuple[tuple[str, ...], ...]) -> Iterator[tuple[str, str]]:
+    for axis, values in zip(STORED_AXES, combo, strict=True):
+        for value in values:
+            yield axis, value
+
+
+def codes_texts(verdicts: Iterable[Tags], codes: TagCodes) -> list[str]:
+    """`items.tag_codes` for each verdict: its (axis, value) codes ascending, each with
+    `CODE_DIGITS` digits, comma-separated ("0003,0017"). Alike verdicts (most items
+    carry no tag, or one of a few common sets) are written out once."""
+    texts: dict[tuple[tuple[str, ...], ...], str] = {}
+    out = []
+    for tags in verdicts:
+        combo = _by_axis(tags)
+        text_of = texts.get(combo)
+        if text_of is None:
+            found = sorted(codes[pair] for pair in _pairs(combo))
+            text_of = texts[combo] = ",".join(f"{code:0{CODE_DIGITS}d}" for code in found)
+        out.append(text_of)
+    return out
+
+
+def fill_tag_codes(conn: Connection) -> None:
+    """Number every stored (axis, value) and write each item's `tag_codes` from its tag
+    rows (a migration; a repair after tag rows were changed by hand)."""
+    pairs = select(item_tags.c.axis, item_tags.c.value).distinct()
+    conn.execute(_insert_ignore(conn, tag_values).from_select(["axis", "value"], pairs))
+    conn.exec_driver_sql(
+        "UPDATE items SET tag_codes = '' WHERE tag_codes != '' "
+        "AND NOT EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id)"
+    )
+    if conn.dialect.name == "postgresql":
+        joined = f"string_agg(lpad(v.code::text, {CODE_DIGITS}, '0'), ',' ORDER BY v.code)"
+        ordered = "item_tags t JOIN tag_values v ON v.axis = t.axis AND v.value = t.value"
+    else:  # SQLite's group_concat follows its input's order
+        joined = f"group_concat(printf('%0{CODE_DIGITS}d', v.code))"
+        ordered = (
+            "(SELECT t.item_id, v.code FROM item_tags t JOIN tag_values v "
+            "ON v.axis = t.axis AND v.value = t.value ORDER BY t.item_id, v.code) AS v"
+        )
+    item = "t.item_id" if conn.dialect.name == "postgresql" else "v.item_id"
+    conn.exec_driver_sql(
+        f"UPDATE items SET tag_codes = c.codes FROM (SELECT {item} AS item_id, {joined} AS codes "
+        f"FROM {ordered} GROUP BY {item}) AS c WHERE items.id = c.item_id"
+    )
+
+
+def _item_row(
+    feed_id: int | None, item: ItemRecord, lexicon_version: str | None, tag_codes: str
+) -> dict[str, Any]:
     return {
         "feed_id": feed_id,
         "guid": item.guid,
@@ -115,6 +207,7 @@ def _item_row(feed_id: int | None, item: ItemRecord, lexicon_version: str | None
         "story_key": item.story_key,
         "relevant": item.tags.relevant,
         "lexicon_version": lexicon_version,
+        "tag_codes": tag_codes,
     }
 
 
@@ -140,7 +233,13 @@ def _insert_new(
     stmt = _insert_ignore(conn, items).returning(
         items.c.id, items.c.content_hash, items.c.url, items.c.guid
     )
-    returned = conn.execute(stmt, [_item_row(feed_id, item, lexicon_version) for item in batch])
+    verdicts = [item.tags for item in batch]
+    texts = codes_texts(verdicts, tag_codes_for(conn, verdicts))
+    rows = [
+        _item_row(feed_id, item, lexicon_version, codes)
+        for item, codes in zip(batch, texts, strict=True)
+    ]
+    returned = conn.execute(stmt, rows)
     first_of: dict[tuple[str, str | None, str | None], ItemRecord] = {}
     for item in batch:
         first_of.setdefault((item.content_hash, item.url, item.guid), item)
@@ -287,6 +386,14 @@ def replace_tags_many(
         conn.execute(delete(item_tags).where(item_tags.c.item_id.in_(chunk)))
     rows = [row for item_id in changed for row in new_rows[item_id]]
     bulk.execute_rows(conn, insert(item_tags), rows)
+    verdict_of = dict(verdicts)
+    rewritten = [verdict_of[item_id] for item_id in changed]
+    texts = codes_texts(rewritten, tag_codes_for(conn, rewritten))
+    bulk.execute_rows(
+        conn,
+        update(items).where(items.c.id == bindparam("row_id")).values(tag_codes=bindparam("codes")),
+        [{"row_id": i, "codes": t} for i, t in zip(changed, texts, strict=True)],
+    )
     flipped = [
         {"row_id": i, "now_relevant": tags.relevant}
         for i, tags in verdicts

@@ -9,6 +9,7 @@ matching item, a removed feed) and the counts must follow at once.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -272,14 +273,14 @@ def test_queries_side_by_side_read_the_facts_once(
 ) -> None:
     engine, _ = store
     reads: list[int] = []
-    real = match_facts._read
+    real = match_facts._parse
 
     def slow_read(*args: Any) -> Any:
         reads.append(1)
         time.sleep(0.2)  # long enough for the other threads to arrive and wait
         return real(*args)
 
-    monkeypatch.setattr(match_facts, "_read", slow_read)
+    monkeypatch.setattr(match_facts, "_parse", slow_read)
     f = Filters(q=WORD)
     results: list[Any] = []
 
@@ -340,25 +341,25 @@ def test_only_an_engine_that_asks_counts_searches_from_facts(
 def test_a_commit_while_the_facts_are_read_leaves_none_kept(
     store: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The tag rows are read on a second connection, beside the item rows: a retag that
-    commits after the version was read must make this read count for nothing."""
+    """A retag that commits after the version was read, before the rows are, must make
+    this read count for nothing."""
     engine, _ = store
     with queries._connect(engine) as conn:
         kept = textsearch.exact_matches(conn, WORD)
         assert kept is not None
-    real = match_facts._tag_rows
+    real = match_facts._aggregates
     commits: list[int] = []
 
-    def retag_first(engine_: Engine, matches: str) -> Any:
+    def retag_first(rows: Any) -> Any:  # called as the read's statement is built
         if not commits:
             commits.append(1)
             with engine.begin() as conn:
                 write.replace_tags_many(
                     conn, [(int(kept[1:].split(",")[0]), Tags(relevant=False))], "v9"
                 )
-        return real(engine_, matches)
+        return real(rows)
 
-    monkeypatch.setattr(match_facts, "_tag_rows", retag_first)
+    monkeypatch.setattr(match_facts, "_aggregates", retag_first)
     with queries._connect(engine) as conn:
         assert match_facts.facts_for(conn, kept) is None
         fresh = match_facts.facts_for(conn, kept)  # nothing committed since: read and kept
@@ -371,3 +372,65 @@ def test_a_commit_while_the_facts_are_read_leaves_none_kept(
             queries._aggregate(f, [], ["items", "relevant", "stories"], text_plan=plan)
         ).one()
     assert _count(engine, f) == (int(row[0]), int(row[1] or 0), int(row[2] or 0))
+
+
+def _same_facts(a: match_facts.MatchFacts, b: match_facts.MatchFacts) -> None:
+    import numpy as np
+
+    for name in ("ids", "published", "day", "feed", "relevant", "starts"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert [a.langs[i] for i in a.lang] == [b.langs[i] for i in b.lang]  # codes may differ
+    for axis, pairs in a.axes.items():
+        other = b.axes[axis]
+        assert pairs.values == other.values and np.array_equal(pairs.start, other.start)
+        assert np.array_equal(pairs.codes, other.codes), axis
+
+
+@pytest.mark.parametrize("split_from", [1, 10**9], ids=["two halves", "one statement"])
+@pytest.mark.parametrize("word", [WORD, "Текст 1"], ids=["everywhere", "only early items"])
+def test_facts_read_with_the_matches_equal_a_read_of_their_own(
+    store: Any, monkeypatch: pytest.MonkeyPatch, split_from: int, word: str
+) -> None:
+    """A dashboard's first search reads the facts in the statements that find the
+    matches (each half of the ids on its own connection); they must be the facts a
+    read of their own gives, kept under the version those statements saw."""
+    engine, _ = store
+    monkeypatch.setattr(textsearch, "SPLIT_FROM_IDS", split_from)
+    with queries._connect(engine) as conn:
+        plan = queries.text_plan(conn, Filters(q=word))  # through the facts engine
+        assert plan.matches is not None
+        monkeypatch.setattr(match_facts, "_read", lambda *a: pytest.fail("read again"))
+        fused = match_facts.facts_for(conn, plan.matches)
+        monkeypatch.undo()
+        state = textsearch.counted_version(conn)
+        assert fused is not None and state is not None
+        alone = match_facts._read(conn, plan.matches, state)
+    assert alone is not None and alone.size == len(json.loads(plan.matches)) > 0
+    _same_facts(fused, alone)
+    if word != WORD:
+        assert max(alone.ids) < 30  # the upper half found nothing
+
+
+def test_a_time_the_store_did_not_write_is_read_alike(store: Any) -> None:
+    """Times are read in place when every one has the stored width; one written by hand
+    (no fraction of a second) takes the slower way, with the same answers."""
+    engine, _ = store
+    f = Filters(q=WORD)
+    with queries._connect(engine) as conn:
+        first = int(json.loads(textsearch.exact_matches(conn, WORD) or "[]")[0])
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE items SET published_at = '2024-03-20 10:00:00', published_day = '2024-03-20'"
+            f" WHERE id = {first}"
+        )
+    for group in (["day"], ["day", "category"]):
+        in_memory, in_sql = _both(engine, f, group, ["items", "stories"])
+        assert in_memory == in_sql
+    with queries._connect(engine) as conn:
+        kept = textsearch.exact_matches(conn, WORD)
+        facts = match_facts.facts_for(conn, kept or "")
+    assert facts is not None
+    at = int(facts.published[list(facts.ids).index(first)])
+    assert at == int(datetime(2024, 3, 20, 10, tzinfo=UTC).timestamp() * 1_000_000)
+    newest = queries.items_page(engine, f, limit=1).rows[0].id
+    assert newest == first

@@ -378,8 +378,8 @@ def test_a_commit_between_the_halves_searches_the_range_again(
     committed = threading.Event()
     halves: list[str] = []
 
-    def upper_then_commit(engine_: Engine, q: str, match: str, first: int) -> tuple[int, str, int]:
-        found = real_upper(engine_, q, match, first)
+    def upper_then_commit(engine_: Engine, q: str, match: str, first: int, rows: Any) -> Any:
+        found = real_upper(engine_, q, match, first, rows)
         halves.append("upper")
         with engine.begin() as conn:
             write.insert_items(conn, feed, [make_item("Алматы: новость")], lexicon_version="v1")
@@ -387,12 +387,12 @@ def test_a_commit_between_the_halves_searches_the_range_again(
         return found
 
     def lower_after_commit(
-        conn: Any, q: str, match: str, first: int, before: int | None
-    ) -> tuple[int, str, int]:
+        conn: Any, q: str, match: str, first: int, before: int | None, rows: Any = None
+    ) -> Any:
         if before is not None:
             assert committed.wait(10)
             halves.append("lower")
-        return real_between(conn, q, match, first, before)
+        return real_between(conn, q, match, first, before, rows)
 
     monkeypatch.setattr(textsearch, "_matches_on_own_connection", upper_then_commit)
     monkeypatch.setattr(textsearch, "_matches_between", lower_after_commit)
