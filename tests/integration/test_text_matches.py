@@ -402,3 +402,46 @@ def test_a_commit_between_the_halves_searches_the_range_again(
     assert found is not None
     assert sorted(json.loads(found)) == _ids_with(engine, "алматы")  # the new item included
     assert {key[1] for key in textsearch._matches} == {_version(engine)}
+
+
+def test_a_kept_or_keepable_set_is_preferred_to_testing_a_tags_items(tmp_path: Path) -> None:
+    """A search planned from the filters tests the text of the tag's items again in every
+    query; where the facts are kept (the dashboard) the word's ids are worth a few times
+    more, and a set another view already found is always read instead."""
+    textsearch.forget_matches()
+    textsearch._plans.clear()
+    engine = make_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    upgrade(engine)
+    (feed,) = write.upsert_feeds(engine, [write.FeedFields(url="https://a.example/rss", name="A")])
+    batch = [
+        make_item(
+            f"{'Алматы' if n % 5 == 0 else 'Астана'}: сообщение {n}",
+            categories=("terrorist_activity",),
+            regions=("KZ-75",) if n % 13 == 0 else (),
+        )
+        for n in range(40)
+    ]
+    with engine.begin() as conn:
+        write.insert_items(conn, feed, batch, lexicon_version="v1")
+    f = Filters(q="алматы", regions=("KZ-75",))  # the word in 8 items, the region on 4
+    facts = queries.with_search_facts(engine)
+    with queries._connect(engine) as conn:
+        plain = queries.text_plan(conn, f)
+    assert (plain.use_index, plain.driver) == (False, "region")
+    with queries._connect(facts) as conn:
+        kept = queries.text_plan(conn, f)
+    assert kept.use_index and kept.matches is not None
+    assert sorted(json.loads(kept.matches)) == _ids_with(engine, "алматы")
+    for planned_before in (True, False):  # the plain engine now reads the kept set too
+        if not planned_before:
+            textsearch._plans.clear()
+        with queries._connect(engine) as conn:
+            again = queries.text_plan(conn, f)
+        assert again.use_index and again.matches == kept.matches, planned_before
+    expected = [i for i in _ids_with(engine, "алматы") if i in {1, 14, 27, 40}]  # n % 13 == 0
+    for reader in (engine, facts):
+        page = queries.items_page(reader, f, limit=10)
+        assert sorted(r.id for r in page.rows) == expected == [1]
+        assert queries.totals(reader, f).items == 1
+    engine.dispose()
+    textsearch.forget_matches()
