@@ -6,8 +6,9 @@ What one filter change with a search asks of the store (totals, categories,
 the newest items, the daily series), for each of the benchmark's search words
 (`bench_dashboard.SEARCHES`, common, plus two rare ones) over the last 180
 days and over everything, through an engine as the dashboard opens it
-(`queries.with_search_facts`). "First" starts with no kept match set and no
-kept facts (`textsearch.forget_matches`, `match_facts.forget`); "again" is the
+(`queries.with_search_facts`). "First" starts with no kept match set, no
+cached plan and no kept facts (`textsearch.forget_matches`,
+`textsearch.forget_plans`, `match_facts.forget`); "again" is the
 same change right after, as the next chart, view or analyst asks it. Each is
 the median of `--repeats` runs.
 
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             warm: list[float] = []
             for _ in range(args.repeats):
                 textsearch.forget_matches()
+                textsearch.forget_plans()
                 match_facts.forget()
                 cold.append(timed(lambda f=f: change(engine, f)))
                 warm.append(timed(lambda f=f: change(engine, f)))

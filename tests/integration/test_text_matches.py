@@ -445,3 +445,32 @@ def test_a_kept_or_keepable_set_is_preferred_to_testing_a_tags_items(tmp_path: P
         assert queries.totals(reader, f).items == 1
     engine.dispose()
     textsearch.forget_matches()
+
+
+def test_the_index_is_not_counted_when_no_count_could_lose_to_the_filters(
+    tmp_path: Path,
+) -> None:
+    """With nothing but a period the filters' side is every item of it: on a facts engine
+    the word's side wins whatever it holds, so its candidates are not counted."""
+    from sqlalchemy import event
+
+    textsearch.forget_matches()
+    textsearch._plans.clear()
+    engine, _ = _store(f"sqlite:///{tmp_path / 'count.db'}")
+    counted: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("SELECT count(*)") and "MATCH" in statement:
+            counted.append(statement)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    f = Filters(q="алматы")
+    with queries._connect(queries.with_search_facts(engine)) as conn:
+        assert queries.text_plan(conn, f).use_index
+    assert counted == []
+    textsearch.forget_matches()  # else the plain engine would read the kept set
+    with queries._connect(engine) as conn:  # plain: the sides are even, so it counts
+        assert queries.text_plan(conn, f).use_index
+    assert len(counted) == 1
+    engine.dispose()
+    textsearch.forget_matches()
