@@ -41,9 +41,8 @@ from indicators.selection import Filters
 from indicators.store import grouping
 from indicators.store.conditions import tag_selection
 from indicators.store.kept import Kept
-from indicators.store.schema import items
+from indicators.store.schema import CODE_DIGITS, items
 from indicators.store.textsearch import counted_version
-from indicators.store.write import CODE_DIGITS
 
 FACTS_BUDGET = 600_000  # items held in all (~60 bytes each with their tags: ~36 MB)
 

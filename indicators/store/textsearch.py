@@ -277,9 +277,12 @@ def plan_search(
     range (FTS5 counts them in a few ms). The filter side, from `count`:
     the items of the rarest selected tag from the period on, or without
     tags the items of the period, languages and sources. The smaller one
-    drives. Plans are cached briefly, so the dozen queries of one view share
-    the estimate; the key holds the newest item id, so a write (or another
-    database at the same URL) gets a fresh plan. `rows`: see `exact_matches`.
+    drives; where the facts are kept (`rows`) the index's side counts
+    `KEPT_INDEX_WORTH` times less, and a set of the word's ids already kept
+    always drives (and is not counted). Plans are cached briefly, so the
+    dozen queries of one view share the estimate; the key holds the newest
+    item id, so a write (or another database at the same URL) gets a fresh
+    plan. `rows`: see `exact_matches`.
     """
     match = trigram_query(f.q) if f.q else None
     if match is None or not has_text_index(conn):
