@@ -15,6 +15,7 @@ TAG_AXES: tuple[str, ...] = ("category", "region", "platform", "actor")
 # tables that make filtering fast count the TAG_AXES only.
 METHOD_AXIS = "method"
 STORED_AXES: tuple[str, ...] = (*TAG_AXES, METHOD_AXIS)
+_AXIS_PLACE = {axis: i for i, axis in enumerate(STORED_AXES)}  # see Tags.by_axis
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,11 @@ class Tags:
 
     def values(self, axis: str) -> tuple[str, ...]:
         """The values on one of STORED_AXES."""
-        return {
-            "category": self.categories,
-            "region": self.regions,
-            "platform": self.platforms,
-            "actor": self.actors,
-            METHOD_AXIS: self.methods,
-        }[axis]
+        return self.by_axis()[_AXIS_PLACE[axis]]
+
+    def by_axis(self) -> tuple[tuple[str, ...], ...]:
+        """The values on each of STORED_AXES, in that order (one call for them all)."""
+        return (self.categories, self.regions, self.platforms, self.actors, self.methods)
 
 
 EMPTY_TAGS = Tags(relevant=False)

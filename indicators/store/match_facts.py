@@ -140,11 +140,13 @@ class _FactRows:
     ) -> None:
         read = [part for part in parts if int(part[1])]  # a range with no match has NULLs
         n = sum(int(part[1]) for part in read)
-        columns = [
-            (_ROW_SEP if i == len(parts[0]) - 1 else ",").join(str(part[i]) for part in read)
+        last = len(parts[0]) - 1  # the tag codes, whose rows are joined by _ROW_SEP
+        joined_ids, *columns = (
+            (_ROW_SEP if i == last else ",").join(str(part[i]) for part in read)
             for i in range(len(parts[0]))
-        ]
-        facts = _parse(conn, n, columns[0], columns[2:])
+            if i != 1  # the count
+        )
+        facts = _parse(conn, n, joined_ids, columns)
         _facts.put((str(conn.engine.url), state, ids), facts, FACTS_BUDGET)
 
 

@@ -115,7 +115,7 @@ TagCodes = dict[tuple[str, str], int]
 def tag_codes_for(conn: Connection, verdicts: Iterable[Tags]) -> TagCodes:
     """The codes of every (axis, value) the verdicts carry, numbering new ones, in the
     caller's transaction (a rolled-back batch takes its new numbers with it)."""
-    combos = set(map(_by_axis, verdicts))
+    combos = {tags.by_axis() for tags in verdicts}
     wanted = {pair for combo in combos for pair in _pairs(combo)}
     codes = _known_codes(conn)
     missing = wanted - codes.keys()
@@ -135,14 +135,6 @@ def _known_codes(conn: Connection) -> TagCodes:
     return {(axis, value): code for axis, value, code in rows}
 
 
-def _by_axis(tags: Tags) -> tuple[tuple[str, ...], ...]:
-    """A verdict's values in `STORED_AXES` order: what its tag rows, and codes, name."""
-    return (tags.categories, tags.regions, tags.platforms, tags.actors, tags.methods)
-
-
-assert STORED_AXES == ("category", "region", "platform", "actor", "method"), "see _by_axis"
-
-
 def _pairs(combo: tuple[tuple[str, ...], ...]) -> Iterator[tuple[str, str]]:
     for axis, values in zip(STORED_AXES, combo, strict=True):
         for value in values:
@@ -156,7 +148,7 @@ def codes_texts(verdicts: Iterable[Tags], codes: TagCodes) -> list[str]:
     texts: dict[tuple[tuple[str, ...], ...], str] = {}
     out = []
     for tags in verdicts:
-        combo = _by_axis(tags)
+        combo = tags.by_axis()
         text_of = texts.get(combo)
         if text_of is None:
             found = sorted(codes[pair] for pair in _pairs(combo))
@@ -174,19 +166,18 @@ def fill_tag_codes(conn: Connection) -> None:
         "UPDATE items SET tag_codes = '' WHERE tag_codes != '' "
         "AND NOT EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id)"
     )
+    pairs_sql = (
+        "SELECT t.item_id, v.code FROM item_tags t "
+        "JOIN tag_values v ON v.axis = t.axis AND v.value = t.value"
+    )
     if conn.dialect.name == "postgresql":
-        joined = f"string_agg(lpad(v.code::text, {CODE_DIGITS}, '0'), ',' ORDER BY v.code)"
-        ordered = "item_tags t JOIN tag_values v ON v.axis = t.axis AND v.value = t.value"
+        joined = f"string_agg(lpad(p.code::text, {CODE_DIGITS}, '0'), ',' ORDER BY p.code)"
     else:  # SQLite's group_concat follows its input's order
-        joined = f"group_concat(printf('%0{CODE_DIGITS}d', v.code))"
-        ordered = (
-            "(SELECT t.item_id, v.code FROM item_tags t JOIN tag_values v "
-            "ON v.axis = t.axis AND v.value = t.value ORDER BY t.item_id, v.code) AS v"
-        )
-    item = "t.item_id" if conn.dialect.name == "postgresql" else "v.item_id"
+        joined = f"group_concat(printf('%0{CODE_DIGITS}d', p.code))"
+        pairs_sql += " ORDER BY t.item_id, v.code"
     conn.exec_driver_sql(
-        f"UPDATE items SET tag_codes = c.codes FROM (SELECT {item} AS item_id, {joined} AS codes "
-        f"FROM {ordered} GROUP BY {item}) AS c WHERE items.id = c.item_id"
+        f"UPDATE items SET tag_codes = c.codes FROM (SELECT p.item_id, {joined} AS codes "
+        f"FROM ({pairs_sql}) AS p GROUP BY p.item_id) AS c WHERE items.id = c.item_id"
     )
 
 
