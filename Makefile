@@ -101,6 +101,7 @@ eval: $(VENV)/.runtime
 
 model: $(VENV)/.runtime
 	$(BIN)/python tools/train_relevance_model.py
+	$(BIN)/python tools/train_category_model.py
 	$(BIN)/python tools/train_region_model.py
 
 bench: $(VENV)/.dev system-deps

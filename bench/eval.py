@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, model in (
             ("relevance model", getattr(compiled, "relevance_model", None)),
             ("region model", getattr(compiled, "region_model", None)),
+            ("category model", getattr(compiled, "category_model", None)),
         )
         if model is not None
     ]

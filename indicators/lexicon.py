@@ -21,6 +21,8 @@ import ahocorasick
 
 from indicators import lexicon_cache, morph
 from indicators.actors import Actor
+from indicators.category_model import MODEL_FILE as CATEGORY_FILE
+from indicators.category_model import CategoryModel, CategoryModelError, load_category_model
 from indicators.lexicon_files import (
     KIND_TERM,
     Entry,
@@ -134,6 +136,8 @@ class CompiledLexicon:
     region_model: RegionModel | None = None
     # the learned second look at relevance and categories (data/models/relevance.json)
     relevance_model: RelevanceModel | None = None
+    # the learned look for a relevant item's missing categories (data/models/categories.json)
+    category_model: CategoryModel | None = None
     # Memo of (slot, word) -> matches; with `near_cache` the only mutable parts, pure caches.
     word_cache: dict[tuple[int, str], bool] = field(default_factory=dict, compare=False)
     # Memo of (anchor slot, word before, word after) -> the indices of the phrases
@@ -141,6 +145,11 @@ class CompiledLexicon:
     near_cache: dict[tuple[int, str | None, str | None], tuple[int, ...]] = field(
         default_factory=dict, compare=False
     )
+
+    def rules_only(self) -> CompiledLexicon:
+        """The same lexicon without its learned stages: what the rules alone say (the
+        models are trained on this, and `threatmon tag --explain` shows it beside them)."""
+        return replace(self, region_model=None, relevance_model=None, category_model=None)
 
     def anchored_phrases(self, slot: int, before: str | None, after: str | None) -> tuple[int, ...]:
         """Indices of the phrases anchored on `slot` whose neighbour slots these words realize.
@@ -421,16 +430,22 @@ def _compile_checked(root: Path, overlay: Path | None) -> CompiledLexicon:
         problems=tuple(p for p in problems if p not in errors),
         region_model=load_region_model(root),
         relevance_model=load_relevance_model(root),
+        category_model=load_category_model(root),
     )
 
 
 def _model_problems(data_dir: Path) -> list[LexiconProblem]:
     """The learned models' files that do not load, as lexicon errors."""
     problems = []
-    for name, load in ((MODEL_FILE, load_region_model), (RELEVANCE_FILE, load_relevance_model)):
+    loaders = (
+        (MODEL_FILE, load_region_model),
+        (RELEVANCE_FILE, load_relevance_model),
+        (CATEGORY_FILE, load_category_model),
+    )
+    for name, load in loaders:
         try:
             load(data_dir)
-        except (RegionModelError, RelevanceModelError) as exc:
+        except (RegionModelError, RelevanceModelError, CategoryModelError) as exc:
             problems.append(LexiconProblem(name, None, "error", str(exc)))
     return problems
 

@@ -246,21 +246,26 @@ def verdict(
 
 
 def decide(
-    model: RelevanceModel, lang: str, rule_categories: Collection[str], ev: Evidence
+    model: RelevanceModel,
+    lang: str,
+    rule_categories: Collection[str],
+    ev: Evidence,
+    features: set[str] | None = None,
 ) -> Decision:
     """Relevance and categories after the model's look (see the module docstring).
 
-    The item's features are built and hashed once: the gate scores them as they
-    are and the category stage crosses them with each category (`category_groups`'
-    "lexx" group), which is the same sum with the category's salt.
+    The item's features (`item_features`; passed in when the caller has them)
+    are built and hashed once: the gate scores them as they are and the
+    category stage crosses them with each category (`category_groups`' "lexx"
+    group), which is the same sum with the category's salt.
     """
     rules = frozenset(rule_categories)
     cache: list[tuple[set[str], list[int]]] = []
 
     def item() -> tuple[set[str], list[int]]:
         if not cache:
-            features = item_features(lang, bool(rules), rules, ev)
-            cache.append((features, [hashed.token_hash(f) for f in features]))
+            found = item_features(lang, bool(rules), rules, ev) if features is None else features
+            cache.append((found, [hashed.token_hash(f) for f in found]))
         return cache[0]
 
     return verdict(

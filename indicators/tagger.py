@@ -36,15 +36,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 
+from indicators.category_model import additions, lexicon_features, word_span
+from indicators.category_model import item_words as model_words
 from indicators.lexicon import CompiledLexicon, Phrase
 from indicators.lexicon_files import KIND_FALSE_FRIEND, KIND_TERM, KIND_TRIGGER, KIND_UNLESS
 from indicators.models import EMPTY_TAGS, METHOD_AXIS, STORED_AXES, Match, Tags, tagged_text
 from indicators.morph import tail_allowed
 from indicators.region_lists import list_items, overlaps, participant_runs, shared_head
 from indicators.region_model import Mention, RegionModel, choose_regions
-from indicators.relevance_model import CategoryTerm, Evidence
+from indicators.relevance_model import CategoryTerm, Evidence, item_features
 from indicators.relevance_model import decide as decide_relevance
 from indicators.taxonomy import CATEGORY_IDS, COUNTRY_CODE, METHOD_IDS, PLATFORM_IDS
 from indicators.textnorm import Normalized, fold, normalize
@@ -404,10 +406,16 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
                 if evidence not in matches:  # the name may be a category term already
                     matches.append(evidence)
         matches += [m for c in method_terms if c.phrase.axis == METHOD_AXIS for m in _matches(c)]
+    seen: Evidence | None = None
+    features: set[str] | None = None  # the lexicon's features of a relevant item, as it is
     if compiled.relevance_model is not None and (categories or _has_strong_term(named)):
         # what the context rules left matters only to an item the gate may make relevant
         seen = lexicon_evidence(candidates, named, len(title), [] if categories else terms)
-        verdict = decide_relevance(compiled.relevance_model, lang or "", categories, seen)
+        before = frozenset(categories)
+        features = item_features(lang or "", bool(before), before, seen)
+        verdict = decide_relevance(compiled.relevance_model, lang or "", before, seen, features)
+        if verdict.categories != before:
+            features = None
         if not verdict.relevant:
             if categories:  # a dropped verdict claims nothing, as the rules' "not relevant"
                 categories, matches = set(), []
@@ -420,6 +428,17 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
         elif verdict.categories != categories:
             categories = set(verdict.categories)
             matches = [m for m in matches if m.axis != "category" or m.id in categories]
+    if compiled.category_model is not None and categories:
+        if features is None:
+            seen = seen or lexicon_evidence(candidates, named, len(title), [])
+            features = lexicon_features(lang or "", categories, seen)
+        stems = model_words(text)
+        for added in additions(compiled.category_model, categories, stems, features):
+            # explained by the words that pushed it most; none found, nothing added
+            spans = [span for span in map(partial(word_span, text), added.stems) if span]
+            matches += [Match("category", added.category, text[a:b], a, b) for a, b in spans]
+            if spans:
+                categories.add(added.category)
     if compiled.region_model is not None and categories:
         region_matches = _model_regions(
             compiled.region_model, title, text, lang, named, region_matches

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, cast
 
 from indicators.lexicon import CompiledLexicon, LexiconError, LexiconProblem, load_compiled
@@ -38,9 +38,7 @@ class LexiconTagging:
 
     def rules_only(self) -> LexiconTagging:
         """The same lexicon without its learned models: what the rules alone say."""
-        return LexiconTagging(
-            replace(self.compiled, region_model=None, relevance_model=None), self.rejected
-        )
+        return LexiconTagging(self.compiled.rules_only(), self.rejected)
 
 
 def tagging_for(settings: Settings, *, strict: bool = False) -> LexiconTagging:

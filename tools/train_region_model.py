@@ -80,7 +80,7 @@ class Example:
 
 
 def examples(items: Sequence[DevItem], compiled: CompiledLexicon) -> list[Example]:
-    rules_only = replace(compiled, region_model=None, relevance_model=None)
+    rules_only = compiled.rules_only()
     out = []
     for item in items:
         got = tag(item.title, item.summary, rules_only, lang=item.lang)

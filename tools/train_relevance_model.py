@@ -103,7 +103,7 @@ class Example:
 
 
 def examples(items: Sequence[DevItem], source: str, data_dir: Path) -> list[Example]:
-    rules_only = replace(load_compiled(data_dir), region_model=None, relevance_model=None)
+    rules_only = load_compiled(data_dir).rules_only()
     out = []
     for item in items:
         got = tag(item.title, item.summary, rules_only, lang=item.lang)

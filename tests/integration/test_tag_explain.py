@@ -1,6 +1,7 @@
 """`threatmon tag --explain`: what the rules alone said, where the learned models changed it.
 
-The learned models may drop a verdict, a category or a region; an analyst
+The learned models may drop a verdict, a category or a region, or add a
+category to a relevant item; an analyst
 piping items through the command line sees, on exactly those verdicts, the
 rules' own relevance, categories and regions beside the final ones.
 """
@@ -14,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from indicators import category_model as cm
 from indicators import relevance_model as rel
 from indicators.relevance_model import RelevanceModel
 
@@ -48,3 +50,17 @@ def test_a_verdict_the_models_changed_carries_the_rules_own(tmp_path: Path) -> N
     }
     assert "rules" not in unchanged  # nothing to explain: the rules say the same
     assert all("rules" not in v for v in run_tag(data))  # only when asked
+
+
+def test_a_category_the_model_added_shows_beside_the_rules_and_its_words(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    pushes = {"предот": (2.0,)}  # "предотвращен" pushes counter_measures
+    adding = cm.CategoryModel({"counter_measures": 9.0}, pushes, {}, 0.5, ("counter_measures",), {})
+    (data / cm.MODEL_FILE).write_text(cm.model_to_json(adding), encoding="utf-8")
+    added, unchanged = run_tag(data, "--explain")
+    assert added["categories"] == ["terrorist_activity", "counter_measures"]
+    assert added["rules"]["categories"] == ["terrorist_activity"]
+    evidence = [m for m in added["matches"] if m["id"] == "counter_measures"]
+    assert [m["term"] for m in evidence] == ["предотвращен"]
+    assert "rules" not in unchanged  # not relevant: nothing to add to

@@ -175,7 +175,7 @@ def test_the_shipped_model_is_what_make_model_fits_on_the_tuning_halves(tmp_path
 
 def test_an_item_the_gate_leaves_not_relevant_is_exactly_the_rules_verdict(lexicon) -> None:
     title = "На учениях условные террористы захватили школу в Алматы"  # a drill: the rules say no
-    rules = dataclasses.replace(lexicon, relevance_model=None, region_model=None)
+    rules = lexicon.rules_only()
     before = tag(title, "", rules, lang="ru")
     assert not before.relevant and before.regions == ("KZ-75",)
     never = dataclasses.replace(rules, relevance_model=model(gate_bias=-9))
@@ -196,7 +196,7 @@ def test_the_tagger_scores_exactly_what_training_fits(lexicon) -> None:
     from tools.evaluate import load_devset
 
     shipped = lexicon.relevance_model
-    rules_only = dataclasses.replace(lexicon, relevance_model=None, region_model=None)
+    rules_only = lexicon.rules_only()
     checked = 0
     for item in load_devset(DATA.parent / "tests/eval/devset.jsonl")[:120]:
         got = tag(item.title, item.summary, rules_only, lang=item.lang)

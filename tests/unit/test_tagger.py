@@ -25,7 +25,7 @@ def lexicon():
 def rules(lexicon):
     """The lexicon's rules alone: the region tests here are of the rules' regions, before
     the learned region model takes its look (tests/unit/test_region_model.py)."""
-    return dataclasses.replace(lexicon, region_model=None, relevance_model=None)
+    return lexicon.rules_only()
 
 
 def evidence(tags, title: str, summary: str = "") -> dict[str, set[str]]:

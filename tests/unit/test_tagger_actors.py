@@ -136,8 +136,8 @@ def test_organizations_change_no_relevance_and_add_only_their_kinds_category(com
     learned relevance model does weigh a named organization as evidence."""
     folder = tmp_path / "data"
     shutil.copytree(DATA, folder, ignore=shutil.ignore_patterns("actors.yaml", "samples"))
-    without = replace(load_compiled(folder), region_model=None, relevance_model=None)
-    compiled = replace(compiled, region_model=None, relevance_model=None)
+    without = load_compiled(folder).rules_only()
+    compiled = compiled.rules_only()
     assert without.actors == {}
     lines = (ROOT / "tests" / "eval" / "devset.jsonl").read_text(encoding="utf-8").splitlines()
     items = [json.loads(line) for line in lines if line.strip() and not line.startswith("#")]
