@@ -14,9 +14,12 @@ What it may do, so every tag stays explainable by matched words:
   have judged them (weak and context terms too: "учения" where the exercise
   rule struck "акт терроризма" from the scenario), or, when the context rules
   left none, the categories of its strong terms; those terms are the evidence;
-- the **category stage** may drop a category the rules gave (never
-  ``online_platforms``, which the rules decide, and never an item's last
-  threat category); it adds none.
+- the **category stage** may drop a category the rules gave (never an
+  item's last threat category; ``online_platforms`` only when the rules gave
+  it on generic words alone, "интернет", "канал", "followers", with no
+  platform named: "канал сбыта оружия", "followers of Hizb ut-Tahrir" and
+  "отключили связь и интернет" are no online channel of a threat, which the
+  words' company tells); it adds none.
 
 Features are the lexicon's evidence only (no raw text): the matched terms,
 their categories, strength and place (title or not), the context-rule
@@ -40,7 +43,7 @@ from indicators import hashed_features as hashed
 
 FORMAT = 1
 MODEL_FILE = "models/relevance.json"  # under the data folder
-PLATFORM_CATEGORY = "online_platforms"  # left to the rules
+PLATFORM_CATEGORY = "online_platforms"  # judged only when generic words alone gave it
 _UNSCALED: frozenset[str] = frozenset()  # every group is a set of facts, valued 1
 
 
@@ -172,10 +175,23 @@ def gate_eligible(relevant: bool, ev: Evidence) -> bool:
     return relevant or bool(ev.strong_categories())
 
 
+def platform_judged(rule_categories: Collection[str], ev: Evidence) -> bool:
+    """Whether the category stage judges the item's ``online_platforms``: only when the
+    rules gave it on generic words alone ("интернет", "канал", "followers"), no platform
+    named; a named platform in a threat item stays the rules' call."""
+    if PLATFORM_CATEGORY not in rule_categories or ev.platforms:
+        return False
+    own = [t for t in ev.terms if t.category == PLATFORM_CATEGORY]
+    return bool(own) and all(not t.strong for t in own)
+
+
 def category_candidates(rule_categories: Collection[str], ev: Evidence) -> list[str]:
     """The (item, category) pairs the category stage is trained on; it decides on the
     rule categories among them."""
-    return sorted((set(rule_categories) | ev.strong_categories()) - {PLATFORM_CATEGORY})
+    found = (set(rule_categories) | ev.strong_categories()) - {PLATFORM_CATEGORY}
+    if platform_judged(rule_categories, ev):
+        found.add(PLATFORM_CATEGORY)
+    return sorted(found)
 
 
 def gate_probability(
@@ -236,13 +252,17 @@ def verdict(
     if t.drop_below > 0.0 and gate_p() < t.drop_below:
         return Decision(False, frozenset())
     threats = sorted(rules - {PLATFORM_CATEGORY})
+    platform = rules & {PLATFORM_CATEGORY}
+    judged = platform and threats and t.keep_at_least > 0.0 and platform_judged(rules, ev)
+    if judged and category_p(PLATFORM_CATEGORY) < t.keep_at_least:
+        platform = frozenset()
     if len(threats) < 2 or t.keep_at_least <= 0.0:  # a lone threat category always stays
-        return Decision(True, rules)
+        return Decision(True, frozenset(threats) | platform)
     scored = {c: category_p(c) for c in threats}
     kept = {c for c, q in scored.items() if q >= t.keep_at_least}
     if not kept:  # never an item without its likeliest threat category
         kept = {max(threats, key=lambda c: (scored[c], c))}
-    return Decision(True, frozenset(kept | (rules & {PLATFORM_CATEGORY})))
+    return Decision(True, frozenset(kept) | platform)
 
 
 def decide(

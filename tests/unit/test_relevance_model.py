@@ -2,8 +2,9 @@
 
 It takes a second look at an item's relevance and categories
 (indicators/relevance_model.py): it may drop a relevant verdict or a rule
-category, make relevant only an item with a strong category term, and never
-touches online_platforms or leaves an item without a threat category. Its
+category, make relevant only an item with a strong category term, touches
+online_platforms only when generic words alone gave it, and never leaves an
+item without a threat category. Its
 file is part of the lexicon's version, and the shipped model is what
 `make model` fits on the tuning halves.
 """
@@ -92,6 +93,29 @@ def test_the_category_stage_keeps_platforms_and_at_least_one_threat() -> None:
     mixed = {"terrorist_activity": 0.8, "extremist_ideology": 0.3}
     got = verdict(rules, ev, always(0.9), mixed.__getitem__, Thresholds(0.5, 1.01, 0.5))
     assert got.categories == {"terrorist_activity", "online_platforms"}
+
+
+def test_online_platforms_on_generic_words_alone_is_judged_a_named_platform_is_not() -> None:
+    rules = frozenset({"terrorist_activity", "online_platforms"})
+    generic = Evidence(terms=(term("terrorist_activity"), term("online_platforms", context=True)))
+    low = {"terrorist_activity": 0.9, "online_platforms": 0.1}
+    t = Thresholds(0.5, 1.01, 0.5)
+    assert rel.platform_judged(rules, generic)
+    assert verdict(rules, generic, always(0.9), low.__getitem__, t).categories == {
+        "terrorist_activity"
+    }
+    high = {"terrorist_activity": 0.9, "online_platforms": 0.7}
+    assert verdict(rules, generic, always(0.9), high.__getitem__, t).categories == rules
+    named = dataclasses.replace(generic, platforms=("telegram",))
+    assert not rel.platform_judged(rules, named)
+    assert verdict(rules, named, always(0.9), low.__getitem__, t).categories == rules
+    strong = Evidence(terms=(term("terrorist_activity"), term("online_platforms")))
+    assert not rel.platform_judged(rules, strong)  # "экстремистский канал" is the rules' call
+    alone = frozenset({"online_platforms"})  # never dropped into an item with no category
+    only = Evidence(terms=(term("online_platforms", context=True),))
+    assert verdict(alone, only, always(0.9), low.__getitem__, t).categories == alone
+    assert "online_platforms" in rel.category_candidates(rules, generic)
+    assert "online_platforms" not in rel.category_candidates(rules, named)
 
 
 def test_in_the_tagger_a_dropped_verdict_claims_nothing_and_a_kept_one_keeps_its_evidence(
