@@ -92,6 +92,9 @@ class ContextRule:
     # dropped terms still back weak terms as a core term would ("экстремистской
     # организации" in a financing item is no activity, but the money is for one)
     keep_as_support: bool = False
+    # the item's Kazakh units become Kazakhstan, the trigger phrase its evidence
+    # ("по всей стране": the units named are background of a nationwide measure)
+    country_wide: bool = False
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,7 @@ def _compile(loaded: LoadedData) -> CompiledLexicon:
             requires_terms=frozenset(fold(t) for t in spec.requires_terms),
             add_category=spec.add_category,
             keep_as_support=spec.keep_as_support,
+            country_wide=spec.country_wide,
         )
         for spec in loaded.rules
     )

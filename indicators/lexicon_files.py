@@ -76,6 +76,7 @@ RULE_KEYS = {
     "requires_terms",
     "add_category",
     "keep_as_support",
+    "country_wide",
 }
 _WORD = re.compile(r"[^\W_]+")
 _SETTING_KEYS = {"weak", "morph", "case", "strict_lang"}
@@ -515,6 +516,7 @@ class _RuleSpec:
     requires_terms: list[str]
     add_category: str | None
     keep_as_support: bool
+    country_wide: bool
     file: str
     line: int | None
 
@@ -660,7 +662,7 @@ def _read_rule_file(
                         LexiconProblem(rel, line, "error", f"rule {rule_id}: unknown {cat!r}")
                     )
         flags = {}
-        for key in ("drop_weak", "drop_platforms", "keep_as_support"):
+        for key in ("drop_weak", "drop_platforms", "keep_as_support", "country_wide"):
             value = rule.get(key, False)
             if not isinstance(value, bool):
                 problems.append(
@@ -693,6 +695,7 @@ def _read_rule_file(
                 requires_terms=lists["requires_terms"],
                 add_category=add,
                 keep_as_support=flags["keep_as_support"],
+                country_wide=flags["country_wide"],
                 file=rel,
                 line=line,
             )

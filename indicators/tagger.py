@@ -281,6 +281,8 @@ def _apply_context_rules(
             for c in terms
         ):
             continue
+        if rule.country_wide and not any(_is_home(c) for c in terms):
+            continue  # a nationwide measure elsewhere: not this rule's
         kept = []
         for cand in terms:
             phrase = cand.phrase
@@ -289,6 +291,7 @@ def _apply_context_rules(
                 or (rule.drop_platforms and phrase.axis == "platform")
                 or (phrase.axis == "category" and not rule.drop_categories.isdisjoint(phrase.ids))
                 or (bool(rule.drop_terms) and _folded_term(phrase.term) in rule.drop_terms)
+                or (rule.country_wide and _is_unit(cand))
             )
             if not drop:
                 kept.append(cand)
@@ -310,8 +313,27 @@ def _apply_context_rules(
                 context=False,
             )
             kept.append(Candidate(trigger.start, trigger.end, evidence))
+        if rule.country_wide:
+            country = replace(
+                trigger.phrase, kind=KIND_TERM, axis="region", ids=(COUNTRY_CODE,), weak=False,
+                context=False,
+            )  # fmt: skip
+            kept.append(Candidate(trigger.start, trigger.end, country))
         terms = kept
     return terms
+
+
+def _is_unit(cand: Candidate) -> bool:
+    """A place name of Kazakh units only ("Актобе", not "Kazakhstan")."""
+    ids = cand.phrase.ids
+    return cand.phrase.axis == "region" and bool(ids) and all(i.startswith("KZ-") for i in ids)
+
+
+def _is_home(cand: Candidate) -> bool:
+    """A place name of Kazakhstan or of its units."""
+    return cand.phrase.axis == "region" and any(
+        i == COUNTRY_CODE or i.startswith("KZ-") for i in cand.phrase.ids
+    )
 
 
 def _has_strong(terms: list[Candidate], categories: frozenset[str]) -> bool:

@@ -942,3 +942,30 @@ def test_ordinary_shootings_and_units_on_parade_are_not_threats(rules, title):
 def test_gunmen_who_open_fire_in_a_terrorist_attack_are_a_means_of_attack(rules):
     tags = tag("Боевики ИГИЛ открыли огонь по посетителям концерта", "", rules)
     assert "tactics_methods" in tags.categories
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "lang"),
+    [
+        ("«Жёлтый» уровень террористической опасности объявлен по всей стране",
+         "Он действует в 14 областях, Астане и Алматы после нападений в Актобе.", "ru"),
+        ("Kazakhstan raises its terrorist threat level nationwide",
+         "The decision follows the terrorist attacks in Aktobe and Almaty.", "en"),
+        ("Терроризм қаупінің «сары» деңгейі бүкіл елде жарияланды",
+         "Ақтөбедегі шабуылдан кейін Алматы мен Астанада тексеру күшейді.", "kk"),
+    ],
+)  # fmt: skip
+def test_a_nationwide_measure_is_in_kazakhstan_not_in_the_units_it_names(
+    rules, title: str, summary: str, lang: str
+) -> None:
+    tags = tag(title, summary, rules, lang=lang)
+    assert tags.relevant and tags.regions == ("KZ",)
+    said = evidence(tags, title, summary)["KZ"]
+    assert said & {"по всей стране", "nationwide", "бүкіл елде"}
+
+
+def test_a_nationwide_measure_elsewhere_leaves_the_places_alone(rules) -> None:
+    # the trigger needs a Kazakh place: a Russian nationwide measure is not Kazakhstan's
+    title = "В России по всей стране усилили меры безопасности после теракта в Москве"
+    tags = tag(title, "", rules, lang="ru")
+    assert tags.relevant and tags.regions == ("RU",)
