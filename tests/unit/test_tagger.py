@@ -969,3 +969,27 @@ def test_a_nationwide_measure_elsewhere_leaves_the_places_alone(rules) -> None:
     title = "В России по всей стране усилили меры безопасности после теракта в Москве"
     tags = tag(title, "", rules, lang="ru")
     assert tags.relevant and tags.regions == ("RU",)
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("КНБ перекрыл канал контрабанды оружия из соседней страны", "ru"),
+        ("КНБ перекрыл канал сбыта селитры и детонаторов террористам", "ru"),
+        ("RATS agrees on curbs on terror funding channels", "en"),
+        ("Police detain six suspected followers of Hizb ut-Tahrir", "en"),
+        ("«Әл-Жазира» арнасының хабарлауынша, ДАИШ Кабулда жарылыс жасады", "kk"),
+    ],
+)
+def test_a_route_a_movement_s_adherents_or_a_news_channel_is_no_online_channel(
+    rules, title: str, lang: str
+) -> None:
+    tags = tag(title, "", rules, lang=lang)
+    assert tags.relevant and "online_platforms" not in tags.categories
+
+
+def test_an_online_channel_beside_a_supply_route_still_counts(rules) -> None:
+    tags = tag("Вербовщик ИГИЛ вёл Telegram-канал и канал сбыта оружия", "", rules, lang="ru")
+    assert "online_platforms" in tags.categories and "telegram" in tags.platforms
+    followers = tag("ISIS recruiter had 1,000 followers on his channel", "", rules, lang="en")
+    assert "online_platforms" in followers.categories
