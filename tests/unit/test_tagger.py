@@ -979,6 +979,9 @@ def test_a_nationwide_measure_elsewhere_leaves_the_places_alone(rules) -> None:
         ("RATS agrees on curbs on terror funding channels", "en"),
         ("Police detain six suspected followers of Hizb ut-Tahrir", "en"),
         ("«Әл-Жазира» арнасының хабарлауынша, ДАИШ Кабулда жарылыс жасады", "kk"),
+        ("МИД по дипломатическим каналам готовит вывоз детей боевиков ИГИЛ из Ирака", "ru"),
+        ("Bishkek police detain two Hizb ut-Tahrir followers handing out literature", "en"),
+        ("Суд арестовал шестерых по делу об организации экстремистского сообщества", "ru"),
     ],
 )
 def test_a_route_a_movement_s_adherents_or_a_news_channel_is_no_online_channel(
@@ -993,3 +996,5 @@ def test_an_online_channel_beside_a_supply_route_still_counts(rules) -> None:
     assert "online_platforms" in tags.categories and "telegram" in tags.platforms
     followers = tag("ISIS recruiter had 1,000 followers on his channel", "", rules, lang="en")
     assert "online_platforms" in followers.categories
+    online = tag("В соцсетях множатся экстремистские сообщества", "", rules, lang="ru")
+    assert {"online_platforms", "extremist_ideology"} <= set(online.categories)
