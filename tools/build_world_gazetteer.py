@@ -24,6 +24,7 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pycountry
 import yaml
@@ -82,14 +83,14 @@ def listed_codes(data_dir: Path) -> set[str]:
     return codes | {"KZ"}
 
 
-def name_in(lang: str, country: object) -> str | None:
+def name_in(lang: str, country: Any) -> str | None:
     """The country's name in `lang`, as the news writes it, or None to leave it out."""
-    code = country.alpha_2  # type: ignore[attr-defined]
+    code = country.alpha_2
     if (lang, code) in AMBIGUOUS:
         return None
     if (lang, code) in SHORT_FORMS:
         return SHORT_FORMS[(lang, code)]
-    official = country.name  # type: ignore[attr-defined]
+    official = country.name
     if lang == "en":
         name = getattr(country, "common_name", None) or official
     else:

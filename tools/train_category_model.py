@@ -26,7 +26,6 @@ full-batch optimisation from zero.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -56,7 +55,7 @@ from indicators.relevance_model import PLATFORM_CATEGORY, Evidence  # noqa: E402
 from indicators.tagger import item_evidence, tag  # noqa: E402
 from indicators.taxonomy import CATEGORY_IDS  # noqa: E402
 from tools.evaluate import DevItem, load_devset, split_items  # noqa: E402
-from tools.train_relevance_model import f1, weighted_fit  # noqa: E402
+from tools.train_relevance_model import f1, item_fold, weighted_fit  # noqa: E402
 
 LAMBDAS = (1e-3, 3e-4, 1e-4)  # strongest (simplest) first
 DEV_WEIGHTS = (1.0, 0.0, 3.0)  # in order of preference
@@ -109,7 +108,7 @@ def examples(
 
 
 def fold_of(ex: Example, folds: int) -> int:
-    return hashlib.sha256(f"cv:{ex.item.url or ex.item.id}".encode()).digest()[-1] % folds
+    return item_fold(ex.item, folds)
 
 
 Rows = tuple[list[Any], list[int], list[float]]

@@ -114,8 +114,13 @@ def examples(items: Sequence[DevItem], source: str, data_dir: Path) -> list[Exam
     return out
 
 
+def item_fold(item: DevItem, folds: int) -> int:
+    """An item's cross-validation fold, by its URL's hash (the category model's too)."""
+    return hashlib.sha256(f"cv:{item.url or item.id}".encode()).digest()[-1] % folds
+
+
 def fold_of(ex: Example, folds: int) -> int:
-    return hashlib.sha256(f"cv:{ex.item.url or ex.item.id}".encode()).digest()[-1] % folds
+    return item_fold(ex.item, folds)
 
 
 Probabilities = dict[tuple[str, str], float]  # (item id, "" or category) -> p
