@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from sqlalchemy import Engine
 
 from indicators.models import Tags
-from indicators.store import read, write
+from indicators.store import collector, read, write
 from threatmon.settings import Settings
 from threatmon.tagging import LexiconTagging, tagging_for
 
@@ -140,7 +140,7 @@ def retag_stale(
     )
     written = 0
     for verdicts in tagged:
-        with engine.begin() as conn:
+        with collector.paused(), engine.begin() as conn:
             written += write.replace_tags_many(conn, verdicts, version)
         progress(len(verdicts))
     return written

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, or_, selec
 from sqlalchemy.dialects import postgresql
 
 from indicators.models import STORED_AXES, FeedFields, ItemRecord, Tags
-from indicators.store import bulk, item_terms, summary
+from indicators.store import bulk, collector, item_terms, summary
 from indicators.store.schema import (
     CODE_DIGITS,
     MAX_CODE,
@@ -331,7 +331,7 @@ def store_feed_batch(
     if worker is not None:
         values |= {"lease_owner": None, "lease_until": None, "last_worker": worker}
         target = target & or_(feeds.c.lease_owner.is_(None), feeds.c.lease_owner == worker)
-    with engine.begin() as conn:
+    with collector.paused(), engine.begin() as conn:
         new_ids = insert_items(
             conn, feed_id, batch, lexicon_version=lexicon_version, assign_story=assign_story
         )

@@ -1,5 +1,6 @@
 """The store on a real SQLite file: migrations, idempotent inserts, atomic batches."""
 
+import gc
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -328,3 +329,29 @@ def test_published_day_is_the_utc_day(engine, feed_id):
         day = conn.execute(select(items.c.published_day)).scalar()
     assert str(day) == "2026-11-20"
     assert T0.tzinfo is UTC
+
+
+def test_a_feed_batch_is_written_with_the_collector_held_back_and_gives_it_back(engine, feed_id):
+    """Bulk writes pause the cyclic collector (indicators/store/collector.py), also on failure."""
+    seen: list[bool] = []
+
+    def assign(item_id: int, item: object) -> int:
+        seen.append(gc.isenabled())
+        return item_id
+
+    batch = [make_item("Теракт предотвращен", guid="g1", url="https://a.example/1")]
+    write.store_feed_batch(
+        engine, feed_id, batch, run_record(), state(), lexicon_version="v1", assign_story=assign
+    )
+    assert seen == [False] and gc.isenabled()
+
+    def broken(item_id: int, item: object) -> int:
+        raise RuntimeError("story index unavailable")
+
+    again = [make_item("Задержан вербовщик", guid="g2", url="https://a.example/2")]
+    with pytest.raises(RuntimeError):
+        write.store_feed_batch(
+            engine, feed_id, again, run_record(), state(), lexicon_version="v1", assign_story=broken
+        )
+    assert gc.isenabled()
+    assert count(engine) == 1  # the failed batch left nothing behind
