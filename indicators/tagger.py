@@ -242,13 +242,18 @@ def resolve_overlaps(candidates: Iterable[Candidate]) -> list[Candidate]:
     """Keep the longest of overlapping terms and false friends; equal spans coexist.
 
     A false friend beats a term of the same span; winners that are false
-    friends are then discarded, taking the terms they covered with them.
+    friends are then discarded, taking the terms they covered with them. A
+    false friend that loses to a longer term it only partly covers still
+    takes the shorter terms lying inside it: in "канал контрабанды оружия"
+    the weapons term wins "контрабанды", but "канал" is still no online
+    channel.
     """
     ranked = sorted(
         candidates,
         key=lambda c: (-c.length, c.start, c.phrase.kind != KIND_FALSE_FRIEND),
     )
     kept: list[Candidate] = []
+    beaten: list[Candidate] = []  # false friends that lost to a longer, overlapping term
     for cand in ranked:
         clash = False
         for other in kept:
@@ -259,7 +264,14 @@ def resolve_overlaps(candidates: Iterable[Candidate]) -> list[Candidate]:
                     break
         if not clash:
             kept.append(cand)
-    return [c for c in kept if c.phrase.kind == KIND_TERM]
+        elif cand.phrase.kind == KIND_FALSE_FRIEND:
+            beaten.append(cand)
+    return [
+        c
+        for c in kept
+        if c.phrase.kind == KIND_TERM
+        and not any(f.start <= c.start and c.end <= f.end for f in beaten)
+    ]
 
 
 def _apply_context_rules(

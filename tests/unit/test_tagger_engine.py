@@ -93,6 +93,17 @@ def test_a_false_friend_cancels_the_term_it_covers(mini):
     assert tag("Взрыв газа и теракт", "", mini).categories == ("terrorist_activity",)
 
 
+def test_a_false_friend_beaten_by_a_longer_term_still_cancels_the_words_inside_it(mini):
+    """ "канал поставки" loses "поставки" to the longer weapons term, yet "канал" inside
+    it is still no online channel; the weapons term keeps its own evidence."""
+    title = "Перекрыт канал поставки оружия"
+    tags = tag(title, "", mini)
+    assert tags.categories == ("tactics_methods",)
+    assert evidence(title, "", tags) == [("category", "tactics_methods", "поставки оружия")]
+    # without the false friend's words the channel is one
+    assert tag("Оружие продавали через канал", "", mini).categories == ("online_platforms",)
+
+
 def test_one_term_can_support_several_categories(mini):
     tags = tag("Задержан кибертеррорист", "", mini)
     assert tags.categories == ("terrorist_activity", "cyber_threats")
