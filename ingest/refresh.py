@@ -507,6 +507,7 @@ def _run(
     rng: random.Random | None = None,
     leased: bool = False,
     wait_for: Callable[[], bool] | None = None,
+    keep_alive: Callable[[], None] | None = None,
 ) -> list[FetchRun]:
     """The fetch loop: start feeds from `supply` while slots are free, store each result.
 
@@ -517,6 +518,8 @@ def _run(
     nothing in flight and nothing to claim, `wait_for()` true means other
     workers still hold wanted feeds: poll again shortly (their feeds are
     either finished by them or, when their lease runs out, claimed here).
+    `keep_alive` is called as often as leases are renewed, while fetching
+    and while waiting (the `--once` cycle's lease).
     """
     rng = rng or random.Random()
     slots = max(1, cfg.concurrency)
@@ -547,12 +550,17 @@ def _run(
                             break
                         exhausted, rechecked = False, True  # last claim: a lease just ran out?
                         continue
+                    if keep_alive and time.monotonic() - last_renewal >= renew_every:
+                        keep_alive()
+                        last_renewal = time.monotonic()
                     time.sleep(min(0.5, renew_every))
                     exhausted = rechecked = False
                     continue
                 done, _ = wait(in_flight, timeout=renew_every, return_when=FIRST_COMPLETED)
                 if leased and time.monotonic() - last_renewal >= renew_every:
                     _renew(engine, cfg, [feed.id for feed, _, _ in in_flight.values()])
+                    if keep_alive:
+                        keep_alive()
                     last_renewal = time.monotonic()
                 for future in done:
                     feed, started, t0 = in_flight.pop(future)
@@ -646,14 +654,20 @@ def run_every_feed_once(
     on_result: Callable[[FetchRun], None] | None = None,
     on_wait: Callable[[list[leases.HeldFeed]], None] | None = None,
 ) -> list[FetchRun]:
-    """`ingest --once`: every enabled feed fetched once since `since`, by this worker or another.
+    """`ingest --once`: every enabled feed fetched once in the team's cycle, by this worker
+    or another.
 
-    Claims the enabled feeds not fetched since `since` until none is left;
-    while other workers still hold some, waits: they either store them or
-    die, and then their leases run out and the feeds are claimed here. So
-    several `--once` workers started together fetch each feed exactly once.
+    The cycle is the one in progress when this worker starts (another
+    worker's, begun earlier) or a new one begun at `since`
+    (`leases.join_once_cycle`). Claims the enabled feeds not fetched since the
+    cycle began until none is left; while other workers still hold some,
+    waits: they either store them or die, and then their leases run out and
+    the feeds are claimed here. So several `--once` workers started around
+    the same time, on one machine or by cron on several, fetch each feed
+    exactly once; the worker that finds nothing left ends the cycle.
     `on_wait` hears which feeds are waited for (each time the set changes).
     """
+    since = leases.join_once_cycle(engine, cfg.worker_id, since, _lease_end(cfg))
     shown: list[list[int]] = [[]]
 
     def others_hold_some() -> bool:
@@ -663,7 +677,13 @@ def run_every_feed_once(
         shown[0] = [h.id for h in held]
         return bool(held)
 
-    return _run(
+    def keep_alive() -> None:
+        try:
+            leases.renew_once_cycle(engine, since, _lease_end(cfg))
+        except Exception:
+            log.exception("renewing the --once cycle failed")
+
+    runs = _run(
         engine,
         _claimer(engine, cfg, since),
         cfg,
@@ -672,4 +692,8 @@ def run_every_feed_once(
         on_result=on_result,
         leased=True,
         wait_for=others_hold_some,
+        keep_alive=keep_alive,
     )
+    if not (stop and stop.is_set()):  # nothing left to fetch or wait for: the cycle is done
+        leases.end_once_cycle(engine, since, datetime.now(UTC))
+    return runs

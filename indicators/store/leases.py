@@ -16,6 +16,16 @@ is noticed soon) whatever a fetch takes.
 Shared jobs (`job_leases`, alert detection) use the same idea on one row per
 job: whoever sets the lease runs the job; the row also keeps what the last
 run saw, so the next worker can tell whether running again is worth it.
+
+The team's `--once` cycle is one more such row (`ONCE_CYCLE`): its start is
+what "not fetched since the run began" means for every worker taking part.
+Workers started by cron on several machines never start at the same instant;
+with each worker's own start time, one starting a second late fetched again
+every feed the others had stored in that second. The first worker of a
+cycle writes its start; any worker starting while the cycle is live (its
+lease renewed by the workers still at it) joins it and reads that start;
+the cycle ends when a worker finds nothing left to fetch or wait for, so the
+next `--once` begins a new one.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Engine, Table, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from indicators.store.read import FEED_COLUMNS, FeedRow
 from indicators.store.schema import feeds, fetch_runs, job_leases
@@ -224,3 +235,83 @@ def newest_fetch_run(engine: Engine) -> int:
     """The id of the newest fetch run (0 for none): what a shared job's run has seen."""
     with engine.connect() as conn:
         return int(conn.execute(select(func.coalesce(func.max(fetch_runs.c.id), 0))).scalar_one())
+
+
+# --- the team's `--once` cycle -------------------------------------------------------
+
+ONCE_CYCLE = "ingest-once"  # the job_leases row of the `--once` cycle in progress
+
+
+def join_once_cycle(engine: Engine, worker: str, now: datetime, until: datetime) -> datetime:
+    """The start of the `--once` cycle `worker` takes part in, its lease held until `until`.
+
+    A live cycle (lease not run out) is joined and its start returned; else a
+    new one starts at `now`. The first statement writes, so two workers
+    starting together are serialized (SQLite's write lock, PostgreSQL's row
+    lock) and the second joins the cycle the first began.
+    """
+    for _attempt in range(2):
+        try:
+            with engine.begin() as conn:
+                began = conn.execute(
+                    update(job_leases)
+                    .where(job_leases.c.job == ONCE_CYCLE, _free(job_leases, now))
+                    .values(
+                        lease_owner=worker,
+                        lease_until=until,
+                        last_started_at=now,
+                        last_finished_at=None,
+                        last_worker=worker,
+                    )
+                )
+                if began.rowcount == 1:
+                    return now
+                conn.execute(
+                    update(job_leases)
+                    .where(job_leases.c.job == ONCE_CYCLE, job_leases.c.lease_until < until)
+                    .values(lease_until=until)
+                )
+                start = conn.execute(
+                    select(job_leases.c.last_started_at).where(job_leases.c.job == ONCE_CYCLE)
+                ).scalar_one_or_none()
+                if start is not None:
+                    return start
+                conn.execute(
+                    insert(job_leases),
+                    {
+                        "job": ONCE_CYCLE,
+                        "lease_owner": worker,
+                        "lease_until": until,
+                        "last_started_at": now,
+                        "last_worker": worker,
+                    },
+                )
+                return now
+        except IntegrityError:  # another worker created the row first: join its cycle
+            continue
+    raise RuntimeError("the --once cycle row could neither be created nor read")
+
+
+def renew_once_cycle(engine: Engine, since: datetime, until: datetime) -> None:
+    """Keep the cycle that began at `since` live until at least `until` (any participant)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(job_leases)
+            .where(
+                job_leases.c.job == ONCE_CYCLE,
+                job_leases.c.last_started_at == since,
+                job_leases.c.lease_until < until,
+            )
+            .values(lease_until=until)
+        )
+
+
+def end_once_cycle(engine: Engine, since: datetime, now: datetime) -> None:
+    """End the cycle that began at `since` (nothing is left to fetch): the next `--once`
+    starts a new one. A newer cycle is left alone."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(job_leases)
+            .where(job_leases.c.job == ONCE_CYCLE, job_leases.c.last_started_at == since)
+            .values(lease_owner=None, lease_until=None, last_finished_at=now)
+        )

@@ -49,17 +49,19 @@ def serve_feeds(
     delay: float,
     env: dict[str, str],
     gate: threading.Event | None = None,
+    gated_from: int = 0,
 ) -> Counter[str]:
-    """`n` feeds on the server, each answering after `delay` s (and, with `gate`, not before
-    it is set), loaded with `threatmon init`; returns the server's count of requests per path."""
+    """`n` feeds on the server, each answering after `delay` s (and, with `gate`, feeds
+    from number `gated_from` on not before it is set), loaded with `threatmon init`;
+    returns the server's count of requests per path."""
     hits: Counter[str] = Counter()
     lines = []
     for i in range(n):
         body = numbered_feed(ITEMS_PER_FEED, prefix=f"w{i}")
 
-        def handle(request: Request, body: bytes = body) -> Response:
+        def handle(request: Request, body: bytes = body, gated: bool = i >= gated_from) -> Response:
             hits[request.path] += 1
-            if gate is not None:
+            if gate is not None and gated:
                 gate.wait(GATE_TIMEOUT)
             time.sleep(delay)
             return Response(body, content_type="application/rss+xml")
@@ -158,6 +160,54 @@ def test_two_once_workers_fetch_every_feed_exactly_once_and_detect_once(
     assert listing.count("last fetched by worker-") == feeds_count
 
 
+def test_a_once_worker_started_late_does_not_fetch_again_what_the_first_stored(
+    threaded_httpserver, tmp_path: Path, db: str
+) -> None:
+    """Cron on two machines: worker-b starts after worker-a has stored some feeds. It joins
+    a's cycle, so no feed is fetched twice. The later feeds answer only once worker-b holds
+    one, which keeps worker-a's cycle in progress until worker-b has joined it."""
+    feeds_count, ungated = 8, 4
+    env = environment(db)
+    gate = threading.Event()
+    hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.1, env, gate, ungated)
+    first = subprocess.Popen(
+        command("ingest", "--once", "--worker-id", "worker-a"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    workers = [first]
+    try:
+        deadline = time.monotonic() + GATE_TIMEOUT
+        while len(table_rows(db, fetch_runs.c.id)) < 2:  # worker-a stored feeds already
+            assert time.monotonic() < deadline, "worker-a stored its first feeds"
+            time.sleep(0.05)
+        workers.append(
+            subprocess.Popen(
+                command("ingest", "--once", "--worker-id", "worker-b"),
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+        deadline = time.monotonic() + GATE_TIMEOUT
+        while "worker-b" not in {r[0] for r in table_rows(db, feeds.c.lease_owner)}:
+            assert time.monotonic() < deadline, "worker-b claimed a feed"
+            time.sleep(0.05)
+    finally:
+        gate.set()
+        outputs = [w.communicate(timeout=GATE_TIMEOUT + 120) for w in workers]
+    for worker, (_out, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, err
+    assert dict(hits) == {f"/w{i}": 1 for i in range(feeds_count)}, "each feed requested once"
+    runs = table_rows(db, fetch_runs.c.feed_id, fetch_runs.c.worker_id)
+    assert sorted(r[0] for r in runs) == sorted({r[0] for r in runs})
+    assert len(runs) == feeds_count
+    assert {r[1] for r in runs} == {"worker-a", "worker-b"}
+
+
 def test_a_killed_worker_s_feed_is_taken_by_another_after_the_lease(
     threaded_httpserver, tmp_path: Path, db: str
 ) -> None:
@@ -225,19 +275,19 @@ def test_a_killed_worker_s_feed_is_taken_by_another_after_the_lease(
         out = rescue.stdout.read()
         assert rescue.wait(120) == 0, "".join(lines)
         reader.join(30)
-    assert "3 feeds: 3 ok" in out, out
-    slow_runs = [
-        r[:2]
-        for r in table_rows(
-            db,
-            fetch_runs.c.worker_id,
-            fetch_runs.c.status,
-            feeds.c.name,
-            join=fetch_runs.join(feeds, fetch_runs.c.feed_id == feeds.c.id),
-        )
-        if r[2] == "slow"
-    ]
+    runs = table_rows(
+        db,
+        fetch_runs.c.worker_id,
+        fetch_runs.c.status,
+        feeds.c.name,
+        join=fetch_runs.join(feeds, fetch_runs.c.feed_id == feeds.c.id),
+    )
+    slow_runs = [r[:2] for r in runs if r[2] == "slow"]
     assert slow_runs == [("rescue", "ok")], "the killed worker stored nothing; rescue took it"
+    # rescue joined the killed worker's cycle: what that worker stored is not fetched again
+    assert sorted(r[2] for r in runs) == ["feed 0", "feed 1", "slow"], runs
+    by_rescue = sum(1 for r in runs if r[0] == "rescue")
+    assert f"{by_rescue} feeds: {by_rescue} ok" in out, out
     [(total, distinct)] = table_rows(db, func.count(), func.count(func.distinct(items.c.guid)))
     assert total == distinct == 3 * ITEMS_PER_FEED, "every feed's items, none twice"
     assert table_rows(db, feeds.c.lease_owner) == [(None,)] * 3

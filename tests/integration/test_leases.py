@@ -322,3 +322,59 @@ def test_a_worker_groups_its_item_with_a_story_another_worker_stored_meanwhile(
     with store.connect() as conn:
         stories = dict(conn.execute(text("SELECT id, story_id FROM items")).all())
     assert stories == {first: first, second: first}, "one story, though two workers stored it"
+
+
+def test_a_once_worker_starting_late_joins_the_cycle_in_progress(store: Engine) -> None:
+    """Cron starts workers a few seconds apart: the late one must not fetch again what the
+    early one stored before it started, so it takes the cycle's start, not its own."""
+    first = leases.join_once_cycle(store, "w1", T0, T0 + LEASE)
+    assert first == T0
+    a, b, _c = add_feeds(store, 3)
+    assert claim(store, "w1", T0, limit=1, fetched_before=first) == [a]
+    store_fetch(store, a, "w1", T0 + timedelta(seconds=1))
+    late = T0 + timedelta(seconds=3)
+    joined = leases.join_once_cycle(store, "w2", late, late + LEASE)
+    assert joined == first
+    assert claim(store, "w2", late, fetched_before=joined) == [b, _c]  # not `a` again
+    # the start as read back from the store names the cycle for renewing and ending it
+    leases.renew_once_cycle(store, joined, late + 3 * LEASE)
+    assert leases.join_once_cycle(store, "w3", late + 2 * LEASE, late + 3 * LEASE) == first
+    leases.end_once_cycle(store, joined, late + timedelta(seconds=1))
+    fresh = late + timedelta(seconds=2)
+    assert leases.join_once_cycle(store, "w1", fresh, fresh + LEASE) == fresh
+
+
+def test_a_finished_cycle_lets_the_next_once_run_begin_a_new_one(store: Engine) -> None:
+    since = leases.join_once_cycle(store, "w1", T0, T0 + LEASE)
+    leases.end_once_cycle(store, since, T0 + timedelta(seconds=5))
+    later = T0 + timedelta(seconds=10)
+    assert leases.join_once_cycle(store, "w1", later, later + LEASE) == later
+    # ending a cycle that is no longer the current one leaves the current one alone
+    leases.end_once_cycle(store, since, later)
+    assert leases.join_once_cycle(store, "w2", later, later + LEASE) == later
+
+
+def test_a_cycle_nobody_renews_runs_out_and_renewing_keeps_it(store: Engine) -> None:
+    since = leases.join_once_cycle(store, "w1", T0, T0 + LEASE)
+    leases.renew_once_cycle(store, since, T0 + 2 * LEASE)
+    inside = T0 + LEASE + timedelta(seconds=30)  # past the first lease, within the renewal
+    assert leases.join_once_cycle(store, "w2", inside, inside + LEASE) == since
+    gone = inside + 2 * LEASE  # everyone stopped renewing: a new cycle
+    assert leases.join_once_cycle(store, "w3", gone, gone + LEASE) == gone
+
+
+def test_two_workers_joining_at_once_share_one_cycle(store: Engine) -> None:
+    starts: list[datetime] = []
+    barrier = threading.Barrier(2)
+
+    def join(worker: str, offset: int) -> None:
+        barrier.wait(5)
+        now = T0 + timedelta(milliseconds=offset)
+        starts.append(leases.join_once_cycle(store, worker, now, now + LEASE))
+
+    threads = [threading.Thread(target=join, args=(f"w{k}", k)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(starts) == 2 and starts[0] == starts[1]
