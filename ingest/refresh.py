@@ -653,6 +653,7 @@ def run_every_feed_once(
     stop: StopFlag | None = None,
     on_result: Callable[[FetchRun], None] | None = None,
     on_wait: Callable[[list[leases.HeldFeed]], None] | None = None,
+    on_cycle: Callable[[datetime], None] | None = None,
 ) -> list[FetchRun]:
     """`ingest --once`: every enabled feed fetched once in the team's cycle, by this worker
     or another.
@@ -665,9 +666,12 @@ def run_every_feed_once(
     the feeds are claimed here. So several `--once` workers started around
     the same time, on one machine or by cron on several, fetch each feed
     exactly once; the worker that finds nothing left ends the cycle.
-    `on_wait` hears which feeds are waited for (each time the set changes).
+    `on_wait` hears which feeds are waited for (each time the set changes);
+    `on_cycle` hears the start of the cycle joined.
     """
     since = leases.join_once_cycle(engine, cfg.worker_id, since, _lease_end(cfg))
+    if on_cycle is not None:
+        on_cycle(since)
     shown: list[list[int]] = [[]]
 
     def others_hold_some() -> bool:

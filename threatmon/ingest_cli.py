@@ -189,6 +189,16 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
                 done += 1
                 click.echo(_progress_line(run, done, total), err=True)
 
+            def joined(since: datetime) -> None:
+                nonlocal total
+                if since != began:  # another worker's cycle: what is left of it
+                    total = len(read.due_feeds(engine, since, all_enabled=True))
+                    click.echo(
+                        f"joining the --once cycle other workers began at {since:%H:%M:%S} UTC: "
+                        f"{total} feed(s) not fetched in it yet",
+                        err=True,
+                    )
+
             def waiting(held: list[HeldFeed]) -> None:
                 owners = ", ".join(
                     sorted({f"{h.owner} (until {h.until:%H:%M:%S} UTC)" for h in held})
@@ -205,6 +215,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
                 stop=stop,
                 on_result=progress,
                 on_wait=waiting,
+                on_cycle=joined,
             )
             click.echo(_summary_table(runs))
             then_after(lambda: runs, detect)()

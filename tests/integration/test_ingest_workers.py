@@ -206,6 +206,9 @@ def test_a_once_worker_started_late_does_not_fetch_again_what_the_first_stored(
     assert sorted(r[0] for r in runs) == sorted({r[0] for r in runs})
     assert len(runs) == feeds_count
     assert {r[1] for r in runs} == {"worker-a", "worker-b"}
+    joined = r"joining the --once cycle other workers began at \d\d:\d\d:\d\d UTC"
+    assert re.search(joined, outputs[1][1]), outputs[1][1]
+    assert "joining" not in outputs[0][1], "worker-a began the cycle"
 
 
 def test_a_killed_worker_s_feed_is_taken_by_another_after_the_lease(
