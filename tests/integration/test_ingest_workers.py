@@ -35,6 +35,17 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "threatmon.cli", *args]
 
 
+def once_worker(name: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """A real `threatmon ingest --once` process named `name`, its output piped as text."""
+    return subprocess.Popen(
+        command("ingest", "--once", "--worker-id", name),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgres":
@@ -124,16 +135,7 @@ def test_two_once_workers_fetch_every_feed_exactly_once_and_detect_once(
     gate = threading.Event()
     hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.2, env, gate)
     names = ("worker-a", "worker-b")
-    workers = [
-        subprocess.Popen(
-            command("ingest", "--once", "--worker-id", name),
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name in names
-    ]
+    workers = [once_worker(name, env) for name in names]
     try:
         open_when_both_hold_feeds(db, names, gate)
     finally:
@@ -170,28 +172,14 @@ def test_a_once_worker_started_late_does_not_fetch_again_what_the_first_stored(
     env = environment(db)
     gate = threading.Event()
     hits = serve_feeds(threaded_httpserver, tmp_path, feeds_count, 0.1, env, gate, ungated)
-    first = subprocess.Popen(
-        command("ingest", "--once", "--worker-id", "worker-a"),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = once_worker("worker-a", env)
     workers = [first]
     try:
         deadline = time.monotonic() + GATE_TIMEOUT
         while len(table_rows(db, fetch_runs.c.id)) < 2:  # worker-a stored feeds already
             assert time.monotonic() < deadline, "worker-a stored its first feeds"
             time.sleep(0.05)
-        workers.append(
-            subprocess.Popen(
-                command("ingest", "--once", "--worker-id", "worker-b"),
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
+        workers.append(once_worker("worker-b", env))
         deadline = time.monotonic() + GATE_TIMEOUT
         while "worker-b" not in {r[0] for r in table_rows(db, feeds.c.lease_owner)}:
             assert time.monotonic() < deadline, "worker-b claimed a feed"
@@ -248,13 +236,7 @@ def test_a_killed_worker_s_feed_is_taken_by_another_after_the_lease(
             assert time.monotonic() < deadline, "the worker claimed the slow feed"
             time.sleep(0.1)
         # a second worker, while the first holds the slow feed (and renews its lease)
-        rescue = subprocess.Popen(
-            command("ingest", "--once", "--worker-id", "rescue"),
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        rescue = once_worker("rescue", env)
         lines: list[str] = []
         waiting = threading.Event()
 
