@@ -181,8 +181,7 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
         click.echo(f"ingest worker {cfg.worker_id}", err=True)
         if once:
             _install_stop_handlers(stop)
-            total = len(read.due_feeds(engine, began, all_enabled=True))  # some may go to others
-            done = 0
+            total = done = 0
 
             def progress(run: FetchRun) -> None:
                 nonlocal done
@@ -190,9 +189,9 @@ def register(cli: click.Group, db_option: Any, settings_of: Any, engine_of: Any)
                 click.echo(_progress_line(run, done, total), err=True)
 
             def joined(since: datetime) -> None:
-                nonlocal total
+                nonlocal total  # the feeds the cycle still wants; some may go to others
+                total = len(read.due_feeds(engine, since, all_enabled=True))
                 if since != began:  # another worker's cycle: what is left of it
-                    total = len(read.due_feeds(engine, since, all_enabled=True))
                     click.echo(
                         f"joining the --once cycle other workers began at {since:%H:%M:%S} UTC: "
                         f"{total} feed(s) not fetched in it yet",
