@@ -21,7 +21,9 @@ What it may do, so every tag stays explainable by words of the item:
 Features: the item's words cut to their first ``STEM_CHARS`` letters (one
 crude stem that serves Russian, Kazakh and English inflection alike), the
 relevance model's lexicon features of the item (`relevance_model.item_features`),
-each crossed with the candidate category, and a per-category bias. Trained by
+each crossed with the candidate category, and a per-category bias. Stop words
+(`data/stopwords`) that are whole stems get no weight: the trainer leaves
+them out, so "the" or "что" can neither add a category nor explain one. Trained by
 ``tools/train_category_model.py`` on the tuning halves, shipped as
 ``data/models/categories.json`` (part of the lexicon's version). Its weights
 are stored by word, not hashed: an analyst can read which words push which

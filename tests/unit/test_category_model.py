@@ -22,6 +22,7 @@ from indicators import hashed_features as hashed
 from indicators.category_model import CategoryModel, item_words
 from indicators.lexicon import LexiconError, check_lexicon, load_compiled
 from indicators.models import tagged_text
+from indicators.stopwords import load_stop_words
 from indicators.tagger import item_evidence, tag
 from tools import train_category_model
 
@@ -177,6 +178,15 @@ def test_the_model_file_is_part_of_the_lexicon_and_checked_with_it(tmp_path: Pat
     assert [p.file for p in check_lexicon(folder) if p.severity == "error"] == [cm.MODEL_FILE]
     path.unlink()
     assert load_compiled(folder).category_model is None
+
+
+def test_the_shipped_model_weighs_no_stop_word() -> None:
+    """Function and reporting words explain nothing: none may add a category or be its evidence."""
+    shipped = cm.read_category_model(DATA / cm.MODEL_FILE)
+    unweighed = train_category_model.unweighed_stems(load_stop_words(DATA))
+    assert {"the", "after", "что", "его", "және"} <= unweighed
+    assert "accord" not in unweighed  # "according" is cut to a stem shared with meaning
+    assert not set(shipped.words) & unweighed
 
 
 def test_the_shipped_model_is_what_make_model_fits_on_the_tuning_halves(tmp_path: Path) -> None:
