@@ -10,6 +10,7 @@ share of the period.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -22,6 +23,7 @@ from sqlalchemy import Engine, select
 from indicators.emerging_report import split_periods
 from indicators.selection import Filters
 from indicators.store import queries, term_counts, textsearch
+from indicators.store.conditions import first_id, last_id
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
 from indicators.store.schema import item_tags, items
@@ -149,3 +151,43 @@ def test_the_tag_drives_the_read_only_while_its_share_of_the_period_is_small(
         monkeypatch.setattr(queries, "TAG_DRIVES_BELOW", 1.01)
         assert queries.tag_driver(conn, replace(period, langs=("ru",))) == ""  # no tag
         assert queries.tag_driver(conn, replace(tagged, q="теракт")) == ""  # text: own plan
+
+
+def test_a_free_text_count_searches_once_for_its_whole_window(
+    stores: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each period (and each few days of one) used to plan its own search and find the
+    word's items again from its first id to the newest; the window's one match set
+    holds every period's."""
+    textsearch.forget_matches()
+    searches: list[int | None] = []
+    compute = textsearch._compute_matches
+
+    def counting(conn, q, min_id, *args, **kwargs):  # type: ignore[no-untyped-def]
+        searches.append(min_id)
+        return compute(conn, q, min_id, *args, **kwargs)
+
+    monkeypatch.setattr(textsearch, "_compute_matches", counting)
+    totals, *_ = counted(stores, Filters(q="теракт"), monkeypatch, share=1.01)
+    assert sum(totals) > 0
+    with stores.connect() as conn:
+        assert searches == [first_id(conn, Filters(date_from=FIRST))]
+
+
+def test_each_read_of_a_free_text_count_takes_only_its_own_days_ids(stores: Engine) -> None:
+    window = Filters(date_from=FIRST, date_to=END, q="теракт")
+    with stores.connect() as conn:
+        textsearch.prepare(conn)
+        plan = queries.text_plan(conn, window)
+        assert plan.use_index and plan.matches  # the index drives: the ids are listed
+        read = term_counts._TextRead.of(plan)
+        everything = sorted(json.loads(plan.matches))
+        for first, last in split_periods(FIRST, END, 4):
+            days = replace(window, date_from=first, date_to=last)
+            low, high = first_id(conn, days), last_id(conn, days)
+            assert low is not None and high is not None
+            own = json.loads(read.for_period(conn, days).matches or "null")
+            assert own == [i for i in everything if low <= i <= high], (first, last)
+            # the period's first and last ids are its own, their neighbours are not
+            edges = term_counts._TextRead(plan, np.array([low - 1, low, high, high + 1]))
+            assert json.loads(edges.for_period(conn, days).matches or "null") == [low, high]
