@@ -8,7 +8,9 @@ hashes of its distinct words and word pairs (`indicators.text_terms`): one
 row per item rather than one per term, so a period is one range of rows and
 a blob each. Rows follow `items.relevant` (inserted with the item, added or
 removed when a retag changes its relevance); the text never changes, so the
-hashes never go stale.
+hashes never go stale. Each row also carries the item's day (`published_day`),
+so the emerging-terms count reads a few days' rows as one range of item ids
+without touching the wide item rows.
 
 Counting them is `indicators.store.term_counts` (numpy), kept apart so the
 writer (ingest, retag) does not load numpy.
@@ -17,8 +19,9 @@ writer (ingest, retag) does not load numpy.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from indicators.store import bulk
 from indicators.store.schema import item_terms, items
@@ -28,9 +31,11 @@ from indicators.text_terms import pack_hashes
 _CHUNK = 500  # ids per IN (...) list
 
 
-def store_terms(conn: Connection, rows: Iterable[tuple[int, str, str]]) -> int:
-    """Store the terms of (item id, title, summary) rows; returns how many were written."""
-    batch = [{"item_id": i, "terms": pack_hashes(extract_terms(t, s))} for i, t, s in rows]
+def store_terms(conn: Connection, rows: Iterable[tuple[int, date, str, str]]) -> int:
+    """Store the terms of (item id, its UTC day, title, summary) rows; returns how many."""
+    batch = [
+        {"item_id": i, "day": d, "terms": pack_hashes(extract_terms(t, s))} for i, d, t, s in rows
+    ]
     bulk.execute_rows(conn, insert(item_terms), batch)
     return len(batch)
 
@@ -49,16 +54,27 @@ def sync_terms(conn: Connection, item_ids: Sequence[int]) -> None:
             )
         }
         rows = conn.execute(
-            select(items.c.id, items.c.relevant, items.c.title, items.c.summary).where(
-                items.c.id.in_(chunk)
-            )
+            select(
+                items.c.id, items.c.relevant, items.c.published_day, items.c.title, items.c.summary
+            ).where(items.c.id.in_(chunk))
         ).all()
         gone = [r.id for r in rows if not r.relevant and r.id in have]
         if gone:
             conn.execute(delete(item_terms).where(item_terms.c.item_id.in_(gone)))
         store_terms(
-            conn, ((r.id, r.title, r.summary) for r in rows if r.relevant and r.id not in have)
+            conn,
+            (
+                (r.id, r.published_day, r.title, r.summary)
+                for r in rows
+                if r.relevant and r.id not in have
+            ),
         )
+
+
+def fill_days(conn: Connection) -> None:
+    """Give every term row its item's day (migration 16: rows written before it have none)."""
+    day = select(items.c.published_day).where(items.c.id == item_terms.c.item_id).scalar_subquery()
+    conn.execute(update(item_terms).where(item_terms.c.day.is_(None)).values(day=day))
 
 
 def fill_terms(conn: Connection, batch: int = 5000) -> int:
@@ -66,7 +82,7 @@ def fill_terms(conn: Connection, batch: int = 5000) -> int:
     done, after = 0, 0
     while True:
         rows = conn.execute(
-            select(items.c.id, items.c.title, items.c.summary)
+            select(items.c.id, items.c.published_day, items.c.title, items.c.summary)
             .outerjoin(item_terms, item_terms.c.item_id == items.c.id)
             .where(items.c.id > after, items.c.relevant.is_(True), item_terms.c.item_id.is_(None))
             .order_by(items.c.id)
@@ -74,5 +90,5 @@ def fill_terms(conn: Connection, batch: int = 5000) -> int:
         ).all()
         if not rows:
             return done
-        done += store_terms(conn, ((r.id, r.title, r.summary) for r in rows))
+        done += store_terms(conn, ((r.id, r.published_day, r.title, r.summary) for r in rows))
         after = rows[-1].id

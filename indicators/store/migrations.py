@@ -191,6 +191,20 @@ def _tag_codes(conn: Connection) -> None:
         conn.exec_driver_sql(f"UPDATE {schema.TEXT_VERSION} SET counted = counted + 1")
 
 
+def _item_terms_day(conn: Connection) -> None:
+    """Each term row's item day (`item_terms.day`), so the emerging-terms count reads a
+    few days' rows as a range of ids with no read of the items (issue 10).
+
+    Self-contained (checks before adding) so the step can be renumbered when
+    branches merge.
+    """
+    if "day" not in {c["name"] for c in inspect(conn).get_columns("item_terms")}:
+        conn.exec_driver_sql("ALTER TABLE item_terms ADD COLUMN day DATE")
+    from indicators.store import item_terms
+
+    item_terms.fill_days(conn)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
@@ -208,6 +222,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(13, "method counts for category and region filters", _method_projections),
     Migration(14, "counted version for search facts", _counted_changes),
     Migration(15, "tag codes on items for search facts", _tag_codes),
+    Migration(16, "item day on term rows for emerging terms", _item_terms_day),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -264,6 +264,9 @@ item_terms = Table(
         autoincrement=False,
     ),
     Column("terms", LargeBinary, nullable=False),  # little-endian int64 hashes, sorted
+    # The item's `published_day` (migration 16): a few days' term rows are then one range
+    # of item ids checked by day here, with no read of the items (term_counts).
+    Column("day", Date, nullable=True),
 )
 
 # --- early warning (issue 14; indicators/early_warning.py and indicators/store/alerts.py) --

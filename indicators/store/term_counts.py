@@ -149,6 +149,17 @@ def _period_query(
     text: _TextRead | None = None,
 ) -> Select[Any]:
     """(item id, term hashes) of the relevant items matching `f` (see `_period_chunks`)."""
+    if _days_alone(f) and not newest_first:
+        # Only relevant items have a term row, and each row holds its item's day: a
+        # period with no other filter is the rows of the days' ids checked by day,
+        # with no read of the items (4 days at 1M items: ~7 -> ~3.5 ms in SQLite).
+        conds = [item_terms.c.day >= f.date_from, item_terms.c.day <= f.date_to]
+        lowest, highest = first_id(conn, f), last_id(conn, f)
+        if lowest is not None:
+            conds.append(item_terms.c.item_id >= lowest)
+        if highest is not None:
+            conds.append(item_terms.c.item_id <= highest)
+        return select(item_terms.c.item_id, item_terms.c.terms).where(*conds)
     if driver:
         conds = scope_conditions(f) + tag_conditions(
             tag_selection(f), driver, first_id(conn, f), last_id(conn, f)
@@ -179,6 +190,11 @@ def _period_query(
     if newest_first:
         query = query.order_by(items.c.published_at.desc(), items.c.id.desc())
     return query
+
+
+def _days_alone(f: Filters) -> bool:
+    """Whether `f` is a period and nothing else (no tag, language, source or text)."""
+    return bool(f.date_from and f.date_to and not (f.q or f.langs or f.sources or tag_selection(f)))
 
 
 def _period_whole(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, or_, select, update
@@ -191,7 +191,7 @@ def _item_row(
         "title": item.title,
         "summary": item.summary,
         "published_at": item.published_at,
-        "published_day": item.published_at.astimezone(UTC).date(),
+        "published_day": _day_of(item),
         "fetched_at": item.fetched_at,
         "lang": item.lang,
         "content_hash": item.content_hash,
@@ -200,6 +200,11 @@ def _item_row(
         "lexicon_version": lexicon_version,
         "tag_codes": tag_codes,
     }
+
+
+def _day_of(item: ItemRecord) -> date:
+    """The item's UTC day, as `items.published_day` and its term row store it."""
+    return item.published_at.astimezone(UTC).date()
 
 
 StoryAssigner = Callable[[int, ItemRecord], int]
@@ -260,14 +265,14 @@ def insert_items(
     # order, as before, so a batch's later items can join its earlier stories.
     stories: list[dict[str, int]] = []
     tag_batch: list[dict[str, Any]] = []
-    relevant: list[tuple[int, str, str]] = []
+    relevant: list[tuple[int, date, str, str]] = []
     counted: list[Any] = []
     for item_id, item in inserted:
         story_id = assign_story(item_id, item) if assign_story else item_id
         stories.append({"row_id": item_id, "story": story_id})
         tag_batch.extend(tag_rows(item_id, item.tags))
         if item.tags.relevant:
-            relevant.append((item_id, item.title, item.summary))
+            relevant.append((item_id, _day_of(item), item.title, item.summary))
         if summarize:
             counted.append(_state_of(item_id, feed_id, item, story_id))
     bulk.execute_rows(

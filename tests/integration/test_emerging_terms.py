@@ -23,11 +23,11 @@ from indicators.store import item_terms, write
 from indicators.store.engine import make_engine
 from indicators.store.migrations import LATEST_VERSION, upgrade
 from indicators.store.schema import item_terms as item_terms_table
-from indicators.store.schema import schema_migrations
+from indicators.store.schema import items, schema_migrations
 from indicators.text_terms import term_hash
 from tests.factories import make_item
 from tests.integration.test_alerts_migration import shape
-from tests.terms_store import CAT, FIRST, LAST, fill
+from tests.terms_store import CAT, FIRST, LAST, at, fill
 from threatmon.settings import DEFAULT_DATA_DIR
 
 
@@ -153,6 +153,48 @@ def test_the_migration_stores_terms_of_items_stored_before_it(store, tmp_path):
     with store.begin() as conn:
         assert conn.execute(select(func.count()).select_from(item_terms_table)).scalar_one() == 28
         assert item_terms.fill_terms(conn) == 0  # nothing left to fill
+    if store.dialect.name == "sqlite":  # the same shape as a fresh database
+        fresh = make_engine(f"sqlite:///{tmp_path}/fresh.db")
+        upgrade(fresh)
+        assert shape(fresh) == shape(store)
+        fresh.dispose()
+
+
+def term_row_days(engine: Engine) -> list[tuple[object, object]]:
+    """(the term row's day, its item's day) of every term row."""
+    with engine.connect() as conn:
+        return [
+            (r[0], r[1])
+            for r in conn.execute(
+                select(item_terms_table.c.day, items.c.published_day).join(
+                    items, items.c.id == item_terms_table.c.item_id
+                )
+            )
+        ]
+
+
+def test_every_term_row_holds_its_items_day(store):
+    """The count reads a few days' term rows by id range and day, without the items."""
+    fill(store)
+    (feed,) = write.upsert_feeds(store, [write.FeedFields(url="https://b.example/rss", name="B")])
+    with store.begin() as conn:
+        (plain,) = write.insert_items(
+            conn, feed, [make_item("Погода в Астане", published_at=at(FIRST))], lexicon_version="v1"
+        )
+        write.replace_tags(conn, plain, Tags(True, CAT), "v2")  # made relevant by a retag
+    days = term_row_days(store)
+    assert len(days) == 29 and (FIRST, FIRST) in days
+    assert all(row == item and row is not None for row, item in days)
+
+
+def test_the_migration_gives_term_rows_stored_before_it_their_day(store, tmp_path):
+    fill(store)
+    with store.begin() as conn:  # the database as version 15 left it
+        conn.exec_driver_sql("ALTER TABLE item_terms DROP COLUMN day")
+        conn.execute(delete(schema_migrations).where(schema_migrations.c.version >= 16))
+    assert upgrade(store) == (15, LATEST_VERSION)
+    days = term_row_days(store)
+    assert len(days) == 28 and all(row == item and row is not None for row, item in days)
     if store.dialect.name == "sqlite":  # the same shape as a fresh database
         fresh = make_engine(f"sqlite:///{tmp_path}/fresh.db")
         upgrade(fresh)
