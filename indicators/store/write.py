@@ -203,7 +203,7 @@ def _item_row(
 
 
 def _day_of(item: ItemRecord) -> date:
-    """The item's UTC day, as `items.published_day` and its term row store it."""
+    """The item's UTC day, as `items.published_day`, its term row and the summary keep it."""
     return item.published_at.astimezone(UTC).date()
 
 
@@ -291,7 +291,7 @@ def _state_of(item_id: int, feed_id: int | None, item: ItemRecord, story_id: int
     """The summary's view of an item as `_item_row` and `tag_rows` store it."""
     return summary.new_state(
         item_id,
-        day=item.published_at.astimezone(UTC).date(),
+        day=_day_of(item),
         lang=item.lang,
         feed_id=feed_id,
         relevant=item.tags.relevant,
