@@ -96,6 +96,8 @@ eval: $(VENV)/.runtime
 	$(BIN)/python bench/eval.py --devset tests/eval/heldout.jsonl
 	@echo "=== real news, held-out half (URL hash; never tuned on) ==="
 	$(BIN)/python bench/eval.py --devset tests/eval/realnews --split heldout --errors 0
+	@echo "=== real news: a second annotator's agreement beside the tagger's (the ceiling) ==="
+	$(BIN)/python bench/agreement.py
 	@echo "=== early-warning backtest (generated history, injected rises) ==="
 	$(BIN)/python bench/backtest_alerts.py
 

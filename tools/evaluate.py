@@ -225,7 +225,7 @@ def _read_lines(file: Path) -> Iterable[tuple[int, DevItem | None, list[str]]]:
         except json.JSONDecodeError as exc:
             yield lineno, None, [f"not JSON ({exc.msg})"]
             continue
-        item, item_problems = _parse_item(raw)
+        item, item_problems = parse_item(raw)
         yield lineno, item, item_problems
 
 
@@ -282,7 +282,9 @@ def hash_half(key: str) -> int:
     return hashlib.sha256(key.encode("utf-8")).digest()[-1] % 2
 
 
-def _parse_item(raw: Any) -> tuple[DevItem | None, list[str]]:
+def parse_item(raw: Any) -> tuple[DevItem | None, list[str]]:
+    """One decoded line as an item, and its problems (the item is None when its fields
+    are missing or of the wrong type; otherwise the problems are label or source ones)."""
     if not isinstance(raw, dict):
         return None, ["expected a JSON object"]
     problems = [f"unknown field {key!r}" for key in raw if key not in {*_REQUIRED, *_OPTIONAL}]
