@@ -70,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
         help="score all items; only those with an even (tuning) or odd (held-out) id number; "
         "or the tuning or held-out half by URL hash (real news)",
     )
+    parser.add_argument(
+        "--out-of-fold",
+        type=int,
+        metavar="K",
+        default=0,
+        help="with --split tune: refit the learned stages K times, each without one fold of "
+        "the tuning half, and score every item with models that never saw it",
+    )
     return parser
 
 
@@ -99,6 +107,25 @@ def main(argv: list[str] | None = None) -> int:
         return tag(item.title, item.summary, compiled, lang=item.lang)
 
     started = time.perf_counter()
+    if args.out_of_fold:
+        if args.split != "tune":
+            print("eval: --out-of-fold scores the tuning half (--split tune)", file=sys.stderr)
+            return USAGE_ERROR
+        from tools.out_of_fold import out_of_fold_verdicts
+
+        dev = split_items(load_devset(REPO_ROOT / "tests/eval/devset.jsonl"), "even")
+        try:
+            verdicts = out_of_fold_verdicts(compiled, args.data_dir, items, dev, args.out_of_fold)
+        except ValueError as exc:
+            print(f"eval: {exc}", file=sys.stderr)
+            return USAGE_ERROR
+
+        def predict(item: DevItem) -> Tags:
+            return verdicts[item.id]
+
+        print(f"Out of fold: the learned stages refitted {args.out_of_fold} times, "
+              "each item tagged by models that never saw it")  # fmt: skip
+
     report = evaluate(items, predict)
     elapsed = time.perf_counter() - started
     version = getattr(compiled, "version", "?")

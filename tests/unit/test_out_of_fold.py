@@ -1,0 +1,63 @@
+"""Out-of-fold verdicts (tools.out_of_fold): an item is judged by models that never saw it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from indicators.lexicon import load_compiled
+from tools.evaluate import load_devset, split_items
+from tools.out_of_fold import fold_models, out_of_fold_verdicts
+from tools.train_relevance_model import item_fold
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "data"
+
+
+def test_an_items_verdict_does_not_depend_on_its_own_label() -> None:
+    """Erase every label of fold 0: fold 0's verdicts stay exactly the same (its models
+    were fitted on fold 1 alone), while fold 1's move (its models learned the erasure)."""
+    compiled = load_compiled(DATA)
+    tune = split_items(load_devset(REPO / "tests/eval/realnews"), "tune")[::5]  # every file
+    dev = split_items(load_devset(REPO / "tests/eval/devset.jsonl"), "even")
+    before = out_of_fold_verdicts(compiled, DATA, tune, dev, folds=2)
+    erased = [
+        replace(it, relevant=False, categories=(), regions=(), platforms=(), actors=())
+        if item_fold(it, 2) == 0
+        else it
+        for it in tune
+    ]
+    after = out_of_fold_verdicts(compiled, DATA, erased, dev, folds=2)
+    assert set(before) == set(after) == {it.id for it in tune}
+    fold0 = [it.id for it in tune if item_fold(it, 2) == 0]
+    fold1 = [it.id for it in tune if item_fold(it, 2) == 1]
+    assert fold0 and fold1
+    assert all(before[i] == after[i] for i in fold0)
+    assert any(before[i] != after[i] for i in fold1)
+
+
+def test_each_fold_refits_all_three_learned_stages_from_its_training_folds() -> None:
+    compiled = load_compiled(DATA)
+    tune = split_items(load_devset(REPO / "tests/eval/realnews"), "tune")[::5]
+    dev = split_items(load_devset(REPO / "tests/eval/devset.jsonl"), "even")
+    erased = [
+        replace(it, relevant=False, categories=(), regions=(), platforms=(), actors=())
+        if item_fold(it, 2) == 0
+        else it
+        for it in tune
+    ]
+    kept, moved = (fold_models(compiled, DATA, items, dev, 1, 2) for items in (tune, erased))
+    assert kept.relevance_model != moved.relevance_model
+    assert kept.region_model != moved.region_model
+    assert kept.category_model != moved.category_model
+    # ... and none of them is the shipped model, fitted on every fold
+    assert kept.category_model != compiled.category_model
+    assert kept.relevance_model != compiled.relevance_model
+
+
+def test_out_of_fold_needs_the_shipped_models() -> None:
+    compiled = load_compiled(DATA).rules_only()
+    with pytest.raises(ValueError, match="make model"):
+        out_of_fold_verdicts(compiled, DATA, [], [], folds=2)
