@@ -998,3 +998,84 @@ def test_an_online_channel_beside_a_supply_route_still_counts(rules) -> None:
     assert "online_platforms" in followers.categories
     online = tag("В соцсетях множатся экстремистские сообщества", "", rules, lang="ru")
     assert {"online_platforms", "extremist_ideology"} <= set(online.categories)
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "lang"),
+    [
+        (
+            "Генпрокуратура выдала Польше двух членов ОПГ",
+            "Их экстрадировали по запросу Интерпола.",
+            "ru",
+        ),
+        ("Подозреваемого в убийстве нашли через 16 лет", "Он был в международном розыске.", "ru"),
+        ("Kazakhstan gets a stabbing suspect back", "He was extradited from Armenia.", "en"),
+    ],
+)
+def test_extradition_or_a_search_alone_is_ordinary_crime_news(
+    rules, title: str, summary: str, lang: str
+) -> None:
+    assert not tag(title, summary, rules, lang=lang).relevant
+
+
+def test_extradition_in_a_terrorism_case_is_a_measure(rules) -> None:
+    tags = tag("Боевика ИГИЛ экстрадировали в Узбекистан", "", rules, lang="ru")
+    assert {"terrorist_activity", "counter_measures"} <= set(tags.categories)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Спецназ штурмом освободил заложника, за которого требовали выкуп",
+        "ОМОН и СОБР пришли с обысками к сторонникам «Хизб ут-Тахрир»",
+    ],
+)
+def test_a_unit_storming_or_searching_is_the_case_not_a_measure(rules, title: str) -> None:
+    tags = tag(title, "", rules, lang="ru")
+    assert tags.relevant and "counter_measures" not in tags.categories
+
+
+def test_special_forces_in_a_counter_terrorist_exercise_are_a_measure(rules) -> None:
+    tags = tag("На учениях спецназ отработал освобождение заложников", "", rules, lang="ru")
+    assert "counter_measures" in tags.categories
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "lang"),
+    [
+        ("Сообщившего о бомбе в ТРЦ задержали", "Бомбы не нашли.", "ru"),
+        (
+            "Anonymous phone call about explosive device delays flights",
+            "Police found nothing.",
+            "en",
+        ),
+        (
+            "Мектептерге жарылғыш құрылғы қойылғаны туралы хабар келді",
+            "Оқушылар эвакуацияланды.",
+            "kk",
+        ),
+    ],
+)
+def test_a_hoax_naming_a_bomb_is_a_threat_without_means(
+    rules, title: str, summary: str, lang: str
+) -> None:
+    tags = tag(title, summary, rules, lang=lang)
+    assert tags.categories == ("terrorist_activity",)
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Боевики ИГИЛ перебрасывают оружие по новому каналу", "ru"),
+        ("ISIS preacher's followers detained in Bishkek", "en"),
+        ("Имам радикалды ағымдардың қаупін арна арқылы түсіндірді", "kk"),
+    ],
+)
+def test_a_bare_channel_or_followers_word_is_not_yet_online(rules, title: str, lang: str) -> None:
+    tags = tag(title, "", rules, lang=lang)
+    assert tags.relevant and "online_platforms" not in tags.categories
+
+
+def test_a_channel_with_its_subscribers_is_online(rules) -> None:
+    tags = tag("Вербовщик ИГИЛ вёл канал с тысячей подписчиков", "", rules, lang="ru")
+    assert "online_platforms" in tags.categories
