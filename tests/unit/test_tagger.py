@@ -1079,3 +1079,26 @@ def test_a_bare_channel_or_followers_word_is_not_yet_online(rules, title: str, l
 def test_a_channel_with_its_subscribers_is_online(rules) -> None:
     tags = tag("Вербовщик ИГИЛ вёл канал с тысячей подписчиков", "", rules, lang="ru")
     assert "online_platforms" in tags.categories
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Узбекистан завершил снятие минных заграждений на границе", "Разминирование закончено."),
+        ("На складах армии скопились просроченные боеприпасы", "Их утилизация займёт годы."),
+    ],
+)
+def test_demining_and_old_army_stocks_are_no_means_of_attack(
+    rules, title: str, summary: str
+) -> None:
+    assert not tag(title, summary, rules, lang="ru").relevant
+
+
+def test_a_drug_shop_recruiting_couriers_online_is_drug_crime(rules) -> None:
+    tags = tag(
+        "В Рудном задержали наркокурьера",
+        "Подростка завербовали через соцсети, предложив в мессенджере подработку курьером.",
+        rules,
+        lang="ru",
+    )
+    assert not tags.relevant
