@@ -1,7 +1,7 @@
 """Score the tagger on the hand-labelled development set (what `make eval` runs).
 
     python bench/eval.py [--data-dir data] [--devset tests/eval/devset.jsonl] [--errors N]
-                         [--split all|even|odd|tune|heldout]
+                         [--split all|even|odd|tune|heldout] [--out-of-fold K]
 
 Prints the score table and the first N misclassified items, with the matched
 terms behind every wrong label. ``--split even`` scores only items whose id
@@ -9,7 +9,10 @@ number is even (the half used for tuning), ``--split odd`` the held-out half.
 ``--devset tests/eval/realnews`` reads the real-news corpus (every .jsonl file
 of the folder); its halves are ``--split tune`` and ``--split heldout`` (a
 fixed hash of each article's URL), and its report adds the false alarms per
-1,000 ordinary news items.
+1,000 ordinary news items. ``--split tune --out-of-fold K`` scores the tuning
+half as the held-out half would see it: the learned stages refitted K times,
+each without one fold (`tools/out_of_fold.py`), every item tagged by models
+that never saw it.
 
 The exit status is 0 whatever the scores are; it is non-zero only on misuse:
 bad arguments, an unreadable or invalid development set, or a lexicon that

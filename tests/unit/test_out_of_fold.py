@@ -61,3 +61,29 @@ def test_out_of_fold_needs_the_shipped_models() -> None:
     compiled = load_compiled(DATA).rules_only()
     with pytest.raises(ValueError, match="make model"):
         out_of_fold_verdicts(compiled, DATA, [], [], folds=2)
+
+
+def test_the_command_refuses_out_of_fold_on_the_held_out_half() -> None:
+    """Out-of-fold verdicts exist only for the half the models are fitted on; asking for
+    them on the held-out half is misuse, not a silent in-sample score."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench/eval.py"),
+            "--devset",
+            str(REPO / "tests/eval/realnews"),
+            "--split",
+            "heldout",
+            "--out-of-fold",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--split tune" in done.stderr
+    assert "relevance" not in done.stdout  # nothing scored
