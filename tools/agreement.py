@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,24 +54,12 @@ def write_blind(items: Iterable[DevItem], path: Path) -> None:
             out.write(json.dumps(blind_record(item), ensure_ascii=False) + "\n")
 
 
-@dataclass(frozen=True, slots=True)
-class SecondLabels:
-    """The second annotator's labels of one item (same vocabulary as the corpus)."""
-
-    id: str
-    relevant: bool
-    categories: tuple[str, ...]
-    regions: tuple[str, ...]
-    platforms: tuple[str, ...]
-    actors: tuple[str, ...] = ()
-    hard: bool = False
-
-
-def parse_second(lines: Iterable[str], corpus: Mapping[str, DevItem]) -> list[SecondLabels]:
+def parse_second(lines: Iterable[str], corpus: Mapping[str, DevItem]) -> list[DevItem]:
     """Read second labels (JSON lines of `id` + `LABEL_FIELDS`), checked with the corpus's
-    own validation (the taxonomy's ids, relevance consistent with categories). Every
-    problem is reported at once."""
-    found: list[SecondLabels] = []
+    own validation (the taxonomy's ids, relevance consistent with categories). Each is
+    returned as its corpus item carrying the second labels. Every problem is reported
+    at once."""
+    found: list[DevItem] = []
     problems: list[str] = []
     seen: set[str] = set()
     for lineno, line in enumerate(lines, start=1):
@@ -98,22 +85,11 @@ def parse_second(lines: Iterable[str], corpus: Mapping[str, DevItem]) -> list[Se
             continue
         # Validate exactly as a corpus line, with the first item's text and source.
         merged = {**blind_record(base), "url": base.url, "set": base.sample, **raw}
-        merged.setdefault("actors", [])
         item, item_problems = parse_item(merged)
         if item is None or item_problems:
             problems.extend(f"line {lineno}: {p}" for p in item_problems)
             continue
-        found.append(
-            SecondLabels(
-                item.id,
-                item.relevant,
-                item.categories,
-                item.regions,
-                item.platforms,
-                item.actors,
-                item.hard,
-            )
-        )
+        found.append(item)
     if problems:
         raise DevsetError(
             f"{len(problems)} problem(s) in the second labels:\n  " + "\n  ".join(problems)
@@ -121,9 +97,8 @@ def parse_second(lines: Iterable[str], corpus: Mapping[str, DevItem]) -> list[Se
     return found
 
 
-def as_tags(labels: SecondLabels) -> Tags:
+def as_tags(labels: DevItem) -> Tags:
     """The second labels in the shape a tagger returns, so `evaluate` scores them."""
-
     return Tags(
         relevant=labels.relevant,
         categories=labels.categories,
@@ -133,7 +108,7 @@ def as_tags(labels: SecondLabels) -> Tags:
     )
 
 
-def read_second(path: Path, corpus: Mapping[str, DevItem]) -> list[SecondLabels]:
+def read_second(path: Path, corpus: Mapping[str, DevItem]) -> list[DevItem]:
     return parse_second(path.read_text(encoding="utf-8").splitlines(), corpus)
 
 

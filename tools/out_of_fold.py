@@ -17,10 +17,9 @@ does in `make model`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from indicators.lexicon import CompiledLexicon
 from indicators.models import Tags
@@ -31,11 +30,30 @@ from tools import train_category_model as categories
 from tools import train_region_model as regions
 from tools import train_relevance_model as relevance
 from tools.evaluate import DevItem
-from tools.logistic import fit
 
 
-def _chosen(trained_on: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    return {key: trained_on.get(key) for key in keys}
+@dataclass(frozen=True)
+class _RulesExamples:
+    """What the relevance and region trainers learn from: the rules' verdicts, the same
+    whichever fold is held out, so they are computed once for all the folds."""
+
+    relevance_tune: list[relevance.Example]
+    relevance_dev: list[relevance.Example]
+    regions_tune: list[regions.Example]
+
+    @classmethod
+    def of(
+        cls,
+        compiled: CompiledLexicon,
+        data_dir: Path,
+        tune: Sequence[DevItem],
+        dev: Sequence[DevItem],
+    ) -> _RulesExamples:
+        return cls(
+            relevance.examples(tune, "realnews", data_dir),
+            relevance.examples(dev, "devset", data_dir),
+            regions.examples(tune, compiled),
+        )
 
 
 def fold_models(
@@ -45,42 +63,33 @@ def fold_models(
     dev: Sequence[DevItem],
     held: int,
     folds: int,
+    prepared: _RulesExamples | None = None,
 ) -> CompiledLexicon:
     """`compiled` with its three models refitted without fold `held` of `tune`."""
-    shipped = (compiled.relevance_model, compiled.category_model, compiled.region_model)
-    if any(model is None for model in shipped):
+    rel, cat, reg = compiled.relevance_model, compiled.category_model, compiled.region_model
+    if rel is None or cat is None or reg is None:
         raise ValueError("out-of-fold verdicts need the three shipped models (make model)")
-    assert compiled.relevance_model and compiled.category_model and compiled.region_model
-    train = [it for it in tune if relevance.item_fold(it, folds) != held]
+    rules = prepared or _RulesExamples.of(compiled, data_dir, tune, dev)
 
-    rel_chosen = _chosen(
-        compiled.relevance_model.trained_on,
-        (*relevance.HYPERPARAMETERS, "f1_relevance", "f1_categories"),
-    )
-    rel_exs = relevance.examples(train, "realnews", data_dir) + relevance.examples(
-        dev, "devset", data_dir
-    )
-    rel_model = relevance.train(rel_exs, rel_chosen)
+    def kept(item: DevItem) -> bool:
+        return relevance.item_fold(item, folds) != held
 
-    reg_on = compiled.region_model.trained_on
-    cfg = regions.FEATURE_SETS[str(reg_on["features"])]
-    rows, labels = regions.training_set(regions.examples(train, compiled), cfg)
-    weights, bias = fit(rows, labels, float(reg_on["lambda"]))
-    reg_model = regions.model_of(weights, bias, float(reg_on["keep"]), float(reg_on["add"]), cfg)
-    reg_model = replace(reg_model, scope=str(reg_on["scope"]))
+    rel_exs = [ex for ex in rules.relevance_tune if kept(ex.item)] + rules.relevance_dev
+    rel_model = relevance.train(rel_exs, relevance.kept_hyperparameters(rel.trained_on))
+    reg_exs = [ex for ex in rules.regions_tune if kept(ex.item)]
+    reg_model = regions.train(reg_exs, regions.kept_hyperparameters(reg.trained_on))
 
+    # The category model learns from the tagger with the other two stages: this fold's.
     before = replace(
         compiled, relevance_model=rel_model, region_model=reg_model, category_model=None
     )
     threats = tuple(c for c in CATEGORY_IDS if c != categories.PLATFORM_CATEGORY)
     unweighed = categories.unweighed_stems(load_stop_words(data_dir))
+    train = [item for item in tune if kept(item)]
     cat_exs = categories.examples(
         train, "realnews", before, threats, unweighed
     ) + categories.examples(dev, "devset", before, threats, unweighed)
-    cat_chosen = _chosen(
-        compiled.category_model.trained_on, (*categories.HYPERPARAMETERS, "f1_categories")
-    )
-    cat_model = categories.train(cat_exs, cat_chosen, threats)
+    cat_model = categories.train(cat_exs, categories.kept_hyperparameters(cat.trained_on), threats)
     return replace(before, category_model=cat_model)
 
 
@@ -93,8 +102,9 @@ def out_of_fold_verdicts(
 ) -> dict[str, Tags]:
     """Item id -> the tagger's verdict with models fitted without the item's fold."""
     verdicts: dict[str, Tags] = {}
+    prepared = _RulesExamples.of(compiled, data_dir, tune, dev)
     for held in range(folds):
-        lexicon = fold_models(compiled, data_dir, tune, dev, held, folds)
+        lexicon = fold_models(compiled, data_dir, tune, dev, held, folds, prepared)
         for item in tune:
             if relevance.item_fold(item, folds) == held:
                 verdicts[item.id] = tag(item.title, item.summary, lexicon, lang=item.lang)

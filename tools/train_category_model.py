@@ -254,6 +254,11 @@ def train(exs: list[Example], chosen: Mapping[str, Any], threats: Sequence[str])
 HYPERPARAMETERS = ("lambda", "dev_weight", "add_above")
 
 
+def kept_hyperparameters(trained_on: Mapping[str, Any]) -> dict[str, Any]:
+    """A shipped model's hyperparameters (and cross-validated score), to refit with."""
+    return {key: trained_on.get(key) for key in (*HYPERPARAMETERS, "f1_categories")}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=REPO_ROOT / "data")
@@ -277,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         if not out.is_file():
             print(f"train_category_model: --no-cv needs a model at {out}", file=sys.stderr)
             return 2
-        current = read_category_model(out).trained_on
-        chosen = {key: current.get(key) for key in (*HYPERPARAMETERS, "f1_categories")}
+        chosen = kept_hyperparameters(read_category_model(out).trained_on)
     else:
         chosen = cross_validate(exs, args.folds, threats)
     model = train(exs, chosen, threats)

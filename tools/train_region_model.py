@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -210,6 +210,22 @@ def cross_validate(exs: list[Example], folds: int) -> dict[str, Any]:
     return next(c for c in scored if c["f1"] >= top - SIMPLER_WITHIN)
 
 
+def kept_hyperparameters(trained_on: Mapping[str, Any]) -> dict[str, Any]:
+    """A shipped model's hyperparameters (and cross-validated score), to refit with."""
+    chosen = {key: trained_on[key] for key in ("features", "lambda", "keep", "add", "scope")}
+    chosen["f1"] = trained_on.get("cv_f1")
+    return chosen
+
+
+def train(exs: Sequence[Example], chosen: Mapping[str, Any]) -> RegionModel:
+    """The model of the chosen hyperparameters, fitted on every example."""
+    cfg = FEATURE_SETS[str(chosen["features"])]
+    rows, labels = training_set(exs, cfg)
+    weights, bias = fit(rows, labels, float(chosen["lambda"]))
+    model = model_of(weights, bias, float(chosen["keep"]), float(chosen["add"]), cfg)
+    return replace(model, scope=str(chosen["scope"]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=REPO_ROOT / "data")
@@ -229,23 +245,16 @@ def main(argv: list[str] | None = None) -> int:
         if not out.is_file():
             print(f"train_region_model: --no-cv needs a model at {out}", file=sys.stderr)
             return 2
-        current = read_region_model(out)
-        keys = ("features", "lambda", "keep", "add", "scope")
-        chosen = {key: current.trained_on[key] for key in keys}
-        chosen["f1"] = current.trained_on.get("cv_f1")
+        chosen = kept_hyperparameters(read_region_model(out).trained_on)
     else:
         chosen = cross_validate(exs, args.folds)
-    cfg = FEATURE_SETS[str(chosen["features"])]
-    rows, labels = training_set(exs, cfg)
-    weights, bias = fit(rows, labels, float(chosen["lambda"]))
-    model = model_of(weights, bias, float(chosen["keep"]), float(chosen["add"]), cfg)
-    model = replace(model, scope=str(chosen["scope"]))
+    model = train(exs, chosen)
     trained_on = {
         "corpus": "tests/eval/realnews",
         "half": "tune",
         "items": len(tuning),
         "examples": len(exs),
-        "pairs": len(rows),
+        "pairs": sum(len(ex.pairs()) for ex in exs),
         "lexicon": compiled.version.split("+")[0],
         "features": chosen["features"],
         "lambda": chosen["lambda"],

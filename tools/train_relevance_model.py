@@ -385,6 +385,11 @@ HYPERPARAMETERS = ("gate_lambda", "gate_dev_weight", "drop_below", "add_above",
                    "category_lambda", "category_dev_weight", "keep_at_least")  # fmt: skip
 
 
+def kept_hyperparameters(trained_on: Mapping[str, Any]) -> dict[str, Any]:
+    """A shipped model's hyperparameters (and cross-validated scores), to refit with."""
+    return {k: trained_on.get(k) for k in (*HYPERPARAMETERS, "f1_relevance", "f1_categories")}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=REPO_ROOT / "data")
@@ -402,9 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         if not out.is_file():
             print(f"train_relevance_model: --no-cv needs a model at {out}", file=sys.stderr)
             return 2
-        current = read_relevance_model(out).trained_on
-        chosen = {key: current.get(key) for key in HYPERPARAMETERS}
-        chosen |= {k: current.get(k) for k in ("f1_relevance", "f1_categories")}
+        chosen = kept_hyperparameters(read_relevance_model(out).trained_on)
     else:
         chosen = cross_validate(exs, args.folds)
     model = train(exs, chosen)

@@ -81,7 +81,7 @@ class TermCounts:
         first = np.searchsorted(ordered, term, side="left")
         last = np.searchsorted(ordered, term, side="right")
         owners = np.searchsorted(self.recent_offsets, self.recent_order[first:last], side="right")
-        distinct = owners[np.r_[True, owners[1:] != owners[:-1]]] - 1
+        distinct = _runs(owners)[0] - 1  # owners come sorted: an item's positions adjoin
         return [int(i) for i in self.recent_items[distinct[:most]]]
 
 
