@@ -95,6 +95,9 @@ class ContextRule:
     # the item's Kazakh units become Kazakhstan, the trigger phrase its evidence
     # ("по всей стране": the units named are background of a nationwide measure)
     country_wide: bool = False
+    # the war zones (background_regions) the item names stay, beside the places at
+    # home: a repatriation operation takes place in both countries (GUIDELINES)
+    keep_war_zones: bool = False
 
 
 @dataclass(frozen=True)
@@ -335,6 +338,7 @@ def _compile(loaded: LoadedData) -> CompiledLexicon:
             add_category=spec.add_category,
             keep_as_support=spec.keep_as_support,
             country_wide=spec.country_wide,
+            keep_war_zones=spec.keep_war_zones,
         )
         for spec in loaded.rules
     )

@@ -77,6 +77,7 @@ RULE_KEYS = {
     "add_category",
     "keep_as_support",
     "country_wide",
+    "keep_war_zones",
 }
 _WORD = re.compile(r"[^\W_]+")
 _SETTING_KEYS = {"weak", "morph", "case", "strict_lang"}
@@ -519,6 +520,7 @@ class _RuleSpec:
     country_wide: bool
     file: str
     line: int | None
+    keep_war_zones: bool = False
 
 
 def _str_list(value: Any) -> list[str] | None:
@@ -662,7 +664,13 @@ def _read_rule_file(
                         LexiconProblem(rel, line, "error", f"rule {rule_id}: unknown {cat!r}")
                     )
         flags = {}
-        for key in ("drop_weak", "drop_platforms", "keep_as_support", "country_wide"):
+        for key in (
+            "drop_weak",
+            "drop_platforms",
+            "keep_as_support",
+            "country_wide",
+            "keep_war_zones",
+        ):
             value = rule.get(key, False)
             if not isinstance(value, bool):
                 problems.append(
@@ -696,6 +704,7 @@ def _read_rule_file(
                 add_category=add,
                 keep_as_support=flags["keep_as_support"],
                 country_wide=flags["country_wide"],
+                keep_war_zones=flags["keep_war_zones"],
                 file=rel,
                 line=line,
             )

@@ -279,6 +279,7 @@ def _apply_context_rules(
     triggers: dict[str, Candidate],
     cancelled: set[str],
     compiled: CompiledLexicon,
+    fired: set[str] | None = None,
 ) -> list[Candidate]:
     for rule in compiled.rules:
         trigger = triggers.get(rule.id)
@@ -295,6 +296,8 @@ def _apply_context_rules(
             continue
         if rule.country_wide and not any(_is_home(c) for c in terms):
             continue  # a nationwide measure elsewhere: not this rule's
+        if fired is not None:
+            fired.add(rule.id)
         kept = []
         for cand in terms:
             phrase = cand.phrase
@@ -333,6 +336,30 @@ def _apply_context_rules(
             kept.append(Candidate(trigger.start, trigger.end, country))
         terms = kept
     return terms
+
+
+def _war_zones(
+    candidates: list[Candidate], region_matches: list[Match], compiled: CompiledLexicon
+) -> list[Match]:
+    """The war zones an item names that its region matches lack, first mention each.
+
+    For a repatriation operation, which takes place in both countries
+    (GUIDELINES): "home from Syria" names the zone in the phrase that, in a
+    returnee's biography, makes Syria no place of the event.
+    """
+    have = {m.id for m in region_matches}
+    added: list[Match] = []
+    for cand in sorted(candidates, key=lambda c: c.start):
+        phrase = cand.phrase
+        if phrase.kind != KIND_TERM or phrase.axis != "region":
+            continue
+        if not phrase.ids or not compiled.background_regions.issuperset(phrase.ids):
+            continue
+        for match in _matches(cand):
+            if match.id not in have:
+                have.add(match.id)
+                added.append(match)
+    return added
 
 
 def _is_unit(cand: Candidate) -> bool:
@@ -391,7 +418,8 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
         + _backed([c for c in candidates if c.phrase.kind == KIND_TERM and c.phrase.axis == ACTOR])
     )
     named = terms  # every place name, before context rules: what the region model looks at
-    terms = _after_context_rules(candidates, terms, compiled)
+    fired: set[str] = set()
+    terms = _after_context_rules(candidates, terms, compiled, fired)
     supporters = {i for c in terms if c.phrase.axis == SUPPORT for i in c.phrase.ids}
     category_terms = _supported(
         [c for c in terms if c.phrase.axis == "category"], compiled, supporters
@@ -423,7 +451,9 @@ def tag(title: str, summary: str, compiled: CompiledLexicon, lang: str | None = 
     )
     if any(m.id != COUNTRY_CODE and m.id.startswith("KZ-") for m in region_matches):
         region_matches = [m for m in region_matches if m.id != COUNTRY_CODE]
-    if any(m.id.startswith("KZ-") or m.id in compiled.home_regions for m in region_matches):
+    if fired and any(r.keep_war_zones for r in compiled.rules if r.id in fired):
+        region_matches += _war_zones(candidates, region_matches, compiled)
+    elif any(m.id.startswith("KZ-") or m.id in compiled.home_regions for m in region_matches):
         region_matches = [m for m in region_matches if m.id not in compiled.background_regions]
     banned = _banned_movements(actor_terms, compiled)
     if categories or banned:  # naming a group in a trade or sports story is no signal
@@ -660,9 +690,15 @@ def _supported(
 
 
 def _after_context_rules(
-    candidates: list[Candidate], terms: list[Candidate], compiled: CompiledLexicon
+    candidates: list[Candidate],
+    terms: list[Candidate],
+    compiled: CompiledLexicon,
+    fired: set[str] | None = None,
 ) -> list[Candidate]:
-    """The resolved terms once the context rules whose triggers occur have judged them."""
+    """The resolved terms once the context rules whose triggers occur have judged them.
+
+    The ids of the rules that fired are added to `fired` when it is given.
+    """
     triggers: dict[str, Candidate] = {}
     for cand in candidates:
         if cand.phrase.kind == KIND_TRIGGER:
@@ -671,7 +707,7 @@ def _after_context_rules(
     if not triggers:
         return terms
     cancelled = {i for c in candidates if c.phrase.kind == KIND_UNLESS for i in c.phrase.ids}
-    return _apply_context_rules(terms, triggers, cancelled, compiled)
+    return _apply_context_rules(terms, triggers, cancelled, compiled, fired)
 
 
 def _threat_use(category_terms: list[Candidate], compiled: CompiledLexicon) -> bool:

@@ -540,6 +540,41 @@ def test_a_war_zone_named_beside_a_place_at_home_is_background(rules):
     assert tag(title, summary, without, lang="ru").regions == ("KG", "SY")
 
 
+@pytest.mark.parametrize(
+    ("title", "lang", "regions"),
+    [
+        ("Кыргызстан вернул из Сирии 40 женщин и детей боевиков", "ru", ("KG", "SY")),
+        ("Узбекистан репатриировал ещё 90 граждан из иракских лагерей", "ru", ("IQ", "UZ")),
+        ("«Жусан» операциясы: Сириядан тағы 12 қазақстандық елге жеткізілді", "kk", ("KZ", "SY")),
+        ("Tajikistan flies 30 children home from Syrian camps", "en", ("SY", "TJ")),
+    ],
+)
+def test_a_repatriation_takes_place_in_both_countries(rules, title, lang, regions):
+    tags = tag(title, "", rules, lang=lang)
+    assert tags.relevant and tuple(sorted(tags.regions)) == regions
+
+
+@pytest.mark.parametrize(
+    ("title", "lang", "regions"),
+    [
+        ("В Оше осудили вернувшегося из Сирии боевика", "ru", ("KG",)),
+        ("Сириядан оралған әйелдер Ақтауда оңалту курсынан өтті", "kk", ("KZ-47",)),
+        ("Tajik returnee from Syria jailed for 12 years in Dushanbe", "en", ("TJ",)),
+    ],
+)
+def test_a_returnees_past_in_a_war_zone_stays_background(rules, title, lang, regions):
+    tags = tag(title, "", rules, lang=lang)
+    assert tags.relevant and tags.regions == regions
+
+
+def test_the_repatriation_rule_is_what_keeps_the_zone(rules):
+    title = "Кыргызстан вернул из Сирии 40 женщин и детей боевиков"
+    without = dataclasses.replace(
+        rules, rules=tuple(r for r in rules.rules if r.id != "repatriation_keeps_the_zone")
+    )
+    assert tag(title, "", without, lang="ru").regions == ("KG",)
+
+
 def test_a_war_zone_alone_is_where_the_event_is(rules):
     tags = tag("Теракт у гостиницы в Кабуле: погибли 14 человек", "", rules)
     assert tags.relevant and tags.regions == ("AF",)
@@ -863,11 +898,11 @@ def test_of_the_urals_is_no_uralsk_unless_uralsk_is_named(rules):
 
 def test_a_named_operation_places_its_country_even_inside_a_longer_term(rules):
     # "Жусан операциясы" is a category term; the region term of the same span coexists
+    # (and, a repatriation taking place in both countries, the zone it left stays)
     kk = tag("«Жусан» операциясы аясында Сириядан тағы 12 адам елге жеткізілді", "", rules, "kk")
-    assert kk.regions == ("KZ",)
-    assert tag("Operation Zhusan flew 30 more citizens home from Syria", "", rules).regions == (
-        "KZ",
-    )
+    assert set(kk.regions) == {"KZ", "SY"}
+    en = tag("Operation Zhusan flew 30 more citizens home from Syria", "", rules)
+    assert set(en.regions) == {"KZ", "SY"}
 
 
 def test_hamas_is_no_place_in_syria(rules):
