@@ -887,6 +887,37 @@ def test_places_of_russia_and_of_the_neighbours_name_their_country(rules, text, 
     assert tag(text, "", rules).regions == regions
 
 
+@pytest.mark.parametrize(
+    ("title", "unit"),
+    [
+        ("Ақсуат ауданында экстремистік ұйымның мүшесі ұсталды", "KZ-10"),  # Abai since 2022
+        ("Жаңаарқа ауданында терактіге дайындалған күдікті ұсталды", "KZ-62"),  # Ulytau
+        ("Extremist preacher jailed in Zhanaarka district", "KZ-62"),
+        ("Сарқан ауданында экстремистік материал таратқан адам сотталды", "KZ-33"),  # Zhetysu
+        ("В Бескарагайском районе осужден сторонник запрещенной организации", "KZ-10"),
+        ("Тұрар Рысқұлов ауданында діни экстремизмнің алдын алу жұмыстары талқыланды", "KZ-31"),
+        ("В районе Турара Рыскулова задержали вербовщика ИГИЛ", "KZ-31"),
+        ("Жители Мунайлинского района получили сообщения о минировании школ", "KZ-47"),
+    ],
+)
+def test_a_district_places_the_story_in_its_unit(rules, title, unit):
+    tags = tag(title, "", rules)
+    assert tags.relevant and tags.regions == (unit,)
+
+
+@pytest.mark.parametrize(
+    ("title", "regions"),
+    [
+        # Zhambyl districts lie in three units: the name alone places nothing
+        ("В Жамбылском районе задержали сторонника ИГИЛ", ()),
+        # Talas district is also Kyrgyz: the gazetteer leaves it out
+        ("В Таласском районе Кыргызстана задержан вербовщик ИГИЛ", ("KG",)),
+    ],
+)
+def test_a_district_name_shared_with_another_unit_or_country_places_no_unit(rules, title, regions):
+    assert tag(title, "", rules).regions == regions
+
+
 def test_of_the_urals_is_no_uralsk_unless_uralsk_is_named(rules):
     urals = tag(
         "Telegram оштрафовали за каналы уральских сепаратистов и пропаганду терроризма", "", rules
