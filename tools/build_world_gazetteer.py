@@ -33,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 OUT = "gazetteer/world.yaml"
 HAND_WRITTEN = ("gazetteer/countries.yaml", "gazetteer/kz.yaml")
 LANGS = ("ru", "kk", "en")
-VERSION = "2026.12.19"
+VERSION = "2026.12.22"
 
 # Dependent territories and uninhabited islands: the news names them by their state.
 _TERRITORY_CODES = (
@@ -67,6 +67,10 @@ SHORT_FORMS = {
     ("en", "VA"): "Vatican",
     ("en", "FM"): "Micronesia",
 }
+# Russian names that are plural nouns decline like nouns ("на Филиппинах", "Мальдив"),
+# which the proper-name declension of the defaults does not strip: listed with
+# the ordinary noun endings (morph: auto).
+PLURAL_NAMES = {("ru", "BS"), ("ru", "KM"), ("ru", "MV"), ("ru", "PH"), ("ru", "SC"), ("ru", "FM")}
 EXTRA = {"CZ": {"en": ["Czechia"]}, "CD": {"ru": ["ДР Конго"], "en": ["DR Congo"]}}
 _TRANSLATORS = {
     lang: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
@@ -145,8 +149,13 @@ def render(found: dict[str, dict[str, list[str]]]) -> str:
         for lang in LANGS:
             if lang in langs:
                 lines.append(f"    {lang}:")
-                lines += [f"      - {_quoted(n)}" for n in langs[lang]]
+                plural = (lang, code) in PLURAL_NAMES
+                lines += [f"      - {_entry(n, plural)}" for n in langs[lang]]
     return "\n".join(lines) + "\n"
+
+
+def _entry(name: str, plural: bool) -> str:
+    return f"{{term: {_quoted(name)}, morph: auto}}" if plural else _quoted(name)
 
 
 def _quoted(name: str) -> str:

@@ -918,6 +918,21 @@ def test_a_district_name_shared_with_another_unit_or_country_places_no_unit(rule
     assert tag(title, "", rules).regions == regions
 
 
+@pytest.mark.parametrize(
+    ("title", "country"),
+    [
+        ("В Нидерландах задержаны 15 человек за пропаганду ИГ", "NL"),
+        ("В Соединённых Штатах осуждён вербовщик ИГИЛ", "US"),
+        ("В Объединённых Арабских Эмиратах задержан член ИГИЛ", "AE"),
+        ("В Набережных Челнах задержан сторонник ИГИЛ", "RU"),
+        ("Теракт на Филиппинах: погибли 12 человек", "PH"),  # world.yaml, from the tool
+        ("Теракт на Мальдивах", "MV"),
+    ],
+)
+def test_a_plural_place_name_declines_like_a_noun(rules, title, country):
+    assert tag(title, "", rules, lang="ru").regions == (country,)
+
+
 def test_of_the_urals_is_no_uralsk_unless_uralsk_is_named(rules):
     urals = tag(
         "Telegram оштрафовали за каналы уральских сепаратистов и пропаганду терроризма", "", rules
