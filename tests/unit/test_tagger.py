@@ -476,6 +476,31 @@ def test_money_laundering_with_no_terrorist_link_is_not_relevant(lexicon, title)
     assert not tag(title, "", lexicon).relevant
 
 
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Brooklyn court jails an Uzbek national for funding would-be ISIS fighters", "en"),
+        ("Counterfeiters printed fake banknotes to finance terrorism, the KNB says", "en"),
+        ("Рабочий осуждён за финансирование «Катибат Таухид валь-Джихад»", "ru"),
+        ("Суд установил, что мигрант финансировал боевиков ИГИЛ через знакомых", "ru"),
+    ],
+)
+def test_funding_a_terrorist_group_or_its_fighters_is_financing(lexicon, title, lang):
+    tags = tag(title, "", lexicon, lang=lang)
+    assert tags.relevant and "terrorist_financing" in tags.categories
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Akimat approves funding for new school buses", "en"),
+        ("Правительство одобрило финансирование строительства дорог", "ru"),
+    ],
+)
+def test_funding_alone_makes_no_item_relevant(lexicon, title, lang):
+    assert not tag(title, "", lexicon, lang=lang).relevant
+
+
 def test_laundering_money_for_a_terrorist_group_stays_financing(lexicon):
     title = "Дропы обналичивали деньги для боевиков ИГИЛ, отмывание шло через USDT"
     assert "terrorist_financing" in tag(title, "", lexicon).categories
