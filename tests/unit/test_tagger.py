@@ -580,6 +580,34 @@ def test_a_repatriation_takes_place_in_both_countries(rules, title, lang, region
 
 
 @pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Психолог о реабилитации казахстанок, вернувшихся из Сирии по «Жусану»", "ru"),
+        ("«Жусан» операциясымен Сириядан оралған 14 адамның сот процесі басталды", "kk"),
+        ("Widows of Islamic State fighters who returned under Operation Zhusan start rehab", "en"),
+    ],
+)
+def test_an_operation_named_as_how_returnees_came_home_is_no_measure(rules, title, lang):
+    tags = tag(title, "", rules, lang=lang)
+    assert tags.relevant and "counter_measures" not in tags.categories
+    without = dataclasses.replace(
+        rules, rules=tuple(r for r in rules.rules if r.id != "operation_is_how_they_came_home")
+    )
+    assert "counter_measures" in tag(title, "", without, lang=lang).categories
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("«Жусан» операциясы: Сириядан тағы 12 қазақстандық елге жеткізілді", "kk"),
+        ("Operation Zhusan flew 30 more citizens home from Syria", "en"),
+    ],
+)
+def test_the_operation_bringing_people_home_stays_a_measure(rules, title, lang):
+    assert "counter_measures" in tag(title, "", rules, lang=lang).categories
+
+
+@pytest.mark.parametrize(
     ("title", "lang", "regions"),
     [
         ("В Оше осудили вернувшегося из Сирии боевика", "ru", ("KG",)),
