@@ -501,6 +501,25 @@ def test_funding_alone_makes_no_item_relevant(lexicon, title, lang):
     assert not tag(title, "", lexicon, lang=lang).relevant
 
 
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Сторонник «Катибат Таухид валь-Джихад» задержан в Новосибирске", "ru"),
+        ("Сторонник «Тавхид ва жиход катибаси» задержан в Ташкенте", "ru"),
+        ("«Катибат әт-Таухид уәл-Жиһад» мүшесі ұсталды", "kk"),
+        ("Three Katiba al-Tawhid wal-Jihad members detained in Osh", "en"),
+    ],
+)
+def test_jihad_in_a_groups_name_is_the_group_not_an_ideology(rules, title, lang):
+    tags = tag(title, "", rules, lang=lang)
+    assert tags.categories == ("terrorist_activity",)
+
+
+def test_a_call_to_jihad_stays_ideology(rules):
+    tags = tag("Проповедник призывал к джихаду в WhatsApp", "", rules, lang="ru")
+    assert "extremist_ideology" in tags.categories
+
+
 def test_laundering_money_for_a_terrorist_group_stays_financing(lexicon):
     title = "Дропы обналичивали деньги для боевиков ИГИЛ, отмывание шло через USDT"
     assert "terrorist_financing" in tag(title, "", lexicon).categories
