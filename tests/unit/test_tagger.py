@@ -984,6 +984,8 @@ def test_a_district_places_the_story_in_its_unit(rules, title, unit):
         ("В Жамбылском районе задержали сторонника ИГИЛ", ()),
         # Talas district is also Kyrgyz: the gazetteer leaves it out
         ("В Таласском районе Кыргызстана задержан вербовщик ИГИЛ", ("KG",)),
+        # so is Suzak (Kazakhstan's is written Созакский)
+        ("В Сузакском районе Джалал-Абадской области задержан член ИГИЛ", ("KG",)),
     ],
 )
 def test_a_district_name_shared_with_another_unit_or_country_places_no_unit(rules, title, regions):
