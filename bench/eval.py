@@ -1,7 +1,7 @@
 """Score the tagger on the hand-labelled development set (what `make eval` runs).
 
     python bench/eval.py [--data-dir data] [--devset tests/eval/devset.jsonl] [--errors N]
-                         [--split all|even|odd|tune|heldout] [--out-of-fold K]
+                         [--split all|even|odd|tune|heldout|search|check] [--out-of-fold K]
 
 Prints the score table and the first N misclassified items, with the matched
 terms behind every wrong label. ``--split even`` scores only items whose id
@@ -12,7 +12,11 @@ fixed hash of each article's URL), and its report adds the false alarms per
 1,000 ordinary news items. ``--split tune --out-of-fold K`` scores the tuning
 half as the held-out half would see it: the learned stages refitted K times,
 each without one fold (`tools/out_of_fold.py`), every item tagged by models
-that never saw it.
+that never saw it. ``--split search`` and ``--split check`` are the two
+quarters of the tuning half (see `tools.evaluate.split_items`): a lexicon
+round reads and judges its changes on ``search`` (out of fold) and scores
+its result once on ``check``, which it has not read; their out-of-fold
+verdicts come from the same refits over the whole tuning half.
 
 The exit status is 0 whatever the scores are; it is non-zero only on misuse:
 bad arguments, an unreadable or invalid development set, or a lexicon that
@@ -71,15 +75,16 @@ def _parser() -> argparse.ArgumentParser:
         choices=SPLITS,
         default="all",
         help="score all items; only those with an even (tuning) or odd (held-out) id number; "
-        "or the tuning or held-out half by URL hash (real news)",
+        "the tuning or held-out half by URL hash (real news); or the search or check "
+        "quarter of the tuning half",
     )
     parser.add_argument(
         "--out-of-fold",
         type=int,
         metavar="K",
         default=0,
-        help="with --split tune: refit the learned stages K times, each without one fold of "
-        "the tuning half, and score every item with models that never saw it",
+        help="with --split tune, search or check: refit the learned stages K times, each "
+        "without one fold of the tuning half, and score every item with models that never saw it",
     )
     return parser
 
@@ -111,14 +116,20 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     if args.out_of_fold:
-        if args.split != "tune":
-            print("eval: --out-of-fold scores the tuning half (--split tune)", file=sys.stderr)
+        if args.split not in ("tune", "search", "check"):
+            print(
+                "eval: --out-of-fold scores the tuning half (--split tune, search or check)",
+                file=sys.stderr,
+            )
             return USAGE_ERROR
         from tools.out_of_fold import out_of_fold_verdicts
 
         dev = split_items(load_devset(REPO_ROOT / "tests/eval/devset.jsonl"), "even")
+        # the refits use the whole tuning half whichever quarter is scored, so the two
+        # quarters' verdicts come from the same models
+        tune = split_items(load_devset(args.devset), "tune")
         try:
-            verdicts = out_of_fold_verdicts(compiled, args.data_dir, items, dev, args.out_of_fold)
+            verdicts = out_of_fold_verdicts(compiled, args.data_dir, tune, dev, args.out_of_fold)
         except ValueError as exc:
             print(f"eval: {exc}", file=sys.stderr)
             return USAGE_ERROR

@@ -25,6 +25,7 @@ from tools.evaluate import (
     format_errors,
     format_report,
     hash_half,
+    hash_quarter,
     load_devset,
     scores,
     split_items,
@@ -386,6 +387,26 @@ def test_the_hash_split_is_fixed_disjoint_and_about_even():
     assert split_items([moved], "tune") == [moved]
     assert hash_half("https://x.kz/0") == int(
         hashlib.sha256(b"https://x.kz/0").hexdigest()[-2:], 16) % 2  # fmt: skip
+
+
+def test_the_search_and_check_quarters_cut_the_tuning_half_in_two():
+    """A lexicon round reads `search` and is checked once on `check`: together they are the
+    tuning half, never the held-out half, and an article stays in its quarter."""
+    items = [
+        DevItem(id=f"rn-ru-{n:04d}", lang="ru", title="t", summary="s", relevant=False,
+                url=f"https://x.kz/{n}", outlet="x.kz")
+        for n in range(800)
+    ]  # fmt: skip
+    tune, held = split_items(items, "tune"), split_items(items, "heldout")
+    search, check = split_items(items, "search"), split_items(items, "check")
+    assert {i.id for i in search}.isdisjoint({i.id for i in check})
+    assert sorted(i.id for i in search + check) == sorted(i.id for i in tune)
+    assert {i.id for i in search + check}.isdisjoint({i.id for i in held})
+    assert 0.35 < len(search) / len(tune) < 0.65
+    assert split_items(list(reversed(items)), "check") == list(reversed(check))  # order-free
+    # a second bit of the same hash: neither quarter is the half's own bit again
+    assert {hash_half(i.url) for i in search} == {0} and {hash_quarter(i.url) for i in check} == {1}
+    assert hash_quarter("https://x.kz/0") == hashlib.sha256(b"https://x.kz/0").digest()[-2] % 2
 
 
 def test_ordinary_news_called_relevant_are_counted_per_thousand():

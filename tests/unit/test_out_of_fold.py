@@ -87,3 +87,32 @@ def test_the_command_refuses_out_of_fold_on_the_held_out_half() -> None:
     assert done.returncode == 2
     assert "--split tune" in done.stderr
     assert "relevance" not in done.stdout  # nothing scored
+
+
+def test_the_command_scores_the_check_quarter_out_of_fold() -> None:
+    """`--split check --out-of-fold K` refits on the whole tuning half and scores only the
+    check quarter: the round's one look at items it has not read."""
+    import subprocess
+    import sys
+
+    check = split_items(load_devset(REPO / "tests/eval/realnews"), "check")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench/eval.py"),
+            "--devset",
+            str(REPO / "tests/eval/realnews"),
+            "--split",
+            "check",
+            "--out-of-fold",
+            "2",
+            "--errors",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Out of fold: the learned stages refitted 2 times" in done.stdout
+    assert f"Development set: {len(check)} items" in done.stdout
