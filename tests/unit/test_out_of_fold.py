@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -63,27 +65,21 @@ def test_out_of_fold_needs_the_shipped_models() -> None:
         out_of_fold_verdicts(compiled, DATA, [], [], folds=2)
 
 
+def _eval_command(*args: str) -> subprocess.CompletedProcess[str]:
+    """`bench/eval.py` on the real-news corpus with these arguments, as a user runs it."""
+    command = [
+        sys.executable,
+        str(REPO / "bench/eval.py"),
+        "--devset",
+        str(REPO / "tests/eval/realnews"),
+    ]
+    return subprocess.run([*command, *args], capture_output=True, text=True, check=False)
+
+
 def test_the_command_refuses_out_of_fold_on_the_held_out_half() -> None:
     """Out-of-fold verdicts exist only for the half the models are fitted on; asking for
     them on the held-out half is misuse, not a silent in-sample score."""
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench/eval.py"),
-            "--devset",
-            str(REPO / "tests/eval/realnews"),
-            "--split",
-            "heldout",
-            "--out-of-fold",
-            "5",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _eval_command("--split", "heldout", "--out-of-fold", "5")
     assert done.returncode == 2
     assert "--split tune" in done.stderr
     assert "relevance" not in done.stdout  # nothing scored
@@ -92,27 +88,8 @@ def test_the_command_refuses_out_of_fold_on_the_held_out_half() -> None:
 def test_the_command_scores_the_check_quarter_out_of_fold() -> None:
     """`--split check --out-of-fold K` refits on the whole tuning half and scores only the
     check quarter: the round's one look at items it has not read."""
-    import subprocess
-    import sys
-
     check = split_items(load_devset(REPO / "tests/eval/realnews"), "check")
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench/eval.py"),
-            "--devset",
-            str(REPO / "tests/eval/realnews"),
-            "--split",
-            "check",
-            "--out-of-fold",
-            "2",
-            "--errors",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _eval_command("--split", "check", "--out-of-fold", "2", "--errors", "0")
     assert done.returncode == 0, done.stderr
     assert "Out of fold: the learned stages refitted 2 times" in done.stdout
     assert f"Development set: {len(check)} items" in done.stdout
