@@ -654,10 +654,14 @@ def _supported(
     groups_alone: set[str] = set()
     if not strong:
         # Variants of one entry ("протаранил|протаранили") found on the same words
-        # are one piece of evidence, not two different weak terms.
+        # are one piece of evidence, not two different weak terms. Of two terms on
+        # the same words ("attackers": "attacker" and "attack") the longer counts,
+        # whatever order the lexicon compiled them in: the verdict must not change
+        # when an unrelated entry is added.
         by_group: dict[str, set[str]] = {}
         taken: dict[str, list[tuple[int, int]]] = {}
-        for cand in sorted(weak, key=lambda c: (c.start, c.end)):
+        order = sorted(weak, key=lambda c: (c.start, c.end, -len(c.phrase.term), c.phrase.term))
+        for cand in order:
             for id_ in cand.phrase.ids:
                 group = "core" if id_ in core else id_
                 spans = taken.setdefault(group, [])

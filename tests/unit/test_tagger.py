@@ -5,13 +5,14 @@ lexicon, these must keep passing.
 """
 
 import dataclasses
+import itertools
 from pathlib import Path
 
 import pytest
 
 from indicators.lexicon import load_compiled
 from indicators.models import tagged_text
-from indicators.tagger import tag
+from indicators.tagger import _resolved_terms, _supported, find_candidates, tag
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -156,6 +157,21 @@ def test_weak_terms_need_support_from_their_own_or_a_core_category(lexicon):
     assert tags.categories == ("cyber_threats",)  # bitcoin here is not terrorist financing
     tags = tag("ИГИЛ собирал пожертвования в биткоинах", "", lexicon)
     assert "terrorist_financing" in tags.categories
+
+
+def test_weak_terms_on_the_same_words_count_the_same_in_any_order(rules):
+    """ "attackers" is both the weak term "attacker" and "attack": which one counts must not
+    depend on the order the lexicon compiled them in (an unrelated new entry changes it),
+    or an item's relevance flips with edits elsewhere in the lexicon."""
+    text = "The attackers fled after the attack on the market"
+    found = [c for c in _resolved_terms(find_candidates(text, rules, "en"))]
+    weak = [c for c in found if c.phrase.axis == "category" and c.phrase.weak]
+    assert len({(c.start, c.end) for c in weak}) < len(weak)  # two terms share a span
+    verdicts = {
+        tuple(sorted(c.phrase.term for c in _supported(order, rules, set())))
+        for order in itertools.permutations(weak)
+    }
+    assert len(verdicts) == 1
 
 
 def test_an_explosion_with_terrorism_evidence_is_still_a_threat(lexicon):
