@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         print("eval: --errors must be 0 or more", file=sys.stderr)
         return USAGE_ERROR
     try:
-        items = split_items(load_devset(args.devset), args.split)
+        corpus = load_devset(args.devset)
+        items = split_items(corpus, args.split)
     except (OSError, DevsetError) as exc:
         print(f"eval: cannot use the development set: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         dev = split_items(load_devset(REPO_ROOT / "tests/eval/devset.jsonl"), "even")
         # the refits use the whole tuning half whichever quarter is scored, so the two
         # quarters' verdicts come from the same models
-        tune = split_items(load_devset(args.devset), "tune")
+        tune = split_items(corpus, "tune")
         try:
             verdicts = out_of_fold_verdicts(compiled, args.data_dir, tune, dev, args.out_of_fold)
         except ValueError as exc:
