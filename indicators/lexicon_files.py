@@ -67,6 +67,7 @@ RULE_KEYS = {
     "note",
     "when",
     "unless",
+    "not_inside",
     "unless_categories",
     "drop_terms",
     "drop_categories",
@@ -92,6 +93,7 @@ KIND_FALSE_FRIEND = "false_friend"
 MODELS_DIR = "models"  # learned second stages (JSON), part of the lexicon's version
 KIND_TRIGGER = "trigger"
 KIND_UNLESS = "unless"
+KIND_NOT_INSIDE = "not_inside"  # phrases inside which a rule's trigger does not count
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,7 @@ class Entry:
 
     file: str
     line: int | None
-    kind: str  # term | false_friend | trigger | unless
+    kind: str  # term | false_friend | trigger | unless | not_inside
     axis: str  # one of STORED_AXES ("" for rule phrases)
     ids: tuple[str, ...]  # taxonomy ids (terms) or rule ids (trigger/unless)
     lang: str  # ru | kk | en | any
@@ -637,6 +639,16 @@ def _read_rule_file(
             rel=rel,
             where=f"{rule_id}.unless",
             kind=KIND_UNLESS,
+            axis="",
+            ids=(rule_id,),
+            defaults={},
+            problems=problems,
+        )
+        entries += _read_lang_lists(
+            rule.get("not_inside"),
+            rel=rel,
+            where=f"{rule_id}.not_inside",
+            kind=KIND_NOT_INSIDE,
             axis="",
             ids=(rule_id,),
             defaults={},

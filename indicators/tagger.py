@@ -34,14 +34,20 @@ counts only next to a non-weak name of the same organization.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 
 from indicators.category_model import additions, lexicon_features, word_span
 from indicators.category_model import item_words as model_words
 from indicators.lexicon import CompiledLexicon, Phrase
-from indicators.lexicon_files import KIND_FALSE_FRIEND, KIND_TERM, KIND_TRIGGER, KIND_UNLESS
+from indicators.lexicon_files import (
+    KIND_FALSE_FRIEND,
+    KIND_NOT_INSIDE,
+    KIND_TERM,
+    KIND_TRIGGER,
+    KIND_UNLESS,
+)
 from indicators.models import EMPTY_TAGS, METHOD_AXIS, STORED_AXES, Match, Tags, tagged_text
 from indicators.morph import tail_allowed
 from indicators.region_lists import list_items, overlaps, participant_runs, shared_head
@@ -704,14 +710,29 @@ def _after_context_rules(
     The ids of the rules that fired are added to `fired` when it is given.
     """
     triggers: dict[str, Candidate] = {}
-    for cand in candidates:
-        if cand.phrase.kind == KIND_TRIGGER:
-            for rule_id in cand.phrase.ids:
-                triggers.setdefault(rule_id, cand)
+    for rule_id, cand in _rule_triggers(candidates):
+        triggers.setdefault(rule_id, cand)
     if not triggers:
         return terms
     cancelled = {i for c in candidates if c.phrase.kind == KIND_UNLESS for i in c.phrase.ids}
     return _apply_context_rules(terms, triggers, cancelled, compiled, fired)
+
+
+def _rule_triggers(candidates: list[Candidate]) -> Iterator[tuple[str, Candidate]]:
+    """Each rule a trigger occurrence fires, in text order: none inside a phrase the
+    rule lists under `not_inside` ("law" in "law enforcement" names no law)."""
+    masks: list[Candidate] | None = None
+    for cand in candidates:
+        if cand.phrase.kind != KIND_TRIGGER:
+            continue
+        if masks is None:
+            masks = [c for c in candidates if c.phrase.kind == KIND_NOT_INSIDE]
+        for rule_id in cand.phrase.ids:
+            if not any(
+                m.start <= cand.start and cand.end <= m.end and rule_id in m.phrase.ids
+                for m in masks
+            ):
+                yield rule_id, cand
 
 
 def _threat_use(category_terms: list[Candidate], compiled: CompiledLexicon) -> bool:
@@ -781,9 +802,7 @@ def lexicon_evidence(
     return Evidence(
         terms=_category_terms(named, title_len),
         after_rules=_category_terms(after_rules, title_len),
-        triggers=tuple(
-            i for c in candidates if c.phrase.kind == KIND_TRIGGER for i in c.phrase.ids
-        ),
+        triggers=tuple(rule_id for rule_id, _cand in _rule_triggers(candidates)),
         false_friends=tuple(
             c.phrase.term for c in candidates if c.phrase.kind == KIND_FALSE_FRIEND
         ),

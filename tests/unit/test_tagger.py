@@ -1273,3 +1273,72 @@ def test_a_drug_shop_recruiting_couriers_online_is_drug_crime(rules) -> None:
         lang="ru",
     )
     assert not tags.relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Two law enforcement officers were killed in a terrorist attack in Aktobe", "en"),
+        (
+            "Kyrgyz security service: radicalised teenagers were preparing terrorist attacks "
+            "against law-enforcement officers",
+            "en",
+        ),
+    ],
+)
+def test_law_enforcement_is_the_police_not_a_law(rules, title: str, lang: str) -> None:
+    assert "terrorist_activity" in tag(title, "", rules, lang=lang).categories
+
+
+def test_a_law_still_makes_the_attacks_it_regulates_its_subject(rules) -> None:
+    tags = tag("The new law on countering terrorism lists attacks on crowded places", "", rules)
+    assert tags.categories == ("counter_measures",)
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        (
+            "Глава МВД на пресс-конференции сообщил о задержании членов террористической группы",
+            "ru",
+        ),
+        ("Министр баспасөз конференциясында лаңкестік топ мүшелері ұсталғанын айтты", "kk"),
+    ],
+)
+def test_a_press_conference_is_no_counter_measure(rules, title: str, lang: str) -> None:
+    tags = tag(title, "", rules, lang=lang)
+    assert tags.relevant and "counter_measures" not in tags.categories
+
+
+@pytest.mark.parametrize(
+    ("title", "regions"),
+    [
+        ("Сенат США одобрил закон о борьбе с терроризмом", ("US",)),
+        ("Американский сенат одобрил закон о борьбе с терроризмом", ("US",)),
+        ("Сенат одобрил закон о противодействии терроризму", ("KZ",)),
+    ],
+)
+def test_the_senate_is_kazakh_unless_it_is_named_as_americas(rules, title, regions) -> None:
+    assert tag(title, "", rules, lang="ru").regions == regions
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("Kazakh special unit Arystan freed hostages from simulated terrorists", "en"),
+        ("Спецподразделение «Арыстан» освободило заложников", "ru"),
+    ],
+)
+def test_the_special_unit_arystan_is_not_the_town_of_arys(rules, title: str, lang: str) -> None:
+    assert "KZ-61" not in tag(title, "", rules, lang=lang).regions
+
+
+def test_bringing_is_no_weapons_trade_but_illegal_import_is(rules) -> None:
+    assert not tag("Ол атасынан қалған мылтықты әкеліп, өз еркімен тапсырды", "", rules).relevant
+    tags = tag("Қару-жарақты заңсыз әкелу үшін сотталды", "", rules, lang="kk")
+    assert "tactics_methods" in tags.categories
+
+
+def test_fighters_attacking_a_border_post_are_an_attack(rules) -> None:
+    tags = tag("Боевики атаковали пограничную заставу", "", rules, lang="ru")
+    assert "tactics_methods" in tags.categories

@@ -155,6 +155,18 @@ def test_context_rules(mini, title, relevant):
     assert tag(title, "", mini).relevant is relevant
 
 
+@pytest.mark.parametrize(
+    ("title", "relevant"),
+    [
+        ("Фильм про теракт", False),
+        ("Документальный фильм про теракт", True),  # the trigger inside `not_inside`
+        ("Документальный фильм про теракт и фильм о нём", False),  # ... and once outside
+    ],
+)
+def test_a_trigger_inside_a_not_inside_phrase_does_not_fire_its_rule(mini, title, relevant):
+    assert tag(title, "", mini).relevant is relevant
+
+
 def test_context_rule_drops_only_its_targets(mini):
     # a strong counter_measures term cancels the fiction rule, so nothing is dropped
     tags = tag("Фильм про теракт повысил уровень террористической опасности", "", mini)
