@@ -2,6 +2,7 @@
 
     python bench/eval.py [--data-dir data] [--devset tests/eval/devset.jsonl] [--errors N]
                          [--split all|even|odd|tune|heldout|search|check] [--out-of-fold K]
+                         [--models-from DIR]
 
 Prints the score table and the first N misclassified items, with the matched
 terms behind every wrong label. ``--split even`` scores only items whose id
@@ -17,6 +18,11 @@ quarters of the tuning half (see `tools.evaluate.split_items`): a lexicon
 round reads and judges its changes on ``search`` (out of fold) and scores
 its result once on ``check``, which it has not read; their out-of-fold
 verdicts come from the same refits over the whole tuning half.
+``--models-from DIR`` (with ``--out-of-fold``) fits each fold's models with
+the lexicon of DIR (the lexicon before a change) and tags the items with
+``--data-dir``'s lexicon under them, then counts the items the change made
+better or worse: with the models held fixed only the items whose text the
+change touches can move, so a small change is not lost in a refit's noise.
 
 The exit status is 0 whatever the scores are; it is non-zero only on misuse:
 bad arguments, an unreadable or invalid development set, or a lexicon that
@@ -39,6 +45,7 @@ from tools.evaluate import (  # noqa: E402
     SPLITS,
     DevItem,
     DevsetError,
+    compare_verdicts,
     evaluate,
     format_errors,
     format_report,
@@ -86,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         help="with --split tune, search or check: refit the learned stages K times, each "
         "without one fold of the tuning half, and score every item with models that never saw it",
     )
+    parser.add_argument(
+        "--models-from",
+        type=Path,
+        metavar="DIR",
+        help="with --out-of-fold: fit the fold models with the lexicon of DIR (before a "
+        "change), tag with --data-dir's lexicon, and count the items made better or worse",
+    )
     return parser
 
 
@@ -123,15 +137,21 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return USAGE_ERROR
-        from tools.out_of_fold import out_of_fold_verdicts
+        from tools.out_of_fold import paired_out_of_fold_verdicts
 
         dev = split_items(load_devset(REPO_ROOT / "tests/eval/devset.jsonl"), "even")
         # the refits use the whole tuning half whichever quarter is scored, so the two
         # quarters' verdicts come from the same models
         tune = split_items(corpus, "tune")
+        base, base_dir = compiled, args.data_dir
         try:
-            verdicts = out_of_fold_verdicts(compiled, args.data_dir, tune, dev, args.out_of_fold)
-        except ValueError as exc:
+            if args.models_from is not None:
+                base_dir = args.models_from
+                base = load_compiled(base_dir)
+            before, verdicts = paired_out_of_fold_verdicts(
+                base, base_dir, compiled, tune, dev, args.out_of_fold
+            )
+        except (OSError, ValueError) as exc:
             print(f"eval: {exc}", file=sys.stderr)
             return USAGE_ERROR
 
@@ -140,6 +160,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"Out of fold: the learned stages refitted {args.out_of_fold} times, "
               "each item tagged by models that never saw it")  # fmt: skip
+        if args.models_from is not None:
+            moved = compare_verdicts(items, before, verdicts)
+            print(f"Models fitted with the lexicon of {args.models_from}; against its verdicts "
+                  f"under the same models: {moved.changed} items changed, {moved.better} "
+                  f"better, {moved.worse} worse (wrong labels per item)")  # fmt: skip
+    elif args.models_from is not None:
+        print("eval: --models-from needs --out-of-fold", file=sys.stderr)
+        return USAGE_ERROR
 
     report = evaluate(items, predict)
     elapsed = time.perf_counter() - started

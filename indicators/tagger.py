@@ -711,11 +711,19 @@ def _after_context_rules(
     """
     triggers: dict[str, Candidate] = {}
     for rule_id, cand in _rule_triggers(candidates):
-        triggers.setdefault(rule_id, cand)
+        held = triggers.get(rule_id)
+        # the first in the text, the longest there: the evidence a rule adds must not
+        # depend on the order of the lexicon's entries
+        if held is None or _trigger_rank(cand) < _trigger_rank(held):
+            triggers[rule_id] = cand
     if not triggers:
         return terms
     cancelled = {i for c in candidates if c.phrase.kind == KIND_UNLESS for i in c.phrase.ids}
     return _apply_context_rules(terms, triggers, cancelled, compiled, fired)
+
+
+def _trigger_rank(cand: Candidate) -> tuple[int, int, int, str]:
+    return cand.start, -cand.length, -len(cand.phrase.term), cand.phrase.term
 
 
 def _rule_triggers(candidates: list[Candidate]) -> Iterator[tuple[str, Candidate]]:

@@ -505,6 +505,41 @@ def evaluate(items: Sequence[DevItem], predict: Callable[[DevItem], Tags]) -> Ev
     )
 
 
+def item_error_count(item: DevItem, got: Tags) -> int:
+    """How many labels a verdict gets wrong: relevance (1), and each category, region,
+    platform and organization claimed but not labelled or labelled but not claimed."""
+    wrong = int(item.relevant != got.relevant)
+    for axis in TAG_AXES:
+        _tp, fp, fn = _set_counts(item.values(axis), _predicted(got, axis))
+        wrong += fp + fn
+    return wrong
+
+
+@dataclass(frozen=True)
+class VerdictChanges:
+    """What a change did to the verdicts of the same items (`compare_verdicts`)."""
+
+    changed: int  # items whose verdict differs at all (evidence included)
+    better: int  # ... with fewer wrong labels
+    worse: int  # ... with more
+
+
+def compare_verdicts(
+    items: Sequence[DevItem], before: Mapping[str, Tags], after: Mapping[str, Tags]
+) -> VerdictChanges:
+    """Count the items a change made better or worse, by `item_error_count`."""
+    changed = better = worse = 0
+    for item in items:
+        old, new = before[item.id], after[item.id]
+        if old == new:
+            continue
+        changed += 1
+        delta = item_error_count(item, new) - item_error_count(item, old)
+        better += delta < 0
+        worse += delta > 0
+    return VerdictChanges(changed, better, worse)
+
+
 def _lang_order(lang: str) -> tuple[int, str]:
     order = LANGS
     return (order.index(lang) if lang in order else len(order), lang)

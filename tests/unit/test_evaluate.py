@@ -21,11 +21,13 @@ from tools.evaluate import (
     NOTHING,
     DevItem,
     DevsetError,
+    compare_verdicts,
     evaluate,
     format_errors,
     format_report,
     hash_half,
     hash_quarter,
+    item_error_count,
     load_devset,
     scores,
     split_items,
@@ -114,6 +116,26 @@ PREDICTIONS = {
     "en-1": Tags(True, (CY,), ("KZ-47",), ("telegram",)),
     "ru-2": Tags(False),
 }
+
+
+def test_an_items_wrong_labels_are_counted_on_every_axis():
+    # ru-1: EI claimed, TM missed, KZ-19 claimed: three wrong labels, relevance right
+    assert item_error_count(ITEMS[0], PREDICTIONS["ru-1"]) == 3
+    # kk-1: relevance missed, so its category and region count as missed too
+    assert item_error_count(ITEMS[1], PREDICTIONS["kk-1"]) == 3
+    # en-1: called relevant with a category, a region and a platform nobody labelled
+    assert item_error_count(ITEMS[2], PREDICTIONS["en-1"]) == 4
+    assert item_error_count(ITEMS[3], PREDICTIONS["ru-2"]) == 0
+
+
+def test_a_change_is_judged_item_by_item_on_its_wrong_labels():
+    after = dict(PREDICTIONS)
+    after["ru-1"] = Tags(True, (TA, TM), ("KZ-75",), ("telegram",))  # now all right: better
+    after["ru-2"] = Tags(True, (TA,))  # a false alarm: worse
+    after["kk-1"] = Tags(False, (), ("KZ-75",), ())  # differs, but as wrong as before
+    moved = compare_verdicts(ITEMS, PREDICTIONS, after)
+    assert (moved.changed, moved.better, moved.worse) == (3, 1, 1)
+    assert compare_verdicts(ITEMS, PREDICTIONS, PREDICTIONS).changed == 0
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -10,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from indicators.lexicon import load_compiled
+from indicators.models import tagged_text
+from indicators.textnorm import normalize
 from tools.evaluate import load_devset, split_items
-from tools.out_of_fold import fold_models, out_of_fold_verdicts
+from tools.out_of_fold import fold_models, out_of_fold_verdicts, paired_out_of_fold_verdicts
 from tools.train_relevance_model import item_fold
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,6 +62,32 @@ def test_each_fold_refits_all_three_learned_stages_from_its_training_folds() -> 
     assert kept.relevance_model != compiled.relevance_model
 
 
+def test_paired_verdicts_move_only_the_items_a_lexicon_change_touches(tmp_path: Path) -> None:
+    """Both lexicons are judged by the models fitted with the first: a false friend that
+    cancels "теракт" changes the verdicts of items with that word and of no other item,
+    and the first lexicon's verdicts are its plain out-of-fold ones."""
+    changed_dir = tmp_path / "data"
+    shutil.copytree(DATA, changed_dir)
+    rules = changed_dir / "lexicon" / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    assert "false_friends:\n  ru:\n" in text
+    rules.write_text(
+        text.replace("false_friends:\n  ru:\n", "false_friends:\n  ru:\n    - теракт\n", 1),
+        encoding="utf-8",
+    )
+    base, changed = load_compiled(DATA), load_compiled(changed_dir)
+    tune = split_items(load_devset(REPO / "tests/eval/realnews"), "tune")[::5]
+    dev = split_items(load_devset(REPO / "tests/eval/devset.jsonl"), "even")
+    before, after = paired_out_of_fold_verdicts(base, DATA, changed, tune, dev, folds=2)
+    assert before == out_of_fold_verdicts(base, DATA, tune, dev, folds=2)
+    touched = {
+        it.id for it in tune if "теракт" in normalize(tagged_text(it.title, it.summary)).text
+    }
+    assert touched
+    assert all(before[it.id] == after[it.id] for it in tune if it.id not in touched)
+    assert any(before[i] != after[i] for i in touched)
+
+
 def test_out_of_fold_needs_the_shipped_models() -> None:
     compiled = load_compiled(DATA).rules_only()
     with pytest.raises(ValueError, match="make model"):
@@ -93,3 +122,10 @@ def test_the_command_scores_the_check_quarter_out_of_fold() -> None:
     assert done.returncode == 0, done.stderr
     assert "Out of fold: the learned stages refitted 2 times" in done.stdout
     assert f"Development set: {len(check)} items" in done.stdout
+
+
+def test_the_command_refuses_models_from_without_out_of_fold() -> None:
+    done = _eval_command("--split", "search", "--models-from", str(DATA))
+    assert done.returncode == 2
+    assert "--models-from needs --out-of-fold" in done.stderr
+    assert "relevance" not in done.stdout
