@@ -21,7 +21,8 @@ verdicts come from the same refits over the whole tuning half.
 ``--models-from DIR`` (with ``--out-of-fold``) fits each fold's models with
 the lexicon of DIR (the lexicon before a change) and tags the items with
 ``--data-dir``'s lexicon under them, then counts the items the change made
-better or worse: with the models held fixed only the items whose text the
+better or worse, and lists the first N (``--errors``) whose labels moved,
+worse ones first: with the models held fixed only the items whose text the
 change touches can move, so a small change is not lost in a refit's noise.
 
 The exit status is 0 whatever the scores are; it is non-zero only on misuse:
@@ -47,6 +48,7 @@ from tools.evaluate import (  # noqa: E402
     DevsetError,
     compare_verdicts,
     evaluate,
+    format_changes,
     format_errors,
     format_report,
     load_devset,
@@ -165,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Models fitted with the lexicon of {args.models_from}; against its verdicts "
                   f"under the same models: {moved.changed} items changed, {moved.better} "
                   f"better, {moved.worse} worse (wrong labels per item)")  # fmt: skip
+            if args.errors:
+                print(format_changes(items, before, verdicts, args.errors))
     elif args.models_from is not None:
         print("eval: --models-from needs --out-of-fold", file=sys.stderr)
         return USAGE_ERROR

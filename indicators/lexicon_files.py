@@ -118,7 +118,7 @@ class Entry:
     line: int | None
     kind: str  # term | false_friend | trigger | unless | not_inside
     axis: str  # one of STORED_AXES ("" for rule phrases)
-    ids: tuple[str, ...]  # taxonomy ids (terms) or rule ids (trigger/unless)
+    ids: tuple[str, ...]  # taxonomy ids (terms) or rule ids (trigger/unless/not_inside)
     lang: str  # ru | kk | en | any
     term: str  # as written
     weak: bool = False  # true for `weak: true` and `weak: context`

@@ -668,6 +668,41 @@ def format_errors(errors: Sequence[ItemError], limit: int) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
+def format_changes(
+    items: Sequence[DevItem],
+    before: Mapping[str, Tags],
+    after: Mapping[str, Tags],
+    limit: int,
+) -> str:
+    """The first ``limit`` items whose labels a change moved, worse ones first: what
+    was labelled, what the tagger said before and after, so a lexicon editor sees
+    what each change did (`compare_verdicts` counts them)."""
+    moved = []
+    for item in items:
+        old, new = before[item.id], after[item.id]
+        old_labels = tuple(_predicted(old, axis) for axis in TAG_AXES)
+        new_labels = tuple(_predicted(new, axis) for axis in TAG_AXES)
+        if old.relevant == new.relevant and old_labels == new_labels:
+            continue  # the evidence moved, not a label
+        delta = item_error_count(item, new) - item_error_count(item, old)
+        moved.append((-delta, item.id, item, old, new, delta))
+    moved.sort(key=lambda m: (m[0], m[1]))
+    out: list[str] = []
+    for _rank, _id, item, old, new, delta in moved[: max(limit, 0)]:
+        verdict = "better" if delta < 0 else "worse" if delta > 0 else "as wrong"
+        out.append(f"{verdict}: {item.id} [{item.lang}] {item.title}")
+        for name, tags in (("labelled", None), ("before", old), ("after", new)):
+            values = [
+                ", ".join(item.values(axis) if tags is None else _predicted(tags, axis)) or "-"
+                for axis in TAG_AXES
+            ]
+            relevant = item.relevant if tags is None else tags.relevant
+            out.append(f"  {name:>8}: relevant {relevant}; " + " | ".join(values))
+    if len(moved) > limit:
+        out.append(f"... {len(moved) - max(limit, 0)} more")
+    return "\n".join(out) + ("\n" if out else "")
+
+
 def _evidence(err: ItemError, axis: str, value: str) -> str:
     text = tagged_text(err.item.title, err.item.summary)
     hits = [m for m in err.got.matches if m.axis == axis and m.id == value]

@@ -23,6 +23,7 @@ from tools.evaluate import (
     DevsetError,
     compare_verdicts,
     evaluate,
+    format_changes,
     format_errors,
     format_report,
     hash_half,
@@ -136,6 +137,24 @@ def test_a_change_is_judged_item_by_item_on_its_wrong_labels():
     moved = compare_verdicts(ITEMS, PREDICTIONS, after)
     assert (moved.changed, moved.better, moved.worse) == (3, 1, 1)
     assert compare_verdicts(ITEMS, PREDICTIONS, PREDICTIONS).changed == 0
+
+
+def test_the_items_a_change_moved_are_listed_worse_first_with_their_labels():
+    after = dict(PREDICTIONS)
+    after["ru-1"] = Tags(True, (TA, TM), ("KZ-75",), ("telegram",))  # better
+    after["ru-2"] = Tags(True, (TA,))  # worse
+    after["kk-1"] = Tags(False, (), ("KZ-75",), ())  # not relevant either way: no label moved
+    lines = format_changes(ITEMS, PREDICTIONS, after, limit=5).splitlines()
+    assert [line for line in lines if not line.startswith(" ")] == [
+        "worse: ru-2 [ru] title of ru-2",
+        "better: ru-1 [ru] title of ru-1",
+    ]
+    assert lines[1:4] == [
+        "  labelled: relevant False; - | - | - | -",
+        "    before: relevant False; - | - | - | -",
+        "     after: relevant True; terrorist_activity | - | - | -",
+    ]
+    assert format_changes(ITEMS, PREDICTIONS, after, limit=1).splitlines()[-1] == "... 1 more"
 
 
 @pytest.fixture(scope="module")
