@@ -24,7 +24,9 @@ from indicators.actors import Actor
 from indicators.category_model import MODEL_FILE as CATEGORY_FILE
 from indicators.category_model import CategoryModel, CategoryModelError, load_category_model
 from indicators.lexicon_files import (
+    KIND_NOT_INSIDE,
     KIND_TERM,
+    KIND_TRIGGER,
     Entry,
     LexiconProblem,
     LoadedData,
@@ -241,7 +243,36 @@ def check_lexicon(data_dir: Path, overlay: Path | None = None) -> list[LexiconPr
     refer to terms or categories that do not exist.
     """
     loaded = read_data_folder(Path(data_dir), overlay)
-    return loaded.problems + cross_check(loaded) + _model_problems(Path(data_dir))
+    problems = loaded.problems + cross_check(loaded) + _model_problems(Path(data_dir))
+    masks = [e for e in loaded.entries if e.kind == KIND_NOT_INSIDE]
+    if masks and not any(p.severity == "error" for p in problems):
+        problems += _idle_masks(masks, load_compiled(Path(data_dir), overlay))
+    return problems
+
+
+def _idle_masks(masks: list[Entry], compiled: CompiledLexicon) -> list[LexiconProblem]:
+    """`not_inside` phrases that hold none of their rule's triggers: they mask nothing,
+    which is a silent mistake (a typo, or a trigger reworded since) unless reported."""
+    from indicators.tagger import find_candidates  # the tagger builds on this module
+
+    found = []
+    for entry in masks:
+        for text, _words in parse_term(entry.term):
+            if not any(
+                c.phrase.kind == KIND_TRIGGER and not set(entry.ids).isdisjoint(c.phrase.ids)
+                for c in find_candidates(text, compiled)
+            ):
+                rule = ", ".join(entry.ids)
+                found.append(
+                    LexiconProblem(
+                        entry.file,
+                        entry.line,
+                        "warning",
+                        f"rule {rule}: not_inside {text!r} holds none of its triggers, "
+                        "so it masks nothing",
+                    )
+                )
+    return found
 
 
 def _kazakh_latin(entry: Entry, words: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -252,3 +252,20 @@ def test_russian_words_ending_in_a_stripped_letter_match_themselves(word, mode):
     folded = fold(word)
     patterns = word_patterns(folded, "ru", mode)
     assert any(folded.startswith(k) and tail_allowed(c, folded[len(k) :]) for k, c in patterns)
+
+
+def test_a_not_inside_phrase_without_its_rules_trigger_is_reported(tmp_path):
+    """A mask that holds none of its rule's triggers can never mask anything: a typo or
+    a trigger reworded since, which the tagger would otherwise ignore in silence."""
+    folder = _folder(tmp_path, "mini")
+    rules = folder / "lexicon" / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    masked = "    not_inside: {ru: [документальный фильм]}\n"
+    assert masked in text
+    idle = "    not_inside: {ru: [документальный фильм, художественный роман]}\n"
+    rules.write_text(text.replace(masked, idle), encoding="utf-8")
+    warned = [p.message for p in check_lexicon(folder) if "not_inside" in p.message]
+    assert warned == [
+        "rule fiction: not_inside 'художественный роман' holds none of its triggers, "
+        "so it masks nothing"
+    ]
