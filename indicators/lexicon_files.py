@@ -94,6 +94,8 @@ MODELS_DIR = "models"  # learned second stages (JSON), part of the lexicon's ver
 KIND_TRIGGER = "trigger"
 KIND_UNLESS = "unless"
 KIND_NOT_INSIDE = "not_inside"  # phrases inside which a rule's trigger does not count
+# A context rule's phrase lists and the kind of phrase each holds.
+_RULE_PHRASES = (("when", KIND_TRIGGER), ("unless", KIND_UNLESS), ("not_inside", KIND_NOT_INSIDE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -624,36 +626,17 @@ def _read_rule_file(
             )
         if not rule.get("when"):
             problems.append(LexiconProblem(rel, line, "error", f"rule {rule_id}: empty `when`"))
-        entries += _read_lang_lists(
-            rule.get("when"),
-            rel=rel,
-            where=f"{rule_id}.when",
-            kind=KIND_TRIGGER,
-            axis="",
-            ids=(rule_id,),
-            defaults={},
-            problems=problems,
-        )
-        entries += _read_lang_lists(
-            rule.get("unless"),
-            rel=rel,
-            where=f"{rule_id}.unless",
-            kind=KIND_UNLESS,
-            axis="",
-            ids=(rule_id,),
-            defaults={},
-            problems=problems,
-        )
-        entries += _read_lang_lists(
-            rule.get("not_inside"),
-            rel=rel,
-            where=f"{rule_id}.not_inside",
-            kind=KIND_NOT_INSIDE,
-            axis="",
-            ids=(rule_id,),
-            defaults={},
-            problems=problems,
-        )
+        for key, kind in _RULE_PHRASES:
+            entries += _read_lang_lists(
+                rule.get(key),
+                rel=rel,
+                where=f"{rule_id}.{key}",
+                kind=kind,
+                axis="",
+                ids=(rule_id,),
+                defaults={},
+                problems=problems,
+            )
         lists = {}
         for key in (
             "drop_terms",
