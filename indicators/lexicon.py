@@ -245,8 +245,9 @@ def check_lexicon(data_dir: Path, overlay: Path | None = None) -> list[LexiconPr
     loaded = read_data_folder(Path(data_dir), overlay)
     problems = loaded.problems + cross_check(loaded) + _model_problems(Path(data_dir))
     masks = [e for e in loaded.entries if e.kind == KIND_NOT_INSIDE]
-    if masks and not any(p.severity == "error" for p in problems):
-        problems += _idle_masks(masks, load_compiled(Path(data_dir), overlay))
+    if masks and loaded.taxonomy is not None and not any(p.severity == "error" for p in problems):
+        # the files just read, compiled as they are: no second read of the folder
+        problems += _idle_masks(masks, _compile(loaded))
     return problems
 
 
