@@ -216,8 +216,8 @@ def _insert_new(
 ) -> list[tuple[int, ItemRecord]]:
     """INSERT the batch, skipping stored items; (new id, item) in insertion order.
 
-    One multi-row statement per page of rows (SQLAlchemy's "insertmanyvalues"),
-    not one round trip per item, which was a third of the write cost. The rows
+    One multi-row statement per page of rows (`bulk.insert_returning`), not
+    one round trip per item, which was a third of the write cost. The rows
     come back unordered and without the skipped ones, so each is matched to
     its item by its unique keys: an item whose hash, URL and GUID all equal an
     earlier one's can only be stored if that earlier one was not, and was
@@ -235,7 +235,7 @@ def _insert_new(
         _item_row(feed_id, item, lexicon_version, codes)
         for item, codes in zip(batch, texts, strict=True)
     ]
-    returned = conn.execute(stmt, rows)
+    returned = bulk.insert_returning(conn, stmt, rows)
     first_of: dict[tuple[str, str | None, str | None], ItemRecord] = {}
     for item in batch:
         first_of.setdefault((item.content_hash, item.url, item.guid), item)

@@ -1,14 +1,15 @@
-"""`bulk.execute_rows` writes what `Connection.execute` writes, on both backends.
+"""`bulk.execute_rows` and `bulk.insert_returning` write what `Connection.execute` writes.
 
-The writer sends a feed's tag rows, story ids, term hashes and summary rows
-straight to the driver; these tests hold it to the same stored result as
-SQLAlchemy's own path (dates, timestamps and booleans converted by the
-column's own bind processor), and to refusing a value the driver would store
-in another form.
+On both backends. The writer sends a feed's items, tag rows, story ids, term
+hashes and summary rows straight to the driver; these tests hold it to the
+same stored result as SQLAlchemy's own path (dates, timestamps and booleans
+converted by the column's own bind processor), and to refusing a value the
+driver would store in another form.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -129,3 +130,56 @@ def test_no_rows_is_no_statement(engine: Engine) -> None:
     with engine.begin() as conn:
         bulk.execute_rows(conn, insert(item_tags), [])
         assert conn.execute(select(item_tags)).all() == []
+
+
+def _feed_rows(feed: int, titles: list[str]) -> list[dict[str, object]]:
+    """Item rows as the writer builds them (`write._item_row`)."""
+    return [write._item_row(feed, make_item(t), "v1", "") for t in titles]
+
+
+def test_insert_returning_gives_back_the_rows_it_stored_and_skips_duplicates(
+    engine: Engine,
+) -> None:
+    (feed,) = write.upsert_feeds(engine, [write.FeedFields(url="https://f.example/rss", name="F")])
+    titles = [f"Новость {n}" for n in range(30)]
+    rows = _feed_rows(feed, titles)
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            # a small variable limit: 30 rows of 14 columns then take several statements
+            conn.connection.driver_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100)
+        stmt = write._insert_ignore(conn, items).returning(items.c.id, items.c.title)
+        first = bulk.insert_returning(conn, stmt, rows[:20])
+        # ten new rows and, across every page, the twenty already stored
+        second = bulk.insert_returning(conn, stmt, rows[10:] + rows[:10])
+    assert sorted(title for _, title in first) == sorted(titles[:20])
+    assert sorted(title for _, title in second) == sorted(titles[20:])
+    with engine.connect() as conn:
+        stored = conn.execute(select(items.c.id, items.c.title, items.c.published_at)).all()
+    assert sorted((i, t) for i, t, _ in stored) == sorted(first + second)
+    assert {at for _, _, at in stored} == {rows[0]["published_at"]}
+
+
+def test_insert_returning_stores_what_sqlalchemys_own_insert_stores(engine: Engine) -> None:
+    (feed,) = write.upsert_feeds(engine, [write.FeedFields(url="https://f.example/rss", name="F")])
+    ours, theirs = _feed_rows(feed, ["Первая"]), _feed_rows(feed, ["Вторая"])
+    with engine.begin() as conn:
+        stmt = write._insert_ignore(conn, items).returning(items.c.id)
+        bulk.insert_returning(conn, stmt, ours)
+        conn.execute(stmt, theirs)
+    same = [c for c in ours[0] if c not in ("title", "guid", "url", "content_hash", "story_key")]
+    with engine.connect() as conn:
+        # as the database holds them (dates and timestamps as SQLite's text), not as read back
+        stored = conn.exec_driver_sql(f"SELECT {', '.join(same)} FROM items ORDER BY id").all()
+    assert len(stored) == 2
+    assert stored[0] == stored[1]
+
+
+def test_insert_returning_refuses_a_statement_it_cannot_page(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'one.db'}")
+    upgrade(engine)
+    from_select = insert(item_days).from_select(
+        ["day", "first_id", "last_id"], select(item_days.c.day, items.c.id, items.c.id)
+    )
+    with engine.begin() as conn, pytest.raises(TypeError, match="single-row INSERT"):
+        bulk.insert_returning(conn, from_select.returning(item_days.c.day), [{"day": 1}])
+    engine.dispose()
