@@ -116,11 +116,7 @@ def _resolve(
     engine: Engine, rises: Iterable[Rise[int]], counts: term_counts.TermCounts
 ) -> dict[int, str]:
     """hash -> text for these rises, read from one example item of each."""
-    owners = {}
-    for rise in rises:
-        found = counts.examples(rise.key, 1)
-        if found:
-            owners[rise.key] = found[0]
+    owners = counts.newest_owners([rise.key for rise in rises])
     texts = term_counts.item_texts(engine, sorted(set(owners.values())))
     by_hash = terms_by_hash((t[0], t[1]) for t in texts.values())
     return {h: by_hash[h] for h in owners if h in by_hash}

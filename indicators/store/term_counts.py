@@ -84,6 +84,27 @@ class TermCounts:
         distinct = _runs(owners)[0] - 1  # owners come sorted: an item's positions adjoin
         return [int(i) for i in self.recent_items[distinct[:most]]]
 
+    def newest_owners(self, terms: Sequence[int]) -> dict[int, int]:
+        """term -> id of the newest recent item containing it, for many terms at once.
+
+        `examples(term, 1)` for each term in two vectorized binary searches: a
+        term's first position in the sorted hashes is its newest item's (the
+        stable sort keeps item order). Naming each candidate of a report by
+        one example this way replaced a search and a run count per term (~80
+        us each, hundreds per report). Terms in no recent item are left out.
+        """
+        wanted = np.asarray(terms, dtype=_HASH)
+        ordered = self._sorted_hashes
+        first = np.searchsorted(ordered, wanted, side="left")
+        inside = first < len(ordered)
+        present = np.zeros(len(wanted), dtype=bool)
+        present[inside] = ordered[first[inside]] == wanted[inside]
+        owners = np.searchsorted(
+            self.recent_offsets, self.recent_order[first[present]], side="right"
+        )
+        ids = self.recent_items[owners - 1]
+        return {int(t): int(i) for t, i in zip(wanted[present], ids, strict=True)}
+
 
 @dataclass(frozen=True)
 class _TextRead:
