@@ -2,7 +2,7 @@
 
     python bench/eval.py [--data-dir data] [--devset tests/eval/devset.jsonl] [--errors N]
                          [--split all|even|odd|tune|heldout|search|check] [--out-of-fold K]
-                         [--models-from DIR]
+                         [--models-from DIR] [--learning-curve P]
 
 Prints the score table and the first N misclassified items, with the matched
 terms behind every wrong label. ``--split even`` scores only items whose id
@@ -24,6 +24,9 @@ the lexicon of DIR (the lexicon before a change) and tags the items with
 better or worse, and lists the first N (``--errors``) whose labels moved,
 worse ones first: with the models held fixed only the items whose text the
 change touches can move, so a small change is not lost in a refit's noise.
+``--split heldout --learning-curve P`` (real news) refits the learned stages
+on 1, 2 ... P of P hash parts of the tuning half and scores the held-out half
+with each fit, one line per fit: whether more labelled news would still pay.
 
 The exit status is 0 whatever the scores are; it is non-zero only on misuse:
 bad arguments, an unreadable or invalid development set, or a lexicon that
@@ -36,6 +39,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # run from a checkout without installing
@@ -51,9 +55,13 @@ from tools.evaluate import (  # noqa: E402
     format_changes,
     format_errors,
     format_report,
+    format_summary,
     load_devset,
     split_items,
 )
+
+if TYPE_CHECKING:
+    from indicators.lexicon import CompiledLexicon
 
 USAGE_ERROR = 2
 
@@ -102,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
         help="with --out-of-fold: fit the fold models with the lexicon of DIR (before a "
         "change), tag with --data-dir's lexicon, and count the items made better or worse",
     )
+    parser.add_argument(
+        "--learning-curve",
+        type=int,
+        metavar="P",
+        default=0,
+        help="with --split heldout (real news): refit the learned stages on 1, 2 ... P of P "
+        "parts of the tuning half and score the held-out half with each fit, one line each",
+    )
     return parser
 
 
@@ -131,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     def predict(item: DevItem) -> Tags:
         return tag(item.title, item.summary, compiled, lang=item.lang)
 
+    if args.learning_curve:
+        return _learning_curve(args, corpus, items, compiled)
     started = time.perf_counter()
     if args.out_of_fold:
         if args.split not in ("tune", "search", "check"):
@@ -192,6 +210,46 @@ def main(argv: list[str] | None = None) -> int:
     if args.errors and report.errors:
         print(f"First {min(args.errors, len(report.errors))} of {len(report.errors)} errors:\n")
         print(format_errors(report.errors, args.errors))
+    return 0
+
+
+def _learning_curve(
+    args: argparse.Namespace,
+    corpus: list[DevItem],
+    items: list[DevItem],
+    compiled: CompiledLexicon,
+) -> int:
+    """`--learning-curve P`: the held-out half scored by models fitted on growing parts."""
+    if args.split != "heldout" or args.out_of_fold or args.models_from is not None:
+        print(
+            "eval: --learning-curve scores the held-out half (--split heldout), alone",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    if not all(item.url for item in corpus):
+        print("eval: --learning-curve needs the real-news corpus (items with a url)",
+              file=sys.stderr)  # fmt: skip
+        return USAGE_ERROR
+    from indicators.tagger import tag
+    from tools.out_of_fold import learning_curve
+
+    dev = split_items(load_devset(REPO_ROOT / "tests/eval/devset.jsonl"), "even")
+    tune = split_items(corpus, "tune")
+    print(f"Lexicon {compiled.version}; the learned stages refitted on parts of the "
+          f"{len(tune)}-item tuning half, each fit scored on the {len(items)}-item "
+          "held-out half")  # fmt: skip
+    try:
+        for k, size, fitted in learning_curve(
+            compiled, args.data_dir, tune, dev, args.learning_curve
+        ):
+            report = evaluate(
+                items, lambda it, m=fitted: tag(it.title, it.summary, m, lang=it.lang)
+            )
+            print(f"{k}/{args.learning_curve} ({size} items): {format_summary(report)}",
+                  flush=True)  # fmt: skip
+    except ValueError as exc:
+        print(f"eval: {exc}", file=sys.stderr)
+        return USAGE_ERROR
     return 0
 
 

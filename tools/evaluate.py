@@ -586,6 +586,21 @@ def _ranked(counter: Counter[str]) -> tuple[tuple[str, int], ...]:
 # --------------------------------------------------------------------------- rendering
 
 
+def format_summary(report: EvalReport) -> str:
+    """Every axis's F1 on one line (a learning curve's row): the weakest category
+    named, hard negatives and ordinary news called relevant."""
+    worst = min(report.categories.items(), key=lambda kv: (kv[1].f1, kv[0]))
+    line = (
+        f"relevance {report.relevance.f1:.3f}, categories {report.category_micro.f1:.3f}"
+        f" (weakest {worst[0]} {worst[1].f1:.3f}), regions {report.regions.f1:.3f},"
+        f" KZ {report.kz_regions.f1:.3f}, platforms {report.platforms.f1:.3f},"
+        f" hard negatives {report.hard_negatives_flagged} of {report.hard_negatives}"
+    )
+    if report.ordinary:
+        line += f", ordinary {1000 * report.ordinary_flagged / report.ordinary:.1f} per 1,000"
+    return line
+
+
 def format_report(report: EvalReport) -> str:
     """A plain-text table of every score in the report."""
     langs = ", ".join(f"{lang} {n}" for lang, n in report.items_by_lang.items())

@@ -15,11 +15,13 @@ the development set's even half stays in every fold's training data, as it
 does in `make model`. `paired_out_of_fold_verdicts` tags the same items with
 two lexicons under the models fitted on the first, so that a lexicon change is
 judged by what it changes, not by how a refit moves borderline items.
+`learning_curve` fits the same three stages on growing parts of the tuning
+half, so the held-out half shows what more labelled news would still buy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -68,20 +70,37 @@ def fold_models(
     prepared: _RulesExamples | None = None,
 ) -> CompiledLexicon:
     """`compiled` with its three models refitted without fold `held` of `tune`."""
+
+    def kept(item: DevItem) -> bool:
+        return relevance.item_fold(item, folds) != held
+
+    return models_fitted_on(compiled, data_dir, tune, dev, kept, prepared)
+
+
+def models_fitted_on(
+    compiled: CompiledLexicon,
+    data_dir: Path,
+    tune: Sequence[DevItem],
+    dev: Sequence[DevItem],
+    kept: Callable[[DevItem], bool],
+    prepared: _RulesExamples | None = None,
+) -> CompiledLexicon:
+    """`compiled` with its three models refitted on the items of `tune` that `kept` accepts.
+
+    The development set's tuning half (`dev`) is in every fit, as in `make model`;
+    the hyperparameters are the shipped models' own.
+    """
     rel, cat, reg = compiled.relevance_model, compiled.category_model, compiled.region_model
     if rel is None or cat is None or reg is None:
         raise ValueError("out-of-fold verdicts need the three shipped models (make model)")
     rules = prepared or _RulesExamples.of(compiled, data_dir, tune, dev)
-
-    def kept(item: DevItem) -> bool:
-        return relevance.item_fold(item, folds) != held
 
     rel_exs = [ex for ex in rules.relevance_tune if kept(ex.item)] + rules.relevance_dev
     rel_model = relevance.train(rel_exs, relevance.kept_hyperparameters(rel.trained_on))
     reg_exs = [ex for ex in rules.regions_tune if kept(ex.item)]
     reg_model = regions.train(reg_exs, regions.kept_hyperparameters(reg.trained_on))
 
-    # The category model learns from the tagger with the other two stages: this fold's.
+    # The category model learns from the tagger with the other two stages: this fit's.
     before = replace(
         compiled, relevance_model=rel_model, region_model=reg_model, category_model=None
     )
@@ -93,6 +112,33 @@ def fold_models(
     ) + categories.examples(dev, "devset", before, threats, unweighed)
     cat_model = categories.train(cat_exs, categories.kept_hyperparameters(cat.trained_on), threats)
     return replace(before, category_model=cat_model)
+
+
+def learning_curve(
+    compiled: CompiledLexicon,
+    data_dir: Path,
+    tune: Sequence[DevItem],
+    dev: Sequence[DevItem],
+    parts: int,
+) -> Iterator[tuple[int, int, CompiledLexicon]]:
+    """(k, items fitted on, `compiled` with its models refitted on k of `parts` parts of
+    `tune`) for k = 1 .. `parts`, the parts cut by the trainers' own URL hash.
+
+    Why: whether labelling more news would still pay. Scoring each fit on the
+    held-out half shows how much the learned stages gained from the last
+    parts; a curve that has flattened says the next gains must come from
+    elsewhere. The last fit is the shipped one (`make model-refit`).
+    """
+    if parts < 2:
+        raise ValueError("a learning curve needs at least 2 parts")
+    prepared = _RulesExamples.of(compiled, data_dir, tune, dev)
+    for k in range(1, parts + 1):
+
+        def kept(item: DevItem, k: int = k) -> bool:
+            return relevance.item_fold(item, parts) < k
+
+        size = sum(map(kept, tune))
+        yield k, size, models_fitted_on(compiled, data_dir, tune, dev, kept, prepared)
 
 
 def out_of_fold_verdicts(

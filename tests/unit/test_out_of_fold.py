@@ -14,7 +14,12 @@ from indicators.lexicon import load_compiled
 from indicators.models import tagged_text
 from indicators.textnorm import normalize
 from tools.evaluate import load_devset, split_items
-from tools.out_of_fold import fold_models, out_of_fold_verdicts, paired_out_of_fold_verdicts
+from tools.out_of_fold import (
+    fold_models,
+    learning_curve,
+    out_of_fold_verdicts,
+    paired_out_of_fold_verdicts,
+)
 from tools.train_relevance_model import item_fold
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,6 +93,34 @@ def test_paired_verdicts_move_only_the_items_a_lexicon_change_touches(tmp_path: 
     assert any(before[i] != after[i] for i in touched)
 
 
+def test_a_learning_curve_fit_learns_only_from_its_parts() -> None:
+    """Erase every label outside the first of two parts: the fit on that part is the same
+    model, the fit on both parts learns the erasure; the sizes grow to the whole half."""
+    compiled = load_compiled(DATA)
+    tune = split_items(load_devset(REPO / "tests/eval/realnews"), "tune")[::5]
+    dev = split_items(load_devset(REPO / "tests/eval/devset.jsonl"), "even")
+    erased = [
+        replace(it, relevant=False, categories=(), regions=(), platforms=(), actors=())
+        if item_fold(it, 2) != 0
+        else it
+        for it in tune
+    ]
+    kept, moved = (list(learning_curve(compiled, DATA, items, dev, 2)) for items in (tune, erased))
+    assert [(k, size) for k, size, _ in kept] == [(k, size) for k, size, _ in moved]
+    (k1, size1, first), (k2, size2, whole) = kept
+    assert (k1, k2) == (1, 2) and 0 < size1 < size2 == len(tune)
+    assert moved[0][2].relevance_model == first.relevance_model
+    assert moved[0][2].category_model == first.category_model
+    assert moved[0][2].region_model == first.region_model
+    assert moved[1][2].relevance_model != whole.relevance_model
+    assert moved[1][2].category_model != whole.category_model
+
+
+def test_a_learning_curve_needs_two_parts() -> None:
+    with pytest.raises(ValueError, match="at least 2 parts"):
+        next(learning_curve(load_compiled(DATA), DATA, [], [], 1))
+
+
 def test_out_of_fold_needs_the_shipped_models() -> None:
     compiled = load_compiled(DATA).rules_only()
     with pytest.raises(ValueError, match="make model"):
@@ -129,3 +162,47 @@ def test_the_command_refuses_models_from_without_out_of_fold() -> None:
     assert done.returncode == 2
     assert "--models-from needs --out-of-fold" in done.stderr
     assert "relevance" not in done.stdout
+
+
+def test_the_command_prints_one_line_per_fit_of_the_learning_curve() -> None:
+    held = split_items(load_devset(REPO / "tests/eval/realnews"), "heldout")
+    tune = split_items(load_devset(REPO / "tests/eval/realnews"), "tune")
+    done = _eval_command("--split", "heldout", "--learning-curve", "2")
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line[:2] in ("1/", "2/")]
+    assert len(lines) == 2
+    assert f"each fit scored on the {len(held)}-item held-out half" in done.stdout
+    assert lines[1].startswith(f"2/2 ({len(tune)} items): relevance 0.")
+    assert "weakest" in lines[0] and "per 1,000" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--split", "tune", "--learning-curve", "2"),
+        ("--split", "heldout", "--learning-curve", "2", "--out-of-fold", "2"),
+        ("--split", "heldout", "--learning-curve", "1"),
+    ],
+)
+def test_the_command_refuses_a_learning_curve_it_cannot_draw(args: tuple[str, ...]) -> None:
+    done = _eval_command(*args)
+    assert done.returncode == 2
+    assert "relevance" not in done.stdout
+
+
+def test_the_learning_curve_needs_the_real_news_corpus() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench/eval.py"),
+            "--split",
+            "heldout",
+            "--learning-curve",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "real-news corpus" in done.stderr
