@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, exists, func, or_, select
+from sqlalchemy import Column, ColumnElement, Connection, exists, func, or_, select
 
 from indicators.models import TAG_AXES
 from indicators.selection import AXIS_FIELDS, Filters
@@ -60,16 +60,23 @@ def scope_conditions(f: Filters) -> list[Any]:
     return conds
 
 
-def tag_condition(axis: str, values: tuple[str, ...]) -> ColumnElement[bool]:
-    """The item carries at least one of `values` on `axis` (EXISTS, checked per item)."""
+def tag_condition(
+    axis: str, values: tuple[str, ...], item_id: Column[int] | None = None
+) -> ColumnElement[bool]:
+    """The item carries at least one of `values` on `axis` (EXISTS, checked per item).
+
+    `item_id` is the column naming the item, `items.id` by default; a query
+    over another table keyed by item (the term rows) need not read the item row.
+    """
+    of = items.c.id if item_id is None else item_id
     return (
         exists()
         .where(
-            item_tags.c.item_id == items.c.id,
+            item_tags.c.item_id == of,
             item_tags.c.axis == axis,
             item_tags.c.value.in_(values),
         )
-        .correlate(items)
+        .correlate(of.table)
     )
 
 
@@ -79,6 +86,7 @@ def tag_in(
     min_id: int | None = None,
     max_id: int | None = None,
     ranges: Sequence[tuple[int, int]] = (),
+    item_id: Column[int] | None = None,
 ) -> ColumnElement[bool]:
     """The same as `tag_condition`, written so the tag index can drive the query.
 
@@ -93,7 +101,7 @@ def tag_in(
         ids = ids.where(item_tags.c.item_id <= max_id)
     if ranges:
         ids = ids.where(or_(*(item_tags.c.item_id.between(low, high) for low, high in ranges)))
-    return items.c.id.in_(ids)
+    return (items.c.id if item_id is None else item_id).in_(ids)
 
 
 def tag_conditions(
@@ -102,12 +110,14 @@ def tag_conditions(
     min_id: int | None,
     max_id: int | None = None,
     ranges: Sequence[tuple[int, int]] = (),
+    item_id: Column[int] | None = None,
 ) -> list[ColumnElement[bool]]:
-    """One condition per selected axis: IN for the `driver` axis ("" for none), EXISTS otherwise."""
+    """One condition per selected axis: IN for the `driver` axis ("" for none), EXISTS
+    otherwise; `item_id` as in `tag_condition`."""
     return [
-        tag_in(axis, values, min_id, max_id, ranges)
+        tag_in(axis, values, min_id, max_id, ranges, item_id)
         if axis == driver
-        else tag_condition(axis, values)
+        else tag_condition(axis, values, item_id)
         for axis, values in selection
     ]
 

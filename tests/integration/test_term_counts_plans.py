@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 from indicators.emerging_report import split_periods
 from indicators.selection import Filters
 from indicators.store import queries, term_counts, textsearch
-from indicators.store.conditions import first_id, last_id
+from indicators.store.conditions import first_id, last_id, tag_selection
 from indicators.store.engine import make_engine
 from indicators.store.migrations import upgrade
 from indicators.store.schema import item_tags, items
@@ -80,11 +80,26 @@ RECOUNTED = [
     Filters(sources=(2, 3)),
     Filters(),  # from the period's items
     Filters(q="теракт"),  # free text: the kept match set, computed on each connection
+    # tags and sources alone: earlier weeks from the term rows, with no item row read
+    Filters(regions=("KZ-75", "KZ-71")),
+    Filters(categories=("extremist_ideology",), regions=("KZ",), platforms=("telegram",)),
+    Filters(categories=("terrorist_activity", "cyber_threats"), sources=(1, 2, 3)),
 ]
 
 
 @pytest.mark.parametrize(
-    "f", RECOUNTED, ids=["category", "language", "sources", "all", "free text"]
+    "f",
+    RECOUNTED,
+    ids=[
+        "category",
+        "language",
+        "sources",
+        "all",
+        "free text",
+        "regions",
+        "three axes",
+        "categories and sources",
+    ],
 )
 def test_the_counts_equal_a_recount_from_the_texts(
     stores: Engine, f: Filters, monkeypatch: pytest.MonkeyPatch
@@ -93,13 +108,16 @@ def test_the_counts_equal_a_recount_from_the_texts(
     totals, hashes, counts, recent = counted(stores, f, monkeypatch, share=1.01)
     periods = split_periods(FIRST, END, 7)
     with stores.connect() as conn:
-        tagged = set(
-            conn.execute(
-                select(item_tags.c.item_id).where(
-                    item_tags.c.axis == "category", item_tags.c.value.in_(f.categories)
-                )
-            ).scalars()
-        )
+        tagged = [  # per selected axis, the items carrying one of its values
+            set(
+                conn.execute(
+                    select(item_tags.c.item_id).where(
+                        item_tags.c.axis == axis, item_tags.c.value.in_(values)
+                    )
+                ).scalars()
+            )
+            for axis, values in tag_selection(f)
+        ]
         rows = conn.execute(
             select(
                 items.c.id,
@@ -117,7 +135,7 @@ def test_the_counts_equal_a_recount_from_the_texts(
         k = next((k for k, (a, b) in enumerate(periods) if a <= day <= b), None)
         if (
             k is None
-            or (f.categories and item_id not in tagged)
+            or any(item_id not in carrying for carrying in tagged)
             or (f.langs and lang not in f.langs)
             or (f.sources and feed_id not in f.sources)
             or (f.q and f.q.lower() not in f"{title}\n{summary}".lower())
