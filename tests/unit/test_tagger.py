@@ -438,6 +438,114 @@ def test_kazakh_hostage_taking_in_any_form_of_the_short_verb(lexicon, title):
     assert "tactics_methods" in tag(title, "", lexicon, lang="kk").categories
 
 
+@pytest.mark.parametrize(
+    ("lang", "title"),
+    [
+        # a tenant ("жалдаушы", also a recruiter) and a security deposit ("кепіл ақшасы")
+        ("kk", "Үй иесі пәтер жалдаушыдан кепіл ақшасын талап етті"),
+        # an election campaign's canvassing is no extremist agitation
+        ("kk", "Сайлауалды үгіт-насихат жұмыстары сенбі күні аяқталады"),
+        ("ru", "Предвыборная агитация и пропаганда в СМИ завершатся за сутки до голосования"),
+        # one pedestrian hit in a road accident is no ramming attack
+        ("ru", "ДТП в Алматы: водитель протаранил остановку и совершил наезд на пешехода"),
+        # ammonium nitrate as the farms' fertilizer
+        ("ru", "Минсельхоз: аграрии получат аммиачную селитру по льготной цене к посевной"),
+        # economic idioms and figurative hijacking
+        ("en", "Farmers say they are being held hostage by rising diesel prices"),
+        ("en", "Opposition accuses ruling party of hijacking the debate on pension reform"),
+        ("kk", "Депутат жанармай бағасының өсуін экономикалық терроризм деп атады"),
+        # ethnic Kazakhs resettled from abroad are no fighters coming home
+        ("en", "Ethnic Kazakh returnees from Mongolia receive housing in Pavlodar region"),
+        # the caliphates of history
+        ("ru", "Выставка монет Аббасидского халифата открылась в музее Туркестана"),
+        ("kk", "Араб халифаты дәуіріндегі қолжазбалар Астанада көрмеге қойылды"),
+        ("en", "Exhibition of Abbasid Caliphate coins opens at the Turkestan regional museum"),
+        # volunteers recruited for a marathon
+        ("ru", "Организаторы Астанинского марафона начали вербовку волонтёров"),
+    ],
+)
+def test_everyday_senses_of_threat_words_are_no_threat(lexicon, lang, title):
+    assert not tag(title, "", lexicon, lang=lang).relevant
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "category"),
+    [
+        ("kk", "Шымкентте ИГИЛ жалдаушысы ұсталды", "extremist_ideology"),
+        (
+            "kk",
+            "Тыйым салынған ағымның үгіт-насихатын жүргізген тұрғын ұсталды",
+            "extremist_ideology",
+        ),
+        (
+            "ru",
+            "Агитация и пропаганда джихада в мессенджерах: задержан мужчина",
+            "extremist_ideology",
+        ),
+        (
+            "ru",
+            "Автомобиль протаранил толпу на площади, совершив наезд на людей",
+            "tactics_methods",
+        ),
+        (
+            "ru",
+            "Задержан мужчина, хранивший аммиачную селитру для изготовления бомбы",
+            "tactics_methods",
+        ),
+        (
+            "en",
+            "Two aid workers held hostage by militants in Syria have been freed",
+            "tactics_methods",
+        ),
+        (
+            "en",
+            "Hijacking of a plane from Dushanbe foiled, security services say",
+            "tactics_methods",
+        ),
+        (
+            "en",
+            "Returnees from Syria undergo rehabilitation at a centre in Aktau",
+            "terrorist_activity",
+        ),
+        ("ru", "Сторонники идеи халифата задержаны в Атырау", "extremist_ideology"),
+        (
+            "ru",
+            "КНБ пресек вербовку казахстанцев в террористическую организацию",
+            "extremist_ideology",
+        ),
+    ],
+)
+def test_the_threat_senses_of_those_words_still_count(lexicon, lang, title, category):
+    assert category in tag(title, "", lexicon, lang=lang).categories
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "category"),
+    [
+        # stems the endings cannot reach: the forms are listed in the lexicon
+        ("ru", "Спецслужбы выявили пять террористических ячеек в регионе", "terrorist_activity"),
+        (
+            "ru",
+            "КНБ ликвидировал несколько вооруженных группировок на границе",
+            "terrorist_activity",
+        ),
+        ("ru", "Хакеры из хакерских группировок атаковали сайты госорганов", "cyber_threats"),
+        ("kk", "Қарулы тобы полиция бекетіне шабуыл жасады", "terrorist_activity"),
+        (
+            "kk",
+            "Облыста лаңкестік қаупі бар деген хабардан кейін ер адам ұсталды",
+            "terrorist_activity",
+        ),
+        ("kk", "Террористік актілер жасауға дайындалған топ ұсталды", "terrorist_activity"),
+        ("kk", "Алматы соты қозғалысты террористік ұйым деп таныған", "terrorist_activity"),
+        ("kk", "Сириядағы лагерлерден әйелдер мен балалар қайтарылды", "terrorist_activity"),
+        ("kk", "Хакерлік тобы банк серверлеріне шабуыл жасады", "cyber_threats"),
+    ],
+)
+def test_irregular_forms_of_threat_terms_match(lexicon, lang, title, category):
+    assert category in tag(title, "", lexicon, lang=lang).categories
+
+
 def test_kazakh_illegal_is_not_the_word_for_law(lexicon):
     # "заңсыз" (illegal) begins with "заң" (law); a law item would drop tactics
     tags = tag("Шекарада заңсыз әкелінген патрондар мен қару тәркіленді", "", lexicon)
