@@ -462,6 +462,10 @@ def test_kazakh_hostage_taking_in_any_form_of_the_short_verb(lexicon, title):
         ("en", "Exhibition of Abbasid Caliphate coins opens at the Turkestan regional museum"),
         # volunteers recruited for a marathon
         ("ru", "Организаторы Астанинского марафона начали вербовку волонтёров"),
+        # "үгіт-насихат" is any public awareness work
+        ("kk", "Жол полициясы жол қауіпсіздігі бойынша үгіт-насихат жұмыстарын жүргізді"),
+        ("kk", "Дәрігерлер вакцинация туралы үгіт-насихат жүргізді"),
+        ("kk", "Сыбайлас жемқорлыққа қарсы үгіт-насихат жұмыстары жүргізілді"),
     ],
 )
 def test_everyday_senses_of_threat_words_are_no_threat(lexicon, lang, title):
@@ -477,6 +481,12 @@ def test_everyday_senses_of_threat_words_are_no_threat(lexicon, lang, title):
             "Тыйым салынған ағымның үгіт-насихатын жүргізген тұрғын ұсталды",
             "extremist_ideology",
         ),
+        (
+            "kk",
+            "Діни экстремизмнің алдын алу бойынша үгіт-насихат жұмыстары өтті",
+            "extremist_ideology",
+        ),
+        ("kk", "Жүргізуші ИГИЛ-дің үгіт-насихат материалдарын таратқан", "extremist_ideology"),
         (
             "ru",
             "Агитация и пропаганда джихада в мессенджерах: задержан мужчина",
