@@ -550,6 +550,15 @@ def test_the_threat_senses_of_those_words_still_count(lexicon, lang, title, cate
         ("kk", "Алматы соты қозғалысты террористік ұйым деп таныған", "terrorist_activity"),
         ("kk", "Сириядағы лагерлерден әйелдер мен балалар қайтарылды", "terrorist_activity"),
         ("kk", "Хакерлік тобы банк серверлеріне шабуыл жасады", "cyber_threats"),
+        # word orders and compounds the entries did not cover
+        ("en", "A man who held his family hostage in Karaganda was detained", "tactics_methods"),
+        ("en", "Gunmen held workers hostage at a plant in Kabul", "tactics_methods"),
+        ("ru", "Заложники освобождены: спецназ задержал вооруженного мужчину", "tactics_methods"),
+        (
+            "kk",
+            "Ақтауда заңсыз қару-жарақ саудасымен айналысқан топ әшкереленді",
+            "tactics_methods",
+        ),
     ],
 )
 def test_irregular_forms_of_threat_terms_match(lexicon, lang, title, category):
