@@ -565,6 +565,13 @@ def test_irregular_forms_of_threat_terms_match(lexicon, lang, title, category):
     assert category in tag(title, "", lexicon, lang=lang).categories
 
 
+def test_the_kazakh_variant_terrorlyq_needs_an_event_as_terroristik_does(rules):
+    talk = "Сарапшылар террорлық ұйымдардың жастарға ықпалы туралы айтты"
+    case = "Террорлық ұйымның мүшесі Шымкентте ұсталды"
+    assert not tag(talk, "", rules, lang="kk").relevant
+    assert "terrorist_activity" in tag(case, "", rules, lang="kk").categories
+
+
 def test_kazakh_illegal_is_not_the_word_for_law(lexicon):
     # "заңсыз" (illegal) begins with "заң" (law); a law item would drop tactics
     tags = tag("Шекарада заңсыз әкелінген патрондар мен қару тәркіленді", "", lexicon)
