@@ -11,7 +11,7 @@ up and changes ``CompiledLexicon.version``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -203,6 +203,12 @@ class CompiledLexicon:
 # --- compiling ---------------------------------------------------------------------
 
 
+def _term_names(terms: Iterable[str]) -> frozenset[str]:
+    """The folded term names a rule lists; "a|b" alternatives name every variant, as the
+    entry that matches them is written ("лаңкестік|террористік тобы|тобын")."""
+    return frozenset(fold(display) for term in terms for display, _words in parse_term(term))
+
+
 @dataclass
 class _Builder:
     slots: dict[tuple[str, str, str], int] = field(default_factory=dict)
@@ -360,13 +366,13 @@ def _compile(loaded: LoadedData) -> CompiledLexicon:
     rules = tuple(
         ContextRule(
             id=spec.id,
-            drop_terms=frozenset(fold(t) for t in spec.drop_terms),
+            drop_terms=_term_names(spec.drop_terms),
             drop_categories=frozenset(spec.drop_categories),
             drop_platforms=spec.drop_platforms,
             drop_weak=spec.drop_weak,
             unless_categories=frozenset(spec.unless_categories),
             requires_categories=frozenset(spec.requires_categories),
-            requires_terms=frozenset(fold(t) for t in spec.requires_terms),
+            requires_terms=_term_names(spec.requires_terms),
             add_category=spec.add_category,
             keep_as_support=spec.keep_as_support,
             country_wide=spec.country_wide,

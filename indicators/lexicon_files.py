@@ -942,7 +942,7 @@ def cross_check(loaded: LoadedData) -> list[LexiconProblem]:
         named = [("drop", t) for t in spec.drop_terms]
         named += [("required", t) for t in spec.requires_terms]
         for role, term in named:
-            if fold(term) not in known_terms:
+            if any(fold(v) not in known_terms for v in _display_variants(term)):
                 problems.append(
                     LexiconProblem(
                         spec.file,

@@ -129,11 +129,20 @@ def test_the_same_name_for_two_regions_is_an_error(tmp_path):
         (7, "warning", r"drop term 'несуществующий' is not in the lexicon"),
         (11, "error", r"rule nothing: drops nothing"),
         (14, "error", r"unknown 'no_such_category'"),
+        (18, "warning", r"drop term 'теракт\|несуществующий' is not in the lexicon"),
     ],
 )
 def test_check_lexicon_reports_rules_that_cannot_work(tmp_path, line, severity, pattern):
     problems = _problems(tmp_path)
     assert _find(problems, "lexicon/bad_rules.yaml", line, pattern)[2] == severity
+
+
+def test_a_rule_names_every_variant_of_an_a_or_b_term_as_the_term_files_do():
+    """A drop term written "лаңкестік|террористік|қарулы тобы|тобын..." names each form the
+    term file's entry of the same spelling matches, and none of them is unknown."""
+    rule = next(r for r in load_compiled(DATA).rules if r.id == "activity_needs_an_event")
+    assert {"лаңкестік тобы", "қарулы тобымен", "вооруженных группировок"} <= rule.drop_terms
+    assert not [p for p in check_lexicon(DATA) if "is not in the lexicon" in p.message]
 
 
 def test_load_compiled_refuses_a_folder_with_errors(tmp_path):
