@@ -72,6 +72,35 @@ RU_VERB_TAILS = frozenset(
     ]
 )
 _RU_VERB_STRIP = sorted(_words("ть ться ти тись чь"), key=len, reverse=True)
+_RU_VOWELS = frozenset("аеёиоуыэюя")
+_RU_HUSHING = frozenset("жшчщц")
+
+
+def _ru_fleeting(word: str) -> list[tuple[str, str]]:
+    """Forms whose stem gains or loses a vowel, which no ending inventory reaches.
+
+    A noun in -ка after a consonant inserts one in its genitive plural, which has
+    no ending: ячейка -> ячеек, группировка -> группировок, растяжка -> растяжек
+    (one exact form). A noun in -ец loses its "е" before every ending:
+    казахстанец -> казахстанца, торговец -> торговцем, боец -> бойцы, владелец ->
+    владельца (a second key that needs an ending). Nouns that keep the "е"
+    (беглец -> беглеца) still match through their own key; the extra key of such
+    a word spells no Russian word.
+    """
+    if len(word) < 4:
+        return []
+    before = word[-3]
+    if word.endswith("ка") and len(word) > 4:
+        if before in "йь":
+            return [(word[:-3] + "ек", "exact")]
+        if before in _RU_VOWELS:
+            return []
+        return [(word[:-2] + ("е" if before in _RU_HUSHING else "о") + "к", "exact")]
+    if word.endswith("ец"):
+        joint = "й" if before in _RU_VOWELS else "ь" if before == "л" else ""
+        return [(word[:-2] + joint + "ц", "ru:nonempty")]
+    return []
+
 
 # --- Kazakh (Cyrillic) -----------------------------------------------------------
 _KK_DERIV = _words("лық лік дық дік тық тік шы ші шыл шіл лы лі ды ді ты ті сыз сіз")
@@ -141,9 +170,25 @@ _KK_LATIN_2021 = {
 _KK_LATIN_2018 = {**_KK_LATIN_2021, "ш": "sh", "у": "y", "щ": "sh", "ю": "iy", "я": "ia"}
 _KK_PLURAL_SET = ("лар", "лер", "дар", "дер", "тар", "тер")
 _KK_LATN_PLURAL = ("lar", "ler", "dar", "der", "tar", "ter")
-# Final voiceless consonants voice before a vowel: лаңкестік -> лаңкестігі.
+# Final voiceless consonants voice before a vowel: лаңкестік -> лаңкестігі, топ -> тобы.
 _KK_ALTERNATING = {"к": "г", "қ": "ғ", "п": "б"}
 _KK_LATN_ALTERNATING = {"k": "g", "q": "g", "p": "b"}
+# Words whose last vowel drops before a suffix starting with a vowel: қауіп ->
+# қаупі, орын -> орны, халық -> халқы. Which words do is a fact of the vocabulary,
+# not of their sounds (ойын -> ойыны keeps it), so they are listed.
+_KK_VOWEL_DROP = frozenset(
+    _words("ауыз ерін мұрын орын қойын мойын қарын халық қауіп әріп нарық көрік қалып ырық")
+    + _words("құлық ерік бөрік")
+)
+_KK_LATN_VOWEL_DROP = frozenset(
+    spelling
+    for word in _KK_VOWEL_DROP
+    for spelling in (
+        "".join(table.get(ch, ch) for ch in word) for table in (_KK_LATIN_2021, _KK_LATIN_2018)
+    )
+)
+_KK_VOWELS = frozenset("аәеиоөұүыіэюя")
+_KK_LATN_VOWELS = frozenset("aeiouy")
 
 # --- English -----------------------------------------------------------------------
 _EN_TAILS = frozenset(["", "s", "es", "ed", "ing", "ings", "er", "ers", "d"])
@@ -182,17 +227,12 @@ def tail_allowed(tail_class: str, tail: str) -> bool:
         chain = _KK_VERB_CHAIN if kind == "kk_verb" else _KK_LATN_VERB_CHAIN
         return chain.fullmatch(tail) is not None
     if kind in ("kk", "kk_latn"):
-        chain = _KK_CHAIN if kind == "kk" else _KK_LATN_CHAIN
-        if arg:  # alternating final consonant: "к|г", the tail starts with one of them
-            plain, voiced = arg.split("|")
-            if tail.startswith(plain):
-                tail = tail[len(plain) :]
-            elif tail.startswith(voiced) and len(tail) > len(voiced):
-                tail = tail[len(voiced) :]
-            else:
+        latin = kind == "kk_latn"
+        if arg == "vowel":  # a voiced or vowel-dropped stem: only a vowel may follow
+            vowels = _KK_LATN_VOWELS if latin else _KK_VOWELS
+            if not tail or tail[0] not in vowels:
                 return False
-        match = chain.fullmatch(tail)
-        return match is not None
+        return (_KK_LATN_CHAIN if latin else _KK_CHAIN).fullmatch(tail) is not None
     raise ValueError(f"unknown tail class {tail_class!r}")
 
 
@@ -243,10 +283,13 @@ def _kk_patterns(word: str, latin: bool, verb: bool = False) -> list[tuple[str, 
             return _kk_patterns(stem, latin)
     alternating = _KK_LATN_ALTERNATING if latin else _KK_ALTERNATING
     kind = "kk_latn" if latin else "kk"
+    patterns = [(word, kind)]
     last = word[-1]
-    if last in alternating and len(word) > MIN_INFLECTED_KEY:
-        return [(word[:-1], f"{kind}:{last}|{alternating[last]}")]
-    return [(word, kind)]
+    if last in alternating:  # the voiced stem before a vowel: лаңкестігі, тобы
+        patterns.append((word[:-1] + alternating[last], f"{kind}:vowel"))
+    if word in (_KK_LATN_VOWEL_DROP if latin else _KK_VOWEL_DROP):  # қаупі, орны
+        patterns.append((word[:-2] + last, f"{kind}:vowel"))
+    return patterns
 
 
 def _en_patterns(word: str) -> list[tuple[str, str]]:
@@ -291,6 +334,8 @@ def word_patterns(word: str, lang: str, morph: str = "auto") -> list[tuple[str, 
             else:
                 strip = _RU_NAME_STRIP if morph == "name" or lang == "any" else _RU_STRIP
                 patterns += _ru_patterns(word, strip, "ru")
+                if strip is _RU_STRIP:  # common nouns: names list the forms they count in
+                    patterns += _ru_fleeting(word)
         elif one == "kk":
             patterns += _kk_patterns(word, latin=not cyrillic, verb=morph == "verb")
             if morph == "auto" and lang == "kk" and _kk_verbal_noun(word, cyrillic):
