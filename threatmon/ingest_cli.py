@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -83,11 +84,20 @@ def _summary_table(runs: list[FetchRun]) -> str:
 
 
 def _install_stop_handlers(stop: StopFlag, on_stop: Any = None) -> None:
+    """Make SIGINT and SIGTERM set `stop` and call `on_stop` (the scheduler's shutdown).
+
+    `on_stop` runs in a thread of its own, not in the handler: a handler runs in
+    the main thread between any two bytecodes, so it can interrupt the scheduler
+    while the main thread holds a lock the shutdown needs (a thread pool's, taken
+    while a job is submitted), and calling it there would wait on that lock
+    forever. The thread waits for the main thread to let go instead.
+    """
+
     def handler(signum: int, _frame: Any) -> None:
         log.info("received %s: finishing the current feed batch", signal.Signals(signum).name)
         stop.set()
         if on_stop is not None:
-            on_stop()
+            threading.Thread(target=on_stop, name="threatmon-stop", daemon=True).start()
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
