@@ -466,6 +466,15 @@ def test_kazakh_hostage_taking_in_any_form_of_the_short_verb(lexicon, title):
         ("kk", "Жол полициясы жол қауіпсіздігі бойынша үгіт-насихат жұмыстарын жүргізді"),
         ("kk", "Дәрігерлер вакцинация туралы үгіт-насихат жүргізді"),
         ("kk", "Сыбайлас жемқорлыққа қарсы үгіт-насихат жұмыстары жүргізілді"),
+        # idioms: a delayed flight, a Trojan horse, a fight against a tax
+        ("en", "Passengers were held hostage on the tarmac for six hours in Almaty"),
+        ("en", "Critics call the merger a Trojan horse for foreign investors"),
+        ("en", "Farmers take up arms against the new tax on diesel"),
+        ("en", "Small businesses took up arms against tariff changes"),
+        # employers hire: no recruitment into a group
+        ("ru", "IT-компании вербуют студентов на стажировку"),
+        ("ru", "Крупные компании вербуют выпускников на работу в Астану"),
+        ("ru", "Банки вербуют стажеров на летнюю стажировку"),
     ],
 )
 def test_everyday_senses_of_threat_words_are_no_threat(lexicon, lang, title):
@@ -523,6 +532,12 @@ def test_everyday_senses_of_threat_words_are_no_threat(lexicon, lang, title):
             "КНБ пресек вербовку казахстанцев в террористическую организацию",
             "extremist_ideology",
         ),
+        ("en", "Gunmen hijacked a plane at Dushanbe airport", "tactics_methods"),
+        ("en", "Hijackers seized a bus with tourists near Osh", "tactics_methods"),
+        ("en", "A Trojan horse program stole data from bank servers", "cyber_threats"),
+        ("en", "Rebels took up arms against the government in the north", "extremist_ideology"),
+        ("ru", "Экстремисты вербуют молодых людей на работу в Турцию", "extremist_ideology"),
+        ("ru", "Вербовщики ИГИЛ под видом работы вербуют мигрантов", "extremist_ideology"),
     ],
 )
 def test_the_threat_senses_of_those_words_still_count(lexicon, lang, title, category):
