@@ -11,7 +11,7 @@ up and changes ``CompiledLexicon.version``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -73,6 +73,7 @@ class Phrase:
     upper_len: int  # normalized letters of the first word checked by case "upper"
     only_lang: str  # "" or the language an item must have (when known) for this to match
     anchor: int  # index in `slots` of the word looked up in the automaton
+    term_id: int = -1  # one per term: an entry's "a|b" variants and a text in two entries share it
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,23 +315,51 @@ def _neighbour_groups(
     return tuple((b, a, tuple(ix)) for (b, a), ix in groups.items())
 
 
+def _term_ids(parsed: Sequence[tuple[int, Entry, str, tuple[int, ...], int]]) -> dict[int, int]:
+    """Entry number -> the id of the term it spells, for counting different weak terms.
+
+    The variants of one entry are one term, and so are entries that share a
+    variant's text (the same word as a weak term of two languages or
+    categories): entries are joined through their texts, each group named by
+    its lowest entry number.
+    """
+    parent: dict[int, int] = {}
+
+    def root(number: int) -> int:
+        while parent.setdefault(number, number) != number:
+            parent[number] = parent[parent[number]]
+            number = parent[number]
+        return number
+
+    by_text: dict[str, int] = {}
+    for number, _, display, _, _ in parsed:
+        first, own = root(by_text.setdefault(fold(display), number)), root(number)
+        if first != own:
+            parent[max(first, own)] = min(first, own)
+    return {number: root(number) for number, *_ in parsed}
+
+
 def _compile(loaded: LoadedData) -> CompiledLexicon:
     assert loaded.taxonomy is not None
     builder = _Builder()
-    parsed: list[tuple[Entry, str, tuple[int, ...], int]] = []
-    for entry in loaded.entries:
+    parsed: list[tuple[int, Entry, str, tuple[int, ...], int]] = []
+    for number, entry in enumerate(loaded.entries):
         word_morph = "acronym" if entry.case == "upper" and entry.morph == "auto" else entry.morph
         for display, variant in parse_term(entry.term):
             slots = tuple(builder.slot(word, entry.lang, word_morph) for word in variant)
-            parsed.append((entry, display, slots, len(variant[0])))
+            parsed.append((number, entry, display, slots, len(variant[0])))
             for latin in _kazakh_latin(entry, variant):
                 slots = tuple(builder.slot(word, "kk", word_morph) for word in latin)
-                parsed.append((entry, display, slots, len(latin[0])))
+                parsed.append((number, entry, display, slots, len(latin[0])))
     free_keys = {
-        key for _, _, slots, _ in parsed if len(slots) == 1 for key, _ in builder.patterns[slots[0]]
+        key
+        for _, _, _, slots, _ in parsed
+        if len(slots) == 1
+        for key, _ in builder.patterns[slots[0]]
     }
+    term_ids = _term_ids(parsed)
     uses: dict[int, int] = {}
-    for _, _, slots, _ in parsed:
+    for _, _, _, slots, _ in parsed:
         for slot in set(slots):
             uses[slot] = uses.get(slot, 0) + 1
     phrases = [
@@ -346,8 +375,9 @@ def _compile(loaded: LoadedData) -> CompiledLexicon:
             upper_len=first_len,
             only_lang=entry.lang if entry.strict_lang else "",
             anchor=builder.anchor(slots, free_keys, uses) if len(slots) > 1 else 0,
+            term_id=term_ids[number],
         )
-        for entry, display, slots, first_len in parsed
+        for number, entry, display, slots, first_len in parsed
     ]
     # Only anchor words go into the automaton; the other words of a phrase are
     # checked in place around the anchor. Common short words ("в", "на") of

@@ -659,12 +659,13 @@ def _supported(
     weak = [c for c in category_terms if c.phrase.weak and not c.phrase.context]
     groups_alone: set[str] = set()
     if not strong:
-        # Variants of one entry ("протаранил|протаранили") found on the same words
-        # are one piece of evidence, not two different weak terms. Of two terms on
-        # the same words ("attackers": "attacker" and "attack") the longer counts,
-        # whatever order the lexicon compiled them in: the verdict must not change
-        # when an unrelated entry is added.
-        by_group: dict[str, set[str]] = {}
+        # Variants of one entry ("протаранил|протаранили", "қауіп|қаупі") are one
+        # weak term wherever they are found: a form listed beside its base is no
+        # second piece of evidence. Of two terms on the same words ("attackers":
+        # "attacker" and "attack") the longer counts, whatever order the lexicon
+        # compiled them in: the verdict must not change when an unrelated entry
+        # is added.
+        by_group: dict[str, set[int]] = {}
         taken: dict[str, list[tuple[int, int]]] = {}
         order = sorted(weak, key=lambda c: (c.start, c.end, -len(c.phrase.term), c.phrase.term))
         for cand in order:
@@ -674,7 +675,7 @@ def _supported(
                 if any(cand.start < end and start < cand.end for start, end in spans):
                     continue
                 spans.append((cand.start, cand.end))
-                by_group.setdefault(group, set()).add(cand.phrase.term)
+                by_group.setdefault(group, set()).add(cand.phrase.term_id)
         groups_alone = {
             g
             for g, t in by_group.items()

@@ -129,3 +129,35 @@ def test_a_rule_must_drop_or_add_and_can_only_add_a_known_category(tmp_path):
         "lexicon/rules.yaml:22: error: rule nonsense: unknown add_category 'weather'",
         "lexicon/rules.yaml:22: error: rule nonsense: drops nothing and adds nothing",
     ]
+
+
+def test_the_forms_of_one_weak_entry_are_one_weak_term_wherever_they_are(tmp_path):
+    # weak_terms_alone is 2 in the fixture: two different weak terms back each other
+    folder = _copy_fixture(tmp_path / "events")
+    terms = folder / "lexicon" / "categories.yaml"
+    terms.write_text(
+        terms.read_text(encoding="utf-8").replace(
+            "{term: нападение, weak: true}]",
+            "{term: нападение, weak: true}, {term: наезд|таран, weak: true}]",
+        ),
+        encoding="utf-8",
+    )
+    compiled = load_compiled(folder)
+    assert not tag("Наезд на пост, затем таран колонны", "", compiled).relevant
+    assert tag("Нападение: таран колонны", "", compiled).categories == ("terrorist_activity",)
+
+
+def test_one_text_in_two_language_lists_is_one_weak_term(tmp_path):
+    folder = _copy_fixture(tmp_path / "events")
+    terms = folder / "lexicon" / "categories.yaml"
+    text = terms.read_text(encoding="utf-8")
+    text = text.replace(
+        "{term: нападение, weak: true}]",
+        "{term: нападение, weak: true}, {term: таран, weak: true}]",
+    )
+    text = text.replace("kk: [лаңкестік]", "kk: [лаңкестік, {term: таран, weak: true}]")
+    terms.write_text(text, encoding="utf-8")
+    compiled = load_compiled(folder)
+    # "тараном" takes a Russian ending only, "таранға" a Kazakh one: two entries, one term
+    assert not tag("Колонну остановили тараном, пост таранға ұшырады", "", compiled).relevant
+    assert tag("Нападение и таран колонны", "", compiled).relevant
