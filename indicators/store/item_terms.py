@@ -8,9 +8,9 @@ hashes of its distinct words and word pairs (`indicators.text_terms`): one
 row per item rather than one per term, so a period is one range of rows and
 a blob each. Rows follow `items.relevant` (inserted with the item, added or
 removed when a retag changes its relevance); the text never changes, so the
-hashes never go stale. Each row also carries the item's day (`published_day`),
-so the emerging-terms count reads a few days' rows as one range of item ids
-without touching the wide item rows.
+hashes never go stale. Each row also carries the item's day (`published_day`)
+and language, so the emerging-terms count reads a few days' rows as one range
+of item ids without touching the wide item rows.
 
 Counting them is `indicators.store.term_counts` (numpy), kept apart so the
 writer (ingest, retag) does not load numpy.
@@ -31,10 +31,12 @@ from indicators.text_terms import pack_hashes
 _CHUNK = 500  # ids per IN (...) list
 
 
-def store_terms(conn: Connection, rows: Iterable[tuple[int, date, str, str]]) -> int:
-    """Store the terms of (item id, its UTC day, title, summary) rows; returns how many."""
+def store_terms(conn: Connection, rows: Iterable[tuple[int, date, str, str, str]]) -> int:
+    """Store the terms of (item id, its UTC day, language, title, summary) rows; returns
+    how many."""
     batch = [
-        {"item_id": i, "day": d, "terms": pack_hashes(extract_terms(t, s))} for i, d, t, s in rows
+        {"item_id": i, "day": d, "lang": lang, "terms": pack_hashes(extract_terms(t, s))}
+        for i, d, lang, t, s in rows
     ]
     bulk.execute_rows(conn, insert(item_terms), batch)
     return len(batch)
@@ -55,7 +57,12 @@ def sync_terms(conn: Connection, item_ids: Sequence[int]) -> None:
         }
         rows = conn.execute(
             select(
-                items.c.id, items.c.relevant, items.c.published_day, items.c.title, items.c.summary
+                items.c.id,
+                items.c.relevant,
+                items.c.published_day,
+                items.c.lang,
+                items.c.title,
+                items.c.summary,
             ).where(items.c.id.in_(chunk))
         ).all()
         gone = [r.id for r in rows if not r.relevant and r.id in have]
@@ -64,7 +71,7 @@ def sync_terms(conn: Connection, item_ids: Sequence[int]) -> None:
         store_terms(
             conn,
             (
-                (r.id, r.published_day, r.title, r.summary)
+                (r.id, r.published_day, r.lang, r.title, r.summary)
                 for r in rows
                 if r.relevant and r.id not in have
             ),
@@ -77,12 +84,19 @@ def fill_days(conn: Connection) -> None:
     conn.execute(update(item_terms).where(item_terms.c.day.is_(None)).values(day=day))
 
 
+def fill_langs(conn: Connection) -> None:
+    """Give every term row its item's language (migration 17: rows written before it have
+    none)."""
+    lang = select(items.c.lang).where(items.c.id == item_terms.c.item_id).scalar_subquery()
+    conn.execute(update(item_terms).where(item_terms.c.lang.is_(None)).values(lang=lang))
+
+
 def fill_terms(conn: Connection, batch: int = 5000) -> int:
     """Store the terms of every relevant item that has none (a migration, a repair)."""
     done, after = 0, 0
     while True:
         rows = conn.execute(
-            select(items.c.id, items.c.published_day, items.c.title, items.c.summary)
+            select(items.c.id, items.c.published_day, items.c.lang, items.c.title, items.c.summary)
             .outerjoin(item_terms, item_terms.c.item_id == items.c.id)
             .where(items.c.id > after, items.c.relevant.is_(True), item_terms.c.item_id.is_(None))
             .order_by(items.c.id)
@@ -90,5 +104,7 @@ def fill_terms(conn: Connection, batch: int = 5000) -> int:
         ).all()
         if not rows:
             return done
-        done += store_terms(conn, ((r.id, r.published_day, r.title, r.summary) for r in rows))
+        done += store_terms(
+            conn, ((r.id, r.published_day, r.lang, r.title, r.summary) for r in rows)
+        )
         after = rows[-1].id

@@ -205,6 +205,20 @@ def _item_terms_day(conn: Connection) -> None:
     item_terms.fill_days(conn)
 
 
+def _item_terms_lang(conn: Connection) -> None:
+    """Each term row's item language (`item_terms.lang`), so a one-language count of
+    emerging terms reads the term rows alone, as a period with tags does (issue 10).
+
+    Self-contained (checks before adding) so the step can be renumbered when
+    branches merge.
+    """
+    if "lang" not in {c["name"] for c in inspect(conn).get_columns("item_terms")}:
+        conn.exec_driver_sql("ALTER TABLE item_terms ADD COLUMN lang VARCHAR(8)")
+    from indicators.store import item_terms
+
+    item_terms.fill_langs(conn)
+
+
 # Append new steps at the end; never edit or reorder an applied one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
@@ -223,6 +237,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(14, "counted version for search facts", _counted_changes),
     Migration(15, "tag codes on items for search facts", _tag_codes),
     Migration(16, "item day on term rows for emerging terms", _item_terms_day),
+    Migration(17, "item language on term rows for emerging terms", _item_terms_lang),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

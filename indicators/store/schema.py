@@ -267,6 +267,8 @@ item_terms = Table(
     # The item's `published_day` (migration 16): a few days' term rows are then one range
     # of item ids checked by day here, with no read of the items (term_counts).
     Column("day", Date, nullable=True),
+    # The item's language (migration 17), checked here for the same reason.
+    Column("lang", String(8), nullable=True),
 )
 
 # --- early warning (issue 14; indicators/early_warning.py and indicators/store/alerts.py) --

@@ -171,13 +171,15 @@ def _period_query(
 ) -> Select[Any]:
     """(item id, term hashes) of the relevant items matching `f` (see `_period_chunks`)."""
     if _terms_alone(f) and not newest_first:
-        # Only relevant items have a term row, and each row holds its item's day: a
-        # period with tags and sources at most is read from the term rows of the days'
-        # ids, the tag index and the sources' (feed, day) index, with no read of the
-        # wide item rows. 4 days at 1M items: the period alone ~7 -> ~3.5 ms in
-        # SQLite; one region 7 -> 2.5 ms, one category 18 -> 7 ms.
+        # Only relevant items have a term row, and each row holds its item's day and
+        # language: a period with tags, languages and sources at most is read from the
+        # term rows of the days' ids, the tag index and the sources' (feed, day)
+        # index, with no read of the wide item rows. 4 days at 1M items: the period
+        # alone ~7 -> ~3.5 ms in SQLite; one region 7 -> 2.5 ms, one category 18 -> 7 ms.
         lowest, highest = first_id(conn, f), last_id(conn, f)
         conds = [item_terms.c.day >= f.date_from, item_terms.c.day <= f.date_to]
+        if f.langs:
+            conds.append(item_terms.c.lang.in_(f.langs))
         conds += _id_bounds(lowest, highest)
         conds += tag_conditions(
             tag_selection(f), driver, lowest, highest, item_id=item_terms.c.item_id
@@ -200,13 +202,6 @@ def _period_query(
         else:
             plan = queries.text_plan(conn, f) if f.q else None
         conds = queries.item_conditions(f, text_plan=plan)
-        if f.langs and not f.q and not newest_first:
-            # A language is checked on the wide item row: reading the term rows of the
-            # period's ids (relevant items only) and their items by id touches fewer
-            # rows than every item of the period (0.6 -> 0.35 s for one language over
-            # 180 days at 1M items). Not for the newest-first read of the recent
-            # period, whose order the published_at index gives for free.
-            conds += _id_bounds(first_id(conn, f), last_id(conn, f))
     # Only relevant items have a row, so `items.relevant` need not be read: for a
     # period alone the published_at index covers the query and the wide item rows
     # are never touched.
@@ -233,8 +228,8 @@ def _id_bounds(lowest: int | None, highest: int | None) -> list[Any]:
 
 def _terms_alone(f: Filters) -> bool:
     """Whether the term rows and indexes answer `f` without the item rows: a period,
-    with tags and sources at most (no language, no text)."""
-    return bool(f.date_from and f.date_to and not (f.q or f.langs))
+    with tags, languages and sources at most (no text)."""
+    return bool(f.date_from and f.date_to and not f.q)
 
 
 def _period_whole(

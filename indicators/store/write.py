@@ -265,14 +265,14 @@ def insert_items(
     # order, as before, so a batch's later items can join its earlier stories.
     stories: list[dict[str, int]] = []
     tag_batch: list[dict[str, Any]] = []
-    relevant: list[tuple[int, date, str, str]] = []
+    relevant: list[tuple[int, date, str, str, str]] = []
     counted: list[Any] = []
     for item_id, item in inserted:
         story_id = assign_story(item_id, item) if assign_story else item_id
         stories.append({"row_id": item_id, "story": story_id})
         tag_batch.extend(tag_rows(item_id, item.tags))
         if item.tags.relevant:
-            relevant.append((item_id, _day_of(item), item.title, item.summary))
+            relevant.append((item_id, _day_of(item), item.lang, item.title, item.summary))
         if summarize:
             counted.append(_state_of(item_id, feed_id, item, story_id))
     bulk.execute_rows(

@@ -45,7 +45,9 @@ def test_rows_read_back_as_sqlalchemy_would_have_written_them(engine: Engine) ->
         {"item_id": first, "axis": "category", "value": "cyber_threats", "terms": '[{"t": "ё"}]'},
         {"item_id": second, "axis": "region", "value": "KZ-75", "terms": "[]"},
     ]
-    hashes = [{"item_id": first, "terms": b"\x00\x01\xff" * 8, "day": date(2026, 11, 1)}]
+    hashes = [
+        {"item_id": first, "terms": b"\x00\x01\xff" * 8, "day": date(2026, 11, 1), "lang": "ru"}
+    ]
     with engine.begin() as conn:
         conn.execute(item_terms.delete())
         conn.execute(item_tags.delete())

@@ -144,6 +144,27 @@ def test_only_relevant_items_keep_terms_and_a_retag_moves_them(store):
     assert stored_hashes(store, plain) == {term_hash("погода"), term_hash("астане")}
 
 
+def test_the_migration_gives_term_rows_stored_before_it_their_items_language(store, tmp_path):
+    fill(store)
+    with store.begin() as conn:  # the database as version 16 left it
+        conn.exec_driver_sql("ALTER TABLE item_terms DROP COLUMN lang")
+        conn.execute(delete(schema_migrations).where(schema_migrations.c.version >= 17))
+    assert upgrade(store) == (16, LATEST_VERSION)
+    with store.connect() as conn:
+        pairs = conn.execute(
+            select(item_terms_table.c.lang, items.c.lang).join(
+                items, items.c.id == item_terms_table.c.item_id
+            )
+        ).all()
+    assert len(pairs) == 28 and {a for a, _ in pairs} >= {"ru"}
+    assert all(a == b for a, b in pairs)
+    if store.dialect.name == "sqlite":  # the same shape as a fresh database
+        fresh = make_engine(f"sqlite:///{tmp_path}/fresh.db")
+        upgrade(fresh)
+        assert shape(fresh) == shape(store)
+        fresh.dispose()
+
+
 def test_the_migration_stores_terms_of_items_stored_before_it(store, tmp_path):
     fill(store)
     with store.begin() as conn:  # the database as version 4 left it

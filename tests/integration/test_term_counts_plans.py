@@ -76,7 +76,7 @@ def test_both_plans_count_the_same_items_and_terms(
 
 RECOUNTED = [
     Filters(categories=("terrorist_activity",)),  # read from the tag index
-    Filters(langs=("kk",)),  # from the term rows of each week's ids
+    Filters(langs=("kk",)),  # from the term rows of each week's ids, with their language
     Filters(sources=(2, 3)),
     Filters(),  # from the period's items
     Filters(q="теракт"),  # free text: the kept match set, computed on each connection
@@ -84,6 +84,9 @@ RECOUNTED = [
     Filters(regions=("KZ-75", "KZ-71")),
     Filters(categories=("extremist_ideology",), regions=("KZ",), platforms=("telegram",)),
     Filters(categories=("terrorist_activity", "cyber_threats"), sources=(1, 2, 3)),
+    # languages from the term rows too, alone and with a tag and sources
+    Filters(langs=("ru", "en")),
+    Filters(categories=("terrorist_activity",), langs=("ru",), sources=(1, 2, 3)),
 ]
 
 
@@ -99,6 +102,8 @@ RECOUNTED = [
         "regions",
         "three axes",
         "categories and sources",
+        "two languages",
+        "category, language and sources",
     ],
 )
 def test_the_counts_equal_a_recount_from_the_texts(
