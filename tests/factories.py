@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from pathlib import Path
 
 from indicators.models import ItemRecord, Match, Tags
 
@@ -50,3 +51,10 @@ def make_item(
         story_key=story_key,
         tags=tags,
     )
+
+
+def replace_in_file(path: Path, old: str, new: str) -> None:
+    """Edit a copied fixture file in place; the text to replace must be there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")

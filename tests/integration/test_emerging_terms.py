@@ -144,27 +144,6 @@ def test_only_relevant_items_keep_terms_and_a_retag_moves_them(store):
     assert stored_hashes(store, plain) == {term_hash("погода"), term_hash("астане")}
 
 
-def test_the_migration_gives_term_rows_stored_before_it_their_items_language(store, tmp_path):
-    fill(store)
-    with store.begin() as conn:  # the database as version 16 left it
-        conn.exec_driver_sql("ALTER TABLE item_terms DROP COLUMN lang")
-        conn.execute(delete(schema_migrations).where(schema_migrations.c.version >= 17))
-    assert upgrade(store) == (16, LATEST_VERSION)
-    with store.connect() as conn:
-        pairs = conn.execute(
-            select(item_terms_table.c.lang, items.c.lang).join(
-                items, items.c.id == item_terms_table.c.item_id
-            )
-        ).all()
-    assert len(pairs) == 28 and {a for a, _ in pairs} >= {"ru"}
-    assert all(a == b for a, b in pairs)
-    if store.dialect.name == "sqlite":  # the same shape as a fresh database
-        fresh = make_engine(f"sqlite:///{tmp_path}/fresh.db")
-        upgrade(fresh)
-        assert shape(fresh) == shape(store)
-        fresh.dispose()
-
-
 def test_the_migration_stores_terms_of_items_stored_before_it(store, tmp_path):
     fill(store)
     with store.begin() as conn:  # the database as version 4 left it
@@ -181,13 +160,15 @@ def test_the_migration_stores_terms_of_items_stored_before_it(store, tmp_path):
         fresh.dispose()
 
 
-def term_row_days(engine: Engine) -> list[tuple[object, object]]:
-    """(the term row's day, its item's day) of every term row."""
+def term_row_days(engine: Engine, column: str = "day") -> list[tuple[object, object]]:
+    """(the term row's day, its item's day) of every term row; with `column="lang"` their
+    languages."""
+    own = {"day": items.c.published_day, "lang": items.c.lang}[column]
     with engine.connect() as conn:
         return [
             (r[0], r[1])
             for r in conn.execute(
-                select(item_terms_table.c.day, items.c.published_day).join(
+                select(item_terms_table.c[column], own).join(
                     items, items.c.id == item_terms_table.c.item_id
                 )
             )
@@ -208,14 +189,17 @@ def test_every_term_row_holds_its_items_day(store):
     assert all(row == item and row is not None for row, item in days)
 
 
-def test_the_migration_gives_term_rows_stored_before_it_their_day(store, tmp_path):
+@pytest.mark.parametrize(("column", "version"), [("day", 16), ("lang", 17)])
+def test_the_migration_gives_term_rows_stored_before_it_their_items_day_and_language(
+    store, tmp_path, column, version
+):
     fill(store)
-    with store.begin() as conn:  # the database as version 15 left it
-        conn.exec_driver_sql("ALTER TABLE item_terms DROP COLUMN day")
-        conn.execute(delete(schema_migrations).where(schema_migrations.c.version >= 16))
-    assert upgrade(store) == (15, LATEST_VERSION)
-    days = term_row_days(store)
-    assert len(days) == 28 and all(row == item and row is not None for row, item in days)
+    with store.begin() as conn:  # the database as the version before left it
+        conn.exec_driver_sql(f"ALTER TABLE item_terms DROP COLUMN {column}")
+        conn.execute(delete(schema_migrations).where(schema_migrations.c.version >= version))
+    assert upgrade(store) == (version - 1, LATEST_VERSION)
+    pairs = term_row_days(store, column)
+    assert len(pairs) == 28 and all(row == item and row is not None for row, item in pairs)
     if store.dialect.name == "sqlite":  # the same shape as a fresh database
         fresh = make_engine(f"sqlite:///{tmp_path}/fresh.db")
         upgrade(fresh)

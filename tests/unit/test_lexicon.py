@@ -12,6 +12,7 @@ from indicators.lexicon_files import read_data_folder
 from indicators.morph import tail_allowed, word_patterns
 from indicators.taxonomy import load_taxonomy
 from indicators.textnorm import fold
+from tests.factories import replace_in_file
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
@@ -141,20 +142,15 @@ def test_a_rule_names_every_variant_of_an_a_or_b_term_as_the_term_files_do(tmp_p
     """A drop term written "ячеек|группировок" names each form the term file's entry of the
     same spelling matches, and none of them is unknown."""
     folder = _folder(tmp_path, "events")
-    terms = folder / "lexicon" / "categories.yaml"
-    terms.write_text(
-        terms.read_text(encoding="utf-8").replace(
-            "ru: [теракт,", "ru: [{term: ячеек|группировок, morph: exact}, теракт,"
-        ),
-        encoding="utf-8",
+    replace_in_file(
+        folder / "lexicon" / "categories.yaml",
+        "ru: [теракт,",
+        "ru: [{term: ячеек|группировок, morph: exact}, теракт,",
     )
-    rules = folder / "lexicon" / "rules.yaml"
-    rules.write_text(
-        rules.read_text(encoding="utf-8").replace(
-            "drop_terms: [террорист, лаңкестік]",
-            "drop_terms: [террорист, лаңкестік, ячеек|группировок]",
-        ),
-        encoding="utf-8",
+    replace_in_file(
+        folder / "lexicon" / "rules.yaml",
+        "drop_terms: [террорист, лаңкестік]",
+        "drop_terms: [террорист, лаңкестік, ячеек|группировок]",
     )
     rule = next(r for r in load_compiled(folder).rules if r.id == "activity_needs_an_event")
     assert {"ячеек", "группировок"} <= rule.drop_terms

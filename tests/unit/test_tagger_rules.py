@@ -16,6 +16,7 @@ from indicators.lexicon import check_lexicon, load_compiled
 from indicators.models import tagged_text
 from indicators.morph import kk_latin_spellings, tail_allowed, word_patterns
 from indicators.tagger import tag
+from tests.factories import replace_in_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,13 +135,10 @@ def test_a_rule_must_drop_or_add_and_can_only_add_a_known_category(tmp_path):
 def test_the_forms_of_one_weak_entry_are_one_weak_term_wherever_they_are(tmp_path):
     # weak_terms_alone is 2 in the fixture: two different weak terms back each other
     folder = _copy_fixture(tmp_path / "events")
-    terms = folder / "lexicon" / "categories.yaml"
-    terms.write_text(
-        terms.read_text(encoding="utf-8").replace(
-            "{term: нападение, weak: true}]",
-            "{term: нападение, weak: true}, {term: наезд|таран, weak: true}]",
-        ),
-        encoding="utf-8",
+    replace_in_file(
+        folder / "lexicon" / "categories.yaml",
+        "{term: нападение, weak: true}]",
+        "{term: нападение, weak: true}, {term: наезд|таран, weak: true}]",
     )
     compiled = load_compiled(folder)
     assert not tag("Наезд на пост, затем таран колонны", "", compiled).relevant
@@ -150,13 +148,12 @@ def test_the_forms_of_one_weak_entry_are_one_weak_term_wherever_they_are(tmp_pat
 def test_one_text_in_two_language_lists_is_one_weak_term(tmp_path):
     folder = _copy_fixture(tmp_path / "events")
     terms = folder / "lexicon" / "categories.yaml"
-    text = terms.read_text(encoding="utf-8")
-    text = text.replace(
+    replace_in_file(
+        terms,
         "{term: нападение, weak: true}]",
         "{term: нападение, weak: true}, {term: таран, weak: true}]",
     )
-    text = text.replace("kk: [лаңкестік]", "kk: [лаңкестік, {term: таран, weak: true}]")
-    terms.write_text(text, encoding="utf-8")
+    replace_in_file(terms, "kk: [лаңкестік]", "kk: [лаңкестік, {term: таран, weak: true}]")
     compiled = load_compiled(folder)
     # "тараном" takes a Russian ending only, "таранға" a Kazakh one: two entries, one term
     assert not tag("Колонну остановили тараном, пост таранға ұшырады", "", compiled).relevant
