@@ -49,6 +49,10 @@ _RU_ADJ = _words(
 # людей, лагерей, сетей, whose keys lose it (every stripped ending must come back)
 RU_TAILS = frozenset(["", "й", *_RU_NOUN, *_RU_ADJ])
 _RU_ADJ_BY_LENGTH = sorted(set(_RU_ADJ), key=len, reverse=True)
+# A noun in -ия (or the plural of one in -ие: учения, сообщения) takes these and no other
+# ending after its stem ("учен" of учения must not find ученый, "мисс" of миссия not
+# "Мисс Казахстан").
+_RU_IA_TAILS = frozenset(_words("ия ии ию ией иею ий иям иями иях ие ием"))
 # Endings a lexicon *base form* (nominative, singular or plural) can end in.
 # Only these are stripped to form the key; stripping oblique endings would cut
 # "взлом" to "взл".
@@ -209,6 +213,8 @@ def tail_allowed(tail_class: str, tail: str) -> bool:
     if kind == "exact":
         return tail == ""
     if kind == "ru":
+        if arg == "ia":
+            return tail in _RU_IA_TAILS
         return tail in RU_TAILS and (tail != "" or arg != "nonempty")
     if kind == "ru_verb":
         return tail in RU_VERB_TAILS
@@ -247,6 +253,8 @@ def _ru_patterns(word: str, strip: list[str], tails: str) -> list[tuple[str, str
             key = word[: -len(ending)]
             # A short stripped key must be followed by some ending: "мин" is not "мина".
             cls = tails + ":nonempty" if len(key) < 4 and tails == "ru" else tails
+            if ending == "ия" and tails == "ru":  # a noun's own endings: учения is no ученый
+                cls = "ru:ia"
             return [(key, cls)]
     return [(word, tails)]
 

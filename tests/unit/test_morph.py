@@ -99,3 +99,26 @@ def test_listed_kazakh_words_drop_their_last_vowel_before_a_vowel(word, forms):
 def test_words_that_keep_their_vowel_do_not_lose_it():
     assert matches("ойын", "ойыны", "kk")
     assert not matches("ойын", "ойны", "kk")
+
+
+@pytest.mark.parametrize(
+    ("noun", "forms", "others"),
+    [
+        ("учения", ["учение", "учений", "учениях", "учением"], ["ученый", "ученые", "ученого"]),
+        ("миссия", ["миссии", "миссию", "миссией"], ["мисс", "миссы"]),
+        ("идеология", ["идеологии", "идеологию"], ["идеолог", "идеологов"]),
+    ],
+)
+def test_a_russian_noun_in_ia_takes_only_a_nouns_endings(noun, forms, others):
+    for form in forms:
+        assert matches(noun, form, "ru"), form
+    for word in others:  # a scientist, a beauty queen, an ideologist
+        assert not matches(noun, word, "ru"), word
+
+
+def test_a_place_name_in_ia_is_not_a_common_word_of_its_stem():
+    assert matches("Грузия", "Грузии", "ru", "name")
+    assert matches("Кения", "Кении", "any")
+    assert not matches("Грузия", "груз", "ru", "name")  # cargo
+    assert not matches("Грузия", "грузы", "ru", "name")
+    assert not matches("Кения", "Кена", "any")  # a given name

@@ -475,6 +475,35 @@ def test_kazakh_hostage_taking_in_any_form_of_the_short_verb(lexicon, title):
         ("ru", "IT-компании вербуют студентов на стажировку"),
         ("ru", "Крупные компании вербуют выпускников на работу в Астану"),
         ("ru", "Банки вербуют стажеров на летнюю стажировку"),
+        ("ru", "Клуб «Ордабасы» ведет вербовку легионеров из Бразилии перед новым сезоном"),
+        ("ru", "Мошенники вербуют подростков в «дропы» через Telegram, предупреждает полиция"),
+        # phone scammers' terrorism legend
+        (
+            "ru",
+            "Мошенники представляются сотрудниками КНБ и пугают «финансированием терроризма»",
+        ),
+        (
+            "kk",
+            "Алаяқтар ҰҚК қызметкері болып, «терроризмді қаржыландыру» ісімен қорқытады",
+        ),
+        ("en", "Pensioner pays scammers who claimed her accounts financed terrorism"),
+        # cybersecurity as a job or a course; white-hat hackers; a denied attack
+        ("ru", "Специалисты по кибербезопасности востребованы: зарплаты выросли на 30%"),
+        ("kk", "Киберқауіпсіздік мамандарына сұраныс артты: жалақы 30 пайызға өсті"),
+        ("en", "Astana IT University launches new cybersecurity degree programme"),
+        ("ru", "Банк вознаградил этичного хакера, нашедшего уязвимость в мобильном приложении"),
+        ("en", "Kazakh students win international capture-the-flag hacking contest in Singapore"),
+        ("kk", "Қазақстандық оқушылар Сингапурдағы хакерлік жарыста бірінші орын алды"),
+        ("ru", "«Казахтелеком» объяснил сбой интернета в Астане: не кибератака, а обрыв кабеля"),
+        ("kk", "«Қазақтелеком»: Астанадағы интернет іркілісі кибершабуыл емес, кабель үзілуі"),
+        ("en", "Kazakhtelecom says Astana internet outage caused by cable cut, not cyberattack"),
+        # industrial and depot accidents
+        ("ru", "Взрыв на Шымкентском НПЗ: пострадали трое рабочих, причина — разгерметизация"),
+        ("ru", "Взрыв на складе боеприпасов в Арыси: пять лет спустя жители получили новые дома"),
+        ("kk", "Арыстағы оқ-дәрі қоймасындағы жарылыстарға бес жыл толды"),
+        ("en", "Arys marks five years since ammunition depot explosions"),
+        # prices "radicalised"
+        ("ru", "Радикализация цен: эксперты объясняют, почему подорожали продукты"),
     ],
 )
 def test_everyday_senses_of_threat_words_are_no_threat(lexicon, lang, title):
@@ -538,6 +567,32 @@ def test_everyday_senses_of_threat_words_are_no_threat(lexicon, lang, title):
         ("en", "Rebels took up arms against the government in the north", "extremist_ideology"),
         ("ru", "Экстремисты вербуют молодых людей на работу в Турцию", "extremist_ideology"),
         ("ru", "Вербовщики ИГИЛ под видом работы вербуют мигрантов", "extremist_ideology"),
+        (
+            "ru",
+            "Мошенники собирали деньги для боевиков ИГИЛ: дело о финансировании терроризма",
+            "terrorist_financing",
+        ),
+        ("ru", "Взрыв на НПЗ: задержан подозреваемый в подготовке теракта", "terrorist_activity"),
+        ("ru", "Хакеры взломали сайт акимата и разместили призывы", "cyber_threats"),
+        # wordings that were missing
+        (
+            "en",
+            "Inmates take guard hostage at prison colony in Kyzylorda region",
+            "tactics_methods",
+        ),
+        ("ru", "Житель Экибастуза поджег здание полиции, возбуждено дело", "tactics_methods"),
+        ("en", "Man sets fire to police building in Ekibastuz", "tactics_methods"),
+        (
+            "ru",
+            "Казахстан и Узбекистан договорились об обмене данными о боевиках",
+            "counter_measures",
+        ),
+        ("en", "Kazakhstan and Uzbekistan agree to share data on militants", "counter_measures"),
+        (
+            "kk",
+            "Қазақстан мен Өзбекстан содырлар туралы мәлімет алмасуға келісті",
+            "counter_measures",
+        ),
     ],
 )
 def test_the_threat_senses_of_those_words_still_count(lexicon, lang, title, category):
@@ -582,6 +637,25 @@ def test_irregular_forms_of_threat_terms_match(lexicon, lang, title, category):
 def test_a_birthplace_in_any_case_form_is_no_place_of_the_event(lexicon):
     text = "Суд в Москве арестовал уроженца Узбекистана по делу о финансировании терроризма"
     assert tag(text, "", lexicon, lang="ru").regions == ("RU",)
+
+
+@pytest.mark.parametrize(
+    ("title", "regions"),
+    [
+        ("Kyrgyz citizen detained in Shymkent for recruiting migrants to ISIS", ("KZ-79",)),
+        ("Kazakh man detained in Istanbul for ISIS membership", ("TR",)),
+        ("Native of Karaganda region who fought for ISIS killed in Syria", ("SY",)),
+        ("Karaganda native who joined ISIS killed in airstrike in Syria", ("SY",)),
+        ("Court in Petropavlovsk-Kamchatsky jails ISIS recruiter", ()),  # no KZ-59
+    ],
+)
+def test_a_nationality_or_a_birthplace_in_english_is_no_place_of_the_event(lexicon, title, regions):
+    assert tag(title, "", lexicon, lang="en").regions == regions
+
+
+def test_the_other_russian_spelling_of_tablighi_jamaat_names_the_organization(lexicon):
+    tags = tag("В Алматы задержан сторонник организации «Таблиги Джамагат»", "", lexicon)
+    assert "tablighi_jamaat" in tags.actors
 
 
 def test_the_kazakh_variant_terrorlyq_needs_an_event_as_terroristik_does(rules):
