@@ -593,6 +593,23 @@ def test_everyday_senses_of_threat_words_are_no_threat(lexicon, lang, title):
             "Қазақстан мен Өзбекстан содырлар туралы мәлімет алмасуға келісті",
             "counter_measures",
         ),
+        (
+            "kk",
+            "Семейдегі мектептер миналанды деген хабарлама жалған болып шықты",
+            "terrorist_activity",
+        ),
+        (
+            "en",
+            "Pavlodar teenager planned school attack, was in a 'Columbine' community on TikTok",
+            "terrorist_activity",
+        ),
+        (
+            "ru",
+            "Мошенники взломали WhatsApp жителя Актобе и рассылали просьбы о займе",
+            "cyber_threats",
+        ),
+        # a scam with a fake bot steals credentials: cyber, unlike a phone legend
+        ("ru", "Мошенники через поддельный бот госуслуг в Telegram похищают ЭЦП", "cyber_threats"),
     ],
 )
 def test_the_threat_senses_of_those_words_still_count(lexicon, lang, title, category):
