@@ -62,10 +62,19 @@ def wait_plotted(page: Page, graph_id: str) -> None:
 
 
 def kpi(page: Page, name: str) -> int:
-    """A KPI's number, once it is rendered (the cards fill in one callback at a time)."""
-    locator = page.locator(f"#kpi-{name}")
-    expect(locator).to_have_text(re.compile(r"\d"))
-    return int(locator.inner_text().replace(",", ""))
+    """A KPI's number, once it is rendered (the cards fill in one callback at a time).
+
+    Checked and read in one step in the page: a check and a later read could
+    straddle a re-render that empties the card for a moment (seen in CI: the
+    check saw a number, the read an empty string).
+    """
+    number = page.wait_for_function(
+        "id => { const e = document.getElementById(id);"
+        " const t = e ? e.innerText.replace(/,/g, '').trim() : '';"
+        " return /^[0-9]+$/.test(t) ? t : null; }",
+        arg=f"kpi-{name}",
+    )
+    return int(number.json_value())
 
 
 def choose(page: Page, dropdown: str, option: str) -> None:
