@@ -31,6 +31,7 @@ from indicators.lexicon_files import (
     LexiconProblem,
     LoadedData,
     cross_check,
+    display_variants,
     lexicon_files,
     parse_term,
     read_actors,
@@ -207,7 +208,7 @@ class CompiledLexicon:
 def _term_names(terms: Iterable[str]) -> frozenset[str]:
     """The folded term names a rule lists; "a|b" alternatives name every variant, as the
     entry that matches them is written ("лаңкестік|террористік тобы|тобын")."""
-    return frozenset(fold(display) for term in terms for display, _words in parse_term(term))
+    return frozenset(fold(display) for term in terms for display in display_variants(term))
 
 
 @dataclass

@@ -729,7 +729,8 @@ def _variants(term: str) -> list[tuple[str, ...]]:
     return [words for _, words in parse_term(term)]
 
 
-def _display_variants(term: str) -> list[str]:
+def display_variants(term: str) -> list[str]:
+    """The displayed text of each "a|b" variant of a term as written."""
     return [display for display, _ in parse_term(term)]
 
 
@@ -936,13 +937,13 @@ def cross_check(loaded: LoadedData) -> list[LexiconProblem]:
             earlier.append(entry)
     known_terms = {fold(e.term) for e in loaded.entries if e.kind == KIND_TERM}
     known_terms |= {
-        fold(v) for e in loaded.entries if e.kind == KIND_TERM for v in _display_variants(e.term)
+        fold(v) for e in loaded.entries if e.kind == KIND_TERM for v in display_variants(e.term)
     }
     for spec in loaded.rules:
         named = [("drop", t) for t in spec.drop_terms]
         named += [("required", t) for t in spec.requires_terms]
         for role, term in named:
-            if any(fold(v) not in known_terms for v in _display_variants(term)):
+            if any(fold(v) not in known_terms for v in display_variants(term)):
                 problems.append(
                     LexiconProblem(
                         spec.file,

@@ -184,13 +184,6 @@ _KK_VOWEL_DROP = frozenset(
     _words("ауыз ерін мұрын орын қойын мойын қарын халық қауіп әріп нарық көрік қалып ырық")
     + _words("құлық ерік бөрік")
 )
-_KK_LATN_VOWEL_DROP = frozenset(
-    spelling
-    for word in _KK_VOWEL_DROP
-    for spelling in (
-        "".join(table.get(ch, ch) for ch in word) for table in (_KK_LATIN_2021, _KK_LATIN_2018)
-    )
-)
 _KK_VOWELS = frozenset("аәеиоөұүыіэюя")
 _KK_LATN_VOWELS = frozenset("aeiouy")
 
@@ -274,6 +267,9 @@ def kk_latin_spellings(word: str) -> list[str]:
     for table in (_KK_LATIN_2021, _KK_LATIN_2018):
         spellings.append("".join(table.get(ch, ch) for ch in word))
     return list(dict.fromkeys(spellings))
+
+
+_KK_LATN_VOWEL_DROP = frozenset(s for word in _KK_VOWEL_DROP for s in kk_latin_spellings(word))
 
 
 def _kk_patterns(word: str, latin: bool, verb: bool = False) -> list[tuple[str, str]]:
